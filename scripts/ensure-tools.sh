@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs, only when missing, the OS tools the infra tests need.
+#   - a Compose validator: `docker compose` (v2 plugin) if it already works, else the Debian
+#     package `docker-compose` (v1), which validates files with `config` without any engine.
+# Idempotent and quiet: prints one line per tool, runs `apt-get update` at most once.
+set -euo pipefail
+
+apt_updated=0
+apt_install() {
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "ensure-tools: '$*' must be installed, which needs root (run: sudo bash $0)" >&2
+    exit 1
+  fi
+  if [[ $apt_updated -eq 0 ]]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# A throwaway compose file proves the validator actually runs (not just that a binary exists).
+probe_dir=$(mktemp -d)
+trap 'rm -rf "$probe_dir"' EXIT
+printf 'services:\n  probe:\n    image: busybox\n' >"$probe_dir/compose.yml"
+compose_works() { "$@" -f "$probe_dir/compose.yml" config >/dev/null 2>&1; }
+
+if command -v docker >/dev/null 2>&1 && compose_works docker compose; then
+  echo "compose: docker compose (v2 plugin) already works"
+elif command -v docker-compose >/dev/null 2>&1 && compose_works docker-compose; then
+  echo "compose: docker-compose already works ($(docker-compose version --short 2>/dev/null || echo '?'))"
+else
+  apt_install docker-compose
+  if compose_works docker-compose; then
+    echo "compose: installed docker-compose ($(docker-compose version --short 2>/dev/null || echo '?'))"
+  else
+    echo "compose: docker-compose installed but 'docker-compose config' does not work" >&2
+    exit 1
+  fi
+fi
