@@ -10,6 +10,10 @@ const swc = {
   sourceMaps: 'inline',
 };
 
+// ESM-only packages that CommonJS dependencies require() (Node 20 allows it, Jest does not):
+// compiled to CommonJS for the test runtime only.
+const esmOnlyRequired = ['content-disposition', 'cookie', 'set-cookie-parser'].join('|');
+
 /** @type {import('jest').Config} */
 export default {
   testEnvironment: 'node',
@@ -17,7 +21,11 @@ export default {
   roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'],
   testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
   extensionsToTreatAsEsm: ['.ts'],
-  transform: { '^.+\\.ts$': ['@swc/jest', swc] },
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', swc],
+    [`/node_modules/(${esmOnlyRequired})/.+\\.js$`]: ['@swc/jest', { module: { type: 'commonjs' } }],
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(${esmOnlyRequired})/)`],
   moduleNameMapper: {
     '^@app/(cache|database|common)$': '<rootDir>/libs/$1/src/index.ts',
     '^@app/(cache|database|common)/(.*)\\.js$': '<rootDir>/libs/$1/src/$2.ts',

@@ -1,0 +1,44 @@
+import { RequestMethod, type DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import type { AppConfig } from '@app/common';
+import { AppModule } from './app.module.js';
+import { setupSwagger } from './docs/swagger.setup.js';
+import { generateRequestId, registerRequestIdHeader } from './http/request-id.hooks.js';
+import { createValidationPipe } from './http/validation.pipe.js';
+
+export interface CreateAppOptions {
+  /** Extra modules mounted next to the API (end-to-end tests add probe routes this way). */
+  imports?: DynamicModule['imports'];
+}
+
+/** Builds the configured API (used by main.ts and by the end-to-end tests). */
+export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    genReqId: generateRequestId,
+    // Behind a proxy the client address comes from X-Forwarded-For (used by rate limits).
+    trustProxy: true,
+    bodyLimit: 1024 * 1024,
+    // Idle keep-alive sockets are closed on shutdown; requests in flight still finish.
+    forceCloseConnections: 'idle',
+  });
+  registerRequestIdHeader(adapter.getInstance());
+
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.imports), adapter, { bufferLogs: true, abortOnError: false });
+  app.useLogger(app.get(Logger));
+  app.flushLogs();
+  app.setGlobalPrefix('api/v1', {
+    exclude: [
+      { path: 'health/live', method: RequestMethod.GET },
+      { path: 'health/ready', method: RequestMethod.GET },
+      { path: 'metrics', method: RequestMethod.GET },
+    ],
+  });
+  app.useGlobalPipes(createValidationPipe());
+  if (config.app.corsOrigins.length) app.enableCors({ origin: config.app.corsOrigins, exposedHeaders: ['X-Request-ID', 'X-Cart-Token', 'ETag', 'Retry-After'] });
+  app.enableShutdownHooks();
+  if (config.app.swaggerEnabled) setupSwagger(app);
+  await app.init();
+  return app;
+}

@@ -1,0 +1,28 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import { APP_CONFIG, ConfigModule, type AppConfig } from '@app/common';
+import { DatabaseModule } from '@app/database';
+import { CacheInfraModule } from './cache/cache-infra.module.js';
+import { HealthModule } from './health/health.module.js';
+import { AllExceptionsFilter } from './http/all-exceptions.filter.js';
+import { loggerOptions } from './logging/logger.options.js';
+
+@Module({})
+export class AppModule {
+  /** The whole API; `config` is injected by tests, otherwise validated from the environment. */
+  static forRoot(config?: AppConfig, extraImports: DynamicModule['imports'] = []): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRootAsync({ inject: [APP_CONFIG], useFactory: loggerOptions }),
+        DatabaseModule.forRoot({ applicationName: 'api' }),
+        CacheInfraModule,
+        HealthModule,
+        ...extraImports,
+      ],
+      providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
+    };
+  }
+}

@@ -1,0 +1,47 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+import { STATUS_CODES } from 'node:http';
+
+export interface ErrorResponse {
+  statusCode: number;
+  error: string;
+  message: string | string[];
+}
+
+/**
+ * Maps anything thrown to the contract's error body. Only HttpExceptions speak to the client;
+ * everything else becomes a bare 500 so no stack, SQL or Redis text can leak.
+ */
+export function toErrorResponse(exception: unknown): ErrorResponse {
+  if (exception instanceof HttpException) {
+    const statusCode = exception.getStatus();
+    const body = exception.getResponse();
+    const error = STATUS_CODES[statusCode] ?? 'Error';
+    if (typeof body === 'string') return { statusCode, error, message: body };
+    const { message } = body as { message?: unknown };
+    const text = Array.isArray(message) ? message.map(String) : typeof message === 'string' ? message : error;
+    return { statusCode, error, message: text };
+  }
+  const fastifyStatus = fastifyClientErrorStatus(exception);
+  if (fastifyStatus) {
+    return { statusCode: fastifyStatus, error: STATUS_CODES[fastifyStatus] ?? 'Error', message: fastifyClientMessage(exception, fastifyStatus) };
+  }
+  return { statusCode: HttpStatus.INTERNAL_SERVER_ERROR, error: 'Internal Server Error', message: 'Internal server error' };
+}
+
+// Fastify rejects malformed requests (bad JSON, wrong content type, body too large) before Nest
+// sees them; those are client errors with their own 4xx status, and their messages are safe.
+function fastifyClientErrorStatus(exception: unknown): number | null {
+  const e = exception as { code?: unknown; statusCode?: unknown };
+  if (typeof e?.code === 'string' && e.code.startsWith('FST_') && typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    return e.statusCode;
+  }
+  return null;
+}
+
+function fastifyClientMessage(exception: unknown, status: number): string {
+  const code = (exception as { code: string }).code;
+  if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || /JSON/i.test(code)) return 'body: is not valid JSON';
+  if (status === 413) return 'body: is too large';
+  if (status === 415) return 'content-type: is not supported';
+  return STATUS_CODES[status] ?? 'Bad request';
+}

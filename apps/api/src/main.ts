@@ -1,0 +1,18 @@
+import 'reflect-metadata';
+import { ConfigError, loadConfig, loadEnvFile } from '@app/common';
+import { createApp } from './app.factory.js';
+import { installShutdownTimeout } from './shutdown.js';
+
+async function bootstrap(): Promise<void> {
+  loadEnvFile();
+  const config = loadConfig();
+  const app = await createApp(config);
+  installShutdownTimeout(config.app.shutdownTimeoutMs);
+  await app.listen({ port: config.app.port, host: config.app.host });
+}
+
+bootstrap().catch((error: unknown) => {
+  // A config error names each variable; anything else is printed once and the process exits.
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+});

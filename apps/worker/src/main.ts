@@ -1,0 +1,22 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
+import { ConfigError, loadConfig, loadEnvFile } from '@app/common';
+import { WorkerModule } from './worker.module.js';
+
+/** Standalone Nest app (no HTTP): background jobs share libs/cache and libs/database with the API. */
+async function bootstrap(): Promise<void> {
+  loadEnvFile();
+  const config = loadConfig();
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { bufferLogs: true, abortOnError: false });
+  app.useLogger(app.get(Logger));
+  app.flushLogs();
+  // SIGTERM/SIGINT close the context: providers' shutdown hooks drain and close connections.
+  app.enableShutdownHooks();
+  await app.init();
+}
+
+bootstrap().catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+});

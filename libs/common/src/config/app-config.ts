@@ -1,0 +1,107 @@
+import { ConfigError } from './config-error.js';
+import { envSchema, type Env } from './env.schema.js';
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** Typed configuration, one namespace per concern. */
+export interface AppConfig {
+  app: {
+    env: Env['NODE_ENV'];
+    host: string;
+    port: number;
+    logLevel: Env['LOG_LEVEL'];
+    shutdownTimeoutMs: number;
+    corsOrigins: string[];
+    currency: string;
+    swaggerEnabled: boolean;
+  };
+  database: {
+    primaryUrl: string;
+    replicaUrl: string | null;
+    poolSize: number;
+    statementTimeoutMs: number;
+    migrateOnStart: boolean;
+  };
+  redis: {
+    mode: Env['REDIS_MODE'];
+    url: string | null;
+    sentinels: HostPort[];
+    sentinelName: string;
+    clusterNodes: HostPort[];
+    password: string | null;
+    keyPrefix: string;
+    commandTimeoutMs: number;
+  };
+  jwt: {
+    secret: string;
+    issuer: string;
+    audience: string;
+    accessTtlSeconds: number;
+    refreshTtlSeconds: number;
+  };
+  throttle: { ttlSeconds: number; limit: number };
+}
+
+function hostPorts(list: string): HostPort[] {
+  if (!list) return [];
+  return list.split(',').map((entry) => {
+    const [host, port] = entry.trim().split(':') as [string, string];
+    return { host, port: Number(port) };
+  });
+}
+
+/** Validates the environment and returns the typed config, or throws a ConfigError naming every problem. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
+  // Empty strings count as unset so defaults apply (docker-compose passes `VAR=` for unset values).
+  const raw = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = issue.path.join('.') || '(environment)';
+      const missing = issue.code === 'invalid_type' && raw[name] === undefined;
+      return missing ? `${name}: is required but missing` : `${name}: ${issue.message} (got ${JSON.stringify(raw[name] ?? null)})`;
+    });
+    throw new ConfigError(problems);
+  }
+  const env = parsed.data;
+  return {
+    app: {
+      env: env.NODE_ENV,
+      host: env.HOST,
+      port: env.PORT,
+      logLevel: env.LOG_LEVEL,
+      shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+      corsOrigins: env.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+      currency: env.CURRENCY,
+      swaggerEnabled: env.SWAGGER_ENABLED,
+    },
+    database: {
+      primaryUrl: env.DB_PRIMARY_URL,
+      replicaUrl: env.DB_REPLICA_URL || null,
+      poolSize: env.DB_POOL_SIZE,
+      statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
+      migrateOnStart: env.DB_MIGRATE_ON_START,
+    },
+    redis: {
+      mode: env.REDIS_MODE,
+      url: env.REDIS_URL || null,
+      sentinels: hostPorts(env.REDIS_SENTINELS),
+      sentinelName: env.REDIS_SENTINEL_NAME,
+      clusterNodes: hostPorts(env.REDIS_CLUSTER_NODES),
+      password: env.REDIS_PASSWORD || null,
+      keyPrefix: env.REDIS_KEY_PREFIX,
+      commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
+    },
+    jwt: {
+      secret: env.JWT_SECRET,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      accessTtlSeconds: env.JWT_ACCESS_TTL_SECONDS,
+      refreshTtlSeconds: env.JWT_REFRESH_TTL_SECONDS,
+    },
+    throttle: { ttlSeconds: env.THROTTLE_TTL_SECONDS, limit: env.THROTTLE_LIMIT },
+  };
+}

@@ -1,0 +1,75 @@
+import { z } from 'zod';
+
+/** The sample secret shipped in .env.example; production refuses to start with it. */
+export const SAMPLE_JWT_SECRET = 'local-dev-secret-change-me-0123456789abcdef';
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const url = (protocols: string[]) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+const hostPortList = z
+  .string()
+  .refine((v) => v.split(',').every((p) => /^[^\s:,]+:\d{1,5}$/.test(p.trim())), 'must be a comma-separated host:port list');
+
+/** Every environment variable the processes read, validated once at boot. */
+export const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    PORT: int(0, 65535).default(3000),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
+    CORS_ORIGINS: z.string().default(''),
+    CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR').default('EUR'),
+
+    DB_PRIMARY_URL: url(['postgres:', 'postgresql:']),
+    DB_REPLICA_URL: z.union([z.literal(''), url(['postgres:', 'postgresql:'])]).default(''),
+    DB_POOL_SIZE: int(1, 200).default(10),
+    DB_STATEMENT_TIMEOUT_MS: int(0, 3_600_000).default(10_000),
+    DB_MIGRATE_ON_START: bool.default(true),
+
+    REDIS_MODE: z.enum(['standalone', 'sentinel', 'cluster']).default('standalone'),
+    REDIS_URL: z.union([z.literal(''), url(['redis:', 'rediss:'])]).default(''),
+    REDIS_SENTINELS: z.union([z.literal(''), hostPortList]).default(''),
+    REDIS_SENTINEL_NAME: z.string().default('mymaster'),
+    REDIS_CLUSTER_NODES: z.union([z.literal(''), hostPortList]).default(''),
+    REDIS_PASSWORD: z.string().default(''),
+    REDIS_KEY_PREFIX: z
+      .string()
+      .regex(/^[a-zA-Z0-9_-]{1,32}$/, 'must be 1-32 characters of letters, digits, - or _')
+      .default('app'),
+    REDIS_COMMAND_TIMEOUT_MS: int(10, 60_000).default(1000),
+
+    JWT_SECRET: z.string().min(32, 'must be at least 32 characters'),
+    JWT_ISSUER: z.string().min(1).default('nest-commerce'),
+    JWT_AUDIENCE: z.string().min(1).default('nest-commerce-api'),
+    JWT_ACCESS_TTL_SECONDS: int(30, 86_400).default(900),
+    JWT_REFRESH_TTL_SECONDS: int(60, 31_536_000).default(2_592_000),
+
+    THROTTLE_TTL_SECONDS: int(1, 86_400).default(60),
+    THROTTLE_LIMIT: int(1, 1_000_000).default(300),
+
+    SWAGGER_ENABLED: bool.default(true),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && env.JWT_SECRET === SAMPLE_JWT_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is the sample value from .env.example; set a real secret in production' });
+    }
+    if (env.REDIS_MODE === 'standalone' && !env.REDIS_URL) {
+      ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'is required when REDIS_MODE=standalone' });
+    }
+    if (env.REDIS_MODE === 'sentinel' && !env.REDIS_SENTINELS) {
+      ctx.addIssue({ code: 'custom', path: ['REDIS_SENTINELS'], message: 'is required when REDIS_MODE=sentinel' });
+    }
+    if (env.REDIS_MODE === 'cluster' && !env.REDIS_CLUSTER_NODES) {
+      ctx.addIssue({ code: 'custom', path: ['REDIS_CLUSTER_NODES'], message: 'is required when REDIS_MODE=cluster' });
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;

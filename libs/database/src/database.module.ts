@@ -1,0 +1,34 @@
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { APP_CONFIG, type AppConfig } from '@app/common';
+import { buildDataSourceOptions } from './data-source-options.js';
+import { initializeDataSource } from './initialize-data-source.js';
+import { MigrateOnStart } from './migrate-on-start.js';
+import { ReplicaReader } from './replica-reader.js';
+
+@Global()
+@Module({})
+export class DatabaseModule {
+  /** TypeORM on the primary/replica pair; entities come from the modules (autoLoadEntities). */
+  static forRoot(opts: { applicationName: string; runMigrations?: boolean }): DynamicModule {
+    return {
+      module: DatabaseModule,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          inject: [APP_CONFIG],
+          useFactory: (config: AppConfig) => ({
+            ...buildDataSourceOptions(config.database, { applicationName: opts.applicationName }),
+            autoLoadEntities: true,
+            // Fail fast at boot instead of retrying for a minute: the orchestrator restarts us.
+            retryAttempts: 2,
+            retryDelay: 1000,
+          }),
+          dataSourceFactory: async (options) => initializeDataSource(options!),
+        }),
+      ],
+      // Only the API migrates (DB_MIGRATE_ON_START); the worker waits for a migrated schema.
+      providers: opts.runMigrations === false ? [ReplicaReader] : [ReplicaReader, MigrateOnStart],
+      exports: [ReplicaReader],
+    };
+  }
+}

@@ -1,0 +1,65 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+
+// After a replica failure, go straight to the primary for this long instead of paying a
+// failed connect on every read.
+const REPLICA_RETRY_AFTER_MS = 5_000;
+
+export type ReadSource = 'replica' | 'primary';
+
+/**
+ * The one way to run lag-tolerant reads (catalog lists, search, history pages) on the replica.
+ * It always releases its query runner, and falls back to the primary when the replica is
+ * missing or unreachable. Never use it for data the caller has just written.
+ */
+@Injectable()
+export class ReplicaReader {
+  private readonly logger = new Logger(ReplicaReader.name);
+  private replicaDownUntil = 0;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  get hasReplica(): boolean {
+    const replication = (this.dataSource.options as { replication?: { slaves?: unknown[] } }).replication;
+    return (replication?.slaves?.length ?? 0) > 0;
+  }
+
+  async read<T>(work: (manager: EntityManager, source: ReadSource) => Promise<T>): Promise<T> {
+    if (!this.hasReplica || Date.now() < this.replicaDownUntil) {
+      return work(this.dataSource.manager, 'primary');
+    }
+    const runner = this.dataSource.createQueryRunner('slave');
+    try {
+      try {
+        await runner.connect();
+      } catch (error) {
+        this.markDown(error);
+        return await work(this.dataSource.manager, 'primary');
+      }
+      try {
+        return await work(runner.manager, 'replica');
+      } catch (error) {
+        if (!isConnectionError(error)) throw error;
+        this.markDown(error);
+        return await work(this.dataSource.manager, 'primary');
+      }
+    } finally {
+      await runner.release().catch(() => undefined);
+    }
+  }
+
+  private markDown(error: unknown): void {
+    this.replicaDownUntil = Date.now() + REPLICA_RETRY_AFTER_MS;
+    this.logger.warn(`replica unavailable, reading from the primary: ${(error as Error).message}`);
+  }
+}
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006']);
+
+function isConnectionError(error: unknown): boolean {
+  const e = error as { code?: string; driverError?: { code?: string }; message?: string };
+  const code = e?.driverError?.code ?? e?.code;
+  if (code && CONNECTION_CODES.has(code)) return true;
+  return /Connection terminated|connection timeout|not queryable/i.test(e?.message ?? '');
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# `npm test`: installs what is missing, provisions the services, builds, runs every test.
+# Extra arguments go to Jest (e.g. `npm test -- test/e2e`).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash scripts/install-deps.sh
+bash scripts/ensure-tools.sh
+bash scripts/services.sh up
+echo "build: tsc"
+npm run --silent build
+echo "typecheck: tests and benchmarks"
+npm run --silent typecheck
+NODE_OPTIONS=--experimental-vm-modules exec npx --no-install jest --ci "$@"
