@@ -11,11 +11,13 @@ apt_install() {
     echo "ensure-tools: '$*' must be installed, which needs root (run: sudo bash $0)" >&2
     exit 1
   fi
+  local log="$probe_dir/apt.log"
   if [[ $apt_updated -eq 0 ]]; then
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >"$log" 2>&1 || { cat "$log" >&2; exit 1; }
     apt_updated=1
   fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >"$log" 2>&1 ||
+    { cat "$log" >&2; exit 1; }
 }
 
 # A throwaway compose file proves the validator actually runs (not just that a binary exists).
