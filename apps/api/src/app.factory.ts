@@ -7,6 +7,8 @@ import { AppModule } from './app.module.js';
 import { setupSwagger } from './docs/swagger.setup.js';
 import { generateRequestId, registerRequestIdHeader } from './http/request-id.hooks.js';
 import { createValidationPipe } from './http/validation.pipe.js';
+import { registerHttpMetrics } from './metrics/http-metrics.hook.js';
+import { MetricsRegistry } from './metrics/metrics.registry.js';
 
 export interface CreateAppOptions {
   /** Extra modules mounted next to the API (end-to-end tests add probe routes this way). */
@@ -35,6 +37,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       { path: 'metrics', method: RequestMethod.GET },
     ],
   });
+  registerHttpMetrics(adapter.getInstance(), app.get(MetricsRegistry));
   app.useGlobalPipes(createValidationPipe());
   if (config.app.corsOrigins.length) app.enableCors({ origin: config.app.corsOrigins, exposedHeaders: ['X-Request-ID', 'X-Cart-Token', 'ETag', 'Retry-After'] });
   app.enableShutdownHooks();

@@ -7,6 +7,7 @@ import { CacheInfraModule } from './cache/cache-infra.module.js';
 import { HealthModule } from './health/health.module.js';
 import { AllExceptionsFilter } from './http/all-exceptions.filter.js';
 import { loggerOptions } from './logging/logger.options.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 
 @Module({})
 export class AppModule {
@@ -20,6 +21,7 @@ export class AppModule {
         DatabaseModule.forRoot({ applicationName: 'api' }),
         CacheInfraModule,
         HealthModule,
+        MetricsModule,
         ...extraImports,
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],

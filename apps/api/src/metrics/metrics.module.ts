@@ -1,0 +1,12 @@
+import { Global, Module } from '@nestjs/common';
+import { MetricsController } from './metrics.controller.js';
+import { MetricsRegistry } from './metrics.registry.js';
+
+/** Other modules register their collectors on the injected MetricsRegistry. */
+@Global()
+@Module({
+  controllers: [MetricsController],
+  providers: [MetricsRegistry],
+  exports: [MetricsRegistry],
+})
+export class MetricsModule {}

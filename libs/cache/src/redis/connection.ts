@@ -1,0 +1,142 @@
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+
+/** Anything the cache library can talk to: a single node (standalone or via Sentinel) or a cluster. */
+export type RedisClient = Redis | Cluster;
+
+export interface RedisConnectionOptions {
+  mode?: 'standalone' | 'sentinel' | 'cluster';
+  /** redis://[:password@]host:port[/db] (standalone). */
+  url?: string;
+  sentinels?: { host: string; port: number }[];
+  /** Sentinel master group name. */
+  sentinelName?: string;
+  /** Cluster startup nodes. */
+  nodes?: { host: string; port: number }[];
+  password?: string;
+  /** Per-command deadline; a slow Redis must never stall a request (default 500 ms). */
+  commandTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  /** CLIENT SETNAME, visible in CLIENT LIST. */
+  name?: string;
+  /** Enable ioredis auto-pipelining (batches commands issued in the same tick). */
+  autoPipelining?: boolean;
+  /** Called for connection errors (default: ignored; the breaker and fail-open paths report them). */
+  onError?: (err: Error) => void;
+}
+
+const DEFAULT_COMMAND_TIMEOUT_MS = 500;
+const DEFAULT_CONNECT_TIMEOUT_MS = 2_000;
+
+/** Exponential backoff with jitter, capped at 2 s, never giving up: the cache must come back by itself. */
+export function reconnectDelay(times: number): number {
+  const base = Math.min(50 * 2 ** Math.min(times, 6), 2_000);
+  return base + Math.floor(Math.random() * 100);
+}
+
+function commonOptions(opts: RedisConnectionOptions): RedisOptions {
+  return {
+    password: opts.password,
+    connectionName: opts.name,
+    commandTimeout: opts.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+    connectTimeout: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    // Fail fast during an outage instead of queueing requests behind a dead socket.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: reconnectDelay,
+    enableAutoPipelining: opts.autoPipelining ?? false,
+    disableClientInfo: true,
+  };
+}
+
+/** ioredis emits 'error' on every failed reconnect; an EventEmitter 'error' without a listener crashes the process. */
+function guard<T extends RedisClient>(client: T, onError?: (err: Error) => void): T {
+  client.on('error', onError ?? noop);
+  if (client instanceof Cluster) client.on('node error', onError ?? noop);
+  return client;
+}
+
+function noop(): void {}
+
+export function createRedisConnection(opts: RedisConnectionOptions = {}): RedisClient {
+  const mode = opts.mode ?? (opts.nodes?.length ? 'cluster' : opts.sentinels?.length ? 'sentinel' : 'standalone');
+  const common = commonOptions(opts);
+  if (mode === 'cluster') {
+    if (!opts.nodes?.length) throw new Error('createRedisConnection: cluster mode needs nodes');
+    const { enableOfflineQueue: _q, retryStrategy: _r, ...redisOptions } = common;
+    const clusterOptions: ClusterOptions = {
+      enableOfflineQueue: false,
+      enableAutoPipelining: opts.autoPipelining ?? false,
+      redisOptions,
+      clusterRetryStrategy: reconnectDelay,
+      // Without this a restarted node is only rediscovered through MOVED errors.
+      clusterNodeRetryStrategy: reconnectDelay,
+      retryDelayOnFailover: 100,
+      slotsRefreshTimeout: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    };
+    return guard(new Cluster(opts.nodes, clusterOptions), opts.onError);
+  }
+  if (mode === 'sentinel') {
+    if (!opts.sentinels?.length || !opts.sentinelName) {
+      throw new Error('createRedisConnection: sentinel mode needs sentinels and sentinelName');
+    }
+    return guard(
+      new Redis({ ...common, sentinels: opts.sentinels, name: opts.sentinelName, sentinelPassword: opts.password }),
+      opts.onError,
+    );
+  }
+  const url = opts.url ?? 'redis://127.0.0.1:6379';
+  return guard(new Redis(url, common), opts.onError);
+}
+
+/**
+ * A second connection with the same settings, for pub/sub: a subscribed connection cannot run other
+ * commands. Its offline queue is on so SUBSCRIBE issued while (re)connecting is sent once ready.
+ */
+export function duplicateConnection(client: RedisClient): RedisClient {
+  if (client instanceof Cluster) {
+    return guard(client.duplicate(undefined, { enableOfflineQueue: true }));
+  }
+  return guard(client.duplicate({ enableOfflineQueue: true, commandTimeout: undefined, maxRetriesPerRequest: null }));
+}
+
+export function isCluster(client: RedisClient): client is Cluster {
+  return client instanceof Cluster;
+}
+
+/** Resolves once the client is ready (or rejects after timeoutMs). Useful at boot and in tests. */
+export function waitForReady(client: RedisClient, timeoutMs = 5_000): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.off('ready', onReady);
+      reject(new Error(`Redis not ready after ${timeoutMs} ms (status ${client.status})`));
+    }, timeoutMs);
+    const onReady = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    client.once('ready', onReady);
+  });
+}
+
+/** Close gracefully (QUIT), falling back to a hard disconnect; resolves once the client reached 'end'. */
+export async function closeConnection(client: RedisClient, timeoutMs = 1_000): Promise<void> {
+  if (client.status === 'end') return;
+  const ended = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    timer.unref();
+    client.once('end', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  try {
+    if (client.status === 'ready') {
+      await Promise.race([client.quit(), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    }
+  } catch {
+    // fall through to disconnect
+  }
+  if ((client.status as string) !== 'end') client.disconnect();
+  await ended;
+}
