@@ -7,7 +7,7 @@ if [[ -f node_modules/.package-lock.json && node_modules/.package-lock.json -nt 
   echo "deps: node_modules up to date"
   exit 0
 fi
-echo "deps: npm ci"
+echo "deps: npm ci (lockfile)"
 # Install scripts are denied in package.json (allowScripts): every native piece we use ships prebuilt.
 npm ci --no-audit --no-fund --loglevel=error
 touch node_modules/.package-lock.json
