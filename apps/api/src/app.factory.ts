@@ -5,6 +5,7 @@ import { Logger } from 'nestjs-pino';
 import type { AppConfig } from '@app/common';
 import { AppModule } from './app.module.js';
 import { setupSwagger } from './docs/swagger.setup.js';
+import { registerDrainOnClose } from './http/drain-on-close.hooks.js';
 import { generateRequestId, registerRequestIdHeader } from './http/request-id.hooks.js';
 import { createValidationPipe } from './http/validation.pipe.js';
 import { registerHttpMetrics } from './metrics/http-metrics.hook.js';
@@ -26,6 +27,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     forceCloseConnections: 'idle',
   });
   registerRequestIdHeader(adapter.getInstance());
+  registerDrainOnClose(adapter.getInstance());
 
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.imports), adapter, { bufferLogs: true, abortOnError: false });
   app.useLogger(app.get(Logger));
