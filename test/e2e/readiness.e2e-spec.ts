@@ -27,6 +27,17 @@ describe('GET /health/ready', () => {
     return { status: res.statusCode, body: res.json() };
   };
 
+  // After a dependency comes back, clients reconnect with backoff: wait for a clean state.
+  const untilReady = async () => {
+    const deadline = Date.now() + 15_000;
+    let last = await ready();
+    while (last.status !== 200 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      last = await ready();
+    }
+    return last;
+  };
+
   it('is 200 with primary, replica and Redis reported up', async () => {
     const { status, body } = await ready();
     expect(status).toBe(200);
@@ -36,6 +47,7 @@ describe('GET /health/ready', () => {
   });
 
   it('stays 200 but reports the replica degraded when only the replica is down', async () => {
+    await untilReady();
     await replica.stop();
     try {
       const { status, body } = await ready();
@@ -48,11 +60,14 @@ describe('GET /health/ready', () => {
   });
 
   it('is 503 naming Redis when Redis is unreachable', async () => {
+    await untilReady();
     await redis.stop();
     try {
       const { status, body } = await ready();
       expect(status).toBe(503);
       expect(body.details.redis.status).toBe('down');
+      expect(body.message).toEqual(['redis: down']);
+      expect(body.requestId).toBeDefined();
       expect(body.details.postgresPrimary.status).toBe('up');
     } finally {
       await redis.start();
@@ -60,6 +75,7 @@ describe('GET /health/ready', () => {
   });
 
   it('is 503 naming the primary when the primary is unreachable', async () => {
+    await untilReady();
     await primary.stop();
     try {
       const { status, body } = await ready();
@@ -72,12 +88,6 @@ describe('GET /health/ready', () => {
   });
 
   it('recovers to 200 once every dependency is back', async () => {
-    const deadline = Date.now() + 15_000;
-    let last = await ready();
-    while (last.status !== 200 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 250));
-      last = await ready();
-    }
-    expect(last.status).toBe(200);
+    expect((await untilReady()).status).toBe(200);
   });
 });
