@@ -1,6 +1,7 @@
 import type { DataSourceOptions } from 'typeorm';
 import type { AppConfig } from '@app/common';
 import { MIGRATIONS } from './migrations/index.js';
+import { TypeOrmLogger } from './typeorm-logger.js';
 
 type DbConfig = AppConfig['database'];
 
@@ -30,7 +31,7 @@ export function buildDataSourceOptions(db: DbConfig, extra: { entities?: DataSou
     connectTimeoutMS: 3000,
     poolSize: db.poolSize,
     extra: { ...pgOptions, max: db.poolSize, idleTimeoutMillis: 30_000 },
-    // Query errors surface as exceptions (logged once by the exception filter), not as console noise.
-    logging: ['warn', 'migration'],
+    logger: new TypeOrmLogger(),
+    maxQueryExecutionTime: 1000,
   } as DataSourceOptions;
 }
