@@ -114,4 +114,14 @@ describe('HTTP foundation', () => {
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/health/live', '/health/ready']));
   });
+
+  it('exposes Prometheus metrics with route-pattern latency histograms and cache figures', async () => {
+    await app.inject({ method: 'GET', url: '/health/live' });
+    const res = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    expect(res.body).toMatch(/http_request_duration_seconds_bucket\{[^}]*route="\/health\/live"/);
+    expect(res.body).toContain('# TYPE cache_hits_total counter');
+    expect(res.body).toContain('process_resident_memory_bytes');
+  });
 });

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { waitForReady, type RedisClient } from '@app/cache/redis/connection.js';
+import { waitForReady, type RedisClient } from '@app/cache';
 import { WORKER_REDIS } from './redis/worker-redis.module.js';
 
 /** Proves both connections work before the worker reports ready. */

@@ -1,18 +1,23 @@
-import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { closeConnection, createRedisConnection, type RedisClient } from '@app/cache/redis/connection.js';
+import { Global, Module } from '@nestjs/common';
+import { CacheModule, REDIS_CLIENT } from '@app/cache';
 import { APP_CONFIG, redisConnectionSettings, type AppConfig } from '@app/common';
 
-export const REDIS = Symbol('REDIS');
+/** The raw Redis client (alias of the cache library's REDIS_CLIENT) for modules that need commands. */
+export const REDIS = REDIS_CLIENT;
 
+/** libs/cache for the whole API: one Redis connection, L1 per config, closed on shutdown. */
 @Global()
 @Module({
-  providers: [{ provide: REDIS, inject: [APP_CONFIG], useFactory: (config: AppConfig) => createRedisConnection(redisConnectionSettings(config, 'api')) }],
-  exports: [REDIS],
+  imports: [
+    CacheModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({
+        redis: redisConnectionSettings(config, 'api'),
+        prefix: config.redis.keyPrefix,
+        defaultTtl: config.cache.defaultTtlMs,
+        l1: config.cache.l1 ? { max: config.cache.l1.maxEntries, ttlMs: config.cache.l1.ttlMs } : false,
+      }),
+    }),
+  ],
 })
-export class CacheInfraModule implements OnApplicationShutdown {
-  constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
-
-  async onApplicationShutdown(): Promise<void> {
-    await closeConnection(this.redis);
-  }
-}
+export class CacheInfraModule {}

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import type { RedisClient } from '@app/cache/redis/connection.js';
+import type { RedisClient } from '@app/cache';
 import { REDIS } from '../cache/cache-infra.module.js';
 
 @Injectable()

@@ -1,4 +1,5 @@
 import { Global, Module } from '@nestjs/common';
+import { CacheMetricsRegistration } from './cache-metrics.registration.js';
 import { MetricsController } from './metrics.controller.js';
 import { MetricsRegistry } from './metrics.registry.js';
 
@@ -6,7 +7,7 @@ import { MetricsRegistry } from './metrics.registry.js';
 @Global()
 @Module({
   controllers: [MetricsController],
-  providers: [MetricsRegistry],
+  providers: [MetricsRegistry, CacheMetricsRegistration],
   exports: [MetricsRegistry],
 })
 export class MetricsModule {}

@@ -1,5 +1,5 @@
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { closeConnection, createRedisConnection, type RedisClient } from '@app/cache/redis/connection.js';
+import { closeConnection, createRedisConnection, type RedisClient } from '@app/cache';
 import { APP_CONFIG, redisConnectionSettings, type AppConfig } from '@app/common';
 
 export const WORKER_REDIS = Symbol('WORKER_REDIS');

@@ -45,6 +45,8 @@ function commonOptions(opts: RedisConnectionOptions): RedisOptions {
     retryStrategy: reconnectDelay,
     enableAutoPipelining: opts.autoPipelining ?? false,
     disableClientInfo: true,
+    // After QUIT/disconnect, destroy a socket that does not close by itself soon (default 2 s).
+    disconnectTimeout: 200,
   };
 }
 
@@ -119,23 +121,29 @@ export function waitForReady(client: RedisClient, timeoutMs = 5_000): Promise<vo
   });
 }
 
-/** Close gracefully (QUIT), falling back to a hard disconnect; resolves once the client reached 'end'. */
+/** Close gracefully (QUIT), falling back to a hard disconnect; resolves once the client is closed. */
 export async function closeConnection(client: RedisClient, timeoutMs = 1_000): Promise<void> {
   if (client.status === 'end') return;
+  if (client.status !== 'ready') {
+    // Not connected (e.g. reconnecting to a dead server): nothing to flush, and ioredis will not
+    // emit 'end' for a socket that is already gone. disconnect() cancels the pending reconnect.
+    client.disconnect();
+    return;
+  }
   const ended = new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, timeoutMs);
-    timer.unref();
     client.once('end', () => {
       clearTimeout(timer);
       resolve();
     });
   });
+  let quitTimer: NodeJS.Timeout | undefined;
   try {
-    if (client.status === 'ready') {
-      await Promise.race([client.quit(), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
-    }
+    await Promise.race([client.quit(), new Promise((r) => (quitTimer = setTimeout(r, timeoutMs)))]);
   } catch {
     // fall through to disconnect
+  } finally {
+    clearTimeout(quitTimer);
   }
   if ((client.status as string) !== 'end') client.disconnect();
   await ended;

@@ -35,6 +35,10 @@ export interface AppConfig {
     keyPrefix: string;
     commandTimeoutMs: number;
   };
+  cache: {
+    defaultTtlMs: number;
+    l1: { maxEntries: number; ttlMs: number } | null;
+  };
   jwt: {
     secret: string;
     issuer: string;
@@ -43,6 +47,7 @@ export interface AppConfig {
     refreshTtlSeconds: number;
   };
   throttle: { ttlSeconds: number; limit: number };
+  loginThrottle: { ttlSeconds: number; emailLimit: number; ipLimit: number };
 }
 
 function hostPorts(list: string): HostPort[] {
@@ -95,6 +100,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       keyPrefix: env.REDIS_KEY_PREFIX,
       commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
     },
+    cache: {
+      defaultTtlMs: env.CACHE_DEFAULT_TTL_MS,
+      l1: env.CACHE_L1_ENABLED ? { maxEntries: env.CACHE_L1_MAX_ENTRIES, ttlMs: env.CACHE_L1_TTL_MS } : null,
+    },
     jwt: {
       secret: env.JWT_SECRET,
       issuer: env.JWT_ISSUER,
@@ -103,5 +112,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       refreshTtlSeconds: env.JWT_REFRESH_TTL_SECONDS,
     },
     throttle: { ttlSeconds: env.THROTTLE_TTL_SECONDS, limit: env.THROTTLE_LIMIT },
+    loginThrottle: { ttlSeconds: env.LOGIN_THROTTLE_TTL_SECONDS, emailLimit: env.LOGIN_THROTTLE_EMAIL_LIMIT, ipLimit: env.LOGIN_THROTTLE_IP_LIMIT },
   };
 }

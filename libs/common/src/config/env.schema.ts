@@ -46,6 +46,11 @@ export const envSchema = z
       .default('app'),
     REDIS_COMMAND_TIMEOUT_MS: int(10, 60_000).default(1000),
 
+    CACHE_DEFAULT_TTL_MS: int(1_000, 604_800_000).default(60_000),
+    CACHE_L1_ENABLED: bool.default(true),
+    CACHE_L1_MAX_ENTRIES: int(1, 10_000_000).default(10_000),
+    CACHE_L1_TTL_MS: int(100, 3_600_000).default(5_000),
+
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters'),
     JWT_ISSUER: z.string().min(1).default('nest-commerce'),
     JWT_AUDIENCE: z.string().min(1).default('nest-commerce-api'),
@@ -54,6 +59,9 @@ export const envSchema = z
 
     THROTTLE_TTL_SECONDS: int(1, 86_400).default(60),
     THROTTLE_LIMIT: int(1, 1_000_000).default(300),
+    LOGIN_THROTTLE_TTL_SECONDS: int(1, 86_400).default(900),
+    LOGIN_THROTTLE_EMAIL_LIMIT: int(1, 1_000_000).default(10),
+    LOGIN_THROTTLE_IP_LIMIT: int(1, 1_000_000).default(50),
 
     SWAGGER_ENABLED: bool.default(true),
   })

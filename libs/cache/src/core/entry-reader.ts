@@ -1,0 +1,96 @@
+import type { KeyBuilder } from '../keys/key-builder.js';
+import type { L1Namespace } from '../l1/l1-cache.js';
+import { isCluster, type RedisClient } from '../redis/connection.js';
+import { FAILED, type GuardedRedis } from '../resilience/guarded-redis.js';
+import { decodeEntry, EntryKind, HEAD_LENGTH, type Entry } from '../serialization/envelope.js';
+import type { Serializer } from '../serialization/serializer.js';
+import type { NamespaceCounters } from '../stats/cache-stats.js';
+
+/** One Redis read of an entry together with the current namespace version. */
+export interface ReadResult {
+  /** False when Redis could not be read (fail-open: load, don't store). */
+  ok: boolean;
+  nsVersion: number;
+  /** Entry head (kind+token) or '' when absent: what the compare-and-set store expects. */
+  head: string;
+  /** The entry if it is a value/negative entry of the current namespace version. */
+  entry: Entry | undefined;
+  /** L1 generation before the read: L1 is only filled if no invalidation happened since. */
+  gen: number;
+}
+
+export const FAILED_READ: ReadResult = Object.freeze({ ok: false, nsVersion: 0, head: '', entry: undefined, gen: -1 });
+
+type Raw = string | Buffer | null;
+
+/**
+ * Reads entries in one round trip: MGET(versionKey, key…) on a single node; on a cluster the keys
+ * live in different slots, so the GETs are sent in parallel (still one round-trip time).
+ */
+export class EntryReader {
+  private readonly versionKey: string;
+  private readonly cluster: boolean;
+
+  constructor(
+    private readonly redis: GuardedRedis,
+    keys: KeyBuilder,
+    namespace: string,
+    private readonly serializer: Serializer,
+    private readonly l1: L1Namespace | undefined,
+    private readonly counters?: NamespaceCounters,
+  ) {
+    this.versionKey = keys.namespaceVersionKey(namespace);
+    this.cluster = isCluster(redis.client);
+  }
+
+  async read(key: string): Promise<ReadResult> {
+    const gen = this.l1 ? this.l1.generation : 0;
+    const res = await this.redis.run((c) => this.fetch(c, [key]), this.counters);
+    if (res === FAILED) return FAILED_READ;
+    return this.toResult(res[0], res[1]!, gen);
+  }
+
+  async readMany(keys: readonly string[]): Promise<ReadResult[] | undefined> {
+    const gen = this.l1 ? this.l1.generation : 0;
+    const res = await this.redis.run((c) => this.fetch(c, keys), this.counters);
+    if (res === FAILED) return undefined;
+    const out: ReadResult[] = new Array(keys.length);
+    for (let i = 0; i < keys.length; i++) out[i] = this.toResult(res[0], res[i + 1]!, gen);
+    return out;
+  }
+
+  /** Current namespace version (for writes that did not read the entry first). */
+  async version(): Promise<number | undefined> {
+    const res = await this.redis.run((c) => c.get(this.versionKey), this.counters);
+    return res === FAILED ? undefined : res ? +res : 0;
+  }
+
+  private fetch(c: RedisClient, keys: readonly string[]): Promise<Raw[]> {
+    const binary = this.serializer.binary;
+    if (!this.cluster) {
+      return binary ? c.mgetBuffer(this.versionKey, ...keys) : c.mget(this.versionKey, ...keys);
+    }
+    const all = [this.versionKey, ...keys];
+    return Promise.all(all.map((k, i) => (binary && i > 0 ? c.getBuffer(k) : c.get(k))));
+  }
+
+  private toResult(rawVersion: Raw, raw: Raw, gen: number): ReadResult {
+    const nsVersion = rawVersion ? +rawVersion.toString() : 0;
+    if (!raw) return { ok: true, nsVersion, head: '', entry: undefined, gen };
+    let entry: Entry | undefined;
+    try {
+      entry = decodeEntry(this.serializer, raw);
+    } catch {
+      entry = undefined; // undecodable payload: a miss; the reload overwrites it
+    }
+    const head = entry ? entry.head : headOf(raw);
+    const usable = entry && entry.kind !== EntryKind.Tombstone && entry.nsVersion === nsVersion ? entry : undefined;
+    return { ok: true, nsVersion, head, entry: usable, gen };
+  }
+}
+
+/** First HEAD_LENGTH bytes, as GETRANGE 0 8 returns them. */
+function headOf(raw: string | Buffer): string {
+  const b = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
+  return b.toString('latin1', 0, HEAD_LENGTH);
+}

@@ -1,0 +1,51 @@
+/** Per-call options of CacheAside (all durations in milliseconds). */
+export interface GetOrLoadOptions {
+  /** Time an entry is fresh (default 60 000). */
+  ttl?: number;
+  /** Fraction in [0, 1]: the effective ttl is uniform in [ttl·(1−jitter), ttl], so expiries spread out. */
+  jitter?: number;
+  /** After ttl, keep the entry this long and serve it while one background load refreshes it. */
+  staleFor?: number;
+  /** Cache "not found" (loader returned undefined, or null with nullIsMiss) for this long; 0 = don't. */
+  negativeTtl?: number;
+  /** Treat a null from the loader as "not found" (default false: null is a real cached value). */
+  nullIsMiss?: boolean;
+  /** With a stale entry: wait this long for the loader, then serve stale (default 0 = serve stale at once). */
+  softTimeoutMs?: number;
+  /** Give up on the loader after this long: reject with CacheLoadTimeoutError (or serve stale if any). */
+  hardTimeoutMs?: number;
+  /** Tags for invalidateTag(). */
+  tags?: readonly string[];
+  /** Use the distributed load lock on a miss (default true). */
+  lock?: boolean;
+  /** Use the in-process L1 when configured (default true). */
+  l1?: boolean;
+}
+
+export interface SetOptions {
+  ttl?: number;
+  jitter?: number;
+  staleFor?: number;
+  tags?: readonly string[];
+}
+
+export interface ResolvedOptions extends GetOrLoadOptions {
+  ttl: number;
+}
+
+export function resolveOptions(defaults: ResolvedOptions, opts?: GetOrLoadOptions): ResolvedOptions {
+  if (!opts) return defaults;
+  const out: ResolvedOptions = { ...defaults };
+  for (const k in opts) {
+    const v = (opts as Record<string, unknown>)[k];
+    if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
+  }
+  return out;
+}
+
+/** Effective fresh time with subtractive jitter: never longer than ttl. */
+export function jitteredTtl(ttl: number, jitter = 0): number {
+  if (!jitter || jitter <= 0) return ttl;
+  const j = Math.min(jitter, 1);
+  return Math.max(1, Math.round(ttl - Math.random() * ttl * j));
+}

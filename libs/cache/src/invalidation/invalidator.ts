@@ -1,0 +1,263 @@
+import type { Cluster, Redis } from 'ioredis';
+import type { CacheKey } from '../core/cache-key.js';
+import type { KeyBuilder } from '../keys/key-builder.js';
+import type { InvalidationBus } from '../l1/invalidation-bus.js';
+import { applyInvalidation } from '../l1/invalidation-bus.js';
+import type { L1Store } from '../l1/l1-cache.js';
+import { isCluster, type RedisClient } from '../redis/connection.js';
+import { EntryKind, encodeEntry, newToken } from '../serialization/envelope.js';
+import { defaultSerializer } from '../serialization/serializer.js';
+import { FAILED, type GuardedRedis } from '../resilience/guarded-redis.js';
+
+export interface InvalidatorOptions {
+  redis: GuardedRedis;
+  keys: KeyBuilder;
+  /** Version segment of entry keys (v1 by default); must match the CacheAside instances. */
+  keyVersion?: (namespace: string) => number;
+  l1?: L1Store;
+  bus?: InvalidationBus;
+  /**
+   * How long a key-invalidation tombstone lives. A load that started before the invalidation cannot
+   * store its value while the tombstone is there, and CacheAside never stores a load that ran longer
+   * than this. Default 60 s.
+   */
+  tombstoneTtlMs?: number;
+  /** SCAN COUNT / UNLINK batch size (default 500). */
+  batchSize?: number;
+  /** Max failed invalidations kept for replay once Redis is back (default 10 000). */
+  maxPending?: number;
+}
+
+/*
+ * Design (cross-instance correctness):
+ * - Key: the entry is overwritten with a short-lived tombstone, not deleted. Readers see a miss;
+ *   a load that started earlier expected another entry head, so its compare-and-set store fails.
+ * - Tag: a tag is a Redis set of entry keys. CacheAside adds the key to the set BEFORE it runs the
+ *   loader, so a tag invalidation either sees the key (and tombstones it) or ran before the loader
+ *   read the database. Members are SSCANned, tombstoned in batches, then SREMed (not DEL: a member
+ *   added concurrently must survive).
+ * - Namespace: INCR of the namespace version (O(1)). Entries carry the version seen when their load
+ *   started, and every Redis read fetches the current version together with the entry (one MGET on a
+ *   standalone node, parallel GETs on a cluster) — so once INCR returned, no instance can serve an
+ *   older entry, and a slow load that started before stores an entry that is already dead.
+ *   (An in-process cached version would need pub/sub to be correct, and pub/sub is at-most-once.)
+ * - Pattern: SCAN MATCH + UNLINK in batches on every master. Best effort against loads in flight;
+ *   prefer key/tag/namespace invalidation where races matter.
+ * - L1 (optional): cleared locally at once and on other instances via the invalidation bus.
+ * Failures never throw: the invalidation is queued and replayed when Redis is reachable again.
+ */
+export class Invalidator {
+  private readonly tombstoneTtlMs: number;
+  private readonly batchSize: number;
+  private readonly maxPending: number;
+  private readonly pending: (() => Promise<boolean>)[] = [];
+  private replaying = false;
+
+  constructor(private readonly opts: InvalidatorOptions) {
+    this.tombstoneTtlMs = opts.tombstoneTtlMs ?? 60_000;
+    this.batchSize = opts.batchSize ?? 500;
+    this.maxPending = opts.maxPending ?? 10_000;
+    opts.redis.client.on('ready', this.onReady);
+  }
+
+  get tombstoneTtl(): number {
+    return this.tombstoneTtlMs;
+  }
+
+  /** Invalidations waiting for Redis to come back. */
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
+  /** Invalidate one entry. Resolves true when Redis applied it. */
+  invalidateKey(namespace: string, key: CacheKey, version?: number): Promise<boolean> {
+    return this.invalidateKeys(namespace, [this.entryKey(namespace, key, version)]);
+  }
+
+  /** Invalidate entries by their full Redis keys (as built by KeyBuilder.entry). */
+  async invalidateKeys(namespace: string, fullKeys: readonly string[]): Promise<boolean> {
+    if (fullKeys.length === 0) return true;
+    this.local(namespace, { k: [...fullKeys] });
+    const ok = await this.tombstone(fullKeys);
+    if (!ok) this.defer(() => this.tombstone(fullKeys));
+    await this.broadcastKeys(namespace, fullKeys);
+    return ok;
+  }
+
+  /**
+   * Drops keys from L1 here and on every other instance (no Redis write). Called after Redis was
+   * updated: a local read that started before this point cannot refill L1 (generation changed).
+   */
+  async broadcastKeys(namespace: string, fullKeys: readonly string[]): Promise<void> {
+    this.local(namespace, { k: [...fullKeys] });
+    await this.opts.bus?.publish({ ns: namespace, k: [...fullKeys] });
+  }
+
+  async invalidateTag(namespace: string, tag: string): Promise<boolean> {
+    const tagKey = this.opts.keys.tag(namespace, tag);
+    const ok = await this.invalidateTagKey(namespace, tagKey);
+    if (!ok) this.defer(() => this.invalidateTagKey(namespace, tagKey));
+    return ok;
+  }
+
+  async invalidateTags(namespace: string, tags: readonly string[]): Promise<boolean> {
+    const results = await Promise.all(tags.map((t) => this.invalidateTag(namespace, t)));
+    return results.every(Boolean);
+  }
+
+  /** O(1): bumps the namespace version; every entry written under an older version is dead. */
+  async invalidateNamespace(namespace: string): Promise<boolean> {
+    this.local(namespace, { all: 1 });
+    const ok = await this.bump(namespace);
+    if (!ok) this.defer(() => this.bump(namespace));
+    this.local(namespace, { all: 1 });
+    await this.opts.bus?.publish({ ns: namespace, all: 1 });
+    return ok;
+  }
+
+  /**
+   * Deletes the entries of a namespace whose key parts start with `parts` (the key itself and every
+   * longer key; all entries when empty), for the given key version (default: the namespace's).
+   * Returns how many keys were removed, or -1 when Redis was unavailable.
+   */
+  async invalidatePattern(namespace: string, parts: readonly (string | number)[] = [], version?: number): Promise<number> {
+    const v = version ?? this.opts.keyVersion?.(namespace) ?? 1;
+    // `base*` then filter: a glob cannot say "exactly base, or base followed by ':'".
+    const base = parts.length ? this.opts.keys.entry(namespace, v, parts) : `${this.opts.keys.prefix}:${namespace}:v${v}`;
+    const glob = `${base}*`;
+    const keep = (k: string): boolean => k === base || k.startsWith(base + ':');
+    this.local(namespace, { pre: base });
+    const n = await this.scanAndUnlink(glob, keep);
+    this.local(namespace, { pre: base });
+    await this.opts.bus?.publish({ ns: namespace, pre: base });
+    return n;
+  }
+
+  /** Deletes every key of this cache matching a Redis glob (must start with the prefix); also drops it from L1s. */
+  async invalidateGlob(namespace: string, glob: string): Promise<number> {
+    this.local(namespace, { p: glob });
+    const n = await this.scanAndUnlink(glob);
+    this.local(namespace, { p: glob });
+    await this.opts.bus?.publish({ ns: namespace, p: glob });
+    return n;
+  }
+
+  /** The pattern primitive: SCAN MATCH + batched UNLINK on every master. Never KEYS, never FLUSH*. */
+  async scanAndUnlink(pattern: string, filter?: (key: string) => boolean): Promise<number> {
+    if (!pattern.startsWith(this.opts.keys.prefix + ':')) {
+      throw new Error(`Refusing to delete outside the cache prefix: ${pattern}`);
+    }
+    const client = this.opts.redis.client;
+    const nodes: Redis[] = isCluster(client) ? (client as Cluster).nodes('master') : [client as Redis];
+    let total = 0;
+    for (const node of nodes) {
+      const n = await this.scanNode(node, pattern, filter);
+      if (n < 0) return -1;
+      total += n;
+    }
+    return total;
+  }
+
+  /** Each SCAN step and UNLINK batch is its own guarded call, so a long scan is not one deadline. */
+  private async scanNode(node: Redis, pattern: string, filter?: (key: string) => boolean): Promise<number> {
+    let cursor = '0';
+    let total = 0;
+    do {
+      const page = await this.opts.redis.run(() => node.scan(cursor, 'MATCH', pattern, 'COUNT', this.batchSize));
+      if (page === FAILED) return -1;
+      cursor = page[0];
+      const keys = filter ? page[1].filter(filter) : page[1];
+      if (keys.length) {
+        // One UNLINK per key in one pipeline: a multi-key UNLINK fails across slots on a cluster node.
+        const done = await this.opts.redis.run(async () => {
+          const p = node.pipeline();
+          for (const k of keys) p.unlink(k);
+          return throwOnPipelineError(await p.exec());
+        });
+        if (done === FAILED) return -1;
+        total += keys.length;
+      }
+    } while (cursor !== '0');
+    return total;
+  }
+
+  private entryKey(namespace: string, key: CacheKey, version?: number): string {
+    return this.opts.keys.entry(namespace, version ?? this.opts.keyVersion?.(namespace) ?? 1, key);
+  }
+
+  private local(namespace: string, msg: { k?: string[]; all?: 1; p?: string; pre?: string }): void {
+    if (this.opts.l1) applyInvalidation(this.opts.l1, { ns: namespace, ...msg });
+  }
+
+  private async tombstone(fullKeys: readonly string[]): Promise<boolean> {
+    return (await this.opts.redis.run((c) => this.writeTombstones(c, fullKeys))) !== FAILED;
+  }
+
+  private async writeTombstones(c: RedisClient, fullKeys: readonly string[]): Promise<unknown> {
+    const value = encodeEntry(defaultSerializer, EntryKind.Tombstone, newToken(), 0, 0, undefined);
+    const px = this.tombstoneTtlMs;
+    if (fullKeys.length === 1) return c.set(fullKeys[0]!, value, 'PX', px);
+    if (isCluster(c)) return Promise.all(fullKeys.map((k) => c.set(k, value, 'PX', px)));
+    const p = c.pipeline();
+    for (const k of fullKeys) p.set(k, value, 'PX', px);
+    return throwOnPipelineError(await p.exec());
+  }
+
+  private async invalidateTagKey(namespace: string, tagKey: string): Promise<boolean> {
+    const redis = this.opts.redis;
+    let cursor = '0';
+    do {
+      const page = await redis.run((c) => c.sscan(tagKey, cursor, 'COUNT', this.batchSize));
+      if (page === FAILED) return false;
+      cursor = page[0];
+      const members = page[1];
+      if (members.length) {
+        this.local(namespace, { k: members });
+        if ((await redis.run((c) => this.writeTombstones(c, members))) === FAILED) return false;
+        this.local(namespace, { k: members });
+        // SREM, not DEL: a member added meanwhile (a load that just started) must stay.
+        if ((await redis.run((c) => c.srem(tagKey, ...members))) === FAILED) return false;
+        await this.opts.bus?.publish({ ns: namespace, k: members });
+      }
+    } while (cursor !== '0');
+    return true;
+  }
+
+  private async bump(namespace: string): Promise<boolean> {
+    const key = this.opts.keys.namespaceVersionKey(namespace);
+    return (await this.opts.redis.run((c) => c.incr(key))) !== FAILED;
+  }
+
+  private defer(task: () => Promise<boolean>): void {
+    if (this.pending.length >= this.maxPending) this.pending.shift();
+    this.pending.push(task);
+  }
+
+  /** Replays invalidations that failed while Redis was unreachable. */
+  async replayPending(): Promise<void> {
+    if (this.replaying) return;
+    this.replaying = true;
+    try {
+      while (this.pending.length) {
+        const task = this.pending[0]!;
+        if (!(await task())) return;
+        this.pending.shift();
+      }
+    } finally {
+      this.replaying = false;
+    }
+  }
+
+  private readonly onReady = (): void => {
+    if (this.pending.length) void this.replayPending();
+  };
+
+  close(): void {
+    this.opts.redis.client.off('ready', this.onReady);
+  }
+}
+
+function throwOnPipelineError(results: [Error | null, unknown][] | null): unknown {
+  for (const [err] of results ?? []) if (err) throw err;
+  return results;
+}

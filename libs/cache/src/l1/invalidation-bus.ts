@@ -1,0 +1,221 @@
+import { randomUUID } from 'node:crypto';
+import type { RedisClient } from '../redis/connection.js';
+import { duplicateConnection } from '../redis/connection.js';
+import { globToRegExp, type L1Store } from './l1-cache.js';
+
+/** One invalidation, as broadcast to the other instances. */
+export interface InvalidationMessage {
+  /** Origin instance id (an instance ignores its own messages: it already applied them). */
+  o: string;
+  /** Message id, acknowledged by every receiver. */
+  id?: string;
+  ns: string;
+  /** Exact keys. */
+  k?: string[];
+  /** Whole namespace. */
+  all?: 1;
+  /** Redis glob over full keys. */
+  p?: string;
+  /** Key-parts prefix: this key and every key continuing with ':'. */
+  pre?: string;
+}
+
+interface AckMessage {
+  ack: string;
+  o: string;
+}
+
+export interface InvalidationBusOptions {
+  publisher: RedisClient;
+  /** Dedicated connection for SUBSCRIBE (default: a duplicate of publisher). */
+  subscriber?: RedisClient;
+  channel: string;
+  /** Redis hash of live bus members (instance id → expiry, epoch ms). */
+  presenceKey: string;
+  store: L1Store;
+  instanceId?: string;
+  /** How long an invalidation waits for the other instances to confirm (default 1000 ms). */
+  ackTimeoutMs?: number;
+  /** Presence heartbeat (default 5000 ms; a member is live for 3 heartbeats). */
+  heartbeatMs?: number;
+  onError?: (err: unknown) => void;
+}
+
+/**
+ * Pub/sub between instances so each one drops L1 entries invalidated elsewhere.
+ *
+ * Strictness: an invalidation returns only after every live instance (presence hash, refreshed by
+ * heartbeat) acknowledged that it applied the message to its L1, or after ackTimeoutMs. So once
+ * invalidate*() returned, no connected instance serves the old value from L1.
+ *
+ * Pub/sub is at-most-once: a message sent while our subscriber is disconnected is lost. So L1 is
+ * suspended (bypassed) and cleared whenever the subscriber is not connected, and cleared again
+ * once the subscription is re-established. The only residual window is an instance whose
+ * subscriber socket is silently dead (no ack within ackTimeoutMs): bounded by the L1 ttl.
+ */
+export class InvalidationBus {
+  readonly instanceId: string;
+  readonly channel: string;
+  private readonly subscriber: RedisClient;
+  private readonly ownsSubscriber: boolean;
+  private readonly ackTimeoutMs: number;
+  private readonly heartbeatMs: number;
+  private readonly waiting = new Map<string, { pending: Set<string>; done: () => void }>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly opts: InvalidationBusOptions) {
+    this.instanceId = opts.instanceId ?? randomUUID();
+    this.channel = opts.channel;
+    this.ackTimeoutMs = opts.ackTimeoutMs ?? 1_000;
+    this.heartbeatMs = opts.heartbeatMs ?? 5_000;
+    this.ownsSubscriber = !opts.subscriber;
+    this.subscriber = opts.subscriber ?? duplicateConnection(opts.publisher);
+    opts.store.suspended = true;
+    this.subscriber.on('message', this.onMessage);
+    this.subscriber.on('ready', this.onReady);
+    this.subscriber.on('close', this.onDown);
+    this.subscriber.on('end', this.onDown);
+  }
+
+  /** Subscribes and joins the presence hash; L1 stays suspended until subscribed. Never rejects. */
+  async start(): Promise<void> {
+    this.heartbeat = setInterval(() => void this.announce(), this.heartbeatMs);
+    this.heartbeat.unref();
+    await this.subscribe();
+  }
+
+  /**
+   * Broadcasts an invalidation and waits (bounded) until every other live instance applied it.
+   * Resolves false when Redis was unavailable or some instance did not confirm in time.
+   */
+  async publish(msg: Omit<InvalidationMessage, 'o' | 'id'>): Promise<boolean> {
+    const id = randomUUID();
+    try {
+      const others = await this.liveInstances();
+      if (others.length === 0) {
+        await this.opts.publisher.publish(this.channel, JSON.stringify({ ...msg, o: this.instanceId, id }));
+        return true;
+      }
+      const acked = new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => {
+          this.waiting.delete(id);
+          resolve(false);
+        }, this.ackTimeoutMs);
+        this.waiting.set(id, {
+          pending: new Set(others),
+          done: () => {
+            clearTimeout(timer);
+            this.waiting.delete(id);
+            resolve(true);
+          },
+        });
+      });
+      await this.opts.publisher.publish(this.channel, JSON.stringify({ ...msg, o: this.instanceId, id }));
+      return await acked;
+    } catch (err) {
+      // Fail-open: other instances' L1 entries expire by TTL, and instances that lost Redis cleared L1.
+      this.waiting.delete(id);
+      this.opts.onError?.(err);
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.opts.store.suspended = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.subscriber.off('message', this.onMessage);
+    this.subscriber.off('ready', this.onReady);
+    for (const w of this.waiting.values()) w.done();
+    try {
+      if (this.opts.publisher.status === 'ready') await this.opts.publisher.hdel(this.opts.presenceKey, this.instanceId);
+    } catch {
+      // best effort: the entry expires by itself
+    }
+    if (this.ownsSubscriber) this.subscriber.disconnect();
+  }
+
+  /** Other instances whose presence has not expired. */
+  private async liveInstances(): Promise<string[]> {
+    const all = await this.opts.publisher.hgetall(this.opts.presenceKey);
+    const now = Date.now();
+    const live: string[] = [];
+    for (const [id, until] of Object.entries(all)) if (id !== this.instanceId && Number(until) > now) live.push(id);
+    return live;
+  }
+
+  /** Heartbeat: (re)join the presence hash and prune members that stopped beating. */
+  private async announce(): Promise<void> {
+    if (this.closed || this.opts.store.suspended) return;
+    try {
+      const now = Date.now();
+      await this.opts.publisher.hset(this.opts.presenceKey, this.instanceId, String(now + 3 * this.heartbeatMs));
+      const all = await this.opts.publisher.hgetall(this.opts.presenceKey);
+      const dead = Object.entries(all)
+        .filter(([, until]) => Number(until) <= now)
+        .map(([id]) => id);
+      if (dead.length) await this.opts.publisher.hdel(this.opts.presenceKey, ...dead);
+    } catch (err) {
+      this.opts.onError?.(err);
+    }
+  }
+
+  private async subscribe(): Promise<void> {
+    try {
+      await this.subscriber.subscribe(this.channel);
+      if (this.closed) return;
+      // Anything published while we were not subscribed is lost: start from an empty L1.
+      this.opts.store.clearAll();
+      this.opts.store.suspended = false;
+      await this.announce();
+    } catch (err) {
+      this.opts.onError?.(err);
+    }
+  }
+
+  private readonly onReady = (): void => {
+    if (!this.closed) void this.subscribe();
+  };
+
+  private readonly onDown = (): void => {
+    this.opts.store.suspended = true;
+    this.opts.store.clearAll();
+  };
+
+  private readonly onMessage = (channel: string, raw: string): void => {
+    if (channel !== this.channel) return;
+    let msg: InvalidationMessage | AckMessage;
+    try {
+      msg = JSON.parse(raw) as InvalidationMessage | AckMessage;
+    } catch {
+      return;
+    }
+    if ('ack' in msg) {
+      const w = this.waiting.get(msg.ack);
+      if (w && w.pending.delete(msg.o) && w.pending.size === 0) w.done();
+      return;
+    }
+    if (msg.o === this.instanceId) return;
+    applyInvalidation(this.opts.store, msg);
+    if (msg.id) {
+      const ack: AckMessage = { ack: msg.id, o: this.instanceId };
+      this.opts.publisher.publish(this.channel, JSON.stringify(ack)).catch((err) => this.opts.onError?.(err));
+    }
+  };
+}
+
+export function applyInvalidation(store: L1Store, msg: Omit<InvalidationMessage, 'o'>): void {
+  const ns = store.peek(msg.ns);
+  if (!ns) return;
+  if (msg.all) ns.clear();
+  if (msg.k) ns.delete(msg.k);
+  if (msg.p) {
+    const re = globToRegExp(msg.p);
+    ns.deleteMatching((k) => re.test(k));
+  }
+  if (msg.pre) {
+    const base = msg.pre;
+    ns.deleteMatching((k) => k === base || k.startsWith(base + ':'));
+  }
+}

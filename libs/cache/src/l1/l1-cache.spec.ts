@@ -1,0 +1,133 @@
+import { CacheKit, sleep } from '../core/testing/kit.js';
+import type { CacheService } from '../create-cache.js';
+import type { RedisClient } from '../redis/connection.js';
+import { globToRegExp, L1Store } from './l1-cache.js';
+
+async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 3_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await sleep(10);
+  }
+}
+
+describe('L1 + invalidation bus (two instances, real Redis)', () => {
+  const kit = new CacheKit('l1');
+  let a: CacheService;
+  let b: CacheService;
+  let raw: RedisClient;
+
+  beforeAll(async () => {
+    a = await kit.cache({ l1: { max: 1_000, ttlMs: 30_000 }, defaultTtl: 30_000 });
+    b = await kit.cache({ l1: { max: 1_000, ttlMs: 30_000 }, defaultTtl: 30_000 });
+    raw = await kit.client();
+  });
+  afterAll(() => kit.cleanup());
+
+  /** Loads `key` on both instances so both L1s hold `value`. */
+  async function warm(ns: string, key: string, value: string): Promise<void> {
+    await a.namespace(ns).getOrLoad(key, async () => value);
+    await b.namespace(ns).getOrLoad(key, async () => 'unexpected');
+    expect(await b.namespace(ns).getOrLoad(key, async () => 'unexpected')).toBe(value);
+  }
+
+  it('serves L1 hits without Redis', async () => {
+    const c = a.namespace('l1hit');
+    await c.getOrLoad('k', async () => 'v');
+    await raw.del(c.key('k')); // behind the cache's back
+    const before = a.stats.snapshot().namespaces.l1hit!.l1Hits;
+    expect(await c.getOrLoad('k', async () => 'reloaded')).toBe('v');
+    expect(a.stats.snapshot().namespaces.l1hit!.l1Hits).toBe(before + 1);
+    expect(await c.getOrLoad('k', async () => 'from-loader', { l1: false })).toBe('from-loader');
+  });
+
+  it('key invalidation on one instance drops the entry from the other instance L1', async () => {
+    await warm('l1key', 'k', 'v1');
+    await a.namespace('l1key').delete('k');
+    // strict: no waiting once the invalidation returned
+    expect(await b.namespace('l1key').getOrLoad('k', async () => 'v2')).toBe('v2');
+  });
+
+  it('set() on one instance replaces the value on the other', async () => {
+    await warm('l1set', 'k', 'v1');
+    await a.namespace('l1set').set('k', 'v2');
+    // strict: no waiting once the invalidation returned
+    expect(await b.namespace('l1set').getOrLoad('k', async () => 'loader')).toBe('v2');
+  });
+
+  it('namespace invalidation reaches the other instance L1', async () => {
+    await warm('l1ns', 'k', 'v1');
+    await a.invalidator.invalidateNamespace('l1ns');
+    // strict: no waiting once the invalidation returned
+    expect(await b.namespace('l1ns').getOrLoad('k', async () => 'v2')).toBe('v2');
+  });
+
+  it('tag invalidation reaches the other instance L1', async () => {
+    await a.namespace('l1tag').getOrLoad('k', async () => 'v1', { tags: ['t'] });
+    await b.namespace('l1tag').getOrLoad('k', async () => 'unexpected', { tags: ['t'] });
+    await a.invalidator.invalidateTag('l1tag', 't');
+    // strict: no waiting once the invalidation returned
+    expect(await b.namespace('l1tag').getOrLoad('k', async () => 'v2')).toBe('v2');
+  });
+
+  it('pattern invalidation reaches the other instance L1', async () => {
+    await warm('l1pat', 'user-1', 'v1');
+    await a.invalidator.invalidatePattern('l1pat', ['user-1']);
+    // strict: no waiting once the invalidation returned
+    expect(await b.namespace('l1pat').getOrLoad('user-1', async () => 'v2')).toBe('v2');
+  });
+
+  it('clears (and bypasses) L1 while the subscriber reconnects: pub/sub is at-most-once', async () => {
+    const c = b.namespace('l1reconnect');
+    await c.getOrLoad('k', async () => 'v1');
+    expect(b.l1!.peek('l1reconnect')!.lru.size).toBe(1);
+    const subscriber = (b.bus as unknown as { subscriber: RedisClient }).subscriber;
+    const closed = new Promise((r) => subscriber.once('close', r));
+    subscriber.disconnect(true);
+    await closed;
+    expect(b.l1!.suspended).toBe(true);
+    expect(b.l1!.size()).toBe(0);
+    await raw.del(c.key('k')); // an invalidation this instance could have missed
+    expect(await c.getOrLoad('k', async () => 'v2')).toBe('v2');
+    await eventually(() => !b.l1!.suspended);
+    expect(await c.getOrLoad('k', async () => 'v3')).toBe('v2');
+    expect(b.l1!.peek('l1reconnect')!.lru.size).toBe(1);
+  });
+
+  it('an instance that is registered but silent only delays invalidations by ackTimeoutMs', async () => {
+    const c = await kit.cache({ l1: { max: 10, ttlMs: 10_000, ackTimeoutMs: 200 } });
+    await raw.hset(`${kit.prefix}:__cache_instances`, 'ghost', String(Date.now() + 60_000));
+    const started = Date.now();
+    expect(await c.namespace('ghost').delete('k')).toBe(true);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    await raw.hdel(`${kit.prefix}:__cache_instances`, 'ghost');
+  });
+
+  it('L1 entries expire with the entry ttl', async () => {
+    const c = a.namespace('l1ttl');
+    await c.getOrLoad('k', async () => 'v1', { ttl: 50 });
+    await sleep(80);
+    expect(await c.getOrLoad('k', async () => 'v2', { ttl: 50 })).toBe('v2');
+  });
+});
+
+describe('L1Store unit', () => {
+  it('a read that started before an invalidation cannot refill L1', () => {
+    const store = new L1Store({ max: 10, ttlMs: 1_000 });
+    const ns = store.namespace('x');
+    const gen = ns.generation;
+    ns.delete(['k']);
+    ns.set('k', 'old', 1_000, gen);
+    expect(ns.get('k')).toBeUndefined();
+    ns.set('k', 'new', 1_000, ns.generation);
+    expect(ns.get('k')).toEqual({ v: 'new' });
+  });
+
+  it('globToRegExp matches like Redis globs', () => {
+    expect(globToRegExp('app:p:v1:user:*').test('app:p:v1:user:1')).toBe(true);
+    expect(globToRegExp('app:p:v1:user:*').test('app:p:v1:users:1')).toBe(false);
+    expect(globToRegExp('a?c').test('abc')).toBe(true);
+    expect(globToRegExp('a[bc]d').test('acd')).toBe(true);
+    expect(globToRegExp('a.b').test('axb')).toBe(false);
+  });
+});

@@ -1,0 +1,115 @@
+import { LRUCache } from 'lru-cache';
+
+/** What L1 stores: the decoded value (a box, so a cached `undefined`/negative entry is still a hit). */
+export interface L1Box {
+  v: unknown;
+}
+
+export interface L1Options {
+  /** Max entries per namespace. */
+  max: number;
+  /** Upper bound on how long an entry lives in L1 (also bounded by the entry's own freshness). */
+  ttlMs: number;
+  /** How long an invalidation waits for other instances to confirm their L1 dropped it (default 1000). */
+  ackTimeoutMs?: number;
+}
+
+/**
+ * In-process LRU for one namespace. `generation` changes on every invalidation that touches the
+ * namespace, so a Redis read that started before an invalidation cannot repopulate L1 afterwards
+ * (the reader compares the generation it saw before reading).
+ */
+export class L1Namespace {
+  readonly lru: LRUCache<string, L1Box>;
+  generation = 0;
+
+  constructor(
+    readonly store: L1Store,
+    opts: L1Options,
+  ) {
+    this.lru = new LRUCache<string, L1Box>({ max: opts.max, ttl: opts.ttlMs, ttlAutopurge: false, updateAgeOnGet: false });
+  }
+
+  /** Fast path: one Map lookup plus a TTL check. */
+  get(key: string): L1Box | undefined {
+    return this.store.suspended ? undefined : this.lru.get(key);
+  }
+
+  set(key: string, value: unknown, ttlMs: number, generationAtRead: number): void {
+    if (this.store.suspended || generationAtRead !== this.generation || ttlMs <= 0) return;
+    this.lru.set(key, { v: value }, { ttl: Math.min(ttlMs, this.store.options.ttlMs) });
+  }
+
+  delete(keys: readonly string[]): void {
+    this.generation++;
+    for (const k of keys) this.lru.delete(k);
+  }
+
+  clear(): void {
+    this.generation++;
+    this.lru.clear();
+  }
+
+  deleteMatching(match: (key: string) => boolean): void {
+    this.generation++;
+    for (const k of [...this.lru.keys()]) if (match(k)) this.lru.delete(k);
+  }
+}
+
+/**
+ * All L1 namespaces of one cache instance. While `suspended` (the invalidation bus is not
+ * subscribed, e.g. during a reconnect) L1 is bypassed: without pub/sub we could miss invalidations.
+ */
+export class L1Store {
+  suspended = false;
+  private readonly namespaces = new Map<string, L1Namespace>();
+
+  constructor(readonly options: L1Options) {}
+
+  namespace(ns: string): L1Namespace {
+    let n = this.namespaces.get(ns);
+    if (!n) {
+      n = new L1Namespace(this, this.options);
+      this.namespaces.set(ns, n);
+    }
+    return n;
+  }
+
+  peek(ns: string): L1Namespace | undefined {
+    return this.namespaces.get(ns);
+  }
+
+  clearAll(): void {
+    for (const n of this.namespaces.values()) n.clear();
+  }
+
+  size(): number {
+    let s = 0;
+    for (const n of this.namespaces.values()) s += n.lru.size;
+    return s;
+  }
+}
+
+const lit = (ch: string): string => ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+/** Redis glob (as produced by KeyBuilder.pattern) to an anchored RegExp, for L1 pattern invalidation. */
+export function globToRegExp(glob: string): RegExp {
+  let re = '^';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*') re += '.*';
+    else if (c === '?') re += '.';
+    else if (c === '\\' && i + 1 < glob.length) re += lit(glob[++i]!);
+    else if (c === '[') {
+      const end = glob.indexOf(']', i + 1);
+      if (end === -1) re += '\\[';
+      else {
+        const body = glob.slice(i + 1, end);
+        const neg = body.startsWith('^');
+        re += '[' + (neg ? '^' : '') + [...(neg ? body.slice(1) : body)].map((ch) => (ch === '-' ? '-' : lit(ch))).join('') + ']';
+        i = end;
+      }
+    } else re += lit(c);
+  }
+  return new RegExp(re + '$');
+}

@@ -1,0 +1,120 @@
+import type { CacheAside } from '../core/cache-aside.js';
+import type { CacheKey } from '../core/cache-key.js';
+import type { GetOrLoadOptions } from '../core/options.js';
+import type { CacheService } from '../create-cache.js';
+import { getCacheForDecorators } from './decorator-registry.js';
+
+type AnyFn = (...args: any[]) => any; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Tags<A extends unknown[]> = readonly string[] | ((...args: A) => readonly string[]);
+
+export interface CacheableOptions<A extends unknown[] = any[]> extends Omit<GetOrLoadOptions, 'tags'> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** Namespace (default: the module's default namespace). */
+  namespace?: string;
+  /** Key parts from the method arguments. */
+  key: (...args: A) => CacheKey;
+  tags?: Tags<A>;
+}
+
+export interface CacheEvictOptions<A extends unknown[] = any[]> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  namespace?: string;
+  /** Entry to invalidate. */
+  key?: (...args: A) => CacheKey;
+  /** Tags to invalidate. */
+  tags?: Tags<A>;
+  /** Invalidate the whole namespace (O(1) version bump). */
+  allEntries?: boolean;
+  /** Invalidate before running the method (default: after it succeeded). */
+  beforeInvocation?: boolean;
+}
+
+export interface CachePutOptions<A extends unknown[] = any[]> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  namespace?: string;
+  /** Key parts from the arguments… */
+  key?: (...args: A) => CacheKey;
+  /** …or from the method's result (e.g. an id assigned by the database). */
+  keyFromResult?: (result: any) => CacheKey; // eslint-disable-line @typescript-eslint/no-explicit-any
+  ttl?: number;
+  tags?: Tags<A>;
+}
+
+function resolve(svc: CacheService, namespace?: string): CacheAside {
+  return namespace ? svc.namespace(namespace) : svc.cache;
+}
+
+function tagsOf<A extends unknown[]>(tags: Tags<A> | undefined, args: A): readonly string[] | undefined {
+  return typeof tags === 'function' ? tags(...args) : tags;
+}
+
+/** Replaces a method, keeping its name and the metadata other decorators put on it (routes, guards…). */
+function wrap(descriptor: PropertyDescriptor, make: (original: AnyFn) => AnyFn): PropertyDescriptor {
+  const original = descriptor.value as AnyFn;
+  const wrapped = make(original);
+  Object.defineProperty(wrapped, 'name', { value: original.name });
+  const R = Reflect as unknown as {
+    getMetadataKeys?: (t: object) => unknown[];
+    getMetadata?: (k: unknown, t: object) => unknown;
+    defineMetadata?: (k: unknown, v: unknown, t: object) => void;
+  };
+  if (R.getMetadataKeys && R.getMetadata && R.defineMetadata) {
+    for (const k of R.getMetadataKeys(original)) R.defineMetadata(k, R.getMetadata(k, original), wrapped);
+  }
+  descriptor.value = wrapped;
+  return descriptor;
+}
+
+/** Caches the method's result (cache-aside with single-flight and the distributed load lock). */
+export function Cacheable<A extends unknown[] = any[]>(opts: CacheableOptions<A>): MethodDecorator { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const { namespace, key, tags, ...options } = opts;
+  return (_target, _prop, descriptor) =>
+    wrap(descriptor, (original) =>
+      function (this: unknown, ...args: A) {
+        const svc = getCacheForDecorators();
+        if (!svc) return original.apply(this, args);
+        return resolve(svc, namespace).getOrLoad(key(...args), () => original.apply(this, args), { ...options, tags: tagsOf(tags, args) });
+      },
+    ) as never;
+}
+
+/** Invalidates entries, tags or the whole namespace after (or before) the method runs. */
+export function CacheEvict<A extends unknown[] = any[]>(opts: CacheEvictOptions<A>): MethodDecorator { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const evict = async (svc: CacheService, args: A): Promise<void> => {
+    const cache = resolve(svc, opts.namespace);
+    const jobs: Promise<unknown>[] = [];
+    if (opts.allEntries) jobs.push(cache.invalidateAll());
+    if (opts.key) jobs.push(cache.delete(opts.key(...args)));
+    const tags = tagsOf(opts.tags, args);
+    if (tags?.length) jobs.push(svc.invalidator.invalidateTags(cache.namespace, tags));
+    await Promise.all(jobs);
+  };
+  return (_target, _prop, descriptor) =>
+    wrap(descriptor, (original) =>
+      async function (this: unknown, ...args: A) {
+        const svc = getCacheForDecorators();
+        if (!svc) return original.apply(this, args);
+        if (opts.beforeInvocation) await evict(svc, args);
+        const result = await original.apply(this, args);
+        if (!opts.beforeInvocation) await evict(svc, args);
+        return result;
+      },
+    ) as never;
+}
+
+/** Always runs the method, then stores its result (e.g. an update returning the saved entity). */
+export function CachePut<A extends unknown[] = any[]>(opts: CachePutOptions<A>): MethodDecorator { // eslint-disable-line @typescript-eslint/no-explicit-any
+  if (!opts.key && !opts.keyFromResult) throw new TypeError('@CachePut needs key or keyFromResult');
+  return (_target, _prop, descriptor) =>
+    wrap(descriptor, (original) =>
+      async function (this: unknown, ...args: A) {
+        const result = await original.apply(this, args);
+        const svc = getCacheForDecorators();
+        if (svc) {
+          const cache = resolve(svc, opts.namespace);
+          const key = opts.keyFromResult ? opts.keyFromResult(result) : opts.key!(...args);
+          // Like write-through: if the value cannot be cached, drop the old entry.
+          const stored = await cache.set(key, result, { ttl: opts.ttl, tags: tagsOf(opts.tags, args) });
+          if (!stored) await cache.delete(key);
+        }
+        return result;
+      },
+    ) as never;
+}

@@ -1,0 +1,66 @@
+import { decode as msgpackDecode, encode as msgpackEncode } from '@msgpack/msgpack';
+
+/** Turns cached values into what Redis stores. `binary` serializers produce Buffers. */
+export interface Serializer {
+  readonly binary: boolean;
+  encode(value: unknown): string | Buffer;
+  decode(data: string | Buffer): unknown;
+}
+
+/*
+ * Dates: JSON.stringify calls toJSON before a replacer sees the value, so the replacer looks at
+ * `this[key]` to catch the Date and writes it as "\u0001D<epoch ms>". Strings that already start with
+ * \u0001 get one more \u0001 so the tag is unambiguous. Decoding only pays for a reviver when the
+ * payload contains the tag (one native substring search), so Date-free values parse at full speed.
+ */
+const TAG = '\u0001';
+const TAG_CODE = 1;
+const DATE_TAG = '\u0001D';
+/** How the tag appears inside JSON text: JSON escapes U+0001 as \u0001. */
+const TAG_IN_JSON = '"\\u0001';
+
+function replacer(this: Record<string, unknown>, key: string, value: unknown): unknown {
+  const raw = this[key];
+  if (raw instanceof Date) return DATE_TAG + raw.getTime();
+  if (typeof value === 'string' && value.charCodeAt(0) === TAG_CODE) return TAG + value;
+  return value;
+}
+
+function reviver(_key: string, value: unknown): unknown {
+  if (typeof value === 'string' && value.charCodeAt(0) === TAG_CODE) {
+    if (value.charCodeAt(1) === TAG_CODE) return value.slice(1);
+    if (value[1] === 'D') return new Date(Number(value.slice(2)));
+  }
+  return value;
+}
+
+export class JsonSerializer implements Serializer {
+  readonly binary = false;
+
+  encode(value: unknown): string {
+    const out = JSON.stringify(value, replacer);
+    if (out === undefined) throw new TypeError('JsonSerializer: value is not serializable');
+    return out;
+  }
+
+  decode(data: string | Buffer): unknown {
+    const text = typeof data === 'string' ? data : data.toString('utf8');
+    return text.includes(TAG_IN_JSON) ? JSON.parse(text, reviver) : JSON.parse(text);
+  }
+}
+
+/** Compact binary encoding; Dates round-trip natively through the msgpack timestamp extension. */
+export class MsgpackSerializer implements Serializer {
+  readonly binary = true;
+
+  encode(value: unknown): Buffer {
+    const bytes = msgpackEncode(value);
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  decode(data: string | Buffer): unknown {
+    return msgpackDecode(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
+  }
+}
+
+export const defaultSerializer: Serializer = new JsonSerializer();
