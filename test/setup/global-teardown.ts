@@ -7,7 +7,10 @@ function withDatabase(url: string, database: string): string {
   return u.toString();
 }
 
-/** Drops exactly what this run created: its database and its Redis keys. */
+/**
+ * Drops exactly what this run created: its database and its Redis keys (the run prefix is unique,
+ * and suites that need a private keyspace extend it, e.g. `${prefix}c`).
+ */
 export default async function globalTeardown(): Promise<void> {
   const database = process.env.TEST_DATABASE;
   if (database?.startsWith('commerce_test_') && process.env.TEST_BASE_PRIMARY_URL && !process.env.KEEP_TEST_DATA) {
@@ -26,7 +29,7 @@ export default async function globalTeardown(): Promise<void> {
       await redis.connect();
       let cursor = '0';
       do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
         cursor = next;
         if (keys.length) await redis.unlink(...keys);
       } while (cursor !== '0');

@@ -4,10 +4,14 @@ import { LoggerModule } from 'nestjs-pino';
 import { APP_CONFIG, ConfigModule, type AppConfig } from '@app/common';
 import { DatabaseModule } from '@app/database';
 import { CacheInfraModule } from './cache/cache-infra.module.js';
+import { CartModule } from './cart/cart.module.js';
+import { CatalogModule } from './catalog/catalog.module.js';
 import { HealthModule } from './health/health.module.js';
+import { IdentityModule } from './identity/identity.module.js';
 import { AllExceptionsFilter } from './http/all-exceptions.filter.js';
 import { loggerOptions } from './logging/logger.options.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { OperationsModule } from './operations/operations.module.js';
 
 @Module({})
 export class AppModule {
@@ -21,7 +25,11 @@ export class AppModule {
         DatabaseModule.forRoot({ applicationName: 'api' }),
         CacheInfraModule,
         HealthModule,
+        IdentityModule,
+        CatalogModule,
+        CartModule,
         MetricsModule,
+        OperationsModule,
         ...extraImports,
       ],
       providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],

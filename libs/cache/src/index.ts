@@ -43,7 +43,7 @@ export {
   type CircuitBreakerOptions,
   type CircuitState,
 } from './resilience/circuit-breaker.js';
-export { FAILED, GuardedRedis, type Failed } from './resilience/guarded-redis.js';
+export { FAILED, GuardedRedis, type Failed, type GuardedRedisOptions } from './resilience/guarded-redis.js';
 
 // factory (no Nest)
 export { CacheService, createCache, type CreateCacheOptions, type NamespaceOptions } from './create-cache.js';
@@ -71,3 +71,5 @@ export * from './counters/index.js';
 export * from './batch/index.js';
 export * from './admin/index.js';
 export { RedisUnavailableError, isUnavailabilityError } from './redis-ops/unavailable-error.js';
+export { LuaScript } from './redis-ops/lua-script.js';
+export { failFast } from './redis-ops/fail-fast.js';

@@ -3,11 +3,11 @@ import type { KeyBuilder } from '../keys/key-builder.js';
 import type { L1Namespace } from '../l1/l1-cache.js';
 import { withScripts, type CacheScripts } from '../redis/scripts.js';
 import { FAILED, type GuardedRedis } from '../resilience/guarded-redis.js';
-import { EntryKind, encodeEntry, newToken, type Entry } from '../serialization/envelope.js';
+import { decodeFreshValue, EntryKind, encodeEntry, newToken, NOT_FRESH, versionOf, type Entry } from '../serialization/envelope.js';
 import { defaultSerializer, type Serializer } from '../serialization/serializer.js';
 import type { CacheStats, NamespaceCounters } from '../stats/cache-stats.js';
 import type { CacheKey } from './cache-key.js';
-import { EntryReader, type ReadResult } from './entry-reader.js';
+import { EntryReader, FAILED_READ, type Raw, type ReadResult } from './entry-reader.js';
 import { CacheLoadTimeoutError } from './errors.js';
 import { jitteredTtl, resolveOptions, type GetOrLoadOptions, type ResolvedOptions, type SetOptions } from './options.js';
 
@@ -66,6 +66,8 @@ export class CacheAside {
   private readonly lockWaitMs: number;
   private readonly inflight = new Map<string, Promise<unknown>>();
   private readonly head: string;
+  private readonly keyCache = new Map<string | number, string>();
+  private readonly keyCacheMax: number;
 
   constructor(opts: CacheAsideOptions) {
     this.namespace = opts.namespace;
@@ -82,6 +84,7 @@ export class CacheAside {
     this.lockTtlMs = opts.lockTtlMs ?? 10_000;
     this.lockWaitMs = opts.lockWaitMs ?? 5_000;
     this.head = opts.keys.entryHead(opts.namespace, this.keyVersion); // also validates the namespace
+    this.keyCacheMax = Math.min(opts.l1?.store.options.max ?? 0, 100_000);
   }
 
   /** The full Redis key of an entry. */
@@ -91,41 +94,81 @@ export class CacheAside {
 
   /**
    * The cached value, or the loader's (stored for the next callers). Not `async` on purpose: an L1
-   * hit returns an already-resolved promise without an async frame.
+   * hit returns an already-resolved promise (kept in the L1 entry) without an async frame or an
+   * allocation, and an L2 hit costs one promise reaction on the Redis reply.
    */
   getOrLoad<T>(key: CacheKey, loader: Loader<T>, options?: GetOrLoadOptions): Promise<T> {
-    const o = options === undefined ? this.defaults : resolveOptions(this.defaults, options);
+    const l1 = this.l1 !== undefined && (options?.l1 ?? this.defaults.l1) !== false ? this.l1 : undefined;
     let k: string;
     try {
-      k = this.keys.entryFromHead(this.head, key);
+      k = l1 !== undefined ? this.l1Key(key) : this.keys.entryFromHead(this.head, key);
     } catch (err) {
       return Promise.reject(err);
     }
-    const l1 = this.l1;
-    if (l1 !== undefined && o.l1 !== false) {
-      const box = l1.get(k);
-      if (box !== undefined) {
+    let gen = 0;
+    if (l1 !== undefined) {
+      const hit = l1.getResolved(k);
+      if (hit !== undefined) {
         this.counters.hits++;
         this.counters.l1Hits++;
-        return Promise.resolve(box.v as T);
+        return hit as Promise<T>;
       }
-      return this.readThenLoad(k, loader, o, l1);
+      gen = l1.generation; // before the read: an invalidation after it keeps this value out of L1
     }
-    return this.readThenLoad(k, loader, o, undefined);
+    const o = options === undefined ? this.defaults : resolveOptions(this.defaults, options);
+    const sent = this.reader.send(k);
+    if (sent === undefined) return this.miss(k, FAILED_READ, loader, o); // circuit open: fail open
+    return sent.then(
+      (res) => this.onRead(k, res, gen, loader, o, l1),
+      (err: unknown) => {
+        this.redis.failed(err, this.counters);
+        return this.miss(k, FAILED_READ, loader, o);
+      },
+    );
   }
 
-  private async readThenLoad<T>(k: string, loader: Loader<T>, o: ResolvedOptions, l1: L1Namespace | undefined): Promise<T> {
-    const read = await this.reader.read(k);
+  /**
+   * The entry key of a string/number key, from a small cache when L1 is on: an L1 hit is mostly the
+   * hash-map lookup, and a key string that was hashed before makes it several times cheaper than a
+   * freshly concatenated one. Cleared when full (its bound is the L1 size).
+   */
+  private l1Key(key: CacheKey): string {
+    if (typeof key === 'object') return this.keys.entryFromHead(this.head, key);
+    let k = this.keyCache.get(key);
+    if (k === undefined) {
+      k = this.keys.entryFromHead(this.head, key);
+      if (this.keyCache.size >= this.keyCacheMax) this.keyCache.clear();
+      this.keyCache.set(key, k);
+    }
+    return k;
+  }
+
+  private onRead<T>(k: string, res: Raw[], gen: number, loader: Loader<T>, o: ResolvedOptions, l1: L1Namespace | undefined): T | Promise<T> {
+    this.redis.succeeded();
+    const raw = res[1];
+    if (l1 === undefined && raw) {
+      // The common L2 hit: value straight from the reply; anything else takes the general path.
+      const v = decodeFreshValue(this.serializer, raw, versionOf(res[0]!), Date.now());
+      if (v !== NOT_FRESH) {
+        this.counters.hits++;
+        return v as T;
+      }
+    }
+    const read = this.reader.toResult(res[0]!, res[1]!, gen);
     const e = read.entry;
     if (e !== undefined) {
       const now = Date.now();
       if (now < e.freshUntil) {
         this.counters.hits++;
-        if (l1 !== undefined) l1.set(k, e.value, e.freshUntil - now, read.gen);
+        if (l1 !== undefined) l1.set(k, e.value, e.freshUntil - now, gen);
         return e.value as T;
       }
       if (o.staleFor) return this.serveStale(k, read, e, loader, o);
     }
+    return this.miss(k, read, loader, o);
+  }
+
+  private miss<T>(k: string, read: ReadResult, loader: Loader<T>, o: ResolvedOptions): Promise<T> {
     this.counters.misses++;
     return this.load(k, read, loader, o, undefined);
   }

@@ -2,7 +2,7 @@ import type { KeyBuilder } from '../keys/key-builder.js';
 import type { L1Namespace } from '../l1/l1-cache.js';
 import { isCluster, type RedisClient } from '../redis/connection.js';
 import { FAILED, type GuardedRedis } from '../resilience/guarded-redis.js';
-import { decodeEntry, EntryKind, HEAD_LENGTH, type Entry } from '../serialization/envelope.js';
+import { decodeEntry, EntryKind, HEAD_LENGTH, versionOf, type Entry } from '../serialization/envelope.js';
 import type { Serializer } from '../serialization/serializer.js';
 import type { NamespaceCounters } from '../stats/cache-stats.js';
 
@@ -21,15 +21,19 @@ export interface ReadResult {
 
 export const FAILED_READ: ReadResult = Object.freeze({ ok: false, nsVersion: 0, head: '', entry: undefined, gen: -1 });
 
-type Raw = string | Buffer | null;
+export type Raw = string | Buffer | null;
 
 /**
  * Reads entries in one round trip: MGET(versionKey, key…) on a single node; on a cluster the keys
  * live in different slots, so the GETs are sent in parallel (still one round-trip time).
+ *
+ * The hot path (CacheAside.getOrLoad) uses send() + toResult() itself, so a hit costs one promise
+ * reaction; read()/readMany() are the same steps for everything else.
  */
 export class EntryReader {
   private readonly versionKey: string;
   private readonly cluster: boolean;
+  private readonly binary: boolean;
 
   constructor(
     private readonly redis: GuardedRedis,
@@ -41,13 +45,35 @@ export class EntryReader {
   ) {
     this.versionKey = keys.namespaceVersionKey(namespace);
     this.cluster = isCluster(redis.client);
+    this.binary = serializer.binary;
   }
 
-  async read(key: string): Promise<ReadResult> {
+  /**
+   * Sends the read of one entry with the namespace version: resolves to [version, entry] raw
+   * replies, rejects on a Redis failure (report it with redis.failed()), or is undefined when the
+   * circuit is open (fail open without a call). On success the caller reports redis.succeeded().
+   */
+  send(key: string): Promise<Raw[]> | undefined {
+    if (!this.redis.admit()) return undefined;
+    // Raw bytes: only the payload of a fresh entry is ever turned into text (decodeFreshValue).
+    if (!this.cluster) return this.redis.command('mget', [this.versionKey, key], true) as Promise<Raw[]>;
+    return Promise.all([this.redis.command('get', [this.versionKey], true), this.redis.command('get', [key], true)]) as Promise<Raw[]>;
+  }
+
+  read(key: string): Promise<ReadResult> {
     const gen = this.l1 ? this.l1.generation : 0;
-    const res = await this.redis.run((c) => this.fetch(c, [key]), this.counters);
-    if (res === FAILED) return FAILED_READ;
-    return this.toResult(res[0], res[1]!, gen);
+    const sent = this.send(key);
+    if (sent === undefined) return Promise.resolve(FAILED_READ);
+    return sent.then(
+      (res) => {
+        this.redis.succeeded();
+        return this.toResult(res[0]!, res[1]!, gen);
+      },
+      (err: unknown) => {
+        this.redis.failed(err, this.counters);
+        return FAILED_READ;
+      },
+    );
   }
 
   async readMany(keys: readonly string[]): Promise<ReadResult[] | undefined> {
@@ -55,7 +81,7 @@ export class EntryReader {
     const res = await this.redis.run((c) => this.fetch(c, keys), this.counters);
     if (res === FAILED) return undefined;
     const out: ReadResult[] = new Array(keys.length);
-    for (let i = 0; i < keys.length; i++) out[i] = this.toResult(res[0], res[i + 1]!, gen);
+    for (let i = 0; i < keys.length; i++) out[i] = this.toResult(res[0]!, res[i + 1]!, gen);
     return out;
   }
 
@@ -66,7 +92,7 @@ export class EntryReader {
   }
 
   private fetch(c: RedisClient, keys: readonly string[]): Promise<Raw[]> {
-    const binary = this.serializer.binary;
+    const binary = this.binary;
     if (!this.cluster) {
       return binary ? c.mgetBuffer(this.versionKey, ...keys) : c.mget(this.versionKey, ...keys);
     }
@@ -74,8 +100,9 @@ export class EntryReader {
     return Promise.all(all.map((k, i) => (binary && i > 0 ? c.getBuffer(k) : c.get(k))));
   }
 
-  private toResult(rawVersion: Raw, raw: Raw, gen: number): ReadResult {
-    const nsVersion = rawVersion ? +rawVersion.toString() : 0;
+  /** The raw replies of one entry and the namespace version, read while the L1 generation was `gen`. */
+  toResult(rawVersion: Raw, raw: Raw, gen: number): ReadResult {
+    const nsVersion = versionOf(rawVersion);
     if (!raw) return { ok: true, nsVersion, head: '', entry: undefined, gen };
     let entry: Entry | undefined;
     try {

@@ -103,6 +103,40 @@ describe('L1 + invalidation bus (two instances, real Redis)', () => {
     await raw.hdel(`${kit.prefix}:__cache_instances`, 'ghost');
   });
 
+  it('an L1 hit is an already-resolved promise, the same one for every hit of an entry', async () => {
+    const c = a.namespace('l1promise');
+    await c.getOrLoad('k', async () => ({ n: 1 }));
+    const p1 = c.getOrLoad('k', async () => ({ n: 2 }));
+    const p2 = c.getOrLoad('k', async () => ({ n: 3 }), { ttl: 5_000 });
+    expect(p1).toBe(p2);
+    expect(await p1).toEqual({ n: 1 });
+    await c.set('k', { n: 4 }); // drops the entry from L1 (ours too)
+    expect(await c.getOrLoad('k', async () => ({ n: 5 }))).toEqual({ n: 4 });
+    const p3 = c.getOrLoad('k', async () => ({ n: 6 }));
+    expect(p3).not.toBe(p1);
+    expect(await p3).toEqual({ n: 4 });
+  });
+
+  it('number, string and array keys name the same entries with L1 on as without it', async () => {
+    const small = await kit.cache({ l1: { max: 2, ttlMs: 30_000 }, defaultTtl: 30_000 }); // key cache of 2: overflows
+    const c = small.namespace('l1keys');
+    expect(await c.getOrLoad(7, async () => 'seven')).toBe('seven');
+    expect(await c.getOrLoad('7', async () => 'x')).toBe('seven');
+    expect(await c.getOrLoad(['7'], async () => 'x')).toBe('seven');
+    expect(await c.getOrLoad('7', async () => 'x', { l1: false })).toBe('seven');
+    expect(await c.getOrLoad('a:b', async () => 'colon')).toBe('colon');
+    expect(c.key('a:b')).toMatch(/:a%3Ab$/);
+    expect(await raw.get(c.key('a:b'))).toContain('"colon"');
+    expect(await c.getOrLoad(['a', 'b'], async () => 'parts')).toBe('parts');
+    for (let i = 0; i < 3; i++) {
+      for (const k of [7, 'a:b', 'x', 8, 'y']) await c.getOrLoad(k, async () => `v-${k}`);
+      expect(await c.getOrLoad('a:b', async () => 'x')).toBe('colon');
+      expect(await c.getOrLoad(7, async () => 'x')).toBe('seven');
+      expect(await c.getOrLoad('y', async () => 'x')).toBe('v-y');
+    }
+    await expect(c.getOrLoad(Number.NaN, async () => 'nan')).rejects.toThrow(TypeError);
+  });
+
   it('L1 entries expire with the entry ttl', async () => {
     const c = a.namespace('l1ttl');
     await c.getOrLoad('k', async () => 'v1', { ttl: 50 });

@@ -1,8 +1,12 @@
 import { LRUCache } from 'lru-cache';
 
-/** What L1 stores: the decoded value (a box, so a cached `undefined`/negative entry is still a hit). */
+/**
+ * What L1 stores: the decoded value (a box, so a cached `undefined`/negative entry is still a hit)
+ * and, once it was hit, an already-resolved promise of it that every later hit returns as is.
+ */
 export interface L1Box {
-  v: unknown;
+  readonly v: unknown;
+  p: Promise<unknown> | undefined;
 }
 
 export interface L1Options {
@@ -13,6 +17,9 @@ export interface L1Options {
   /** How long an invalidation waits for other instances to confirm their L1 dropped it (default 1000). */
   ackTimeoutMs?: number;
 }
+
+/** Passed to lru-cache's get() so a hit does not allocate an options object. */
+const GET_OPTIONS: LRUCache.GetOptions<string, L1Box, unknown> = {};
 
 /**
  * In-process LRU for one namespace. `generation` changes on every invalidation that touches the
@@ -35,9 +42,19 @@ export class L1Namespace {
     return this.store.suspended ? undefined : this.lru.get(key);
   }
 
+  /** The value as a resolved promise (the same promise for every hit on this entry), or undefined. */
+  getResolved(key: string): Promise<unknown> | undefined {
+    if (this.store.suspended) return undefined;
+    const box = this.lru.get(key, GET_OPTIONS);
+    GET_OPTIONS.status = undefined; // lru-cache stores its (diagnostics) status here: never reuse one
+    if (box === undefined) return undefined;
+    return box.p ?? (box.p = Promise.resolve(box.v));
+  }
+
   set(key: string, value: unknown, ttlMs: number, generationAtRead: number): void {
     if (this.store.suspended || generationAtRead !== this.generation || ttlMs <= 0) return;
-    this.lru.set(key, { v: value }, { ttl: Math.min(ttlMs, this.store.options.ttlMs) });
+    const box: L1Box = { v: value, p: undefined };
+    this.lru.set(key, box, { ttl: Math.min(ttlMs, this.store.options.ttlMs) });
   }
 
   delete(keys: readonly string[]): void {

@@ -1,28 +1,160 @@
+import { Cluster, Command, type Redis } from 'ioredis';
 import type { RedisClient } from '../redis/connection.js';
-import { CircuitBreaker, withTimeout } from './circuit-breaker.js';
+import { CacheTimeoutError, CircuitBreaker, withTimeout } from './circuit-breaker.js';
 
 /** Returned instead of throwing when Redis could not be used (open circuit, timeout, connection error). */
 export const FAILED: unique symbol = Symbol('cache.failed');
 export type Failed = typeof FAILED;
 
+type Arg = string | Buffer | number;
+type CommandOptions = ConstructorParameters<typeof Command>[2];
+
+/**
+ * A command of the guarded hot path. Its deadline is kept by the DeadlineQueue of its GuardedRedis,
+ * so ioredis' per-command timer (the client's `commandTimeout`, which stays in force for every other
+ * user of the client) is not armed for it.
+ */
+class GuardedCommand extends Command {
+  /** DeadlineQueue tick at which it was sent. */
+  tick = 0;
+
+  override setTimeout(_ms: number): void {}
+}
+
+/**
+ * Deadlines of the guarded commands. They all have the same timeout, so they expire in the order
+ * they were sent: one FIFO and one timer instead of a timer per command. Time is counted in ticks
+ * of timeoutMs/8 instead of reading the clock per command; a command that is still pending
+ * 8 to 9 ticks after it was sent (between timeoutMs and 1.125 × timeoutMs) is rejected with a
+ * CacheTimeoutError, which the caller handles like any Redis failure (fail open). Settled commands
+ * leave the queue as soon as they reach its head, so it holds about the commands in flight.
+ */
+class DeadlineQueue {
+  private buf: (GuardedCommand | undefined)[] = new Array<GuardedCommand | undefined>(64);
+  private head = 0;
+  private size = 0;
+  private tick = 0;
+  private running = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly tickMs: number;
+  private static readonly TICKS = 8;
+
+  constructor(readonly timeoutMs: number) {
+    this.tickMs = Math.max(1, Math.ceil(timeoutMs / DeadlineQueue.TICKS));
+  }
+
+  add(cmd: GuardedCommand): void {
+    if (!this.running) {
+      // A new tick starts now, so "TICKS + 1 ticks later" is at least timeoutMs from here.
+      this.running = true;
+      this.tick++;
+      if (this.timer === undefined) {
+        this.timer = setTimeout(this.onTick, this.tickMs);
+        this.timer.unref();
+      } else this.timer.refresh();
+    }
+    cmd.tick = this.tick;
+    if (this.size === this.buf.length) this.grow();
+    this.buf[(this.head + this.size) & (this.buf.length - 1)] = cmd;
+    this.size++;
+  }
+
+  /** Drops settled commands from the head (replies arrive in order on one connection). */
+  drain(): void {
+    const buf = this.buf;
+    const mask = buf.length - 1;
+    while (this.size > 0 && buf[this.head]!.isSettled) {
+      buf[this.head] = undefined;
+      this.head = (this.head + 1) & mask;
+      this.size--;
+    }
+  }
+
+  get pending(): number {
+    return this.size;
+  }
+
+  private readonly onTick = (): void => {
+    const now = ++this.tick;
+    const buf = this.buf;
+    const mask = buf.length - 1;
+    while (this.size > 0) {
+      const cmd = buf[this.head]!;
+      if (!cmd.isSettled) {
+        if (now - cmd.tick <= DeadlineQueue.TICKS) break;
+        cmd.reject(new CacheTimeoutError(this.timeoutMs));
+      }
+      buf[this.head] = undefined;
+      this.head = (this.head + 1) & mask;
+      this.size--;
+    }
+    if (this.size > 0) this.timer!.refresh();
+    else this.running = false;
+  };
+
+  private grow(): void {
+    const old = this.buf;
+    const next = new Array<GuardedCommand | undefined>(old.length * 2);
+    for (let i = 0; i < this.size; i++) next[i] = old[(this.head + i) & (old.length - 1)];
+    this.buf = next;
+    this.head = 0;
+  }
+}
+
+export interface GuardedRedisOptions {
+  /** Deadline per call when the client has no commandTimeout of its own (default 500 ms). */
+  timeoutMs?: number;
+  onError?: (err: unknown) => void;
+  /** Send the hot-path commands issued in one tick in one socket write (default true; not on a cluster). */
+  coalesceWrites?: boolean;
+}
+
 /**
  * Runs Redis commands behind the circuit breaker and never throws: the cache fails open.
- * A client created by createRedisConnection has a commandTimeout, so no extra timer is armed
- * per call; for foreign clients without one, each call gets its own deadline.
+ *
+ * Two ways in:
+ * - `run(fn)` for anything (several commands, scripts, scans): a client created by
+ *   createRedisConnection has a commandTimeout, so no extra timer is armed per call; for foreign
+ *   clients without one, each call gets its own deadline.
+ * - the hot path, `admit()` + `command()` + `succeeded()`/`failed()`: one command with the shared
+ *   deadline queue (same deadline: the client's commandTimeout, else timeoutMs), no per-command
+ *   timer, and the commands sent in one tick leave in one socket write.
  */
 export class GuardedRedis {
   private readonly timeoutMs: number | undefined;
   private readonly onError?: (err: unknown) => void;
+  private readonly deadlines: DeadlineQueue;
+  /** Commands can be handed to client.sendCommand (no auto-pipelining, no friendly error stacks). */
+  private readonly direct: boolean;
+  private readonly stringOpts: CommandOptions;
+  private readonly bufferOpts: CommandOptions;
+  private readonly coalesceWrites: boolean;
+  /** The socket corked for this tick, if any. */
+  private corked: { uncork(): void } | undefined;
 
   constructor(
     readonly client: RedisClient,
     readonly breaker: CircuitBreaker,
-    opts: { timeoutMs?: number; onError?: (err: unknown) => void } = {},
+    opts: GuardedRedisOptions = {},
   ) {
-    const options = client.options as { commandTimeout?: number; redisOptions?: { commandTimeout?: number } };
+    // (On a Cluster, the command timeout is a node option; key prefix and error stacks are the
+    // cluster's own, as its command methods use them.)
+    const options = client.options as {
+      commandTimeout?: number;
+      keyPrefix?: string;
+      enableAutoPipelining?: boolean;
+      showFriendlyErrorStack?: boolean;
+      redisOptions?: { commandTimeout?: number };
+    };
     const native = options.commandTimeout ?? options.redisOptions?.commandTimeout;
     this.timeoutMs = native ? undefined : (opts.timeoutMs ?? 500);
     this.onError = opts.onError;
+    this.deadlines = new DeadlineQueue(native || (opts.timeoutMs ?? 500));
+    // Commands are built here as the client's command methods would build them.
+    this.direct = !options.enableAutoPipelining && !options.showFriendlyErrorStack;
+    this.stringOpts = { replyEncoding: 'utf8', keyPrefix: options.keyPrefix };
+    this.bufferOpts = { replyEncoding: null, keyPrefix: options.keyPrefix };
+    this.coalesceWrites = opts.coalesceWrites !== false && !(client instanceof Cluster);
   }
 
   /** True when a call would be attempted (closed or probe available). Does not consume the probe. */
@@ -39,10 +171,76 @@ export class GuardedRedis {
       this.breaker.success();
       return result;
     } catch (err) {
-      this.breaker.failure(err);
-      if (counters) counters.errors++;
-      this.onError?.(err);
+      this.failed(err, counters);
       return FAILED;
     }
   }
+
+  /**
+   * Hot path, step 1: whether a call may go to Redis now. When true, the caller must report the
+   * outcome once with succeeded() or failed() (a half-open probe waits for it).
+   */
+  admit(): boolean {
+    return this.breaker.allow();
+  }
+
+  /**
+   * Hot path, step 2: sends one command with the shared deadline. The promise rejects on a Redis
+   * error, a connection error or at the deadline; it never throws synchronously.
+   */
+  command(name: string, args: Arg[], binary: boolean): Promise<unknown> {
+    try {
+      if (!this.direct) {
+        const fn = (this.client as unknown as Record<string, (...a: Arg[]) => Promise<unknown>>)[binary ? `${name}Buffer` : name]!;
+        const p = fn.apply(this.client, args);
+        return this.timeoutMs ? withTimeout(p, this.timeoutMs) : p;
+      }
+      const cmd = new GuardedCommand(name, args, binary ? this.bufferOpts : this.stringOpts);
+      if (this.corked === undefined && this.coalesceWrites) this.cork();
+      void this.client.sendCommand(cmd);
+      this.deadlines.add(cmd);
+      return cmd.promise as Promise<unknown>;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Hot path, step 3 (success). */
+  succeeded(): void {
+    this.breaker.success();
+    this.deadlines.drain();
+  }
+
+  /** Hot path, step 3 (failure): counts it in `counters.errors` (when given) and reports it. */
+  failed(err: unknown, counters?: { errors: number }): void {
+    this.breaker.failure(err);
+    if (counters) counters.errors++;
+    this.deadlines.drain();
+    this.onError?.(err);
+  }
+
+  /** Guarded commands waiting for their reply or their deadline (for tests). */
+  get pendingDeadlines(): number {
+    return this.deadlines.pending;
+  }
+
+  /**
+   * ioredis writes each command to the socket on its own (one syscall each). Corking the socket
+   * until the end of the tick sends all the commands issued in this tick (typically one per
+   * concurrent request) in a single write, like node-redis does; a lone command waits only for the
+   * current tick to finish. Cluster connections are left alone.
+   */
+  private cork(): void {
+    const stream = (this.client as Redis).stream as { cork?(): void; uncork(): void } | undefined;
+    if (stream === undefined || typeof stream.cork !== 'function') return;
+    stream.cork();
+    this.corked = stream;
+    process.nextTick(this.uncork);
+  }
+
+  private readonly uncork = (): void => {
+    const stream = this.corked!;
+    this.corked = undefined;
+    stream.uncork();
+  };
 }

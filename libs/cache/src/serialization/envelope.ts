@@ -50,6 +50,7 @@ export function encodeEntry(
 /** Parses an entry; returns undefined for foreign/corrupt data (treated as a miss). */
 export function decodeEntry(serializer: Serializer, raw: string | Buffer): Entry | undefined {
   if (typeof raw === 'string') {
+    // The two numeric fields are read in place, no substrings.
     if (raw.length < HEAD_LENGTH + 4 || raw.charCodeAt(HEAD_LENGTH) !== SEP) return undefined;
     const i2 = raw.indexOf('|', HEAD_LENGTH + 1);
     const i3 = i2 === -1 ? -1 : raw.indexOf('|', i2 + 1);
@@ -58,8 +59,8 @@ export function decodeEntry(serializer: Serializer, raw: string | Buffer): Entry
     return {
       kind,
       head: raw.slice(0, HEAD_LENGTH),
-      nsVersion: +raw.slice(HEAD_LENGTH + 1, i2),
-      freshUntil: +raw.slice(i2 + 1, i3),
+      nsVersion: intField(raw, HEAD_LENGTH + 1, i2),
+      freshUntil: intField(raw, i2 + 1, i3),
       value: kind === EntryKind.Value ? serializer.decode(raw.slice(i3 + 1)) : undefined,
     };
   }
@@ -71,8 +72,79 @@ export function decodeEntry(serializer: Serializer, raw: string | Buffer): Entry
   return {
     kind,
     head: raw.toString('latin1', 0, HEAD_LENGTH),
-    nsVersion: +raw.toString('latin1', HEAD_LENGTH + 1, i2),
-    freshUntil: +raw.toString('latin1', i2 + 1, i3),
+    nsVersion: intBytes(raw, HEAD_LENGTH + 1, i2, 'latin1'),
+    freshUntil: intBytes(raw, i2 + 1, i3, 'latin1'),
     value: kind === EntryKind.Value ? serializer.decode(raw.subarray(i3 + 1)) : undefined,
   };
+}
+
+/** Returned by decodeFreshValue when the entry is not a fresh hit (absent, other version, stale, tombstone, corrupt). */
+export const NOT_FRESH: unique symbol = Symbol('cache.notFresh');
+
+/**
+ * The hot path of a read: the value of `raw` if it is a fresh value/negative entry of namespace
+ * version `nsVersion` at `now` (undefined for a negative entry), else NOT_FRESH — then decodeEntry
+ * tells the caller what it is. Same verdict as decodeEntry + the version and freshness checks,
+ * without building an Entry; the payload is only decoded for a fresh entry. From a Buffer (the
+ * reader asks Redis for raw bytes), only the payload is turned into text.
+ */
+export function decodeFreshValue(serializer: Serializer, raw: string | Buffer, nsVersion: number, now: number): unknown {
+  if (typeof raw === 'string') {
+    if (raw.length < HEAD_LENGTH + 4 || raw.charCodeAt(HEAD_LENGTH) !== SEP) return NOT_FRESH;
+    const kind = raw.charCodeAt(0);
+    if (kind !== EntryKind.Value && kind !== EntryKind.Negative) return NOT_FRESH;
+    const i2 = raw.indexOf('|', HEAD_LENGTH + 1);
+    const i3 = i2 === -1 ? -1 : raw.indexOf('|', i2 + 1);
+    if (i3 === -1 || intField(raw, HEAD_LENGTH + 1, i2) !== nsVersion || !(now < intField(raw, i2 + 1, i3))) return NOT_FRESH;
+    if (kind === EntryKind.Negative) return undefined;
+    try {
+      return serializer.decode(raw.slice(i3 + 1));
+    } catch {
+      return NOT_FRESH; // undecodable: decodeEntry reports it as a miss
+    }
+  }
+  if (raw.length < HEAD_LENGTH + 4 || raw[HEAD_LENGTH] !== SEP) return NOT_FRESH;
+  const kind = raw[0];
+  if (kind !== EntryKind.Value && kind !== EntryKind.Negative) return NOT_FRESH;
+  const i2 = raw.indexOf(SEP, HEAD_LENGTH + 1);
+  const i3 = i2 === -1 ? -1 : raw.indexOf(SEP, i2 + 1);
+  if (i3 === -1 || intBytes(raw, HEAD_LENGTH + 1, i2, 'latin1') !== nsVersion || !(now < intBytes(raw, i2 + 1, i3, 'latin1'))) {
+    return NOT_FRESH;
+  }
+  if (kind === EntryKind.Negative) return undefined;
+  try {
+    return serializer.decode(serializer.binary ? raw.subarray(i3 + 1) : raw.toString('utf8', i3 + 1));
+  } catch {
+    return NOT_FRESH;
+  }
+}
+
+/** The namespace version as MGET returns it (null: never bumped = 0); same as `+raw.toString()`. */
+export function versionOf(raw: string | Buffer | null): number {
+  if (!raw) return 0;
+  return typeof raw === 'string' ? intField(raw, 0, raw.length) : intBytes(raw, 0, raw.length, 'utf8');
+}
+
+/** `+buf.toString(encoding, from, to)` without the string when the field is plain digits. */
+function intBytes(buf: Buffer, from: number, to: number, encoding: 'latin1' | 'utf8'): number {
+  if (to - from > 15) return +buf.toString(encoding, from, to);
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = buf[i]! - 48;
+    if (d < 0 || d > 9) return +buf.toString(encoding, from, to);
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/** `+text.slice(from, to)` without the substring when the field is plain digits (what we write). */
+function intField(text: string, from: number, to: number): number {
+  if (to - from > 15) return +text.slice(from, to); // beyond exact integer range: let Number() decide
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return +text.slice(from, to); // foreign data: same result as before
+    n = n * 10 + d;
+  }
+  return n;
 }

@@ -1,4 +1,4 @@
-import { decodeEntry, encodeEntry, EntryKind } from './envelope.js';
+import { decodeEntry, decodeFreshValue, encodeEntry, EntryKind, NOT_FRESH, versionOf } from './envelope.js';
 import { JsonSerializer, MsgpackSerializer } from './serializer.js';
 
 describe('JsonSerializer', () => {
@@ -18,6 +18,18 @@ describe('JsonSerializer', () => {
   it('does not turn look-alike strings into Dates', () => {
     const tricky = { a: '\u0001D123', b: '\u0001\u0001x', c: '2024-01-01T00:00:00.000Z' };
     expect(rt(tricky)).toEqual(tricky);
+  });
+
+  it('finds tagged strings anywhere, and leaves look-alike escapes alone', () => {
+    const d = new Date(1_700_000_000_123);
+    const v = { list: [{ deep: [d] }], tagged: '\u0001x', backslash: '\\u0001D123', both: ['\\u0001', '\u0001\u0001'] };
+    const text = s.encode(v);
+    const out = s.decode(text) as typeof v & { list: [{ deep: [Date] }] };
+    expect(out.list[0].deep[0]).toBeInstanceOf(Date);
+    expect(out.list[0].deep[0].getTime()).toBe(d.getTime());
+    expect(out).toEqual(v);
+    // A payload without tags but with a literal backslash before "u0001" parses the same.
+    expect(rt({ path: 'C:\\u0001\\x', n: 1 })).toEqual({ path: 'C:\\u0001\\x', n: 1 });
   });
 
   it('keeps falsy values and null', () => {
@@ -56,6 +68,52 @@ describe('entry envelope', () => {
     const raw = encodeEntry(mp, EntryKind.Value, 'abcdefgh', 7, 1234, { a: [1, 2] });
     expect(Buffer.isBuffer(raw)).toBe(true);
     expect(decodeEntry(mp, raw)).toMatchObject({ head: 'Vabcdefgh', nsVersion: 7, freshUntil: 1234, value: { a: [1, 2] } });
+  });
+
+  it('decodeFreshValue gives the verdict of decodeEntry + version and freshness checks (text and bytes)', () => {
+    const mp = new MsgpackSerializer();
+    const now = 1_000_000;
+    const value = { a: 1, at: new Date(5), s: 'é|x' };
+    const cases: [string, string | Buffer, number][] = [
+      ['fresh value', encodeEntry(json, EntryKind.Value, 'abcdefgh', 3, now + 1, value), 3],
+      ['fresh null', encodeEntry(json, EntryKind.Value, 'abcdefgh', 0, now + 1, null), 0],
+      ['stale value', encodeEntry(json, EntryKind.Value, 'abcdefgh', 3, now, value), 3],
+      ['other version', encodeEntry(json, EntryKind.Value, 'abcdefgh', 2, now + 1, value), 3],
+      ['negative', encodeEntry(json, EntryKind.Negative, 'abcdefgh', 3, now + 1, undefined), 3],
+      ['stale negative', encodeEntry(json, EntryKind.Negative, 'abcdefgh', 3, now - 1, undefined), 3],
+      ['tombstone', encodeEntry(json, EntryKind.Tombstone, 'abcdefgh', 3, now + 1, undefined), 3],
+      ['unknown kind', 'Zabcdefgh|3|9999999|{}', 3],
+      ['non-digit version', 'Vabcdefgh|3a|9999999|{}', 3],
+      ['spaced version', 'Vabcdefgh| 3|9999999|{}', 3],
+      ['empty version', 'Vabcdefgh||9999999|1', 0],
+      ['no payload separator', 'Vabcdefgh|3|9999999', 3],
+      ['bad json', 'Vabcdefgh|3|9999999|{nope', 3],
+      ['foreign', 'plain old string value', 0],
+      ['msgpack value', encodeEntry(mp, EntryKind.Value, 'abcdefgh', 3, now + 1, value), 3],
+    ];
+    for (const [label, raw, nsVersion] of cases) {
+      const ser = Buffer.isBuffer(raw) ? mp : json;
+      for (const form of Buffer.isBuffer(raw) ? [raw] : [raw, Buffer.from(raw, 'utf8')]) {
+        let e: ReturnType<typeof decodeEntry>;
+        try {
+          e = decodeEntry(ser, form);
+        } catch {
+          e = undefined;
+        }
+        const hit = e !== undefined && e.kind !== EntryKind.Tombstone && e.nsVersion === nsVersion && now < e.freshUntil;
+        const fast = decodeFreshValue(ser, form, nsVersion, now);
+        if (hit && (e!.kind === EntryKind.Value || e!.kind === EntryKind.Negative)) expect([label, fast]).toEqual([label, e!.value]);
+        else expect([label, fast]).toEqual([label, NOT_FRESH]);
+      }
+    }
+  });
+
+  it('versionOf reads the namespace version like Number()', () => {
+    for (const v of ['0', '7', '123456789012', ' 5', '5x', '']) {
+      expect(versionOf(v)).toEqual(v ? +v : 0);
+      expect(versionOf(Buffer.from(v))).toEqual(v ? +v : 0);
+    }
+    expect(versionOf(null)).toBe(0);
   });
 
   it('treats foreign data as not an entry', () => {

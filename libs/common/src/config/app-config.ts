@@ -37,7 +37,7 @@ export interface AppConfig {
   };
   cache: {
     defaultTtlMs: number;
-    l1: { maxEntries: number; ttlMs: number } | null;
+    l1: { maxEntries: number; ttlMs: number; ackTimeoutMs: number } | null;
   };
   jwt: {
     secret: string;
@@ -48,6 +48,8 @@ export interface AppConfig {
   };
   throttle: { ttlSeconds: number; limit: number };
   loginThrottle: { ttlSeconds: number; emailLimit: number; ipLimit: number };
+  /** Carts (Redis): sliding expiry per owner kind; guest tokens signed with tokenSecret (null = derived from JWT_SECRET). */
+  cart: { userTtlSeconds: number; guestTtlSeconds: number; tokenSecret: string | null };
 }
 
 function hostPorts(list: string): HostPort[] {
@@ -102,7 +104,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     cache: {
       defaultTtlMs: env.CACHE_DEFAULT_TTL_MS,
-      l1: env.CACHE_L1_ENABLED ? { maxEntries: env.CACHE_L1_MAX_ENTRIES, ttlMs: env.CACHE_L1_TTL_MS } : null,
+      l1: env.CACHE_L1_ENABLED ? { maxEntries: env.CACHE_L1_MAX_ENTRIES, ttlMs: env.CACHE_L1_TTL_MS, ackTimeoutMs: env.CACHE_L1_ACK_TIMEOUT_MS } : null,
     },
     jwt: {
       secret: env.JWT_SECRET,
@@ -113,5 +115,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     throttle: { ttlSeconds: env.THROTTLE_TTL_SECONDS, limit: env.THROTTLE_LIMIT },
     loginThrottle: { ttlSeconds: env.LOGIN_THROTTLE_TTL_SECONDS, emailLimit: env.LOGIN_THROTTLE_EMAIL_LIMIT, ipLimit: env.LOGIN_THROTTLE_IP_LIMIT },
+    cart: { userTtlSeconds: env.CART_USER_TTL_SECONDS, guestTtlSeconds: env.CART_GUEST_TTL_SECONDS, tokenSecret: env.CART_TOKEN_SECRET || null },
   };
 }

@@ -48,8 +48,9 @@ export const envSchema = z
 
     CACHE_DEFAULT_TTL_MS: int(1_000, 604_800_000).default(60_000),
     CACHE_L1_ENABLED: bool.default(true),
-    CACHE_L1_MAX_ENTRIES: int(1, 10_000_000).default(10_000),
-    CACHE_L1_TTL_MS: int(100, 3_600_000).default(5_000),
+    CACHE_L1_MAX_ENTRIES: int(1, 10_000_000).default(20_000),
+    CACHE_L1_TTL_MS: int(100, 3_600_000).default(2_000),
+    CACHE_L1_ACK_TIMEOUT_MS: int(100, 60_000).default(3_000),
 
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters'),
     JWT_ISSUER: z.string().min(1).default('nest-commerce'),
@@ -64,10 +65,17 @@ export const envSchema = z
     LOGIN_THROTTLE_IP_LIMIT: int(1, 1_000_000).default(50),
 
     SWAGGER_ENABLED: bool.default(true),
+
+    CART_USER_TTL_SECONDS: int(1, 31_536_000).default(2_592_000),
+    CART_GUEST_TTL_SECONDS: int(1, 31_536_000).default(604_800),
+    CART_TOKEN_SECRET: z.union([z.literal(''), z.string().min(32, 'must be at least 32 characters')]).default(''),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && env.JWT_SECRET === SAMPLE_JWT_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is the sample value from .env.example; set a real secret in production' });
+    }
+    if (env.CACHE_L1_ENABLED && env.CACHE_L1_ACK_TIMEOUT_MS <= env.CACHE_L1_TTL_MS) {
+      ctx.addIssue({ code: 'custom', path: ['CACHE_L1_ACK_TIMEOUT_MS'], message: 'must be greater than CACHE_L1_TTL_MS, or an unacknowledged instance could serve a value from before a write' });
     }
     if (env.REDIS_MODE === 'standalone' && !env.REDIS_URL) {
       ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'is required when REDIS_MODE=standalone' });

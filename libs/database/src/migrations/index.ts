@@ -1,4 +1,6 @@
 import { CreateSchemas1732230000000 } from './1732230000000-create-schemas.js';
+import { Identity1732231000000 } from './1732231000000-identity.js';
+import { Catalog1732300000000 } from './1732300000000-catalog.js';
 
 /** Every migration, in order. Classes (not globs) so the ESM build needs no file scanning. */
-export const MIGRATIONS = [CreateSchemas1732230000000];
+export const MIGRATIONS = [CreateSchemas1732230000000, Identity1732231000000, Catalog1732300000000];

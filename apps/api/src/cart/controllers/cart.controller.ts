@@ -1,0 +1,101 @@
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Put, Res, UseGuards } from '@nestjs/common';
+import {
+  ApiConflictResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { ErrorBody } from '@app/common';
+import { Public } from '../../common/auth/index.js';
+import { AddCartItemDto, SetCartItemDto } from '../dto/cart-item.dto.js';
+import { CartCountDto, CartDto } from '../dto/cart.dto.js';
+import { CART_TOKEN_RESPONSE_HEADER, CartRoute } from '../http/cart-api-docs.js';
+import { CartCallerGuard, CurrentCartCaller } from '../http/cart-caller.js';
+import { ProductIdPipe } from '../http/product-id.pipe.js';
+import { CartService, type CartCaller, type CartResult } from '../services/cart-service.js';
+
+/** Cart routes: with a bearer token the user's cart, without one a guest cart (X-Cart-Token). */
+@ApiTags('cart')
+@Public()
+@UseGuards(CartCallerGuard)
+@Controller('cart')
+export class CartController {
+  constructor(private readonly cart: CartService) {}
+
+  @Get()
+  @CartRoute()
+  @ApiOperation({ summary: 'The caller’s cart, priced with the current catalog prices' })
+  @ApiOkResponse({ type: CartDto, headers: CART_TOKEN_RESPONSE_HEADER })
+  async get(@CurrentCartCaller() caller: CartCaller, @Res({ passthrough: true }) reply: FastifyReply): Promise<CartDto> {
+    return send(reply, await this.cart.get(caller));
+  }
+
+  @Get('count')
+  @CartRoute()
+  @ApiOperation({ summary: 'Units and lines in the caller’s cart (no catalog lookup)' })
+  @ApiOkResponse({ type: CartCountDto, headers: CART_TOKEN_RESPONSE_HEADER })
+  async count(@CurrentCartCaller() caller: CartCaller, @Res({ passthrough: true }) reply: FastifyReply): Promise<CartCountDto> {
+    return send(reply, await this.cart.count(caller));
+  }
+
+  @Post('items')
+  @HttpCode(HttpStatus.OK)
+  @CartRoute()
+  @ApiOperation({ summary: 'Add units of a product to its line (a guest without a token gets a new cart and its X-Cart-Token)' })
+  @ApiOkResponse({ type: CartDto, headers: CART_TOKEN_RESPONSE_HEADER, description: 'The cart after the change' })
+  @ApiNotFoundResponse({ type: ErrorBody, description: 'Unknown or deleted product' })
+  @ApiConflictResponse({ type: ErrorBody, description: 'The line would hold more than the product’s stock' })
+  @ApiUnprocessableEntityResponse({ type: ErrorBody, description: 'The line would exceed 100 units, or the cart 100 products' })
+  async add(@CurrentCartCaller() caller: CartCaller, @Body() body: AddCartItemDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<CartDto> {
+    return send(reply, await this.cart.addItem(caller, body.productId.toLowerCase(), body.quantity));
+  }
+
+  @Put('items/:productId')
+  @CartRoute()
+  @ApiOperation({ summary: 'Set the quantity of a line (0 removes it)' })
+  @ApiParam({ name: 'productId', format: 'uuid' })
+  @ApiOkResponse({ type: CartDto, headers: CART_TOKEN_RESPONSE_HEADER, description: 'The cart after the change' })
+  @ApiNotFoundResponse({ type: ErrorBody, description: 'Unknown or deleted product (quantity > 0)' })
+  @ApiConflictResponse({ type: ErrorBody, description: 'More than the product’s stock' })
+  @ApiUnprocessableEntityResponse({ type: ErrorBody, description: 'The cart would exceed 100 products' })
+  async set(
+    @CurrentCartCaller() caller: CartCaller,
+    @Param('productId', ProductIdPipe) productId: string,
+    @Body() body: SetCartItemDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<CartDto> {
+    return send(reply, await this.cart.setItem(caller, productId, body.quantity));
+  }
+
+  @Delete('items/:productId')
+  @CartRoute()
+  @ApiOperation({ summary: 'Remove a line (no error when it is not in the cart)' })
+  @ApiParam({ name: 'productId', format: 'uuid' })
+  @ApiOkResponse({ type: CartDto, headers: CART_TOKEN_RESPONSE_HEADER, description: 'The cart after the change' })
+  async remove(
+    @CurrentCartCaller() caller: CartCaller,
+    @Param('productId', ProductIdPipe) productId: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<CartDto> {
+    return send(reply, await this.cart.removeItem(caller, productId));
+  }
+
+  @Delete()
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @CartRoute()
+  @ApiOperation({ summary: 'Empty the cart' })
+  @ApiNoContentResponse({ description: 'Emptied (also when there was nothing to empty)' })
+  empty(@CurrentCartCaller() caller: CartCaller): Promise<void> {
+    return this.cart.empty(caller);
+  }
+}
+
+function send<T>(reply: FastifyReply, result: CartResult<T>): T {
+  if (result.cartToken) void reply.header('X-Cart-Token', result.cartToken);
+  return result.body;
+}

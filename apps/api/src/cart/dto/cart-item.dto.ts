@@ -1,0 +1,27 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsInt, Matches, Max, Min } from 'class-validator';
+import { MAX_LINE_QUANTITY } from '../cart.constants.js';
+
+export const UUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+/** POST /cart/items: adds `quantity` units to the product's line. */
+export class AddCartItemDto {
+  @ApiProperty({ format: 'uuid', example: '0b7e3f0e-2f6a-4c61-9a43-7a0f3f1e5d21' })
+  @Matches(UUID_PATTERN, { message: 'must be a UUID' })
+  productId!: string;
+
+  @ApiProperty({ example: 1, minimum: 1, maximum: MAX_LINE_QUANTITY, description: 'Units to add; the line may hold at most 100 and no more than the stock' })
+  @IsInt()
+  @Min(1)
+  @Max(MAX_LINE_QUANTITY)
+  quantity!: number;
+}
+
+/** PUT /cart/items/:productId: sets the line (0 removes it). */
+export class SetCartItemDto {
+  @ApiProperty({ example: 3, minimum: 0, maximum: MAX_LINE_QUANTITY, description: 'New quantity of the line; 0 removes it' })
+  @IsInt()
+  @Min(0)
+  @Max(MAX_LINE_QUANTITY)
+  quantity!: number;
+}

@@ -1,0 +1,36 @@
+import { applyDecorators } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiHeader,
+  ApiServiceUnavailableResponse,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { ErrorBody } from '@app/common';
+
+/** The X-Cart-Token response header of guest answers. */
+export const CART_TOKEN_RESPONSE_HEADER = {
+  'X-Cart-Token': {
+    description: 'Guest callers only: the token of their cart (issued by the first write that stores a line); send it back on later cart calls and with login/register to merge',
+    schema: { type: 'string', example: '9b2f6f0e-1c1e-4f62-8d7b-3c5a2e1f0a9d.pG3v…43 base64url characters' },
+  },
+};
+
+/**
+ * What every cart route shares: optional bearer auth (signed-in → the user's cart), the optional
+ * X-Cart-Token request header (guests), and the common error answers.
+ */
+export const CartRoute = (): MethodDecorator =>
+  applyDecorators(
+    ApiBearerAuth(),
+    ApiHeader({
+      name: 'X-Cart-Token',
+      required: false,
+      description: 'Guest cart token from an earlier cart answer; ignored when a valid bearer token is sent. Malformed, forged or tampered → 400',
+    }),
+    ApiBadRequestResponse({ type: ErrorBody, description: 'Validation error naming each field, malformed productId, or invalid X-Cart-Token' }),
+    ApiUnauthorizedResponse({ type: ErrorBody, description: 'An Authorization header was sent but the token is invalid, expired or revoked (send none to use a guest cart)' }),
+    ApiTooManyRequestsResponse({ type: ErrorBody, description: 'Rate limit' }),
+    ApiServiceUnavailableResponse({ type: ErrorBody, description: 'Cart storage (Redis) unreachable: `cart: temporarily unavailable`' }),
+  );

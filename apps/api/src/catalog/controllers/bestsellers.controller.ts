@@ -1,0 +1,23 @@
+import { Controller, Get, Query, Req, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Public } from '../../common/auth/index.js';
+import { BestsellerDto } from '../dto/product.dto.js';
+import { BestsellersQueryDto } from '../dto/product-query.dto.js';
+import { ApiConditionalGet } from '../http/api-docs.js';
+import { conditionalJson } from '../http/etag.js';
+import { BestsellersService } from '../services/bestsellers.service.js';
+
+@ApiTags('catalog')
+@Controller('products/bestsellers')
+export class BestsellersController {
+  constructor(private readonly bestsellers: BestsellersService) {}
+
+  @Public()
+  @Get()
+  @ApiOperation({ summary: 'Live products ordered by units sold (empty until orders exist; ETag)' })
+  @ApiConditionalGet([BestsellerDto])
+  async top(@Query() query: BestsellersQueryDto, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
+    return conditionalJson(req, reply, await this.bestsellers.body(query.limit ?? 10));
+  }
+}

@@ -1,0 +1,72 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ErrorBody } from '@app/common';
+import { AdminOnly, Public } from '../../common/auth/index.js';
+import { ProductDto, ProductPageDto } from '../dto/product.dto.js';
+import { ProductQueryDto } from '../dto/product-query.dto.js';
+import { CreateProductDto, UpdateProductDto } from '../dto/product-write.dto.js';
+import { ApiConditionalGet } from '../http/api-docs.js';
+import { conditionalJson } from '../http/etag.js';
+import { ParseIdPipe } from '../http/parse-id.pipe.js';
+import { ProductReader } from '../services/product-reader.service.js';
+import { ProductWriter } from '../services/product-writer.service.js';
+
+@ApiTags('catalog')
+@Controller('products')
+export class ProductsController {
+  constructor(
+    private readonly reader: ProductReader,
+    private readonly writer: ProductWriter,
+  ) {}
+
+  @Public()
+  @Get()
+  @ApiOperation({ summary: 'Products, filtered, sorted and paginated (cached; ETag)' })
+  @ApiConditionalGet(ProductPageDto)
+  async list(@Query() query: ProductQueryDto, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
+    return conditionalJson(req, reply, await this.reader.list(query));
+  }
+
+  @Public()
+  @Get(':id')
+  @ApiOperation({ summary: 'One live product (cached; ETag)' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiConditionalGet(ProductDto, { notFound: true })
+  async get(@Param('id', new ParseIdPipe('id')) id: string, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
+    return conditionalJson(req, reply, await this.reader.getBody(id));
+  }
+
+  @AdminOnly()
+  @Post()
+  @ApiOperation({ summary: 'Create a product (currency: the store currency)' })
+  @ApiCreatedResponse({ type: ProductDto })
+  @ApiBadRequestResponse({ type: ErrorBody, description: 'Invalid body, or categoryId names no category' })
+  @ApiConflictResponse({ type: ErrorBody, description: 'SKU taken' })
+  create(@Body() dto: CreateProductDto): Promise<ProductDto> {
+    return this.writer.create(dto);
+  }
+
+  @AdminOnly()
+  @Patch(':id')
+  @ApiOperation({ summary: 'Partial update; every later read on every instance shows it' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOkResponse({ type: ProductDto })
+  @ApiBadRequestResponse({ type: ErrorBody, description: 'Invalid body or id, or categoryId names no category' })
+  @ApiNotFoundResponse({ type: ErrorBody })
+  @ApiConflictResponse({ type: ErrorBody, description: 'SKU taken' })
+  update(@Param('id', new ParseIdPipe('id')) id: string, @Body() dto: UpdateProductDto): Promise<ProductDto> {
+    return this.writer.update(id, dto);
+  }
+
+  @AdminOnly()
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Soft delete: gone from reads and lists, kept in past orders' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiNoContentResponse()
+  @ApiNotFoundResponse({ type: ErrorBody })
+  remove(@Param('id', new ParseIdPipe('id')) id: string): Promise<void> {
+    return this.writer.remove(id);
+  }
+}

@@ -1,0 +1,76 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsInt,
+  IsUUID,
+  Max,
+  Min,
+  ValidateIf,
+  ValidateNested,
+  registerDecorator,
+  type ValidationArguments,
+} from 'class-validator';
+import { DELTA_MAX, STOCK_MAX } from './limits.js';
+
+/** Fails when the other property is also present: an item sets stock OR applies a delta. */
+function NotWith(other: string): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'notWith',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      constraints: [other],
+      options: { message: `cannot be combined with ${other}: send either stock or delta` },
+      validator: { validate: (_v: unknown, args: ValidationArguments) => (args.object as Record<string, unknown>)[other] === undefined },
+    });
+}
+
+/** One inventory change: `{ productId, stock }` sets the stock, `{ productId, delta }` adds to it. */
+export class InventoryItemDto {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID('all')
+  productId!: string;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: STOCK_MAX, description: 'New absolute stock (exactly one of stock or delta)' })
+  @ValidateIf((o: InventoryItemDto) => o.stock !== undefined || o.delta === undefined)
+  @IsInt({ message: 'must be an integer number (send either stock or delta)' })
+  @Min(0)
+  @Max(STOCK_MAX)
+  stock?: number;
+
+  @ApiPropertyOptional({ minimum: -DELTA_MAX, maximum: DELTA_MAX, description: 'Change to apply, e.g. -1 (exactly one of stock or delta)' })
+  @ValidateIf((o: InventoryItemDto) => o.delta !== undefined)
+  @IsInt()
+  @Min(-DELTA_MAX)
+  @Max(DELTA_MAX)
+  @NotWith('stock')
+  delta?: number;
+}
+
+/** PATCH /products/inventory: applied all or nothing, in one transaction. */
+export class InventoryUpdateDto {
+  @ApiProperty({ type: [InventoryItemDto], minItems: 1, maxItems: 100, description: 'At most one item per product' })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(100)
+  @ValidateNested({ each: true })
+  @Type(() => InventoryItemDto)
+  items!: InventoryItemDto[];
+}
+
+export class InventoryLevelDto {
+  @ApiProperty({ format: 'uuid' })
+  productId!: string;
+
+  @ApiProperty({ minimum: 0, example: 49 })
+  stock!: number;
+}
+
+/** The new stock of each product, in request order. */
+export class InventoryResultDto {
+  @ApiProperty({ type: [InventoryLevelDto] })
+  items!: InventoryLevelDto[];
+}

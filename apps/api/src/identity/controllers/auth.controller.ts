@@ -1,0 +1,80 @@
+import { Body, Controller, Header, Headers, HttpCode, HttpStatus, Post } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { ErrorBody, Public } from '@app/common';
+import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
+import { AuthResponseDto, LoginDto, RefreshDto, RegisterDto } from '../dto/auth.dto.js';
+import { AuthService } from '../services/auth-service.js';
+import type { ClientInfo } from '../services/session-service.js';
+import { LoginThrottle } from '../throttling/login-throttle.js';
+import { Client } from './request-info.js';
+
+const CART_TOKEN = { name: 'X-Cart-Token', required: false, description: 'Guest cart to merge into the user’s cart' };
+const TOO_MANY = { type: ErrorBody, description: 'Rate limited; see the Retry-After header (seconds)' };
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Post('register')
+  @Header('Cache-Control', 'no-store')
+  @Public()
+  @HttpCode(HttpStatus.CREATED)
+  @ApiOperation({ summary: 'Create a customer account and sign in' })
+  @ApiHeader(CART_TOKEN)
+  @ApiCreatedResponse({ type: AuthResponseDto })
+  @ApiBadRequestResponse({ type: ErrorBody, description: 'Invalid fields (e.g. password shorter than 8), or unknown fields' })
+  @ApiConflictResponse({ type: ErrorBody, description: 'Email already registered' })
+  @ApiTooManyRequestsResponse(TOO_MANY)
+  register(@Body() body: RegisterDto, @Client() client: ClientInfo, @Headers('x-cart-token') cartToken?: string): Promise<AuthResponseDto> {
+    return this.auth.register(body, client, cartToken);
+  }
+
+  @Post('login')
+  @Header('Cache-Control', 'no-store')
+  @Public()
+  @LoginThrottle()
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Sign in with email and password (limited per email and per IP)' })
+  @ApiHeader(CART_TOKEN)
+  @ApiOkResponse({ type: AuthResponseDto })
+  @ApiBadRequestResponse({ type: ErrorBody })
+  @ApiUnauthorizedResponse({ type: ErrorBody, description: 'Wrong email or password (one message for both)' })
+  @ApiTooManyRequestsResponse(TOO_MANY)
+  login(@Body() body: LoginDto, @Client() client: ClientInfo, @Headers('x-cart-token') cartToken?: string): Promise<AuthResponseDto> {
+    return this.auth.login(body, client, cartToken);
+  }
+
+  @Post('refresh')
+  @Header('Cache-Control', 'no-store')
+  @Public()
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Exchange a refresh token for a new pair; a reused token revokes its session' })
+  @ApiOkResponse({ type: AuthResponseDto })
+  @ApiBadRequestResponse({ type: ErrorBody })
+  @ApiUnauthorizedResponse({ type: ErrorBody, description: 'Unknown, expired, revoked or already used refresh token' })
+  @ApiTooManyRequestsResponse(TOO_MANY)
+  refresh(@Body() body: RefreshDto): Promise<AuthResponseDto> {
+    return this.auth.refresh(body.refreshToken);
+  }
+
+  @Post('logout')
+  @Authenticated()
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'End the current session (its access and refresh tokens stop working at once)' })
+  @ApiNoContentResponse({ description: 'Signed out' })
+  logout(@CurrentUser() user: AuthUser): Promise<void> {
+    return this.auth.logout(user);
+  }
+}

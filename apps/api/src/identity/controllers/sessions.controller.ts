@@ -1,0 +1,32 @@
+import { Controller, Delete, Get, HttpCode, HttpStatus, Param } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ErrorBody } from '@app/common';
+import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
+import { SessionDto, toSessionDto } from '../dto/session.dto.js';
+import { SessionService } from '../services/session-service.js';
+import { UuidParam } from './request-info.js';
+
+@ApiTags('auth')
+@Authenticated()
+@Controller('auth/sessions')
+export class SessionsController {
+  constructor(private readonly sessions: SessionService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'The caller’s active sessions, newest first' })
+  @ApiOkResponse({ type: [SessionDto] })
+  async list(@CurrentUser() user: AuthUser): Promise<SessionDto[]> {
+    return (await this.sessions.listActive(user.id)).map((s) => toSessionDto(s, user.sessionId));
+  }
+
+  @Delete(':id')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Revoke one of the caller’s sessions (effective at once)' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiNoContentResponse({ description: 'Revoked' })
+  @ApiBadRequestResponse({ type: ErrorBody, description: 'Malformed id' })
+  @ApiNotFoundResponse({ type: ErrorBody, description: 'No such session of the caller' })
+  revoke(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string): Promise<void> {
+    return this.sessions.revokeOwn(user.id, id, 'revoked');
+  }
+}

@@ -1,0 +1,51 @@
+import { Body, Controller, Get, Param, Patch, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ErrorBody } from '@app/common';
+import { AdminOnly, Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
+import { UserDto, UsersPageDto } from '../dto/user.dto.js';
+import { ListUsersQuery, UpdateMeDto, UpdateRoleDto } from '../dto/users.dto.js';
+import { UsersService } from '../services/users-service.js';
+import { UuidParam } from './request-info.js';
+
+@ApiTags('users')
+@Controller('users')
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get('me')
+  @Authenticated()
+  @ApiOperation({ summary: 'The caller’s profile' })
+  @ApiOkResponse({ type: UserDto })
+  me(@CurrentUser() user: AuthUser): Promise<UserDto> {
+    return this.users.get(user.id);
+  }
+
+  @Patch('me')
+  @Authenticated()
+  @ApiOperation({ summary: 'Change name and/or password (needs currentPassword; revokes the other sessions)' })
+  @ApiOkResponse({ type: UserDto })
+  @ApiBadRequestResponse({ type: ErrorBody, description: 'Invalid or unknown fields, missing or wrong currentPassword' })
+  updateMe(@CurrentUser() user: AuthUser, @Body() body: UpdateMeDto): Promise<UserDto> {
+    return this.users.updateProfile(user.id, user.sessionId, body);
+  }
+
+  @Get()
+  @AdminOnly()
+  @ApiOperation({ summary: 'All users, newest first (paginated)' })
+  @ApiOkResponse({ type: UsersPageDto })
+  @ApiBadRequestResponse({ type: ErrorBody, description: 'page or limit out of range' })
+  list(@Query() query: ListUsersQuery): Promise<UsersPageDto> {
+    return this.users.list(query.page, query.limit);
+  }
+
+  @Patch(':id')
+  @AdminOnly()
+  @ApiOperation({ summary: 'Change a user’s role (applies to their live sessions at once)' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOkResponse({ type: UserDto })
+  @ApiBadRequestResponse({ type: ErrorBody, description: 'Malformed id or invalid role' })
+  @ApiNotFoundResponse({ type: ErrorBody, description: 'No such user' })
+  setRole(@Param('id', UuidParam) id: string, @Body() body: UpdateRoleDto): Promise<UserDto> {
+    return this.users.setRole(id, body.role);
+  }
+}

@@ -1,0 +1,53 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { ROLES, type Role } from '../../common/auth/index.js';
+import { PASSWORD_MAX, PASSWORD_MIN } from './auth.dto.js';
+
+const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
+
+export class UpdateMeDto {
+  @ApiPropertyOptional({ minLength: 1, maxLength: 100, example: 'Ada King' })
+  @IsOptional()
+  @Transform(trim)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  name?: string;
+
+  @ApiPropertyOptional({ minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX, description: 'New password; needs currentPassword; revokes the other sessions' })
+  @IsOptional()
+  @IsString()
+  @MinLength(PASSWORD_MIN, { message: `must be at least ${PASSWORD_MIN} characters` })
+  @MaxLength(PASSWORD_MAX)
+  password?: string;
+
+  @ApiPropertyOptional({ maxLength: PASSWORD_MAX, description: 'Required when changing the password' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(PASSWORD_MAX)
+  currentPassword?: string;
+}
+
+export class UpdateRoleDto {
+  @ApiProperty({ enum: ROLES, example: 'admin' })
+  @IsIn(ROLES, { message: `must be one of ${ROLES.join(', ')}` })
+  role!: Role;
+}
+
+export class ListUsersQuery {
+  @ApiPropertyOptional({ minimum: 1, default: 1 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  page: number = 1;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit: number = 20;
+}

@@ -1,0 +1,31 @@
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { GUEST_CART_MERGER, type GuestCartMerger } from '../guest-cart-merger.js';
+
+const MAX_CART_TOKEN_LENGTH = 256;
+
+/** Calls the cart module's GuestCartMerger when one is provided anywhere in the app. */
+@Injectable()
+export class GuestCartHook implements OnApplicationBootstrap {
+  private readonly logger = new Logger(GuestCartHook.name);
+  private merger: GuestCartMerger | null = null;
+
+  constructor(private readonly moduleRef: ModuleRef) {}
+
+  onApplicationBootstrap(): void {
+    try {
+      this.merger = this.moduleRef.get<GuestCartMerger>(GUEST_CART_MERGER, { strict: false });
+    } catch {
+      this.merger = null; // no cart module: merging is a no-op
+    }
+  }
+
+  async afterSignIn(userId: string, cartToken: string | undefined): Promise<void> {
+    if (!this.merger || !cartToken || cartToken.length > MAX_CART_TOKEN_LENGTH) return;
+    try {
+      await this.merger.merge(userId, cartToken);
+    } catch (error) {
+      this.logger.warn(`guest cart not merged: ${(error as Error).message}`);
+    }
+  }
+}

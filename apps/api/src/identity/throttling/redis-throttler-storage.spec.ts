@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { KeyBuilder } from '@app/cache';
+import { RedisThrottlerStorage } from './redis-throttler-storage.js';
+
+/** Against the real Redis of the test run, under its key prefix. */
+describe('RedisThrottlerStorage', () => {
+  const prefix = process.env.REDIS_KEY_PREFIX ?? 'tunit';
+  let redis: Redis;
+  let storage: RedisThrottlerStorage;
+
+  beforeAll(() => {
+    redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0', { maxRetriesPerRequest: 1 });
+    storage = new RedisThrottlerStorage(redis, new KeyBuilder({ prefix }));
+  });
+  afterAll(() => redis.disconnect());
+
+  it('counts hits in a window and blocks over the limit for blockDuration', async () => {
+    const key = randomUUID();
+    const hits = [];
+    for (let i = 0; i < 3; i++) hits.push(await storage.increment(key, 60_000, 3, 30_000, 't'));
+    expect(hits.map((h) => [h.totalHits, h.isBlocked])).toEqual([[1, false], [2, false], [3, false]]);
+    expect(hits[0]!.timeToExpire).toBe(60);
+
+    const blocked = await storage.increment(key, 60_000, 3, 30_000, 't');
+    expect(blocked).toMatchObject({ isBlocked: true, timeToBlockExpire: 30 });
+    // While blocked, attempts are not counted.
+    expect(await storage.increment(key, 60_000, 3, 30_000, 't')).toMatchObject({ isBlocked: true, totalHits: 4 });
+
+    // Both keys under the run's prefix, in one cluster slot (hash tag).
+    expect(await redis.exists(`${prefix}:{throttle:t%3A${key}}:hits`, `${prefix}:{throttle:t%3A${key}}:block`)).toBe(2);
+  });
+
+  it('starts a new window after ttl', async () => {
+    const key = randomUUID();
+    await storage.increment(key, 50, 1, 0, 't');
+    await new Promise((r) => setTimeout(r, 80));
+    expect(await storage.increment(key, 50, 1, 0, 't')).toMatchObject({ totalHits: 1, isBlocked: false });
+  });
+
+  it('reset() forgets hits and block', async () => {
+    const key = randomUUID();
+    await storage.increment(key, 60_000, 1, 60_000, 't');
+    expect((await storage.increment(key, 60_000, 1, 60_000, 't')).isBlocked).toBe(true);
+    await storage.reset('t', key);
+    expect(await storage.increment(key, 60_000, 1, 60_000, 't')).toMatchObject({ totalHits: 1, isBlocked: false });
+  });
+
+  it('is atomic under concurrency: exactly `limit` hits pass', async () => {
+    const key = randomUUID();
+    const results = await Promise.all(Array.from({ length: 50 }, () => storage.increment(key, 60_000, 10, 60_000, 't')));
+    expect(results.filter((r) => !r.isBlocked)).toHaveLength(10);
+  });
+
+  it('fails open when Redis is unreachable', async () => {
+    const dead = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+    dead.on('error', () => undefined);
+    const offline = new RedisThrottlerStorage(dead, new KeyBuilder({ prefix }));
+    expect(await offline.increment('k', 1000, 1, 1000, 't')).toEqual({ totalHits: 0, timeToExpire: 0, isBlocked: false, timeToBlockExpire: 0 });
+    dead.disconnect();
+  });
+});
