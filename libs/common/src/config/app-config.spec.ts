@@ -60,4 +60,16 @@ describe('loadConfig', () => {
     const sample = parseEnv(readFileSync(new URL('../../../../.env.example', import.meta.url), 'utf8')) as Record<string, string>;
     expect(() => loadConfig(sample)).not.toThrow();
   });
+
+  it('.env.example documents every variable of the schema', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { envSchema } = await import('./env.schema.js');
+    const sample = readFileSync(new URL('../../../../.env.example', import.meta.url), 'utf8');
+    const documented = new Set([...sample.matchAll(/^([A-Z0-9_]+)=/gm)].map((m) => m[1]));
+    const inner = (envSchema as unknown as { def?: { in?: { shape: object } }; shape?: object });
+    const shape = inner.shape ?? inner.def?.in?.shape ?? {};
+    const names = Object.keys(shape);
+    expect(names.length).toBeGreaterThan(20);
+    expect(names.filter((n) => !documented.has(n))).toEqual([]);
+  });
 });
