@@ -17,7 +17,8 @@ describe('cart HTTP contract', () => {
   let p2: Product;
 
   beforeAll(async () => {
-    app = await createTestApp(CART_TEST_ENV);
+    // A keyspace of its own: the 'touches nothing' checks count keys, and parallel suites write carts.
+    app = await createTestApp({ ...CART_TEST_ENV, REDIS_KEY_PREFIX: `${process.env.REDIS_KEY_PREFIX}k` });
     cart = new CartClient(app);
     products = await ProductFactory.create(app);
     [p1, p2] = await Promise.all([products.product({ priceCents: 1250, stock: 10 }), products.product({ priceCents: 399, stock: 500 })]);

@@ -1,7 +1,6 @@
+import { APP_CONFIG, type AppConfig } from '@app/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { RedisClient } from '@app/cache';
-import { REDIS_CLIENT } from '@app/cache';
-import { isCluster } from '@app/cache';
+import { isCluster, REDIS_CLIENT, type RedisClient } from '@app/cache';
 import { bearer } from '../support/auth.js';
 
 /** Cart suites: rate limits out of the way (identity's subject), short-lived nothing else. */
@@ -65,6 +64,8 @@ export function redisOf(app: NestFastifyApplication): RedisClient {
 }
 
 /** Every cart key of this run (the run's own prefix). */
+/** Cart keys in the app's own keyspace (its REDIS_KEY_PREFIX). */
 export function cartKeys(app: NestFastifyApplication): Promise<string[]> {
-  return scanKeys(redisOf(app), `${process.env.REDIS_KEY_PREFIX}:{cart:*`);
+  const prefix = app.get<AppConfig>(APP_CONFIG).redis.keyPrefix;
+  return scanKeys(redisOf(app), `${prefix}:{cart:*`);
 }

@@ -2,11 +2,16 @@ import { Controller, Get, Module } from '@nestjs/common';
 import { Public } from '@app/common';
 import { createTestApp } from '../support/test-app.js';
 
+// Resolved when the slow handler is running, so shutdown starts while the request is in flight.
+let markEntered: () => void = () => undefined;
+const entered = new Promise<void>((resolve) => (markEntered = resolve));
+
 @Public()
 @Controller('probe')
 class SlowController {
   @Get('slow')
   async slow(): Promise<{ done: true }> {
+    markEntered();
     await new Promise((r) => setTimeout(r, 500));
     return { done: true };
   }
@@ -23,7 +28,7 @@ describe('graceful shutdown', () => {
     const url = await app.getUrl();
 
     const inFlight = fetch(`${url}/api/v1/probe/slow`);
-    await new Promise((r) => setTimeout(r, 100));
+    await entered;
     const closing = app.close();
 
     const res = await inFlight;
