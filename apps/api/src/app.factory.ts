@@ -20,8 +20,10 @@ export interface CreateAppOptions {
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     genReqId: generateRequestId,
-    // Behind a proxy the client address comes from X-Forwarded-For (used by rate limits).
-    trustProxy: true,
+    // X-Forwarded-For is believed only from the configured proxies: otherwise any client could pick
+    // its own IP and step around per-IP rate limits.
+    // (A number means a hop count; Fastify supports it at runtime though its type omits it.)
+    trustProxy: config.app.trustProxy as boolean | string | string[],
     bodyLimit: 1024 * 1024,
     // Idle keep-alive sockets are closed on shutdown; requests in flight still finish.
     forceCloseConnections: 'idle',

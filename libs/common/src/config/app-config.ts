@@ -15,6 +15,8 @@ export interface AppConfig {
     logLevel: Env['LOG_LEVEL'];
     shutdownTimeoutMs: number;
     corsOrigins: string[];
+    /** Fastify trustProxy: which peers may set X-Forwarded-For (client IPs for rate limits). */
+    trustProxy: boolean | number | string[];
     currency: string;
     swaggerEnabled: boolean;
   };
@@ -46,10 +48,20 @@ export interface AppConfig {
     accessTtlSeconds: number;
     refreshTtlSeconds: number;
   };
-  throttle: { ttlSeconds: number; limit: number };
+  /**
+   * reserveMax: most hits one instance takes from Redis at once for a hot key of the default limit
+   * (1 = every request goes to Redis); see apps/api/src/identity/throttling/redis-throttler-storage.ts.
+   */
+  throttle: { ttlSeconds: number; limit: number; reserveMax?: number };
   loginThrottle: { ttlSeconds: number; emailLimit: number; ipLimit: number };
   /** Carts (Redis): sliding expiry per owner kind; guest tokens signed with tokenSecret (null = derived from JWT_SECRET). */
   cart: { userTtlSeconds: number; guestTtlSeconds: number; tokenSecret: string | null };
+}
+
+function parseTrustProxy(value: string): boolean | number | string[] {
+  if (value === 'true' || value === 'false') return value === 'true';
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(',').map((v) => v.trim()).filter(Boolean);
 }
 
 function hostPorts(list: string): HostPort[] {
@@ -82,6 +94,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       logLevel: env.LOG_LEVEL,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
       corsOrigins: env.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+      trustProxy: parseTrustProxy(env.TRUST_PROXY),
       currency: env.CURRENCY,
       swaggerEnabled: env.SWAGGER_ENABLED,
     },
@@ -113,7 +126,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       accessTtlSeconds: env.JWT_ACCESS_TTL_SECONDS,
       refreshTtlSeconds: env.JWT_REFRESH_TTL_SECONDS,
     },
-    throttle: { ttlSeconds: env.THROTTLE_TTL_SECONDS, limit: env.THROTTLE_LIMIT },
+    throttle: { ttlSeconds: env.THROTTLE_TTL_SECONDS, limit: env.THROTTLE_LIMIT, reserveMax: env.THROTTLE_RESERVE_MAX },
     loginThrottle: { ttlSeconds: env.LOGIN_THROTTLE_TTL_SECONDS, emailLimit: env.LOGIN_THROTTLE_EMAIL_LIMIT, ipLimit: env.LOGIN_THROTTLE_IP_LIMIT },
     cart: { userTtlSeconds: env.CART_USER_TTL_SECONDS, guestTtlSeconds: env.CART_GUEST_TTL_SECONDS, tokenSecret: env.CART_TOKEN_SECRET || null },
   };

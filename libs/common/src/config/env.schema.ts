@@ -26,6 +26,10 @@ export const envSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
     CORS_ORIGINS: z.string().default(''),
+    TRUST_PROXY: z
+      .string()
+      .regex(/^(true|false|\d{1,2}|[A-Za-z0-9.:/,\s-]+)$/, 'must be true, false, a hop count, or a comma-separated list of proxy addresses/CIDRs (loopback, linklocal, uniquelocal allowed)')
+      .default('loopback'),
     CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR').default('EUR'),
 
     DB_PRIMARY_URL: url(['postgres:', 'postgresql:']),
@@ -60,6 +64,7 @@ export const envSchema = z
 
     THROTTLE_TTL_SECONDS: int(1, 86_400).default(60),
     THROTTLE_LIMIT: int(1, 1_000_000).default(300),
+    THROTTLE_RESERVE_MAX: int(1, 10_000).default(64),
     LOGIN_THROTTLE_TTL_SECONDS: int(1, 86_400).default(900),
     LOGIN_THROTTLE_EMAIL_LIMIT: int(1, 1_000_000).default(10),
     LOGIN_THROTTLE_IP_LIMIT: int(1, 1_000_000).default(50),
