@@ -26,6 +26,18 @@ async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms 
   return value;
 }
 
+type Probe = () => Promise<{ source: string; rows: { r: boolean }[] }>;
+
+/** Which server answered: the replica is in recovery, the primary is not. */
+function recoveryProbe(reader: ReplicaReader): Probe {
+  return () => reader.read(async (m, source) => ({ source, rows: (await m.query('SELECT pg_is_in_recovery() AS r')) as { r: boolean }[] }));
+}
+
+async function expectBackOnReplica(probe: Probe): Promise<void> {
+  const after = await eventually(probe, (v) => v.source === 'replica', 15_000);
+  expect(after.rows[0]!.r).toBe(true);
+}
+
 describe('primary/replica through TypeORM', () => {
   let moduleRef: TestingModule;
   let dataSource: DataSource;
@@ -77,8 +89,7 @@ describe('primary/replica through TypeORM', () => {
     await proxy.start();
     const isolated = await boot({ DB_REPLICA_URL: proxy.rewrite(process.env.DB_REPLICA_URL!) });
     try {
-      const r = isolated.get(ReplicaReader);
-      const probe = () => r.read(async (m, source) => ({ source, rows: await m.query('SELECT pg_is_in_recovery() AS r') }));
+      const probe = recoveryProbe(isolated.get(ReplicaReader));
       expect((await probe()).source).toBe('replica');
 
       await proxy.stop();
@@ -87,8 +98,7 @@ describe('primary/replica through TypeORM', () => {
       expect(during.rows[0].r).toBe(false);
 
       await proxy.start();
-      const after = await eventually(probe, (v) => v.source === 'replica', 15_000);
-      expect(after.rows[0].r).toBe(true);
+      await expectBackOnReplica(probe);
     } finally {
       await isolated.close();
       await proxy.stop();
@@ -102,12 +112,10 @@ describe('primary/replica through TypeORM', () => {
     await proxy.stop();
     const isolated = await boot({ DB_REPLICA_URL: url });
     try {
-      const r = isolated.get(ReplicaReader);
-      const probe = () => r.read(async (m, source) => ({ source, rows: await m.query('SELECT pg_is_in_recovery() AS r') }));
+      const probe = recoveryProbe(isolated.get(ReplicaReader));
       expect((await probe()).source).toBe('primary');
       await proxy.start();
-      const after = await eventually(probe, (v) => v.source === 'replica', 15_000);
-      expect(after.rows[0].r).toBe(true);
+      await expectBackOnReplica(probe);
     } finally {
       await isolated.close();
       await proxy.stop();
