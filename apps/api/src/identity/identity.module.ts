@@ -46,7 +46,12 @@ import { RedisThrottlerStorage } from './throttling/redis-throttler-storage.js';
     AuthService,
     AdminBootstrap,
     { provide: RATE_LIMITS, inject: [APP_CONFIG], useFactory: (config: AppConfig) => buildThrottlers(config) },
-    { provide: RATE_LIMIT_STORAGE, inject: [IDENTITY_CACHE], useFactory: (cache: CacheService) => new RedisThrottlerStorage(cache.client, cache.keys) },
+    {
+      provide: RATE_LIMIT_STORAGE,
+      inject: [IDENTITY_CACHE, APP_CONFIG],
+      // reserveMax: hot keys take several hits from Redis at once (see RedisThrottlerStorage.take).
+      useFactory: (cache: CacheService, config: AppConfig) => new RedisThrottlerStorage(cache.client, cache.keys, config.throttle.reserveMax ?? 1),
+    },
     RateLimiter,
     RequestAuthenticator,
     { provide: APP_GUARD, useClass: RequestGuard },

@@ -1,14 +1,27 @@
 import type { FastifyInstance } from 'fastify';
 import type { MetricsRegistry } from './metrics.registry.js';
 
+type Observer = { observe(value: number): void };
+
 /**
  * Observes every response in the latency histogram. The label is the route pattern
  * (`/api/v1/products/:id`), never the raw URL, so cardinality stays bounded.
+ *
+ * The labelled child of each (method, route, status) is kept: observe({labels}) would build a label
+ * object and hash it on every request. The map is as bounded as the label set itself.
  */
 export function registerHttpMetrics(fastify: FastifyInstance, metrics: MetricsRegistry): void {
+  const children = new Map<string, Observer>();
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    const status = reply.statusCode;
+    const id = `${request.method} ${status} ${route}`;
+    let child = children.get(id);
+    if (child === undefined) {
+      child = metrics.httpDuration.labels({ method: request.method, route, status: String(status) });
+      children.set(id, child);
+    }
+    child.observe(reply.elapsedTime / 1000);
     done();
   });
 }

@@ -40,7 +40,7 @@ describe('LockService (single Redis)', () => {
   it('4 processes x 100 read-modify-write increments: exact total, no overlap, increasing tokens', async () => {
     const iterations = 100;
     const results = await Promise.all(
-      [1, 2, 3, 4].map(() => runContender({ REDIS_URL, LOCK_PREFIX: prefix, ITERATIONS: String(iterations) })),
+      [1, 2, 3, 4].map(() => runContender({ REDIS_URL, LOCK_PREFIX: prefix, ITERATIONS: String(iterations), CONTENDERS: '4' })),
     );
     expect(results.map((r) => r.overlaps)).toEqual([0, 0, 0, 0]);
     expect(await client.get(keys.raw('test', 'counter'))).toBe(String(4 * iterations));
@@ -52,7 +52,7 @@ describe('LockService (single Redis)', () => {
   it('negative control: without the lock the same workload overlaps or loses updates', async () => {
     const controlPrefix = `${prefix}-control`;
     const results = await Promise.all(
-      [1, 2, 3, 4].map(() => runContender({ REDIS_URL, LOCK_PREFIX: controlPrefix, ITERATIONS: '100', WITHOUT_LOCK: '1' })),
+      [1, 2, 3, 4].map(() => runContender({ REDIS_URL, LOCK_PREFIX: controlPrefix, ITERATIONS: '100', WITHOUT_LOCK: '1', CONTENDERS: '4' })),
     );
     const overlaps = results.reduce((sum, r) => sum + r.overlaps, 0);
     const total = Number(await client.get(new KeyBuilder({ prefix: controlPrefix }).raw('test', 'counter')));

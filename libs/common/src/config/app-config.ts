@@ -13,6 +13,8 @@ export interface AppConfig {
     host: string;
     port: number;
     logLevel: Env['LOG_LEVEL'];
+    /** API log lines are buffered up to this many bytes (flushed every 250 ms and at exit); 0 = one synchronous write per line. */
+    logBufferBytes?: number;
     shutdownTimeoutMs: number;
     corsOrigins: string[];
     /** Fastify trustProxy: which peers may set X-Forwarded-For (client IPs for rate limits). */
@@ -92,6 +94,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       host: env.HOST,
       port: env.PORT,
       logLevel: env.LOG_LEVEL,
+      logBufferBytes: env.LOG_BUFFER_BYTES,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
       corsOrigins: env.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
       trustProxy: parseTrustProxy(env.TRUST_PROXY),

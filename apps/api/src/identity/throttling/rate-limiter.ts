@@ -33,7 +33,7 @@ export class RateLimiter {
       const limit = throttler.limit as number;
       const tracker = throttler.getTracker ? await throttler.getTracker(request, context) : request.ip;
       const key = throttler.generateKey ? throttler.generateKey(context, tracker, name) : defaultKey(context, tracker);
-      const record = await this.storage.increment(key, ttl, limit, (throttler.blockDuration as number | undefined) ?? ttl, name);
+      const record = await this.storage.take(key, ttl, limit, (throttler.blockDuration as number | undefined) ?? ttl, name);
       if (record.isBlocked) {
         const retryAfter = Math.max(1, record.timeToBlockExpire);
         void reply.header('Retry-After', String(retryAfter));

@@ -5,67 +5,185 @@ import { LuaScript } from '@app/cache';
 
 /**
  * Fixed window + block in one script (atomic across instances). KEYS: hits, block (same slot).
- * ARGV: window ms, limit, block ms. Returns { hits, window pttl, blocked 0|1, block pttl }.
+ * ARGV: window ms, limit, block ms, hits wanted (a reservation; 1 = a single request).
+ * Returns { hits, window pttl, blocked 0|1, block pttl, hits granted }.
  * While blocked, attempts are not counted; the request that goes over the limit starts the block.
+ * A reservation never takes the counter past the limit: it gets what is left (possibly fewer than
+ * wanted), and when nothing is left it counts as one attempt, exactly like a single request.
  */
 const HIT = new LuaScript(`
 local blockTtl = redis.call('PTTL', KEYS[2])
 if blockTtl > 0 then
   local hits = tonumber(redis.call('GET', KEYS[1]) or '0')
-  return { hits, redis.call('PTTL', KEYS[1]), 1, blockTtl }
+  return { hits, redis.call('PTTL', KEYS[1]), 1, blockTtl, 0 }
 end
-local hits = redis.call('INCR', KEYS[1])
+local want = tonumber(ARGV[4] or '1')
+local limit = tonumber(ARGV[2])
+local hits = redis.call('INCRBY', KEYS[1], want)
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
   ttl = tonumber(ARGV[1])
 end
-if hits > tonumber(ARGV[2]) then
+if hits > limit then
+  local granted = limit - (hits - want)
+  if granted > 0 then
+    redis.call('DECRBY', KEYS[1], want - granted)
+    return { limit, ttl, 0, 0, granted }
+  end
+  if want > 1 then hits = redis.call('DECRBY', KEYS[1], want - 1) end
   local block = tonumber(ARGV[3])
-  if block <= 0 then return { hits, ttl, 1, ttl } end
+  if block <= 0 then return { hits, ttl, 1, ttl, 0 } end
   redis.call('SET', KEYS[2], '1', 'PX', block)
-  return { hits, ttl, 1, block }
+  return { hits, ttl, 1, block, 0 }
 end
-return { hits, ttl, 0, 0 }
+return { hits, ttl, 0, 0, want }
 `);
 
 type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
 const NAMESPACE = 'throttle';
 const LOG_EVERY_MS = 10_000;
+/** A reservation takes at most this share of the limit, so the early-refusal slack stays ~1 %. */
+const RESERVE_SHARE = 0.01;
+/** Local reservations kept at most (one per hot key); beyond that, keys go to Redis per request. */
+const MAX_RESERVATIONS = 50_000;
+const SWEEP_EVERY_MS = 5_000;
+
+/** Hits this instance took from Redis for one key and has not handed out yet. */
+interface Reservation {
+  tokens: number;
+  /** Redis count when the reservation was taken (for X-RateLimit-Remaining). */
+  hits: number;
+  /** Local end of the reservation's window: never later than Redis's (measured from the send). */
+  expiresAt: number;
+  /** Size of the next reservation: doubles while the key stays hot, so cold keys ask for 1. */
+  next: number;
+  /** Requests waiting for this key's reservation: the next one asks for enough for all of them. */
+  waiting: number;
+  /** The reservation in flight; resolves to a final record (blocked / failed open) or null (tokens added). */
+  pending?: Promise<ThrottlerStorageRecord | null>;
+}
 
 /**
  * @nestjs/throttler storage on Redis, shared by every API instance. Keys live under the app's key
  * prefix (`{prefix}:{throttle:<name>:<key>}:hits|block`). When Redis is unreachable it fails open:
  * requests are not limited rather than refused.
+ *
+ * take() is increment() with local reservations for hot keys: a Redis call per request was the
+ * largest single cost of every API request (a socket write + reply), so when one key is busy an
+ * instance takes several hits at once (the Lua script counts them in Redis immediately) and hands
+ * them out locally until they run out or the window ends. The limit holds exactly (never more than
+ * `limit` admitted per window across instances: reserved hits are already counted); the slack is
+ * the other way: hits reserved but unused by other instances can make a client that spreads over
+ * instances see 429 up to (instances - 1) x (reservation - 1) requests early. Reservations are at
+ * most 1 % of the limit and `reserveMax`; limits under 200 (the login limits) never reserve.
  */
 export class RedisThrottlerStorage implements ThrottlerStorage {
   private readonly logger = new Logger('Throttler');
   private lastLog = 0;
+  private readonly reservations = new Map<string, Reservation>();
+  private nextSweep = 0;
 
   constructor(
     private readonly client: RedisClient,
     private readonly keys: KeyBuilder,
+    private readonly reserveMax = 1,
   ) {}
 
   async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
+    return (await this.hit(key, ttl, limit, blockDuration, throttlerName, 1)).record;
+  }
+
+  /** Counts one request like increment(), served from a local reservation when the key is hot. */
+  take(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
+    const batch = Math.min(this.reserveMax, Math.floor(limit * RESERVE_SHARE));
+    if (batch <= 1) return this.increment(key, ttl, limit, blockDuration, throttlerName);
+    const id = `${throttlerName}:${key}`;
+    const r = this.reservations.get(id);
+    // Fast path, no promise chain beyond the caller's await: a token is left in this window.
+    if (r !== undefined && r.tokens > 0) {
+      const now = Date.now();
+      if (now < r.expiresAt) return Promise.resolve(this.spend(r, limit, now));
+    }
+    return this.takeSlow(id, key, ttl, limit, blockDuration, throttlerName, batch);
+  }
+
+  private async takeSlow(id: string, key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string, batch: number): Promise<ThrottlerStorageRecord> {
+    for (;;) {
+      const now = Date.now();
+      let r = this.reservations.get(id);
+      if (r !== undefined && r.tokens > 0 && now < r.expiresAt) return this.spend(r, limit, now);
+      if (r === undefined) {
+        this.sweep(now);
+        if (this.reservations.size >= MAX_RESERVATIONS) return this.increment(key, ttl, limit, blockDuration, throttlerName);
+        r = { tokens: 0, hits: 0, expiresAt: 0, next: 1, waiting: 0 };
+        this.reservations.set(id, r);
+      }
+      r.waiting++;
+      if (r.pending === undefined) r.pending = this.reserve(r, key, ttl, limit, blockDuration, throttlerName, batch, now);
+      const final = await r.pending;
+      r.waiting--;
+      if (final !== null) return final;
+    }
+  }
+
+  private async reserve(r: Reservation, key: string, ttl: number, limit: number, blockDuration: number, name: string, batch: number, sentAt: number): Promise<ThrottlerStorageRecord | null> {
+    // A new window starts small again; within a window the size doubles up to the batch, and a
+    // burst of waiting requests asks for all of them at once.
+    const want = Math.min(batch, Math.max(sentAt < r.expiresAt ? r.next : 1, r.waiting));
+    const { record, granted, windowMs } = await this.hit(key, ttl, limit, blockDuration, name, want);
+    r.pending = undefined;
+    if (granted === 0) return record; // blocked, or Redis unavailable (failed open)
+    r.tokens = granted;
+    r.hits = record.totalHits;
+    r.expiresAt = sentAt + windowMs;
+    r.next = Math.min(batch, want * 2);
+    return null;
+  }
+
+  private spend(r: Reservation, limit: number, now: number): ThrottlerStorageRecord {
+    r.tokens--;
+    return { totalHits: Math.min(limit, r.hits - r.tokens), timeToExpire: toSeconds(r.expiresAt - now), isBlocked: false, timeToBlockExpire: 0 };
+  }
+
+  /** Drops reservations whose window has ended (bounded memory for many keys). */
+  private sweep(now: number): void {
+    if (now < this.nextSweep) return;
+    this.nextSweep = now + SWEEP_EVERY_MS;
+    for (const [id, r] of this.reservations) if (r.expiresAt <= now && r.pending === undefined) this.reservations.delete(id);
+  }
+
+  private async hit(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+    want: number,
+  ): Promise<{ record: ThrottlerStorageRecord; granted: number; windowMs: number }> {
     const [hitsKey, blockKey] = this.keysOf(throttlerName, key);
     try {
-      const [hits, windowMs, blocked, blockMs] = (await HIT.run(this.client, [hitsKey, blockKey], [Math.max(1, Math.round(ttl)), limit, Math.round(blockDuration)])) as number[];
+      const [hits, windowMs, blocked, blockMs, granted] = (await HIT.run(this.client, [hitsKey, blockKey], [Math.max(1, Math.round(ttl)), limit, Math.round(blockDuration), want])) as number[];
       return {
-        totalHits: Number(hits),
-        timeToExpire: toSeconds(Number(windowMs)),
-        isBlocked: Number(blocked) === 1,
-        timeToBlockExpire: Number(blocked) === 1 ? Math.max(1, toSeconds(Number(blockMs))) : 0,
+        record: {
+          totalHits: Number(hits),
+          timeToExpire: toSeconds(Number(windowMs)),
+          isBlocked: Number(blocked) === 1,
+          timeToBlockExpire: Number(blocked) === 1 ? Math.max(1, toSeconds(Number(blockMs))) : 0,
+        },
+        granted: Number(granted),
+        windowMs: Number(windowMs),
       };
     } catch (error) {
       this.warn(error);
-      return { totalHits: 0, timeToExpire: 0, isBlocked: false, timeToBlockExpire: 0 };
+      return { record: { totalHits: 0, timeToExpire: 0, isBlocked: false, timeToBlockExpire: 0 }, granted: 0, windowMs: 0 };
     }
   }
 
   /** Forgets a tracker's hits and block (e.g. the per-email login limit after a successful login). */
   async reset(throttlerName: string, key: string): Promise<void> {
+    this.reservations.delete(`${throttlerName}:${key}`);
     try {
       await this.client.unlink(...this.keysOf(throttlerName, key));
     } catch (error) {
