@@ -29,8 +29,12 @@ export interface LoadResult {
  */
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const request = buildRequest(opts);
-  if (opts.warmupMs) await measure(opts, request, opts.warmupMs);
-  return measure(opts, request, opts.durationMs);
+  const loop = { ...opts, request: () => request };
+  if (opts.warmupMs) await closedLoop({ ...loop, durationMs: opts.warmupMs });
+  const run = await closedLoop(loop);
+  if (run.errors) throw new Error(`${run.errors} connection(s) failed during the load`);
+  const non2xx = Object.fromEntries(Object.entries(run.byStatus).filter(([status]) => Number(status) < 200 || Number(status) > 299));
+  return { ...summarize(run), non2xx };
 }
 
 function buildRequest(opts: LoadOptions): Buffer {
@@ -44,28 +48,51 @@ function buildRequest(opts: LoadOptions): Buffer {
   return Buffer.from(head + body);
 }
 
-async function measure(opts: LoadOptions, request: Buffer, durationMs: number): Promise<LoadResult> {
+export interface ClosedLoopOptions {
+  port: number;
+  host?: string;
+  connections: number;
+  durationMs: number;
+  /** The next request's bytes (called once per request). */
+  request: () => Buffer;
+}
+
+export interface ClosedLoopRun {
+  latencies: number[];
+  byStatus: Record<string, number>;
+  errors: number;
+  elapsedMs: number;
+}
+
+/** The shared engine: keep-alive sockets, each sending its next request when the last response is complete. */
+export async function closedLoop(opts: ClosedLoopOptions): Promise<ClosedLoopRun> {
   const latencies: number[] = [];
-  const non2xx: Record<string, number> = {};
+  const byStatus: Record<string, number> = {};
+  let errors = 0;
   let stop = false;
   const started = performance.now();
-  const timer = setTimeout(() => (stop = true), durationMs);
+  const timer = setTimeout(() => (stop = true), opts.durationMs);
   await Promise.all(
     Array.from({ length: opts.connections }, () =>
-      connection(opts, request, () => stop, (ms, status) => {
+      connection(opts, () => stop, (ms, status) => {
         latencies.push(ms);
-        if (status < 200 || status > 299) non2xx[status] = (non2xx[status] ?? 0) + 1;
+        byStatus[status] = (byStatus[status] ?? 0) + 1;
+      }).catch(() => {
+        errors++;
       }),
     ),
   );
   clearTimeout(timer);
-  const elapsed = performance.now() - started;
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number): number => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]! : 0);
-  return { requests: latencies.length, rps: (latencies.length / elapsed) * 1000, p50Ms: pct(50), p99Ms: pct(99), non2xx };
+  return { latencies, byStatus, errors, elapsedMs: performance.now() - started };
 }
 
-function connection(opts: LoadOptions, request: Buffer, stopped: () => boolean, record: (ms: number, status: number) => void): Promise<void> {
+export function summarize(run: ClosedLoopRun): { requests: number; rps: number; p50Ms: number; p99Ms: number } {
+  const latencies = [...run.latencies].sort((a, b) => a - b);
+  const pct = (p: number): number => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]! : 0);
+  return { requests: latencies.length, rps: (latencies.length / run.elapsedMs) * 1000, p50Ms: pct(50), p99Ms: pct(99) };
+}
+
+function connection(opts: ClosedLoopOptions, stopped: () => boolean, record: (ms: number, status: number) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(opts.port, opts.host ?? '127.0.0.1');
     socket.setNoDelay(true);
@@ -77,7 +104,7 @@ function connection(opts: LoadOptions, request: Buffer, stopped: () => boolean, 
         return;
       }
       sentAt = performance.now();
-      socket.write(request);
+      socket.write(opts.request());
     };
     socket.on('connect', send);
     socket.on('data', (chunk: Buffer) => {
