@@ -2,8 +2,7 @@
 export const INT4_MAX = 2_147_483_647;
 export const STOCK_MAX = 1_000_000_000;
 export const DELTA_MAX = 1_000_000_000;
-export const PAGE_MAX = 100_000;
-export const LIMIT_MAX = 100;
+export { LIMIT_MAX, PAGE_MAX } from '../../common/http/pagination-query.dto.js';
 export const SKU_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 export const PRODUCT_SORTS = ['name', '-name', 'price', '-price', 'createdAt', '-createdAt'] as const;

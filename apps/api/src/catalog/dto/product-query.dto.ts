@@ -1,7 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, registerDecorator, type ValidationArguments } from 'class-validator';
-import { DEFAULT_SORT, INT4_MAX, LIMIT_MAX, PAGE_MAX, PRODUCT_SORTS, SLUG_PATTERN, type ProductSort, NO_NUL, NO_NUL_MESSAGE } from './limits.js';
+import { PaginationQueryDto } from '../../common/http/pagination-query.dto.js';
+import { DEFAULT_SORT, INT4_MAX, LIMIT_MAX, PRODUCT_SORTS, SLUG_PATTERN, type ProductSort, NO_NUL, NO_NUL_MESSAGE } from './limits.js';
 
 /** Fails when the value is below another (already numeric) property of the same object. */
 function NotBelow(other: string): PropertyDecorator {
@@ -22,7 +23,7 @@ function NotBelow(other: string): PropertyDecorator {
 }
 
 /** Query of GET /products: filters, sort and pagination. Unknown parameters are rejected (400). */
-export class ProductQueryDto {
+export class ProductQueryDto extends PaginationQueryDto {
   @ApiPropertyOptional({ description: 'Words that must all appear in the name or description (case-insensitive)', maxLength: 100, example: 'espresso cup' })
   @IsOptional()
   @IsString()
@@ -63,22 +64,6 @@ export class ProductQueryDto {
   @IsOptional()
   @IsIn(PRODUCT_SORTS)
   sort?: ProductSort;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: PAGE_MAX, default: 1 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(PAGE_MAX)
-  page?: number;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: LIMIT_MAX, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(LIMIT_MAX)
-  limit?: number;
 }
 
 /** Query of GET /products/bestsellers. */

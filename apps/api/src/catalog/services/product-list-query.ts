@@ -20,7 +20,8 @@ export interface NormalizedProductQuery {
 const SORT_COLUMNS: Record<string, string> = { name: 'name', price: 'price_cents', createdAt: 'created_at' };
 const MAX_WORDS = 8;
 
-export function normalizeProductQuery(dto: ProductQueryDto): NormalizedProductQuery {
+// Partial: page and limit may be absent when called outside the validated HTTP path (tests, jobs).
+export function normalizeProductQuery(dto: Partial<ProductQueryDto>): NormalizedProductQuery {
   const q = dto.q?.trim().replace(/\s+/g, ' ').toLowerCase() || null;
   return {
     q,

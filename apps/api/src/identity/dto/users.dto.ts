@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { ROLES, type Role } from '../../common/auth/index.js';
+import { PaginationQueryDto } from '../../common/http/pagination-query.dto.js';
 import { PASSWORD_MAX, PASSWORD_MIN } from './auth.dto.js';
 
 const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
@@ -35,19 +36,5 @@ export class UpdateRoleDto {
   role!: Role;
 }
 
-export class ListUsersQuery {
-  @ApiPropertyOptional({ minimum: 1, default: 1 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  page: number = 1;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit: number = 20;
-}
+/** `GET /users` takes only the shared pagination parameters. */
+export class ListUsersQuery extends PaginationQueryDto {}
