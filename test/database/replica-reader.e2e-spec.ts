@@ -16,14 +16,21 @@ async function boot(overrides: Record<string, string> = {}): Promise<TestingModu
   return moduleRef;
 }
 
+/**
+ * Retries until `ok` (or the deadline). An error counts as "not yet": on a lagging replica a table
+ * created a moment ago on the primary does not exist yet. The last error is rethrown at the end.
+ */
 async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
   const deadline = Date.now() + ms;
-  let value = await probe();
-  while (!ok(value) && Date.now() < deadline) {
+  for (;;) {
+    try {
+      const value = await probe();
+      if (ok(value) || Date.now() >= deadline) return value;
+    } catch (error) {
+      if (Date.now() >= deadline) throw error;
+    }
     await new Promise((r) => setTimeout(r, 100));
-    value = await probe();
   }
-  return value;
 }
 
 type Probe = () => Promise<{ source: string; rows: { r: boolean }[] }>;
