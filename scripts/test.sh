@@ -7,6 +7,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/install-deps.sh
 bash scripts/ensure-tools.sh
 bash scripts/services.sh up
+# A test run that was killed while it had replica replay paused must not fail the next one.
+bash scripts/services.sh resume-replay
 echo "build: tsc"
 npm run --silent build
 echo "typecheck: tests and benchmarks"
