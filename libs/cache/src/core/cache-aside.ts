@@ -2,6 +2,7 @@ import type { Invalidator } from '../invalidation/invalidator.js';
 import type { KeyBuilder } from '../keys/key-builder.js';
 import type { L1Namespace } from '../l1/l1-cache.js';
 import { withScripts, type CacheScripts } from '../redis/scripts.js';
+import { raceDeadline } from '../resilience/circuit-breaker.js';
 import { FAILED, type GuardedRedis } from '../resilience/guarded-redis.js';
 import { decodeFreshValue, EntryKind, encodeEntry, newToken, NOT_FRESH, versionOf, type Entry } from '../serialization/envelope.js';
 import { defaultSerializer, type Serializer } from '../serialization/serializer.js';
@@ -265,21 +266,9 @@ export class CacheAside {
       this.counters.staleServes++;
       return Promise.resolve(e.value as T);
     }
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.counters.staleServes++;
-        resolve(e.value as T);
-      }, o.softTimeoutMs);
-      refresh.then(
-        (v) => {
-          clearTimeout(timer);
-          resolve(v);
-        },
-        (err) => {
-          clearTimeout(timer);
-          reject(err);
-        },
-      );
+    return raceDeadline(refresh, o.softTimeoutMs, () => {
+      this.counters.staleServes++;
+      return e.value as T;
     });
   }
 
@@ -388,22 +377,11 @@ export class CacheAside {
     }
     const ms = o.hardTimeoutMs;
     const ac = new AbortController();
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const err = new CacheLoadTimeoutError(k, ms);
-        ac.abort(err);
-        reject(err);
-      }, ms);
-      new Promise<T>((r) => r(loader({ signal: ac.signal, stale: staleValue }))).then(
-        (v) => {
-          clearTimeout(timer);
-          resolve(v);
-        },
-        (err) => {
-          clearTimeout(timer);
-          reject(err);
-        },
-      );
+    const work = new Promise<T>((r) => r(loader({ signal: ac.signal, stale: staleValue })));
+    return raceDeadline(work, ms, () => {
+      const err = new CacheLoadTimeoutError(k, ms);
+      ac.abort(err);
+      throw err;
     });
   }
 

@@ -112,12 +112,42 @@ export function isReplyError(err: unknown): boolean {
   return !!err && typeof err === 'object' && (err as Error).name === 'ReplyError';
 }
 
+/**
+ * Settles like `work`, unless `ms` pass first: then with what `onDeadline` returns (or throws).
+ * The timer is cleared as soon as `work` settles. `unref`: the timer alone never keeps the
+ * process alive.
+ */
+export function raceDeadline<T>(work: Promise<T>, ms: number, onDeadline: () => T, unref = false): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      try {
+        resolve(onDeadline());
+      } catch (err) {
+        reject(err);
+      }
+    }, ms);
+    if (unref) timer.unref?.();
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
+
 /** Rejects with CacheTimeoutError after ms; the timer never keeps the process alive. */
 export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CacheTimeoutError(ms)), ms);
-    timer.unref?.();
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return raceDeadline(
+    promise,
+    ms,
+    () => {
+      throw new CacheTimeoutError(ms);
+    },
+    true,
+  );
 }
