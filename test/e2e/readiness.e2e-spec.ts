@@ -38,6 +38,17 @@ describe('GET /health/ready', () => {
     return last;
   };
 
+  /** Readiness as seen while one dependency is taken away (from a clean state; put back after). */
+  const readyWithout = async (dependency: TcpProxy) => {
+    await untilReady();
+    await dependency.stop();
+    try {
+      return await ready();
+    } finally {
+      await dependency.start();
+    }
+  };
+
   it('is 200 with primary, replica and Redis reported up', async () => {
     const { status, body } = await ready();
     expect(status).toBe(200);
@@ -47,44 +58,26 @@ describe('GET /health/ready', () => {
   });
 
   it('stays 200 but reports the replica degraded when only the replica is down', async () => {
-    await untilReady();
-    await replica.stop();
-    try {
-      const { status, body } = await ready();
-      expect(status).toBe(200);
-      expect(body.details.postgresReplica.status).toBe('degraded');
-      expect(body.details.postgresPrimary.status).toBe('up');
-    } finally {
-      await replica.start();
-    }
+    const { status, body } = await readyWithout(replica);
+    expect(status).toBe(200);
+    expect(body.details.postgresReplica.status).toBe('degraded');
+    expect(body.details.postgresPrimary.status).toBe('up');
   });
 
   it('is 503 naming Redis when Redis is unreachable', async () => {
-    await untilReady();
-    await redis.stop();
-    try {
-      const { status, body } = await ready();
-      expect(status).toBe(503);
-      expect(body.details.redis.status).toBe('down');
-      expect(body.message).toEqual(['redis: down']);
-      expect(body.requestId).toBeDefined();
-      expect(body.details.postgresPrimary.status).toBe('up');
-    } finally {
-      await redis.start();
-    }
+    const { status, body } = await readyWithout(redis);
+    expect(status).toBe(503);
+    expect(body.details.redis.status).toBe('down');
+    expect(body.message).toEqual(['redis: down']);
+    expect(body.requestId).toBeDefined();
+    expect(body.details.postgresPrimary.status).toBe('up');
   });
 
   it('is 503 naming the primary when the primary is unreachable', async () => {
-    await untilReady();
-    await primary.stop();
-    try {
-      const { status, body } = await ready();
-      expect(status).toBe(503);
-      expect(body.details.postgresPrimary.status).toBe('down');
-      expect(body.details.redis.status).toBe('up');
-    } finally {
-      await primary.start();
-    }
+    const { status, body } = await readyWithout(primary);
+    expect(status).toBe(503);
+    expect(body.details.postgresPrimary.status).toBe('down');
+    expect(body.details.redis.status).toBe('up');
   });
 
   it('recovers to 200 once every dependency is back', async () => {
