@@ -2,11 +2,10 @@ import { jest } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import type { CacheService } from '@app/cache/create-cache.js';
+import { CacheService } from '@app/cache';
 import { createAdmin } from '../support/auth.js';
 import { hostPortOf, TcpProxy } from '../support/tcp-proxy.js';
 import { createTestApp } from '../support/test-app.js';
-import { CATALOG_CACHE } from '../../apps/api/src/catalog/catalog-cache.provider.js';
 import { ProductListQuery } from '../../apps/api/src/catalog/services/product-list-query.js';
 import { ProductReader } from '../../apps/api/src/catalog/services/product-reader.service.js';
 import { CATALOG_TEST_ENV, CatalogClient, getJson, uniq, type Category, type Product } from './catalog-fixtures.js';
@@ -107,7 +106,7 @@ describe('catalog caching', () => {
 
   it('reports hits and misses for the products, product-lists and categories namespaces', async () => {
     const p = await admin.createProduct({ name: 'Stats', priceCents: 100, categoryId: category.id });
-    const cache = app.get<CacheService>(CATALOG_CACHE);
+    const cache = app.get(CacheService);
     await admin.patchProduct(p.id, { name: 'Stats 2' }); // products entry replaced, lists and categories fresh
     for (let i = 0; i < 2; i++) {
       await getJson(app, `/api/v1/products/${p.id}`);

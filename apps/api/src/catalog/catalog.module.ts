@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { catalogCacheProviders } from './catalog-cache.provider.js';
 import { BestsellersController } from './controllers/bestsellers.controller.js';
 import { CategoriesController } from './controllers/categories.controller.js';
 import { InventoryController } from './controllers/inventory.controller.js';
@@ -26,7 +25,6 @@ import { ReplicaFreshness } from './services/replica-freshness.service.js';
   // Bestsellers and inventory before products: static segments must not be taken for an :id.
   controllers: [BestsellersController, InventoryController, ProductsController, CategoriesController],
   providers: [
-    ...catalogCacheProviders,
     ReplicaFreshness,
     CatalogCache,
     ProductListQuery,

@@ -1,9 +1,8 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import type { CacheService } from '@app/cache';
+import { CacheService } from '@app/cache';
 import { APP_CONFIG, type AppConfig } from '@app/common';
-import { IDENTITY_CACHE, identityCacheProvider } from './cache/identity-cache.js';
 import { AuthController } from './controllers/auth.controller.js';
 import { SessionsController } from './controllers/sessions.controller.js';
 import { UsersController } from './controllers/users.controller.js';
@@ -35,7 +34,6 @@ import { RedisThrottlerStorage } from './throttling/redis-throttler-storage.js';
   imports: [TypeOrmModule.forFeature([UserEntity, SessionEntity])],
   controllers: [AuthController, SessionsController, UsersController],
   providers: [
-    identityCacheProvider,
     PasswordHasher,
     TokenService,
     RefreshTokenService,
@@ -48,7 +46,7 @@ import { RedisThrottlerStorage } from './throttling/redis-throttler-storage.js';
     { provide: RATE_LIMITS, inject: [APP_CONFIG], useFactory: (config: AppConfig) => buildThrottlers(config) },
     {
       provide: RATE_LIMIT_STORAGE,
-      inject: [IDENTITY_CACHE, APP_CONFIG],
+      inject: [CacheService, APP_CONFIG],
       // reserveMax: hot keys take several hits from Redis at once (see RedisThrottlerStorage.take).
       useFactory: (cache: CacheService, config: AppConfig) => new RedisThrottlerStorage(cache.client, cache.keys, config.throttle.reserveMax ?? 1),
     },

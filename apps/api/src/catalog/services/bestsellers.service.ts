@@ -1,6 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { CacheService } from '@app/cache';
-import { CATALOG_CACHE } from '../catalog-cache.provider.js';
+import { Injectable } from '@nestjs/common';
+import { CacheService } from '@app/cache';
 import { jsonBody, type JsonBody } from '../http/etag.js';
 import { ProductReader } from './product-reader.service.js';
 
@@ -32,7 +31,7 @@ export class BestsellersService {
   private readonly unitsKey: string;
 
   constructor(
-    @Inject(CATALOG_CACHE) private readonly cache: CacheService,
+    private readonly cache: CacheService,
     private readonly products: ProductReader,
   ) {
     this.unitsKey = cache.keys.hashTagged('catalog', 'bestsellers', 'units');

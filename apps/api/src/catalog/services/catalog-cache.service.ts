@@ -1,7 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { CacheAside } from '@app/cache';
-import type { CacheService } from '@app/cache';
-import { CATALOG_CACHE } from '../catalog-cache.provider.js';
+import { CacheService } from '@app/cache';
 import type { JsonBody } from '../http/etag.js';
 import { ReplicaFreshness } from './replica-freshness.service.js';
 
@@ -30,7 +29,7 @@ export class CatalogCache {
   readonly categories: CacheAside;
 
   constructor(
-    @Inject(CATALOG_CACHE) readonly service: CacheService,
+    readonly service: CacheService,
     private readonly freshness: ReplicaFreshness,
   ) {
     this.products = service.namespace(CATALOG_NAMESPACES.products, { defaults: { ttl: 10 * MINUTE, jitter: 0.1, staleFor: MINUTE } });

@@ -1,9 +1,8 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { CacheService } from '@app/cache';
+import { CacheService } from '@app/cache';
 import { ReplicaReader } from '@app/database';
-import { CATALOG_CACHE } from '../catalog-cache.provider.js';
 
 export type ListSource = 'replica' | 'primary';
 
@@ -35,7 +34,7 @@ export class ReplicaFreshness {
   readonly reads = { replica: 0, primary: 0, lagging: 0 };
 
   constructor(
-    @Inject(CATALOG_CACHE) private readonly cache: CacheService,
+    private readonly cache: CacheService,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly replicaReader: ReplicaReader,
   ) {

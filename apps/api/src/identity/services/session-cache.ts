@@ -1,9 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { CacheAside, CacheService } from '@app/cache';
+import { CacheService, type CacheAside } from '@app/cache';
 import { DataSource } from 'typeorm';
 import type { Role } from '../../common/auth/index.js';
-import { IDENTITY_CACHE } from '../cache/identity-cache.js';
 
 /** What a request needs to know about a live session. */
 export interface ActiveSession {
@@ -32,7 +31,7 @@ export class SessionCache {
   private readonly sessions: CacheAside;
 
   constructor(
-    @Inject(IDENTITY_CACHE) cache: CacheService,
+    cache: CacheService,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {
     this.cache = cache;

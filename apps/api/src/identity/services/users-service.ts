@@ -1,9 +1,8 @@
-import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { CacheAside, CacheService } from '@app/cache';
+import { CacheService, type CacheAside } from '@app/cache';
 import { DataSource } from 'typeorm';
 import type { Role } from '../../common/auth/index.js';
-import { IDENTITY_CACHE } from '../cache/identity-cache.js';
 import { UserEntity } from '../entities/user.entity.js';
 import { normalizeEmail } from '../throttling/login-throttle.js';
 import { PasswordHasher } from './password-hasher.js';
@@ -41,7 +40,7 @@ export class UsersService {
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    @Inject(IDENTITY_CACHE) private readonly cache: CacheService,
+    private readonly cache: CacheService,
     private readonly hasher: PasswordHasher,
     private readonly sessions: SessionService,
   ) {
