@@ -1,13 +1,13 @@
 import { RequestMethod, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger } from 'nestjs-pino';
-import type { AppConfig } from '@app/common';
+import { PinoLoggerService, createRootLogger, type AppConfig } from '@app/common';
 import { AppModule } from './app.module.js';
 import { setupSwagger } from './docs/swagger.setup.js';
 import { registerDrainOnClose } from './http/drain-on-close.hooks.js';
 import { generateRequestId, registerRequestIdHeader } from './http/request-id.hooks.js';
 import { createValidationPipe } from './http/validation.pipe.js';
+import { registerAccessLog } from './logging/access-log.hook.js';
 import { registerHttpMetrics } from './metrics/http-metrics.hook.js';
 import { MetricsRegistry } from './metrics/metrics.registry.js';
 
@@ -28,11 +28,13 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     // Idle keep-alive sockets are closed on shutdown; requests in flight still finish.
     forceCloseConnections: 'idle',
   });
+  const logger = createRootLogger({ level: config.app.logLevel, bufferBytes: config.app.logBufferBytes });
   registerRequestIdHeader(adapter.getInstance());
   registerDrainOnClose(adapter.getInstance());
+  registerAccessLog(adapter.getInstance(), logger);
 
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.imports), adapter, { bufferLogs: true, abortOnError: false });
-  app.useLogger(app.get(Logger));
+  app.useLogger(new PinoLoggerService(logger));
   app.flushLogs();
   app.setGlobalPrefix('api/v1', {
     exclude: [

@@ -1,7 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { LoggerModule } from 'nestjs-pino';
-import { APP_CONFIG, ConfigModule, type AppConfig } from '@app/common';
+import { ConfigModule, type AppConfig } from '@app/common';
 import { DatabaseModule } from '@app/database';
 import { CacheInfraModule } from './cache/cache-infra.module.js';
 import { CartModule } from './cart/cart.module.js';
@@ -9,7 +8,6 @@ import { CatalogModule } from './catalog/catalog.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IdentityModule } from './identity/identity.module.js';
 import { AllExceptionsFilter } from './http/all-exceptions.filter.js';
-import { loggerOptions } from './logging/logger.options.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { OperationsModule } from './operations/operations.module.js';
 
@@ -21,7 +19,6 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        LoggerModule.forRootAsync({ inject: [APP_CONFIG], useFactory: loggerOptions }),
         DatabaseModule.forRoot({ applicationName: 'api' }),
         CacheInfraModule,
         HealthModule,

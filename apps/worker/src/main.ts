@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { Logger } from 'nestjs-pino';
-import { ConfigError, loadConfig, loadEnvFile } from '@app/common';
+import { ConfigError, PinoLoggerService, createRootLogger, loadConfig, loadEnvFile } from '@app/common';
 import { WorkerModule } from './worker.module.js';
 
 /** Standalone Nest app (no HTTP): background jobs share libs/cache and libs/database with the API. */
@@ -9,7 +8,7 @@ async function bootstrap(): Promise<void> {
   loadEnvFile();
   const config = loadConfig();
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { bufferLogs: true, abortOnError: false });
-  app.useLogger(app.get(Logger));
+  app.useLogger(new PinoLoggerService(createRootLogger({ level: config.app.logLevel, bufferBytes: config.app.logBufferBytes })));
   app.flushLogs();
   // SIGTERM/SIGINT close the context: providers' shutdown hooks drain and close connections.
   app.enableShutdownHooks();

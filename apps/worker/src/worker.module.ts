@@ -1,6 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { LoggerModule } from 'nestjs-pino';
-import { APP_CONFIG, ConfigModule, type AppConfig } from '@app/common';
+import { ConfigModule, type AppConfig } from '@app/common';
 import { DatabaseModule } from '@app/database';
 import { WorkerRedisModule } from './redis/worker-redis.module.js';
 import { WorkerReadiness } from './worker-readiness.js';
@@ -12,10 +11,6 @@ export class WorkerModule {
       module: WorkerModule,
       imports: [
         ConfigModule.forRoot(config),
-        LoggerModule.forRootAsync({
-          inject: [APP_CONFIG],
-          useFactory: (c: AppConfig) => ({ pinoHttp: { level: c.app.logLevel, autoLogging: false } }),
-        }),
         DatabaseModule.forRoot({ applicationName: 'worker', runMigrations: false }),
         WorkerRedisModule,
       ],

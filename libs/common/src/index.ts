@@ -7,3 +7,5 @@ export * from './http/error-body.js';
 export * from './http/request-id.js';
 export * from './http/public.decorator.js';
 export * from './config/redis-options.js';
+export * from './logging/root-logger.js';
+export * from './logging/pino-logger.service.js';

@@ -2,14 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { REQUEST_ID_HEADER, resolveRequestId } from '@app/common';
 
-/**
- * Fastify's request id generator: echoes a well-formed X-Request-ID or makes one. The id is also
- * stored on the raw request so pino-http (which sees only the raw request) logs the same id.
- */
+/** Fastify's request id generator: echoes a well-formed X-Request-ID or makes one. */
 export function generateRequestId(raw: IncomingMessage): string {
-  const id = resolveRequestId(raw.headers[REQUEST_ID_HEADER]);
-  (raw as IncomingMessage & { id?: string }).id = id;
-  return id;
+  return resolveRequestId(raw.headers[REQUEST_ID_HEADER]);
 }
 
 /** Every response, errors and 404s included, carries the request id. */

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { GuestCartMerger } from '../../identity/guest-cart-merger.js';
 import { CartService } from './cart-service.js';
 
@@ -10,12 +10,10 @@ import { CartService } from './cart-service.js';
  */
 @Injectable()
 export class GuestCartMergerService implements GuestCartMerger {
-  private readonly logger = new Logger(GuestCartMergerService.name);
-
   constructor(private readonly cart: CartService) {}
 
-  async merge(userId: string, cartToken: string): Promise<void> {
+  async merge(userId: string, cartToken: string): Promise<{ linesCapped: number } | undefined> {
     const outcome = await this.cart.mergeGuest(userId, cartToken);
-    if (outcome?.linesCapped) this.logger.log(`guest cart merged, ${outcome.linesCapped} line(s) capped by stock or limits`);
+    return outcome ? { linesCapped: outcome.linesCapped } : undefined;
   }
 }

@@ -2,14 +2,19 @@ import { ForbiddenException, Injectable, UnauthorizedException, type CanActivate
 import { Reflector } from '@nestjs/core';
 import { ROLES_KEY, type AuthUser, type Role } from '../../common/auth/index.js';
 import { UNAUTHORIZED } from './request.guard.js';
+import { RouteMetadata } from './route-metadata.js';
 
 /** Global guard after RequestGuard: @Roles(...) routes answer 403 to other roles. */
 @Injectable()
 export class RolesGuard implements CanActivate {
-  constructor(private readonly reflector: Reflector) {}
+  private readonly roles: RouteMetadata<Role[]>;
+
+  constructor(reflector: Reflector) {
+    this.roles = new RouteMetadata(reflector, ROLES_KEY);
+  }
 
   canActivate(context: ExecutionContext): boolean {
-    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, [context.getHandler(), context.getClass()]);
+    const roles = this.roles.get(context);
     if (!roles?.length) return true;
     const user = context.switchToHttp().getRequest<{ user?: AuthUser }>().user;
     if (!user) throw new UnauthorizedException(UNAUTHORIZED);

@@ -65,7 +65,7 @@ export class AuthService {
 
   private async signIn(user: UserView, client: ClientInfo, cartToken: string | undefined): Promise<AuthResult> {
     const { sessionId, refreshToken } = await this.sessions.create(user.id, client);
-    await this.cartHook.afterSignIn(user.id, cartToken);
+    await this.cartHook.afterSignIn(user.id, cartToken, client.requestId);
     return this.result(user, sessionId, refreshToken);
   }
 

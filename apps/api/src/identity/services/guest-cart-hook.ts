@@ -20,12 +20,13 @@ export class GuestCartHook implements OnApplicationBootstrap {
     }
   }
 
-  async afterSignIn(userId: string, cartToken: string | undefined): Promise<void> {
+  async afterSignIn(userId: string, cartToken: string | undefined, requestId?: string): Promise<void> {
     if (!this.merger || !cartToken || cartToken.length > MAX_CART_TOKEN_LENGTH) return;
     try {
-      await this.merger.merge(userId, cartToken);
+      const outcome = await this.merger.merge(userId, cartToken);
+      if (outcome?.linesCapped) this.logger.log({ requestId, msg: `guest cart merged, ${outcome.linesCapped} line(s) capped by stock or limits` });
     } catch (error) {
-      this.logger.warn(`guest cart not merged: ${(error as Error).message}`);
+      this.logger.warn({ requestId, msg: `guest cart not merged: ${(error as Error).message}` });
     }
   }
 }

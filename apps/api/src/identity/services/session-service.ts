@@ -11,6 +11,8 @@ import { SessionCache, type ActiveSession } from './session-cache.js';
 export interface ClientInfo {
   userAgent?: string | null;
   ip?: string | null;
+  /** The request being served: put on the log lines written on its behalf (not stored). */
+  requestId?: string;
 }
 
 export type RevokeReason = 'logout' | 'revoked' | 'password-change' | 'refresh-reuse';

@@ -19,8 +19,14 @@ export function emailTrackerKey(email: string): string {
   return createHash('sha256').update(normalizeEmail(email)).digest('base64url');
 }
 
+const loginRoutes = new WeakMap<object, boolean>();
+
+/** Read once per handler: this runs for every request on every route. */
 function isLoginRoute(context: ExecutionContext): boolean {
-  return Reflect.getMetadata(LOGIN_THROTTLED, context.getHandler()) === true;
+  const handler = context.getHandler();
+  let marked = loginRoutes.get(handler);
+  if (marked === undefined) loginRoutes.set(handler, (marked = Reflect.getMetadata(LOGIN_THROTTLED, handler) === true));
+  return marked;
 }
 
 function bodyEmail(context: ExecutionContext): string | undefined {

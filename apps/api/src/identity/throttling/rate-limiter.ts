@@ -2,7 +2,7 @@ import { HttpException, HttpStatus, Inject, Injectable, type ExecutionContext } 
 import type { ThrottlerOptions } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RATE_LIMITS, RATE_LIMIT_STORAGE } from './rate-limit.tokens.js';
-import type { RedisThrottlerStorage } from './redis-throttler-storage.js';
+import type { RedisThrottlerStorage, ThrottlerStorageRecord } from './redis-throttler-storage.js';
 
 /**
  * The app-wide rate limits: @nestjs/throttler's model (named throttlers with ttl, limit,
@@ -21,30 +21,48 @@ export class RateLimiter {
     @Inject(RATE_LIMIT_STORAGE) private readonly storage: RedisThrottlerStorage,
   ) {}
 
-  /** Counts the request against every throttler that applies; throws 429 when one is exceeded. */
-  async check(context: ExecutionContext): Promise<void> {
+  /**
+   * Counts the request against every throttler that applies; throws (or rejects with) 429 when one
+   * is exceeded. Returns undefined when every count was served locally (no Redis call), so the
+   * caller need not wait; otherwise a promise.
+   */
+  check(context: ExecutionContext): Promise<void> | undefined {
     const http = context.switchToHttp();
-    const request = http.getRequest<FastifyRequest>();
-    const reply = http.getResponse<FastifyReply>();
-    for (const throttler of this.throttlers) {
+    return this.checkFrom(0, context, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>());
+  }
+
+  private checkFrom(start: number, context: ExecutionContext, request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined {
+    for (let i = start; i < this.throttlers.length; i++) {
+      const throttler = this.throttlers[i]!;
       if (throttler.skipIf?.(context)) continue;
-      const name = throttler.name ?? 'default';
-      const ttl = throttler.ttl as number;
-      const limit = throttler.limit as number;
-      const tracker = throttler.getTracker ? await throttler.getTracker(request, context) : request.ip;
-      const key = throttler.generateKey ? throttler.generateKey(context, tracker, name) : defaultKey(context, tracker);
-      const record = await this.storage.take(key, ttl, limit, (throttler.blockDuration as number | undefined) ?? ttl, name);
-      if (record.isBlocked) {
-        const retryAfter = Math.max(1, record.timeToBlockExpire);
-        void reply.header('Retry-After', String(retryAfter));
-        throw new HttpException(`Too many requests; retry in ${retryAfter} s`, HttpStatus.TOO_MANY_REQUESTS);
-      }
-      if (name === 'default') {
-        void reply.header('X-RateLimit-Limit', String(limit));
-        void reply.header('X-RateLimit-Remaining', String(Math.max(0, limit - record.totalHits)));
-        void reply.header('X-RateLimit-Reset', String(record.timeToExpire));
-      }
+      const tracker = throttler.getTracker ? throttler.getTracker(request, context) : request.ip;
+      const counted = typeof tracker === 'string' ? this.count(throttler, tracker, context, reply) : tracker.then((t) => this.count(throttler, t, context, reply));
+      if (counted !== undefined) return counted.then(() => this.checkFrom(i + 1, context, request, reply));
     }
+    return undefined;
+  }
+
+  private count(throttler: ThrottlerOptions, tracker: string, context: ExecutionContext, reply: FastifyReply): Promise<void> | undefined {
+    const name = throttler.name ?? 'default';
+    const ttl = throttler.ttl as number;
+    const key = throttler.generateKey ? throttler.generateKey(context, tracker, name) : defaultKey(context, tracker);
+    const record = this.storage.take(key, ttl, throttler.limit as number, (throttler.blockDuration as number | undefined) ?? ttl, name);
+    if (record instanceof Promise) return record.then((r) => apply(name, throttler.limit as number, r, reply));
+    apply(name, throttler.limit as number, record, reply);
+    return undefined;
+  }
+}
+
+function apply(name: string, limit: number, record: ThrottlerStorageRecord, reply: FastifyReply): void {
+  if (record.isBlocked) {
+    const retryAfter = Math.max(1, record.timeToBlockExpire);
+    void reply.header('Retry-After', String(retryAfter));
+    throw new HttpException(`Too many requests; retry in ${retryAfter} s`, HttpStatus.TOO_MANY_REQUESTS);
+  }
+  if (name === 'default') {
+    void reply.header('X-RateLimit-Limit', String(limit));
+    void reply.header('X-RateLimit-Remaining', String(Math.max(0, limit - record.totalHits)));
+    void reply.header('X-RateLimit-Reset', String(record.timeToExpire));
   }
 }
 

@@ -40,7 +40,7 @@ end
 return { hits, ttl, 0, 0, want }
 `);
 
-type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
+export type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
 const NAMESPACE = 'throttle';
 const LOG_EVERY_MS = 10_000;
@@ -95,8 +95,11 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     return (await this.hit(key, ttl, limit, blockDuration, throttlerName, 1)).record;
   }
 
-  /** Counts one request like increment(), served from a local reservation when the key is hot. */
-  take(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
+  /**
+   * Counts one request like increment(), served from a local reservation when the key is hot: then
+   * the record is returned as is, not as a promise (the caller need not wait a turn).
+   */
+  take(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): ThrottlerStorageRecord | Promise<ThrottlerStorageRecord> {
     const batch = Math.min(this.reserveMax, Math.floor(limit * RESERVE_SHARE));
     if (batch <= 1) return this.increment(key, ttl, limit, blockDuration, throttlerName);
     const id = `${throttlerName}:${key}`;
@@ -104,7 +107,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     // Fast path, no promise chain beyond the caller's await: a token is left in this window.
     if (r !== undefined && r.tokens > 0) {
       const now = Date.now();
-      if (now < r.expiresAt) return Promise.resolve(this.spend(r, limit, now));
+      if (now < r.expiresAt) return this.spend(r, limit, now);
     }
     return this.takeSlow(id, key, ttl, limit, blockDuration, throttlerName, batch);
   }

@@ -1,0 +1,54 @@
+import Fastify from 'fastify';
+import pino from 'pino';
+import { Writable } from 'node:stream';
+import { registerAccessLog } from './access-log.hook.js';
+
+async function appWith(level: pino.LevelWithSilent): Promise<{ app: ReturnType<typeof Fastify>; lines: Record<string, unknown>[] }> {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const app = Fastify({ genReqId: (req) => String(req.headers['x-request-id'] ?? 'generated') });
+  registerAccessLog(app, pino({ level }, sink));
+  app.get('/ok', () => ({ ok: true }));
+  app.get('/health/live', () => ({ status: 'ok' }));
+  app.get('/boom', () => {
+    throw new Error('boom');
+  });
+  await app.ready();
+  return { app, lines };
+}
+
+describe('access log', () => {
+  it('writes one line per response with requestId, method, url, status and time; no headers', async () => {
+    const { app, lines } = await appWith('info');
+    await app.inject({ url: '/ok', headers: { 'x-request-id': 'req-1', authorization: 'Bearer secret' } });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 30, context: 'HTTP', requestId: 'req-1', req: { method: 'GET', url: '/ok' }, res: { statusCode: 200 }, msg: 'request completed' });
+    expect(typeof lines[0]!.responseTime).toBe('number');
+    expect(JSON.stringify(lines[0])).not.toMatch(/secret/);
+    await app.close();
+  });
+
+  it('logs 4xx at warn and 5xx at error, so LOG_LEVEL=warn keeps only failures', async () => {
+    const { app, lines } = await appWith('warn');
+    await app.inject({ url: '/ok' });
+    await app.inject({ url: '/missing', headers: { 'x-request-id': 'req-404' } });
+    await app.inject({ url: '/boom', headers: { 'x-request-id': 'req-500' } });
+    expect(lines.map((l) => [l.level, l.requestId, (l.res as { statusCode: number }).statusCode])).toEqual([
+      [40, 'req-404', 404],
+      [50, 'req-500', 500],
+    ]);
+    await app.close();
+  });
+
+  it('skips successful probe calls', async () => {
+    const { app, lines } = await appWith('info');
+    await app.inject({ url: '/health/live' });
+    expect(lines).toHaveLength(0);
+    await app.close();
+  });
+});

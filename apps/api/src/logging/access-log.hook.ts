@@ -1,0 +1,36 @@
+import type { FastifyInstance } from 'fastify';
+import type { Level, Logger } from 'pino';
+
+/** Probes polled by orchestrators and scrapers: their successful calls are not worth a line each. */
+const QUIET_URLS = new Set(['/health/live', '/metrics']);
+
+function levelOf(status: number): Level {
+  return status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+}
+
+/**
+ * One JSON line per response, after it is sent: requestId, method, url, client address, status
+ * and time. 5xx is logged at error, 4xx at warn, the rest at info, so LOG_LEVEL=warn keeps the
+ * failures and drops the traffic. Headers are not logged (no tokens or cookies in the logs).
+ *
+ * A plain Fastify hook: the level check comes first, so a line the level drops costs nothing.
+ */
+export function registerAccessLog(fastify: FastifyInstance, logger: Logger): void {
+  const log = logger.child({ context: 'HTTP' });
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const status = reply.statusCode;
+    const level = levelOf(status);
+    if (log.isLevelEnabled(level) && !(status < 400 && QUIET_URLS.has(request.url))) {
+      log[level](
+        {
+          requestId: request.id,
+          req: { method: request.method, url: request.url, remoteAddress: request.ip },
+          res: { statusCode: status },
+          responseTime: Math.round(reply.elapsedTime * 10) / 10,
+        },
+        'request completed',
+      );
+    }
+    done();
+  });
+}

@@ -1,0 +1,60 @@
+import { Logger } from '@nestjs/common';
+import pino from 'pino';
+import { Writable } from 'node:stream';
+import { PinoLoggerService } from './pino-logger.service.js';
+
+/** A pino logger writing synchronously into an array of parsed lines. */
+function capture(level: pino.LevelWithSilent = 'info'): { lines: Record<string, unknown>[]; service: PinoLoggerService } {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { lines, service: new PinoLoggerService(pino({ level }, sink)) };
+}
+
+describe('PinoLoggerService', () => {
+  afterEach(() => Logger.overrideLogger(false));
+
+  it('writes Nest logger calls as JSON lines with their context', () => {
+    const { lines, service } = capture();
+    Logger.overrideLogger(service);
+    new Logger('Catalog').log('seeded');
+    new Logger('Cache').warn('cache unavailable');
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 30, context: 'Catalog', msg: 'seeded' }),
+      expect.objectContaining({ level: 40, context: 'Cache', msg: 'cache unavailable' }),
+    ]);
+  });
+
+  it('merges an object message (requestId, err) and takes the next string as the message', () => {
+    const { lines, service } = capture();
+    Logger.overrideLogger(service);
+    new Logger('HTTP').error({ err: new Error('boom'), requestId: 'r-1' }, 'unhandled error');
+    expect(lines[0]).toMatchObject({ level: 50, context: 'HTTP', requestId: 'r-1', msg: 'unhandled error', err: { type: 'Error', message: 'boom' } });
+    expect(String((lines[0]!.err as { stack: string }).stack)).toMatch(/boom\n\s+at /);
+  });
+
+  it('accepts msg inside the object', () => {
+    const { lines, service } = capture();
+    Logger.overrideLogger(service);
+    new Logger('GuestCartHook').warn({ requestId: 'r-2', msg: 'guest cart not merged' });
+    expect(lines[0]).toMatchObject({ level: 40, context: 'GuestCartHook', requestId: 'r-2', msg: 'guest cart not merged' });
+  });
+
+  it("keeps the stack of Nest's error(message, stack, context) calls", () => {
+    const { lines, service } = capture();
+    service.error('Nest failed', 'Error: Nest failed\n    at bootstrap (main.ts:1:1)', 'ExceptionHandler');
+    expect(lines[0]).toMatchObject({ level: 50, context: 'ExceptionHandler', msg: 'Nest failed', err: { stack: expect.stringMatching(/at bootstrap/) } });
+  });
+
+  it('drops lines below the level without formatting them', () => {
+    const { lines, service } = capture('warn');
+    service.log('not shown', 'Ctx');
+    service.debug('not shown', 'Ctx');
+    service.warn('shown', 'Ctx');
+    expect(lines.map((l) => l.msg)).toEqual(['shown']);
+  });
+});
