@@ -129,6 +129,21 @@ export class CacheAside {
   }
 
   /**
+   * Synchronous L1 lookup: `{ value }` when this instance's L1 holds the key now (counted as a hit,
+   * like getOrLoad's), else undefined, never touching Redis. For hot paths that decide on an L1 hit
+   * without waiting a turn, and call getOrLoad() otherwise. Always undefined with L1 off (for the
+   * cache or, by default, for this namespace).
+   */
+  peek<T>(key: CacheKey): { readonly value: T } | undefined {
+    if (this.l1 === undefined || this.defaults.l1 === false) return undefined;
+    const box = this.l1.get(this.l1Key(key));
+    if (box === undefined) return undefined;
+    this.counters.hits++;
+    this.counters.l1Hits++;
+    return { value: box.v as T };
+  }
+
+  /**
    * The entry key of a string/number key, from a small cache when L1 is on: an L1 hit is mostly the
    * hash-map lookup, and a key string that was hashed before makes it several times cheaper than a
    * freshly concatenated one. Cleared when full (its bound is the L1 size).

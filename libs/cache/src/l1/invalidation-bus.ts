@@ -46,12 +46,18 @@ export interface InvalidationBusOptions {
  *
  * Strictness: an invalidation returns only after every live instance (presence hash, refreshed by
  * heartbeat) acknowledged that it applied the message to its L1, or after ackTimeoutMs. So once
- * invalidate*() returned, no connected instance serves the old value from L1.
+ * invalidate*() returned, no connected instance serves the old value from L1. An instance that
+ * did not answer in time (its subscriber socket silently dead, or its event loop stalled) holds
+ * nothing older than the L1 ttl, which must be shorter than ackTimeoutMs: by the time the
+ * invalidation gives up waiting, its entries from before the write have expired.
+ *
+ * Presence is read after the message is published, and an instance joins presence before it
+ * serves L1: so an instance that is not waited for only starts serving after the invalidation,
+ * with an L1 emptied at that moment.
  *
  * Pub/sub is at-most-once: a message sent while our subscriber is disconnected is lost. So L1 is
  * suspended (bypassed) and cleared whenever the subscriber is not connected, and cleared again
- * once the subscription is re-established. The only residual window is an instance whose
- * subscriber socket is silently dead (no ack within ackTimeoutMs): bounded by the L1 ttl.
+ * once the subscription is re-established.
  */
 export class InvalidationBus {
   readonly instanceId: string;
@@ -60,9 +66,11 @@ export class InvalidationBus {
   private readonly ownsSubscriber: boolean;
   private readonly ackTimeoutMs: number;
   private readonly heartbeatMs: number;
-  private readonly waiting = new Map<string, { pending: Set<string>; done: () => void }>();
+  private readonly waiting = new Map<string, AckWaiter>();
   private heartbeat: NodeJS.Timeout | undefined;
   private closed = false;
+  /** The subscriber holds the channel subscription (L1 may still be suspended until presence is written). */
+  private subscribed = false;
 
   constructor(private readonly opts: InvalidationBusOptions) {
     this.instanceId = opts.instanceId ?? randomUUID();
@@ -80,7 +88,7 @@ export class InvalidationBus {
 
   /** Subscribes and joins the presence hash; L1 stays suspended until subscribed. Never rejects. */
   async start(): Promise<void> {
-    this.heartbeat = setInterval(() => void this.announce(), this.heartbeatMs);
+    this.heartbeat = setInterval(() => void this.beat(), this.heartbeatMs);
     this.heartbeat.unref();
     await this.subscribe();
   }
@@ -91,33 +99,18 @@ export class InvalidationBus {
    */
   async publish(msg: Omit<InvalidationMessage, 'o' | 'id'>): Promise<boolean> {
     const id = randomUUID();
+    // Acks can arrive before presence is read: the waiter collects them from the start.
+    const waiter = new AckWaiter();
+    this.waiting.set(id, waiter);
     try {
-      const others = await this.liveInstances();
-      if (others.length === 0) {
-        await this.opts.publisher.publish(this.channel, JSON.stringify({ ...msg, o: this.instanceId, id }));
-        return true;
-      }
-      const acked = new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => {
-          this.waiting.delete(id);
-          resolve(false);
-        }, this.ackTimeoutMs);
-        this.waiting.set(id, {
-          pending: new Set(others),
-          done: () => {
-            clearTimeout(timer);
-            this.waiting.delete(id);
-            resolve(true);
-          },
-        });
-      });
       await this.opts.publisher.publish(this.channel, JSON.stringify({ ...msg, o: this.instanceId, id }));
-      return await acked;
+      return await waiter.expect(await this.liveInstances(), this.ackTimeoutMs);
     } catch (err) {
       // Fail-open: other instances' L1 entries expire by TTL, and instances that lost Redis cleared L1.
-      this.waiting.delete(id);
       this.opts.onError?.(err);
       return false;
+    } finally {
+      this.waiting.delete(id);
     }
   }
 
@@ -127,7 +120,7 @@ export class InvalidationBus {
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.subscriber.off('message', this.onMessage);
     this.subscriber.off('ready', this.onReady);
-    for (const w of this.waiting.values()) w.done();
+    for (const w of this.waiting.values()) w.release();
     try {
       if (this.opts.publisher.status === 'ready') await this.opts.publisher.hdel(this.opts.presenceKey, this.instanceId);
     } catch {
@@ -145,9 +138,15 @@ export class InvalidationBus {
     return live;
   }
 
-  /** Heartbeat: (re)join the presence hash and prune members that stopped beating. */
-  private async announce(): Promise<void> {
-    if (this.closed || this.opts.store.suspended) return;
+  /** Heartbeat: stay in presence, or finish joining if the last attempt could not write it. */
+  private async beat(): Promise<void> {
+    if (this.closed) return;
+    if (!this.opts.store.suspended) await this.announce();
+    else if (this.subscribed) await this.join();
+  }
+
+  /** (Re)writes our presence entry and prunes members that stopped beating; false on failure. */
+  private async announce(): Promise<boolean> {
     try {
       const now = Date.now();
       await this.opts.publisher.hset(this.opts.presenceKey, this.instanceId, String(now + 3 * this.heartbeatMs));
@@ -156,8 +155,10 @@ export class InvalidationBus {
         .filter(([, until]) => Number(until) <= now)
         .map(([id]) => id);
       if (dead.length) await this.opts.publisher.hdel(this.opts.presenceKey, ...dead);
+      return true;
     } catch (err) {
       this.opts.onError?.(err);
+      return false;
     }
   }
 
@@ -165,13 +166,23 @@ export class InvalidationBus {
     try {
       await this.subscriber.subscribe(this.channel);
       if (this.closed) return;
-      // Anything published while we were not subscribed is lost: start from an empty L1.
-      this.opts.store.clearAll();
-      this.opts.store.suspended = false;
-      await this.announce();
+      this.subscribed = true;
+      await this.join();
     } catch (err) {
       this.opts.onError?.(err);
     }
+  }
+
+  /**
+   * Serves L1 again once subscribed: presence first, so invalidations published from now on wait
+   * for us (if it cannot be written, the next heartbeat tries again). Anything published while we
+   * were not subscribed is lost, so L1 starts empty; clearing also moves every namespace's
+   * generation, so reads begun before now cannot fill it.
+   */
+  private async join(): Promise<void> {
+    if (!(await this.announce()) || this.closed || !this.subscribed) return;
+    this.opts.store.clearAll();
+    this.opts.store.suspended = false;
   }
 
   private readonly onReady = (): void => {
@@ -179,6 +190,7 @@ export class InvalidationBus {
   };
 
   private readonly onDown = (): void => {
+    this.subscribed = false;
     this.opts.store.suspended = true;
     this.opts.store.clearAll();
   };
@@ -192,8 +204,7 @@ export class InvalidationBus {
       return;
     }
     if ('ack' in msg) {
-      const w = this.waiting.get(msg.ack);
-      if (w && w.pending.delete(msg.o) && w.pending.size === 0) w.done();
+      this.waiting.get(msg.ack)?.acked(msg.o);
       return;
     }
     if (msg.o === this.instanceId) return;
@@ -217,5 +228,40 @@ export function applyInvalidation(store: L1Store, msg: Omit<InvalidationMessage,
   if (msg.pre) {
     const base = msg.pre;
     ns.deleteMatching((k) => k === base || k.startsWith(base + ':'));
+  }
+}
+
+/** Acknowledgements of one published invalidation. */
+class AckWaiter {
+  private readonly received = new Set<string>();
+  private expected: Set<string> | undefined;
+  private resolve: ((all: boolean) => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  acked(instanceId: string): void {
+    if (this.expected === undefined) this.received.add(instanceId);
+    else if (this.expected.delete(instanceId) && this.expected.size === 0) this.finish(true);
+  }
+
+  /** Resolves true once every instance in `others` acknowledged, false after timeoutMs. */
+  expect(others: readonly string[], timeoutMs: number): Promise<boolean> {
+    this.expected = new Set(others.filter((o) => !this.received.has(o)));
+    if (this.expected.size === 0) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      this.resolve = resolve;
+      this.timer = setTimeout(() => this.finish(false), timeoutMs);
+    });
+  }
+
+  /** The bus is closing: stop waiting. */
+  release(): void {
+    this.finish(true);
+  }
+
+  private finish(all: boolean): void {
+    if (this.timer) clearTimeout(this.timer);
+    const resolve = this.resolve;
+    this.resolve = undefined;
+    resolve?.(all);
   }
 }

@@ -103,6 +103,22 @@ describe('L1 + invalidation bus (two instances, real Redis)', () => {
     await raw.hdel(`${kit.prefix}:__cache_instances`, 'ghost');
   });
 
+  it('peek() answers synchronously from L1 only: hits (null included), misses, invalidations, L1 off', async () => {
+    const c = b.namespace('l1peek');
+    expect(c.peek('k')).toBeUndefined(); // never loaded here
+    await c.getOrLoad('k', async () => ({ n: 1 }));
+    await c.getOrLoad('gone', async () => null);
+    const hits = b.stats.snapshot().namespaces.l1peek!.l1Hits;
+    expect(c.peek('k')).toEqual({ value: { n: 1 } });
+    expect(c.peek('gone')).toEqual({ value: null });
+    expect(b.stats.snapshot().namespaces.l1peek!.l1Hits).toBe(hits + 2);
+    await a.namespace('l1peek').delete('k'); // on the other instance
+    expect(c.peek('k')).toBeUndefined();
+    const off = b.namespace('l1peek-off', { defaults: { l1: false } });
+    await off.getOrLoad('k', async () => 'v');
+    expect(off.peek('k')).toBeUndefined();
+  });
+
   it('an L1 hit is an already-resolved promise, the same one for every hit of an entry', async () => {
     const c = a.namespace('l1promise');
     await c.getOrLoad('k', async () => ({ n: 1 }));
@@ -163,5 +179,30 @@ describe('L1Store unit', () => {
     expect(globToRegExp('a?c').test('abc')).toBe(true);
     expect(globToRegExp('a[bc]d').test('acd')).toBe(true);
     expect(globToRegExp('a.b').test('axb')).toBe(false);
+  });
+});
+
+describe('L1 next to an instance that silently stops reading its subscription', () => {
+  const kit = new CacheKit('l1silent');
+  afterAll(() => kit.cleanup());
+
+  it('cannot serve a value from before a write once the write returned (L1 ttl < ack timeout)', async () => {
+    const l1 = { max: 100, ttlMs: 300, ackTimeoutMs: 600 };
+    const writer = await kit.cache({ l1, defaultTtl: 30_000 });
+    const silent = await kit.cache({ l1, defaultTtl: 30_000 });
+    await writer.namespace('s').set('k', 'v1');
+    expect(await silent.namespace('s').getOrLoad('k', async () => 'loader')).toBe('v1');
+    expect(silent.l1!.peek('s')!.lru.size).toBe(1);
+    // No close, no error: the socket just stops being read (a stalled peer or network).
+    const stream = (silent.bus as unknown as { subscriber: { stream: { pause(): void; resume(): void } } }).subscriber.stream;
+    stream.pause();
+    try {
+      const started = Date.now();
+      await writer.namespace('s').set('k', 'v2');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(550); // it waited for the silent instance
+      expect(await silent.namespace('s').getOrLoad('k', async () => 'loader')).toBe('v2');
+    } finally {
+      stream.resume();
+    }
   });
 });

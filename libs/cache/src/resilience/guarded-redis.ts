@@ -235,7 +235,7 @@ export class GuardedRedis {
     if (stream === undefined || typeof stream.cork !== 'function') return;
     stream.cork();
     this.corked = stream;
-    process.nextTick(this.uncork);
+    setImmediate(this.uncork);
   }
 
   private readonly uncork = (): void => {

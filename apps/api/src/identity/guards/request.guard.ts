@@ -20,8 +20,8 @@ interface AuthRequest {
  *
  * The rate-limit check and the session check both may go to Redis, so they run concurrently: an
  * authenticated request costs one Redis round-trip time, like an anonymous one. A 429 wins over
- * a 401. An anonymous request whose rate limit is served from the local reservation is decided
- * synchronously (no promise at all), which is most public catalog reads.
+ * a 401. When the rate limit is served from the local reservation and the session state from L1
+ * (most requests), the guard decides synchronously, without a promise.
  */
 @Injectable()
 export class RequestGuard implements CanActivate {
@@ -41,20 +41,14 @@ export class RequestGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<AuthRequest>();
     const header = request.headers.authorization;
     const limited = this.rateLimiter.check(context);
-    if (header !== undefined) return this.authenticate(request, header, isPublic, limited);
-    if (limited === undefined) return anonymous(isPublic);
-    return limited.then(() => anonymous(isPublic));
-  }
-
-  private async authenticate(request: AuthRequest, header: string | string[], isPublic: boolean, limited: Promise<void> | undefined): Promise<boolean> {
-    const [, user] = await Promise.all([limited, this.authenticator.authenticate(header)]);
-    if (user) request.user = user;
-    else if (!isPublic) throw new UnauthorizedException(UNAUTHORIZED);
-    return true;
+    const user = header === undefined ? null : this.authenticator.authenticate(header);
+    if (limited === undefined && !(user instanceof Promise)) return admit(request, user, isPublic);
+    return Promise.all([limited, user]).then(([, u]) => admit(request, u, isPublic));
   }
 }
 
-function anonymous(isPublic: boolean): boolean {
-  if (!isPublic) throw new UnauthorizedException(UNAUTHORIZED);
+function admit(request: AuthRequest, user: AuthUser | null, isPublic: boolean): boolean {
+  if (user) request.user = user;
+  else if (!isPublic) throw new UnauthorizedException(UNAUTHORIZED);
   return true;
 }

@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthUser } from '../../common/auth/index.js';
+import type { ActiveSession } from './session-cache.js';
 import { SessionService } from './session-service.js';
-import { TokenService } from './token-service.js';
+import { TokenService, type AccessClaims } from './token-service.js';
 
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/;
 
-/** Who is calling: a valid access token (HMAC check) of a live session (one Redis round trip). */
+/** Who is calling: a valid access token (HMAC check, cached per token) of a live session (SessionCache: L1 or one Redis round trip). */
 @Injectable()
 export class RequestAuthenticator {
   constructor(
@@ -13,15 +14,21 @@ export class RequestAuthenticator {
     private readonly sessions: SessionService,
   ) {}
 
-  /** The caller of an `Authorization` header value, or null for anything not exactly valid. */
-  async authenticate(header: string | string[]): Promise<AuthUser | null> {
+  /**
+   * The caller of an `Authorization` header value, or null for anything not exactly valid.
+   * Synchronous when the session state is in L1 (the common case), else a promise.
+   */
+  authenticate(header: string | string[]): AuthUser | null | Promise<AuthUser | null> {
     const match = typeof header === 'string' ? BEARER.exec(header) : null;
     if (!match) return null;
     const claims = this.tokens.verifyAccess(match[1]!);
     if (!claims) return null;
-    const session = await this.sessions.active(claims.sid, claims.sub);
-    if (!session) return null;
-    // The role of the session state, not the token's claim: a role change applies at once.
-    return { id: claims.sub, role: session.role, sessionId: claims.sid };
+    const session = this.sessions.active(claims.sid, claims.sub);
+    return session instanceof Promise ? session.then((s) => caller(claims, s)) : caller(claims, session);
   }
+}
+
+// The role of the session state, not the token's claim: a role change applies at once.
+function caller(claims: Readonly<AccessClaims>, session: ActiveSession | null): AuthUser | null {
+  return session ? { id: claims.sub, role: session.role, sessionId: claims.sid } : null;
 }

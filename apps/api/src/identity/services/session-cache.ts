@@ -15,15 +15,14 @@ export interface ActiveSession {
 
 const NAMESPACE = 'sessions';
 const TTL_MS = 5 * 60_000;
-// Passed on every call too, so L1 stays off even if someone created the namespace before us.
-const NO_L1 = Object.freeze({ l1: false, ttl: TTL_MS });
 
 /**
- * "Is this session still valid?" in one Redis round trip (cache-aside over the primary). No L1:
- * revocation must be immediate on every instance, and pub/sub L1 invalidation is at-most-once.
- * Revocations tombstone the entry (a load racing with them cannot write the old state back); a
- * role change tombstones every live session of the user.
- * When Redis is down, reads fall through to Postgres.
+ * "Is this session still valid?": an L1 hit, else one Redis round trip (cache-aside over the
+ * primary). Revocations tombstone the entry (a load racing with them cannot write the old state
+ * back) and return only once every live API instance dropped it from its L1, or after the ack
+ * timeout, which is longer than the L1 ttl (libs/cache's invalidation bus): so a logout, revoke or
+ * password change is in force on every instance when its request returns. A role change
+ * tombstones every live session of the user. When Redis is down, reads fall through to Postgres.
  */
 @Injectable()
 export class SessionCache {
@@ -35,14 +34,17 @@ export class SessionCache {
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {
     this.cache = cache;
-    this.sessions = cache.namespace(NAMESPACE, { defaults: NO_L1 });
+    this.sessions = cache.namespace(NAMESPACE, { defaults: { ttl: TTL_MS } });
   }
 
-  /** The session if it exists, belongs to `userId`, is not revoked and has not expired; else null. */
-  async get(sessionId: string, userId: string): Promise<ActiveSession | null> {
-    const state = await this.sessions.getOrLoad<ActiveSession | null>(sessionId, () => this.load(sessionId), NO_L1);
-    if (!state || state.userId !== userId || state.expiresAt <= Date.now()) return null;
-    return state;
+  /**
+   * The session if it exists, belongs to `userId`, is not revoked and has not expired; else null.
+   * An L1 hit answers synchronously (most requests), anything else with a promise.
+   */
+  get(sessionId: string, userId: string): ActiveSession | null | Promise<ActiveSession | null> {
+    const hit = this.sessions.peek<ActiveSession | null>(sessionId);
+    if (hit !== undefined) return live(hit.value, userId);
+    return this.sessions.getOrLoad<ActiveSession | null>(sessionId, () => this.load(sessionId)).then((state) => live(state, userId));
   }
 
   /** Call after the session row changed (revoked, extended). */
@@ -67,3 +69,7 @@ export class SessionCache {
   }
 }
 
+
+function live(state: ActiveSession | null, userId: string): ActiveSession | null {
+  return state && state.userId === userId && state.expiresAt > Date.now() ? state : null;
+}

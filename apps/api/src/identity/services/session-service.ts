@@ -25,7 +25,7 @@ export class SessionService {
   private readonly logger = new Logger(SessionService.name);
   private readonly ttlMs: number;
   // Sessions this instance wrote last_used_at for recently (keeps the write to once a minute).
-  private readonly touched = new LRUCache<string, number>({ max: 100_000, ttl: TOUCH_EVERY_MS });
+  private readonly recentlyTouched = new LRUCache<string, number>({ max: 100_000, ttl: TOUCH_EVERY_MS });
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -53,11 +53,14 @@ export class SessionService {
     return { sessionId, refreshToken };
   }
 
-  /** The live session behind an access token (one Redis round trip), null when it no longer counts. */
-  async active(sessionId: string, userId: string): Promise<ActiveSession | null> {
-    const session = await this.cache.get(sessionId, userId);
-    if (session) this.touch(sessionId);
-    return session;
+  /**
+   * The live session behind an access token (an L1 hit, answered synchronously, or one Redis round
+   * trip), null when it no longer counts.
+   */
+  active(sessionId: string, userId: string): ActiveSession | null | Promise<ActiveSession | null> {
+    const session = this.cache.get(sessionId, userId);
+    if (session instanceof Promise) return session.then((s) => this.touched(sessionId, s));
+    return this.touched(sessionId, session);
   }
 
   /** The user's sessions that are neither revoked nor expired, newest first. */
@@ -118,9 +121,14 @@ export class SessionService {
     return rows.map((r) => r.id);
   }
 
+  private touched(sessionId: string, session: ActiveSession | null): ActiveSession | null {
+    if (session) this.touch(sessionId);
+    return session;
+  }
+
   private touch(sessionId: string): void {
-    if (this.touched.has(sessionId)) return;
-    this.touched.set(sessionId, Date.now());
+    if (this.recentlyTouched.has(sessionId)) return;
+    this.recentlyTouched.set(sessionId, Date.now());
     this.dataSource
       .query(`UPDATE identity.sessions SET last_used_at = now() WHERE id = $1 AND last_used_at < now() - interval '60 seconds'`, [sessionId])
       .catch((error: unknown) => this.logger.warn(`last_used_at not updated: ${(error as Error).message}`));

@@ -37,6 +37,9 @@ const PROFILE_TTL_MS = 5 * 60_000;
 @Injectable()
 export class UsersService {
   private readonly profiles: CacheAside;
+  // An L1 hit hands back the same decoded object each time: its view (createdAt as a Date) is built
+  // once per cached object, not per request. Shared, hence frozen.
+  private readonly views = new WeakMap<UserView, UserView>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -77,9 +80,11 @@ export class UsersService {
 
   /** The profile (cached; invalidated on every change). 404 when the user does not exist. */
   async get(id: string): Promise<UserView> {
-    const view = await this.profiles.getOrLoad<UserView | null>(id, () => this.load(id), { ttl: PROFILE_TTL_MS });
-    if (!view) throw new NotFoundException('User not found');
-    return { ...view, createdAt: new Date(view.createdAt) };
+    const cached = await this.profiles.getOrLoad<UserView | null>(id, () => this.load(id), { ttl: PROFILE_TTL_MS });
+    if (!cached) throw new NotFoundException('User not found');
+    let view = this.views.get(cached);
+    if (view === undefined) this.views.set(cached, (view = Object.freeze({ ...cached, createdAt: new Date(cached.createdAt) })));
+    return view;
   }
 
   async list(page: number, limit: number): Promise<UserPage> {
