@@ -122,6 +122,35 @@ describe('GuardedRedis hot path (private Redis)', () => {
     expect(g.pendingDeadlines).toBe(0);
   });
 
+  it('commands from separate callbacks of one event-loop turn share one write (like requests read in one poll)', async () => {
+    const c = await client(1_000);
+    const g = new GuardedRedis(c, new CircuitBreaker());
+    await c.set('gr:turn', 'x');
+    const socket = (c as Redis).stream as unknown as Record<'_write' | '_writev', (...a: unknown[]) => unknown>;
+    const [write, writev] = [socket._write, socket._writev];
+    let syscalls = 0;
+    socket._write = function (...a) {
+      syscalls++;
+      return write.apply(this, a);
+    };
+    socket._writev = function (...a) {
+      syscalls++;
+      return writev.apply(this, a);
+    };
+    try {
+      // Ten macrotasks queued for the same check phase, each sending its own command.
+      const replies = await Promise.all(
+        Array.from({ length: 10 }, () => new Promise<unknown>((resolve) => setImmediate(() => (g.admit(), resolve(g.command('get', ['gr:turn'], false)))))),
+      );
+      g.succeeded();
+      expect(replies).toEqual(Array(10).fill('x'));
+      expect(syscalls).toBe(1);
+    } finally {
+      socket._write = write;
+      socket._writev = writev;
+    }
+  });
+
   it('coalesceWrites: false sends each command at once', async () => {
     const c = await client(1_000);
     const g = new GuardedRedis(c, new CircuitBreaker(), { coalesceWrites: false });

@@ -105,7 +105,7 @@ export interface GuardedRedisOptions {
   /** Deadline per call when the client has no commandTimeout of its own (default 500 ms). */
   timeoutMs?: number;
   onError?: (err: unknown) => void;
-  /** Send the hot-path commands issued in one tick in one socket write (default true; not on a cluster). */
+  /** Send the commands issued in one event-loop turn in one socket write (default true; not on a cluster). */
   coalesceWrites?: boolean;
 }
 
@@ -118,7 +118,7 @@ export interface GuardedRedisOptions {
  *   clients without one, each call gets its own deadline.
  * - the hot path, `admit()` + `command()` + `succeeded()`/`failed()`: one command with the shared
  *   deadline queue (same deadline: the client's commandTimeout, else timeoutMs), no per-command
- *   timer, and the commands sent in one tick leave in one socket write.
+ *   timer, and the commands sent in one event-loop turn leave in one socket write.
  */
 export class GuardedRedis {
   private readonly timeoutMs: number | undefined;
@@ -226,9 +226,10 @@ export class GuardedRedis {
 
   /**
    * ioredis writes each command to the socket on its own (one syscall each). Corking the socket
-   * until the end of the tick sends all the commands issued in this tick (typically one per
-   * concurrent request) in a single write, like node-redis does; a lone command waits only for the
-   * current tick to finish. Cluster connections are left alone.
+   * until setImmediate sends every command issued in this event-loop turn in a single write: all
+   * the requests an HTTP server read in one poll phase (each in its own callback, so a per-tick
+   * cork would write once per request) share one syscall. A lone command waits only for the
+   * current turn's callbacks. Cluster connections are left alone.
    */
   private cork(): void {
     const stream = (this.client as Redis).stream as { cork?(): void; uncork(): void } | undefined;
