@@ -112,7 +112,8 @@ export class CacheService {
         publisher: this.client,
         channel: `${this.keys.prefix}:__cache_invalidation`,
         presenceKey: `${this.keys.prefix}:__cache_instances`,
-        ackTimeoutMs: options.l1.ackTimeoutMs,
+        // Longer than the L1 ttl by default: see InvalidationBus (strict invalidation).
+        ackTimeoutMs: options.l1.ackTimeoutMs ?? options.l1.ttlMs + 1_000,
         store: this.l1,
         instanceId: this.instanceId,
         onError: options.onError,

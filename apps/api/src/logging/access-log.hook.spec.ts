@@ -15,6 +15,7 @@ async function appWith(level: pino.LevelWithSilent): Promise<{ app: ReturnType<t
   registerAccessLog(app, pino({ level }, sink));
   app.get('/ok', () => ({ ok: true }));
   app.get('/health/live', () => ({ status: 'ok' }));
+  app.get('/slow', () => new Promise((resolve) => setTimeout(() => resolve({ late: true }), 300)));
   app.get('/boom', () => {
     throw new Error('boom');
   });
@@ -49,6 +50,21 @@ describe('access log', () => {
     const { app, lines } = await appWith('info');
     await app.inject({ url: '/health/live' });
     expect(lines).toHaveLength(0);
+    await app.close();
+  });
+
+  it('writes a warn line when the client gives up before the response', async () => {
+    const { app, lines } = await appWith('warn');
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as { port: number };
+    const controller = new AbortController();
+    const pending = fetch(`http://127.0.0.1:${port}/slow`, { headers: { 'x-request-id': 'req-gone' }, signal: controller.signal }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 50));
+    controller.abort();
+    await pending;
+    const deadline = Date.now() + 2_000;
+    while (!lines.some((l) => l.msg === 'request aborted') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(lines).toContainEqual(expect.objectContaining({ level: 40, requestId: 'req-gone', msg: 'request aborted', req: expect.objectContaining({ url: '/slow' }) }));
     await app.close();
   });
 });

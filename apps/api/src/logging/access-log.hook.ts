@@ -13,7 +13,9 @@ function levelOf(status: number): Level {
  * and time. 5xx is logged at error, 4xx at warn, the rest at info, so LOG_LEVEL=warn keeps the
  * failures and drops the traffic. Headers are not logged (no tokens or cookies in the logs).
  *
- * A plain Fastify hook: the level check comes first, so a line the level drops costs nothing.
+ * A request the client gave up on before its response gets a `request aborted` line at warn.
+ *
+ * Plain Fastify hooks: the level check comes first, so a line the level drops costs nothing.
  */
 export function registerAccessLog(fastify: FastifyInstance, logger: Logger): void {
   const log = logger.child({ context: 'HTTP' });
@@ -30,6 +32,12 @@ export function registerAccessLog(fastify: FastifyInstance, logger: Logger): voi
         },
         'request completed',
       );
+    }
+    done();
+  });
+  fastify.addHook('onRequestAbort', (request, done) => {
+    if (log.isLevelEnabled('warn')) {
+      log.warn({ requestId: request.id, req: { method: request.method, url: request.url, remoteAddress: request.ip } }, 'request aborted');
     }
     done();
   });

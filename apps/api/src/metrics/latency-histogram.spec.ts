@@ -24,13 +24,16 @@ describe('LatencyHistogram', () => {
     expect(await ours.metrics()).toMatch(/latency_seconds_bucket\{le="0.001",method="GET",route="\/a",status="200"\} 2/);
   });
 
-  it('keeps one series per label set and forgets them on reset', async () => {
+  it('keeps one series per label set; reset zeroes it and a series held by a caller still counts', async () => {
     const registry = new Registry();
     const h = new LatencyHistogram('x_seconds', 'x', BUCKETS, registry);
-    expect(h.labels({ route: '/a' })).toBe(h.labels({ route: '/a' }));
-    h.labels({ route: '/a' }).observe(0.5);
+    const held = h.labels({ route: '/a' });
+    expect(h.labels({ route: '/a' })).toBe(held);
+    held.observe(0.5);
     expect(await registry.metrics()).toMatch(/x_seconds_count\{route="\/a"\} 1/);
     registry.resetMetrics();
-    expect(await registry.metrics()).not.toMatch(/x_seconds_count/);
+    expect(await registry.metrics()).toMatch(/x_seconds_count\{route="\/a"\} 0/);
+    held.observe(0.002);
+    expect(await registry.metrics()).toMatch(/x_seconds_bucket\{le="0.005",route="\/a"\} 1/);
   });
 });

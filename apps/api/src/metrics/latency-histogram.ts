@@ -20,6 +20,12 @@ class Series implements LatencySeries {
     this.counts = new Float64Array(bounds.length + 1);
   }
 
+  reset(): void {
+    this.counts.fill(0);
+    this.sum = 0;
+    this.count = 0;
+  }
+
   observe(seconds: number): void {
     let i = 0;
     while (i < this.bounds.length && seconds > this.bounds[i]!) i++;
@@ -75,7 +81,8 @@ export class LatencyHistogram {
     return Promise.resolve({ name: this.name, help: this.help, type: this.type as unknown as Exposed['type'], values, aggregator: this.aggregator, collect: () => undefined });
   }
 
+  /** Zeroes every series in place (callers keep the series they looked up). */
   reset(): void {
-    this.series.clear();
+    for (const s of this.series.values()) s.reset();
   }
 }

@@ -107,6 +107,7 @@ export class CacheAside {
       return Promise.reject(err);
     }
     let gen = 0;
+    let readAt = 0;
     if (l1 !== undefined) {
       const hit = l1.getResolved(k);
       if (hit !== undefined) {
@@ -115,12 +116,13 @@ export class CacheAside {
         return hit as Promise<T>;
       }
       gen = l1.generation; // before the read: an invalidation after it keeps this value out of L1
+      readAt = Date.now();
     }
     const o = options === undefined ? this.defaults : resolveOptions(this.defaults, options);
     const sent = this.reader.send(k);
     if (sent === undefined) return this.miss(k, FAILED_READ, loader, o); // circuit open: fail open
     return sent.then(
-      (res) => this.onRead(k, res, gen, loader, o, l1),
+      (res) => this.onRead(k, res, gen, readAt, loader, o, l1),
       (err: unknown) => {
         this.redis.failed(err, this.counters);
         return this.miss(k, FAILED_READ, loader, o);
@@ -159,7 +161,7 @@ export class CacheAside {
     return k;
   }
 
-  private onRead<T>(k: string, res: Raw[], gen: number, loader: Loader<T>, o: ResolvedOptions, l1: L1Namespace | undefined): T | Promise<T> {
+  private onRead<T>(k: string, res: Raw[], gen: number, readAt: number, loader: Loader<T>, o: ResolvedOptions, l1: L1Namespace | undefined): T | Promise<T> {
     this.redis.succeeded();
     const raw = res[1];
     if (l1 === undefined && raw) {
@@ -170,13 +172,13 @@ export class CacheAside {
         return v as T;
       }
     }
-    const read = this.reader.toResult(res[0]!, res[1]!, gen);
+    const read = this.reader.toResult(res[0]!, res[1]!, gen, readAt);
     const e = read.entry;
     if (e !== undefined) {
       const now = Date.now();
       if (now < e.freshUntil) {
         this.counters.hits++;
-        if (l1 !== undefined) l1.set(k, e.value, e.freshUntil - now, gen);
+        if (l1 !== undefined) l1.set(k, e.value, e.freshUntil - now, gen, readAt);
         return e.value as T;
       }
       if (o.staleFor) return this.serveStale(k, read, e, loader, o);
@@ -204,7 +206,7 @@ export class CacheAside {
     const now = Date.now();
     if (e !== undefined && now < e.freshUntil) {
       this.counters.hits++;
-      l1?.set(k, e.value, e.freshUntil - now, read.gen);
+      l1?.set(k, e.value, e.freshUntil - now, read.gen, read.at);
       return e.value as T;
     }
     this.counters.misses++;
@@ -233,7 +235,7 @@ export class CacheAside {
       if (e !== undefined && now < e.freshUntil) {
         this.counters.hits++;
         out[todo[j]!] = e.value as T;
-        this.l1?.set(full[todo[j]!]!, e.value, e.freshUntil - now, r!.gen);
+        this.l1?.set(full[todo[j]!]!, e.value, e.freshUntil - now, r!.gen, r!.at);
       } else this.counters.misses++;
     }
     return out;

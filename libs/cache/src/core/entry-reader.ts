@@ -17,9 +17,11 @@ export interface ReadResult {
   entry: Entry | undefined;
   /** L1 generation before the read: L1 is only filled if no invalidation happened since. */
   gen: number;
+  /** When the read was sent (epoch ms; 0 when unknown): an L1 fill's life counts from it. */
+  at: number;
 }
 
-export const FAILED_READ: ReadResult = Object.freeze({ ok: false, nsVersion: 0, head: '', entry: undefined, gen: -1 });
+export const FAILED_READ: ReadResult = Object.freeze({ ok: false, nsVersion: 0, head: '', entry: undefined, gen: -1, at: 0 });
 
 export type Raw = string | Buffer | null;
 
@@ -62,12 +64,13 @@ export class EntryReader {
 
   read(key: string): Promise<ReadResult> {
     const gen = this.l1 ? this.l1.generation : 0;
+    const at = Date.now();
     const sent = this.send(key);
     if (sent === undefined) return Promise.resolve(FAILED_READ);
     return sent.then(
       (res) => {
         this.redis.succeeded();
-        return this.toResult(res[0]!, res[1]!, gen);
+        return this.toResult(res[0]!, res[1]!, gen, at);
       },
       (err: unknown) => {
         this.redis.failed(err, this.counters);
@@ -78,10 +81,11 @@ export class EntryReader {
 
   async readMany(keys: readonly string[]): Promise<ReadResult[] | undefined> {
     const gen = this.l1 ? this.l1.generation : 0;
+    const at = Date.now();
     const res = await this.redis.run((c) => this.fetch(c, keys), this.counters);
     if (res === FAILED) return undefined;
     const out: ReadResult[] = new Array(keys.length);
-    for (let i = 0; i < keys.length; i++) out[i] = this.toResult(res[0]!, res[i + 1]!, gen);
+    for (let i = 0; i < keys.length; i++) out[i] = this.toResult(res[0]!, res[i + 1]!, gen, at);
     return out;
   }
 
@@ -100,10 +104,10 @@ export class EntryReader {
     return Promise.all(all.map((k, i) => (binary && i > 0 ? c.getBuffer(k) : c.get(k))));
   }
 
-  /** The raw replies of one entry and the namespace version, read while the L1 generation was `gen`. */
-  toResult(rawVersion: Raw, raw: Raw, gen: number): ReadResult {
+  /** The raw replies of one entry and the namespace version, read at `at` while the L1 generation was `gen`. */
+  toResult(rawVersion: Raw, raw: Raw, gen: number, at = 0): ReadResult {
     const nsVersion = versionOf(rawVersion);
-    if (!raw) return { ok: true, nsVersion, head: '', entry: undefined, gen };
+    if (!raw) return { ok: true, nsVersion, head: '', entry: undefined, gen, at };
     let entry: Entry | undefined;
     try {
       entry = decodeEntry(this.serializer, raw);
@@ -112,7 +116,7 @@ export class EntryReader {
     }
     const head = entry ? entry.head : headOf(raw);
     const usable = entry && entry.kind !== EntryKind.Tombstone && entry.nsVersion === nsVersion ? entry : undefined;
-    return { ok: true, nsVersion, head, entry: usable, gen };
+    return { ok: true, nsVersion, head, entry: usable, gen, at };
   }
 }
 

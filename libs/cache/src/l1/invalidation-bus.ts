@@ -235,6 +235,7 @@ export function applyInvalidation(store: L1Store, msg: Omit<InvalidationMessage,
 class AckWaiter {
   private readonly received = new Set<string>();
   private expected: Set<string> | undefined;
+  private released = false;
   private resolve: ((all: boolean) => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
 
@@ -246,7 +247,7 @@ class AckWaiter {
   /** Resolves true once every instance in `others` acknowledged, false after timeoutMs. */
   expect(others: readonly string[], timeoutMs: number): Promise<boolean> {
     this.expected = new Set(others.filter((o) => !this.received.has(o)));
-    if (this.expected.size === 0) return Promise.resolve(true);
+    if (this.expected.size === 0 || this.released) return Promise.resolve(true);
     return new Promise<boolean>((resolve) => {
       this.resolve = resolve;
       this.timer = setTimeout(() => this.finish(false), timeoutMs);
@@ -255,6 +256,7 @@ class AckWaiter {
 
   /** The bus is closing: stop waiting. */
   release(): void {
+    this.released = true;
     this.finish(true);
   }
 

@@ -173,6 +173,18 @@ describe('L1Store unit', () => {
     expect(ns.get('k')).toEqual({ v: 'new' });
   });
 
+  it("an entry's L1 life counts from its read, not from when the reply was handled", () => {
+    const store = new L1Store({ max: 10, ttlMs: 1_000 });
+    const ns = store.namespace('n');
+    ns.set('late', 'v', 60_000, ns.generation, Date.now() - 1_500); // handled after the whole L1 ttl
+    expect(ns.get('late')).toBeUndefined();
+    ns.set('recent', 'v', 60_000, ns.generation, Date.now() - 400);
+    expect(ns.get('recent')?.v).toBe('v');
+    expect(ns.lru.getRemainingTTL('recent')).toBeLessThanOrEqual(600);
+    ns.set('loaded', 'v', 60_000, ns.generation); // a value just loaded: the full L1 ttl
+    expect(ns.lru.getRemainingTTL('loaded')).toBeGreaterThan(900);
+  });
+
   it('globToRegExp matches like Redis globs', () => {
     expect(globToRegExp('app:p:v1:user:*').test('app:p:v1:user:1')).toBe(true);
     expect(globToRegExp('app:p:v1:user:*').test('app:p:v1:users:1')).toBe(false);

@@ -14,7 +14,11 @@ export interface L1Options {
   max: number;
   /** Upper bound on how long an entry lives in L1 (also bounded by the entry's own freshness). */
   ttlMs: number;
-  /** How long an invalidation waits for other instances to confirm their L1 dropped it (default 1000). */
+  /**
+   * How long an invalidation waits for other instances to confirm their L1 dropped it (default
+   * ttlMs + 1000). Keep it above ttlMs: then a returned invalidation means no instance serves the
+   * old value, even one that never confirmed.
+   */
   ackTimeoutMs?: number;
 }
 
@@ -51,10 +55,17 @@ export class L1Namespace {
     return box.p ?? (box.p = Promise.resolve(box.v));
   }
 
-  set(key: string, value: unknown, ttlMs: number, generationAtRead: number): void {
-    if (this.store.suspended || generationAtRead !== this.generation || ttlMs <= 0) return;
+  /**
+   * Fills L1 with a value read at `readAt` (epoch ms, default now). Its L1 life counts from the
+   * read, not from now: a reply handled late (a stalled event loop) must not outlive, in L1, the
+   * wait of an invalidation that was published after the read (ttlMs < ackTimeoutMs).
+   */
+  set(key: string, value: unknown, ttlMs: number, generationAtRead: number, readAt?: number): void {
+    if (this.store.suspended || generationAtRead !== this.generation) return;
+    const ttl = Math.min(ttlMs, readAt === undefined ? this.store.options.ttlMs : this.store.options.ttlMs - (Date.now() - readAt));
+    if (ttl <= 0) return;
     const box: L1Box = { v: value, p: undefined };
-    this.lru.set(key, box, { ttl: Math.min(ttlMs, this.store.options.ttlMs) });
+    this.lru.set(key, box, { ttl });
   }
 
   delete(keys: readonly string[]): void {

@@ -50,6 +50,23 @@ describe('PinoLoggerService', () => {
     expect(lines[0]).toMatchObject({ level: 50, context: 'ExceptionHandler', msg: 'Nest failed', err: { stack: expect.stringMatching(/at bootstrap/) } });
   });
 
+  it("reads a lone stack after the message as the stack, not the context (Nest's static Logger.error(reason, stack))", () => {
+    const { lines, service } = capture();
+    Logger.overrideLogger(service);
+    Logger.error('shutdown hook failed', 'Error: shutdown hook failed\n    at hook (app.ts:1:1)');
+    Logger.error('plain failure', undefined);
+    expect(lines[0]).toMatchObject({ msg: 'shutdown hook failed', err: { stack: expect.stringMatching(/at hook/) } });
+    expect(lines[0]).not.toHaveProperty('context');
+    expect(lines[1]).toMatchObject({ level: 50, msg: 'plain failure' });
+    expect(lines[1]).not.toHaveProperty('context');
+  });
+
+  it('merges object parameters after the message into the line', () => {
+    const { lines, service } = capture();
+    service.warn('slow', { ms: 1200 }, 'Database');
+    expect(lines[0]).toMatchObject({ level: 40, msg: 'slow', ms: 1200, context: 'Database' });
+  });
+
   it('drops lines below the level without formatting them', () => {
     const { lines, service } = capture('warn');
     service.log('not shown', 'Ctx');

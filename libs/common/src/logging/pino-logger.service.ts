@@ -42,25 +42,47 @@ export class PinoLoggerService implements LoggerService {
   private write(level: Level, message: unknown, params: unknown[]): void {
     if (!this.logger.isLevelEnabled(level)) return;
     const fields: Record<string, unknown> = {};
+    const failure = level === 'error' || level === 'fatal';
     let rest = params;
-    if (params.length && (typeof params[params.length - 1] === 'string' || params[params.length - 1] === undefined)) {
-      const context = params[params.length - 1];
-      if (context !== undefined) fields.context = context;
-      rest = params.slice(0, -1);
+    let stack: string | undefined;
+    if (failure && params.length === 1 && isStackOrNothing(params[0])) {
+      // Static Logger.error(message, stack) with no context (e.g. Nest's lifecycle hooks).
+      stack = params[0] as string | undefined;
+      rest = [];
+    } else if (params.length) {
+      const last = params[params.length - 1];
+      if (typeof last === 'string' || last === undefined) {
+        if (last !== undefined) fields.context = last;
+        rest = params.slice(0, -1);
+      }
+      if (failure && rest.length && isStackOrNothing(rest[0])) {
+        stack = rest[0] as string | undefined;
+        rest = rest.slice(1);
+      }
     }
+    let text: string | undefined;
     if (message instanceof Error) {
       fields.err = message;
-      this.logger[level](fields, message.message);
+      text = message.message;
     } else if (typeof message === 'object' && message !== null) {
       const { msg, ...others } = message as Record<string, unknown>;
       Object.assign(fields, others);
-      this.logger[level](fields, typeof msg === 'string' ? msg : typeof rest[0] === 'string' ? rest[0] : '');
-    } else if (level === 'error' && typeof rest[0] === 'string' && /\n\s*at /.test(rest[0])) {
-      // error(message, stack): keep the stack in the line, as `err`.
-      fields.err = { type: 'Error', message: String(message), stack: rest[0] };
-      this.logger[level](fields, String(message));
+      if (typeof msg === 'string') text = msg;
     } else {
-      this.logger[level](fields, String(message));
+      text = String(message);
     }
+    // Further parameters: objects are merged into the line, an Error becomes `err`, a string is the
+    // message when there is none yet.
+    for (const p of rest) {
+      if (p instanceof Error) fields.err ??= p;
+      else if (typeof p === 'object' && p !== null) Object.assign(fields, p);
+      else if (typeof p === 'string' && text === undefined) text = p;
+    }
+    if (stack !== undefined && fields.err === undefined) fields.err = { type: 'Error', message: text ?? '', stack };
+    this.logger[level](fields, text ?? '');
   }
+}
+
+function isStackOrNothing(value: unknown): boolean {
+  return value === undefined || (typeof value === 'string' && /\n\s*at /.test(value));
 }

@@ -29,7 +29,7 @@ function destination(bufferBytes: number): DestinationStream {
 
 /** The process's JSON logger (pino): one line per event, `err` serialized with its stack. */
 export function createRootLogger(options: RootLoggerOptions): Logger {
-  const settings = { level: options.level, base: { pid: process.pid }, serializers: { err: pino.stdSerializers.err } };
+  const settings = { level: options.level, serializers: { err: pino.stdSerializers.err } };
   const bytes = options.bufferBytes ?? 0;
   return bytes > 0 ? pino(settings, destination(bytes)) : pino(settings);
 }

@@ -41,7 +41,13 @@ export class RequestGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<AuthRequest>();
     const header = request.headers.authorization;
     const limited = this.rateLimiter.check(context);
-    const user = header === undefined ? null : this.authenticator.authenticate(header);
+    let user: AuthUser | null | Promise<AuthUser | null>;
+    try {
+      user = header === undefined ? null : this.authenticator.authenticate(header);
+    } catch (error) {
+      void limited?.catch(() => undefined); // the thrown error answers; a later 429 must not go unhandled
+      throw error;
+    }
     if (limited === undefined && !(user instanceof Promise)) return admit(request, user, isPublic);
     return Promise.all([limited, user]).then(([, u]) => admit(request, u, isPublic));
   }

@@ -35,8 +35,9 @@ export class RateLimiter {
     for (let i = start; i < this.throttlers.length; i++) {
       const throttler = this.throttlers[i]!;
       if (throttler.skipIf?.(context)) continue;
-      const tracker = throttler.getTracker ? throttler.getTracker(request, context) : request.ip;
-      const counted = typeof tracker === 'string' ? this.count(throttler, tracker, context, reply) : tracker.then((t) => this.count(throttler, t, context, reply));
+      // request.ip is undefined once the socket is gone; such a request still counts (as 'unknown').
+      const tracker: string | Promise<string> = throttler.getTracker ? throttler.getTracker(request, context) : (request.ip ?? 'unknown');
+      const counted = tracker instanceof Promise ? tracker.then((t) => this.count(throttler, t, context, reply)) : this.count(throttler, tracker, context, reply);
       if (counted !== undefined) return counted.then(() => this.checkFrom(i + 1, context, request, reply));
     }
     return undefined;
