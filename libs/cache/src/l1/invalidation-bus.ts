@@ -71,6 +71,8 @@ export class InvalidationBus {
   private closed = false;
   /** The subscriber holds the channel subscription (L1 may still be suspended until presence is written). */
   private subscribed = false;
+  /** The join in progress: start() and the subscriber's 'ready' event both subscribe, one join serves both. */
+  private joining: Promise<void> | undefined;
 
   constructor(private readonly opts: InvalidationBusOptions) {
     this.instanceId = opts.instanceId ?? randomUUID();
@@ -179,7 +181,14 @@ export class InvalidationBus {
    * were not subscribed is lost, so L1 starts empty; clearing also moves every namespace's
    * generation, so reads begun before now cannot fill it.
    */
-  private async join(): Promise<void> {
+  private join(): Promise<void> {
+    this.joining ??= this.rejoin().finally(() => (this.joining = undefined));
+    return this.joining;
+  }
+
+  private async rejoin(): Promise<void> {
+    // Serving already: nothing was missed (a lost subscription suspends L1 first, see onDown).
+    if (!this.opts.store.suspended) return;
     if (!(await this.announce()) || this.closed || !this.subscribed) return;
     this.opts.store.clearAll();
     this.opts.store.suspended = false;
