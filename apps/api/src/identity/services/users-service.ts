@@ -37,9 +37,9 @@ const PROFILE_TTL_MS = 5 * 60_000;
 @Injectable()
 export class UsersService {
   private readonly profiles: CacheAside;
-  // An L1 hit hands back the same decoded object each time: its view (createdAt as a Date) is built
-  // once per cached object, not per request. Shared, hence frozen.
-  private readonly views = new WeakMap<UserView, UserView>();
+  // An L1 hit hands back the same decoded object each time: its view (createdAt as a Date) and JSON
+  // body are built once per cached object, not per request. Shared, hence frozen.
+  private readonly views = new WeakMap<UserView, { view: UserView; json: string }>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -80,11 +80,27 @@ export class UsersService {
 
   /** The profile (cached; invalidated on every change). 404 when the user does not exist. */
   async get(id: string): Promise<UserView> {
+    return this.viewOf(await this.cachedProfile(id)).view;
+  }
+
+  /** The profile as its JSON response body (`GET /users/me`), serialized once per cached profile. */
+  async getJson(id: string): Promise<string> {
+    return this.viewOf(await this.cachedProfile(id)).json;
+  }
+
+  private async cachedProfile(id: string): Promise<UserView> {
     const cached = await this.profiles.getOrLoad<UserView | null>(id, () => this.load(id), { ttl: PROFILE_TTL_MS });
     if (!cached) throw new NotFoundException('User not found');
-    let view = this.views.get(cached);
-    if (view === undefined) this.views.set(cached, (view = Object.freeze({ ...cached, createdAt: new Date(cached.createdAt) })));
-    return view;
+    return cached;
+  }
+
+  private viewOf(cached: UserView): { view: UserView; json: string } {
+    let built = this.views.get(cached);
+    if (built === undefined) {
+      const view = Object.freeze({ ...cached, createdAt: new Date(cached.createdAt) });
+      this.views.set(cached, (built = { view, json: JSON.stringify(view) }));
+    }
+    return built;
   }
 
   async list(page: number, limit: number): Promise<UserPage> {
