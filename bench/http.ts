@@ -5,13 +5,14 @@
  * missing) on a free port, against its own database (created here, migrated and seeded with
  * 1,000 products, dropped at the end) and its own Redis key prefix, plus a reference server:
  * plain Fastify + ioredis answering the same product JSON from Redis. Then, at 32 keep-alive
- * connections (bench/lib/path-load.ts: raw sockets, closed loop):
+ * connections, with wrk (one client thread; `npm run bench:http` installs it from Debian's packages
+ * when missing and run as root) or, without wrk or with BENCH_CLIENT=builtin, the built-in closed
+ * loop on raw sockets (bench/lib/path-load.ts, http-load.ts):
  *   - cached GET /api/v1/products/:id, random ids among the 1,000, API vs reference
  *   - a cached list query, API vs reference
  *   - uncached lists (a distinct query per request: every request loads from Postgres)
  *   - cart: GET /api/v1/cart of a 10-line guest cart, and POST /api/v1/cart/items (a new guest
  *     cart per request: product lookup + one Lua write + priced answer), API vs reference
- *     (bench/lib/http-load.ts: one fixed request per subject, with headers/body)
  * and reports req/s, p50/p99 and ratios, plus the API's peak RSS; writes bench/results/http.json.
  * Targets: cached product GET ≥ 0.70 × reference req/s and p99 ≤ 2 × reference.
  *
@@ -29,6 +30,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { runLoad, type LoadOptions } from './lib/http-load.js';
 import { runPathLoad, type PathLoadResult } from './lib/path-load.js';
+import { runWrk, wrkAvailable, type WrkRequests } from './lib/wrk-load.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS = resolve(ROOT, 'bench/results/http.json');
@@ -38,6 +40,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const PRODUCTS = 1_000;
 const LIST_PATH = '/api/v1/products?category=kitchen&sort=price&limit=20';
+const CLIENT = process.env.BENCH_CLIENT === 'builtin' || !wrkAvailable() ? 'builtin' : 'wrk';
 
 for (const file of ['.env', '.env.example']) if (existsSync(resolve(ROOT, file))) process.loadEnvFile(resolve(ROOT, file));
 
@@ -131,10 +134,12 @@ function cpuMs(pid: number): number {
 }
 
 /** Warm-up, then a measured run; also the server's CPU time per request (robust on a busy machine). */
-async function measured(port: number, pid: number, path: () => string, warmupMs: number): Promise<PathLoadResult & { cpuUsPerRequest: number }> {
-  if (warmupMs) await runPathLoad({ port, path, connections: CONNECTIONS, durationMs: warmupMs });
+async function measured(port: number, pid: number, path: () => string, wrk: WrkRequests, warmupMs: number): Promise<PathLoadResult & { cpuUsPerRequest: number }> {
+  const load = (durationMs: number): Promise<PathLoadResult> =>
+    CLIENT === 'wrk' ? runWrk({ port, connections: CONNECTIONS, durationMs, requests: wrk }) : runPathLoad({ port, path, connections: CONNECTIONS, durationMs });
+  if (warmupMs) await load(warmupMs);
   const before = cpuMs(pid);
-  const r = await runPathLoad({ port, path, connections: CONNECTIONS, durationMs: DURATION_MS });
+  const r = await load(DURATION_MS);
   return { ...r, cpuUsPerRequest: Math.round(((cpuMs(pid) - before) * 1000) / Math.max(1, r.requests)) };
 }
 
@@ -145,6 +150,7 @@ async function measuredRequest(
   req: Pick<LoadOptions, 'method' | 'path' | 'headers' | 'body'>,
   warmupMs: number,
 ): Promise<PathLoadResult & { cpuUsPerRequest: number }> {
+  if (CLIENT === 'wrk') return measured(port, pid, () => req.path, { kind: 'fixed', ...req }, warmupMs);
   if (warmupMs) await runLoad({ port, ...req, connections: CONNECTIONS, durationMs: warmupMs });
   const before = cpuMs(pid);
   const r = await runLoad({ port, ...req, connections: CONNECTIONS, durationMs: DURATION_MS });
@@ -237,27 +243,29 @@ async function main(): Promise<void> {
     };
 
     const randomProduct = (): string => `/api/v1/products/${ids[(Math.random() * ids.length) | 0]}`;
+    const productPaths: WrkRequests = { kind: 'random', paths: ids.map((pid) => `/api/v1/products/${pid}`) };
+    const get = (path: string): WrkRequests => ({ kind: 'fixed', method: 'GET', path });
     let unique = 0;
     const uncachedList = (): string => `/api/v1/products?maxPrice=${100_000 + unique++}&sort=price&limit=20`;
     const apiPid = api.child.pid!;
     const refPid = ref.child.pid!;
-    const subjects: { name: string; port: number; pid: number; path: () => string }[] = [
-      { name: 'reference product', port: refPort, pid: refPid, path: randomProduct },
-      { name: 'api product (cached)', port: apiPort, pid: apiPid, path: randomProduct },
-      { name: 'reference list', port: refPort, pid: refPid, path: () => LIST_PATH },
-      { name: 'api list (cached)', port: apiPort, pid: apiPid, path: () => LIST_PATH },
+    const subjects: { name: string; port: number; pid: number; path: () => string; wrk: WrkRequests }[] = [
+      { name: 'reference product', port: refPort, pid: refPid, path: randomProduct, wrk: productPaths },
+      { name: 'api product (cached)', port: apiPort, pid: apiPid, path: randomProduct, wrk: productPaths },
+      { name: 'reference list', port: refPort, pid: refPid, path: () => LIST_PATH, wrk: get(LIST_PATH) },
+      { name: 'api list (cached)', port: apiPort, pid: apiPid, path: () => LIST_PATH, wrk: get(LIST_PATH) },
       // The platform's floor: a public Nest route with no catalog code (same adapter, hooks, guards).
-      { name: 'api floor (/health/live)', port: apiPort, pid: apiPid, path: () => '/health/live' },
+      { name: 'api floor (/health/live)', port: apiPort, pid: apiPid, path: () => '/health/live', wrk: get('/health/live') },
     ];
     const best = new Map<string, Row>();
     const keep = (name: string, r: PathLoadResult & { cpuUsPerRequest: number }): void => {
       const prev = best.get(name);
       if (!prev || r.rps > prev.rps) best.set(name, { name, ...r });
     };
-    console.log(`load: ${CONNECTIONS} connections, ${ROUNDS} rounds × ${DURATION_MS} ms (+${WARMUP_MS} ms warm-up) per subject`);
+    console.log(`load: ${CLIENT === 'wrk' ? 'wrk' : 'built-in client (no wrk)'}, ${CONNECTIONS} connections, ${ROUNDS} rounds × ${DURATION_MS} ms (+${WARMUP_MS} ms warm-up) per subject`);
     for (let round = 0; round < ROUNDS; round++) {
       for (const s of subjects) {
-        const r = await measured(s.port, s.pid, s.path, WARMUP_MS);
+        const r = await measured(s.port, s.pid, s.path, s.wrk, WARMUP_MS);
         keep(s.name, r);
         console.log(`  round ${round + 1} ${s.name.padEnd(22)} ${Math.round(r.rps).toString().padStart(7)} req/s  p99 ${r.p99Ms.toFixed(2)} ms  cpu ${r.cpuUsPerRequest} µs/req`);
       }
@@ -275,7 +283,7 @@ async function main(): Promise<void> {
         console.log(`  round ${round + 1} ${s.name.padEnd(22)} ${Math.round(r.rps).toString().padStart(7)} req/s  p99 ${r.p99Ms.toFixed(2)} ms  cpu ${r.cpuUsPerRequest} µs/req`);
       }
     }
-    const uncached = await measured(apiPort, apiPid, uncachedList, 0);
+    const uncached = await measured(apiPort, apiPid, uncachedList, { kind: 'counter', prefix: '/api/v1/products?maxPrice=', start: 100_000, suffix: '&sort=price&limit=20' }, 0);
     keep('api list (uncached, Postgres)', uncached);
     const rssMb = peakRssMb(api.child.pid!);
 
@@ -325,7 +333,7 @@ async function main(): Promise<void> {
           date: new Date().toISOString(),
           node: process.version,
           cpus: (await import('node:os')).cpus().length,
-          settings: { connections: CONNECTIONS, durationMs: DURATION_MS, warmupMs: WARMUP_MS, rounds: ROUNDS, products: PRODUCTS, listPath: LIST_PATH, apiLogLevel: 'warn' },
+          settings: { client: CLIENT, connections: CONNECTIONS, durationMs: DURATION_MS, warmupMs: WARMUP_MS, rounds: ROUNDS, products: PRODUCTS, listPath: LIST_PATH, apiLogLevel: 'warn' },
           results: [...best.values()],
           summary,
           targets,

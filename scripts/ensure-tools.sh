@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Installs, only when missing, the OS tools the infra tests need.
-#   - a Compose validator: `docker compose` (v2 plugin) if it already works, else the Debian
-#     package `docker-compose` (v1), which validates files with `config` without any engine.
+# Installs, only when missing, the OS tools the tests and benchmarks need.
+#   bash scripts/ensure-tools.sh          a Compose validator (the infra tests): `docker compose`
+#                                         (v2 plugin) if it already works, else the Debian package
+#                                         `docker-compose` (v1), which validates files with `config`
+#                                         without any engine
+#   bash scripts/ensure-tools.sh wrk      the HTTP load generator of `npm run bench:http`
 # Idempotent and quiet: prints one line per tool, runs `apt-get update` at most once.
 set -euo pipefail
 
@@ -20,9 +23,20 @@ apt_install() {
     { cat "$log" >&2; exit 1; }
 }
 
-# A throwaway compose file proves the validator actually runs (not just that a binary exists).
 probe_dir=$(mktemp -d)
 trap 'rm -rf "$probe_dir"' EXIT
+
+if [[ "${1:-}" == "wrk" ]]; then
+  if command -v wrk >/dev/null 2>&1; then
+    echo "wrk: already installed"
+  else
+    apt_install wrk
+    echo "wrk: installed ($(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2))"
+  fi
+  exit 0
+fi
+
+# A throwaway compose file proves the validator actually runs (not just that a binary exists).
 printf 'services:\n  probe:\n    image: busybox\n' >"$probe_dir/compose.yml"
 compose_works() { "$@" -f "$probe_dir/compose.yml" config >/dev/null 2>&1; }
 
