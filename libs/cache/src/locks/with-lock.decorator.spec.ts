@@ -43,4 +43,15 @@ describe('@WithLock', () => {
     expect(processor.calls).toBe(3);
     expect(OrderProcessor.prototype.process.name).toBe('process');
   });
+
+  it('gives each of several concurrent calls its own lock context, also after all of them ended', async () => {
+    setLockServiceForDecorators(new LockService({ clients: [client], keys: new KeyBuilder({ prefix }) }));
+    const processor = new OrderProcessor();
+    const first = await Promise.all(['c1', 'c2', 'c3'].map((id, i) => processor.process(id, 20 * (i + 1))));
+    expect(first).toEqual(['c1:1:false', 'c2:1:false', 'c3:1:false']);
+    expect(currentLock()).toBeUndefined(); // outside any @WithLock method
+    // The context is switched off once no locked method runs, and on again for the next one.
+    const [a, b] = await Promise.all([processor.process('c1'), processor.process('c4', 10)]);
+    expect([a, b]).toEqual(['c1:2:false', 'c4:1:false']);
+  });
 });

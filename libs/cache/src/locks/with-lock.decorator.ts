@@ -5,6 +5,22 @@ import type { LockContext, LockService, WithLockOptions } from './lock-service.j
 // up at call time from a registry the cache module fills in.
 let registered: LockService | undefined;
 const lockContext = new AsyncLocalStorage<LockContext>();
+// On Node 20 an enabled AsyncLocalStorage puts a hook on every promise of the process (several µs
+// per HTTP request): it is switched on only while some @WithLock method runs.
+let running = 0;
+
+function runInLock<T>(ctx: LockContext, fn: () => Promise<T>): Promise<T> {
+  running++;
+  let result: Promise<T>;
+  try {
+    result = lockContext.run(ctx, fn);
+  } catch (error) {
+    result = Promise.reject(error);
+  }
+  return result.finally(() => {
+    if (--running === 0) lockContext.disable();
+  });
+}
 
 /** Called by the cache module (or a script) once its LockService exists; `undefined` clears it. */
 export function setLockServiceForDecorators(service: LockService | undefined): void {
@@ -41,7 +57,7 @@ export function WithLock<A extends unknown[]>(options: WithLockDecoratorOptions<
       }
       return service.withLock(
         resource.apply(this, args),
-        (ctx) => lockContext.run(ctx, () => original.apply(this, args)),
+        (ctx) => runInLock(ctx, () => original.apply(this, args)),
         lockOptions,
       );
     };
