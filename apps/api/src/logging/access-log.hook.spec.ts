@@ -1,18 +1,12 @@
 import Fastify from 'fastify';
-import pino from 'pino';
-import { Writable } from 'node:stream';
+import type pino from 'pino';
+import { capturedLogger } from '@app/common/logging/testing/captured-logger.js';
 import { registerAccessLog } from './access-log.hook.js';
 
 async function appWith(level: pino.LevelWithSilent): Promise<{ app: ReturnType<typeof Fastify>; lines: Record<string, unknown>[] }> {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
+  const { logger, lines } = capturedLogger(level);
   const app = Fastify({ genReqId: (req) => String(req.headers['x-request-id'] ?? 'generated') });
-  registerAccessLog(app, pino({ level }, sink));
+  registerAccessLog(app, logger);
   app.get('/ok', () => ({ ok: true }));
   app.get('/health/live', () => ({ status: 'ok' }));
   app.get('/slow', () => new Promise((resolve) => setTimeout(() => resolve({ late: true }), 300)));

@@ -1,18 +1,11 @@
 import { Logger } from '@nestjs/common';
-import pino from 'pino';
-import { Writable } from 'node:stream';
+import type pino from 'pino';
 import { PinoLoggerService } from './pino-logger.service.js';
+import { capturedLogger } from './testing/captured-logger.js';
 
-/** A pino logger writing synchronously into an array of parsed lines. */
 function capture(level: pino.LevelWithSilent = 'info'): { lines: Record<string, unknown>[]; service: PinoLoggerService } {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { lines, service: new PinoLoggerService(pino({ level }, sink)) };
+  const { logger, lines } = capturedLogger(level);
+  return { lines, service: new PinoLoggerService(logger) };
 }
 
 describe('PinoLoggerService', () => {

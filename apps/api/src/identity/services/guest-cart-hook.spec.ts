@@ -1,8 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { ModuleRef } from '@nestjs/core';
-import pino from 'pino';
-import { Writable } from 'node:stream';
 import { PinoLoggerService } from '@app/common';
+import { capturedLogger } from '@app/common/logging/testing/captured-logger.js';
 import type { GuestCartMerger } from '../guest-cart-merger.js';
 import { GuestCartHook } from './guest-cart-hook.js';
 
@@ -13,16 +12,8 @@ function hookWith(merger: GuestCartMerger): GuestCartHook {
 }
 
 describe('GuestCartHook', () => {
-  const lines: Record<string, unknown>[] = [];
-  beforeAll(() => {
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-        done();
-      },
-    });
-    Logger.overrideLogger(new PinoLoggerService(pino({ level: 'info' }, sink)));
-  });
+  const { logger, lines } = capturedLogger();
+  beforeAll(() => Logger.overrideLogger(new PinoLoggerService(logger)));
   afterAll(() => Logger.overrideLogger(false));
   beforeEach(() => (lines.length = 0));
 
