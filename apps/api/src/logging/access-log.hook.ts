@@ -1,8 +1,12 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Level, Logger } from 'pino';
 
 /** Probes polled by orchestrators and scrapers: their successful calls are not worth a line each. */
 const QUIET_URLS = new Set(['/health/live', '/metrics']);
+
+function requestFields(request: FastifyRequest): { requestId: string; req: { method: string; url: string; remoteAddress: string } } {
+  return { requestId: request.id, req: { method: request.method, url: request.url, remoteAddress: request.ip } };
+}
 
 function levelOf(status: number): Level {
   return status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
@@ -23,21 +27,13 @@ export function registerAccessLog(fastify: FastifyInstance, logger: Logger): voi
     const status = reply.statusCode;
     const level = levelOf(status);
     if (log.isLevelEnabled(level) && !(status < 400 && QUIET_URLS.has(request.url))) {
-      log[level](
-        {
-          requestId: request.id,
-          req: { method: request.method, url: request.url, remoteAddress: request.ip },
-          res: { statusCode: status },
-          responseTime: Math.round(reply.elapsedTime * 10) / 10,
-        },
-        'request completed',
-      );
+      log[level]({ ...requestFields(request), res: { statusCode: status }, responseTime: Math.round(reply.elapsedTime * 10) / 10 }, 'request completed');
     }
     done();
   });
   fastify.addHook('onRequestAbort', (request, done) => {
     if (log.isLevelEnabled('warn')) {
-      log.warn({ requestId: request.id, req: { method: request.method, url: request.url, remoteAddress: request.ip } }, 'request aborted');
+      log.warn(requestFields(request), 'request aborted');
     }
     done();
   });
