@@ -1,7 +1,9 @@
 import { SetMetadata, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import type { ThrottlerOptions } from '@nestjs/throttler';
 import { createHash } from 'node:crypto';
 import type { AppConfig } from '@app/common';
+import { RouteMetadata } from '../guards/route-metadata.js';
 
 export const LOGIN_THROTTLED = 'identity:loginThrottled';
 export const LOGIN_IP_THROTTLER = 'login-ip';
@@ -19,14 +21,11 @@ export function emailTrackerKey(email: string): string {
   return createHash('sha256').update(normalizeEmail(email)).digest('base64url');
 }
 
-const loginRoutes = new WeakMap<object, boolean>();
+// Read once per route: this runs for every request on every route.
+const loginRoutes = new RouteMetadata<boolean>(new Reflector(), LOGIN_THROTTLED);
 
-/** Read once per handler: this runs for every request on every route. */
 function isLoginRoute(context: ExecutionContext): boolean {
-  const handler = context.getHandler();
-  let marked = loginRoutes.get(handler);
-  if (marked === undefined) loginRoutes.set(handler, (marked = Reflect.getMetadata(LOGIN_THROTTLED, handler) === true));
-  return marked;
+  return loginRoutes.get(context) === true;
 }
 
 function bodyEmail(context: ExecutionContext): string | undefined {
