@@ -28,7 +28,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { runLoad, type LoadOptions } from './lib/http-load.js';
+import { runLoad } from './lib/http-load.js';
 import { runPathLoad, type PathLoadResult } from './lib/path-load.js';
 import { runWrk, wrkAvailable, type WrkRequests } from './lib/wrk-load.js';
 
@@ -133,29 +133,24 @@ function cpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms
 }
 
-/** Warm-up, then a measured run; also the server's CPU time per request (robust on a busy machine). */
-async function measured(port: number, pid: number, path: () => string, wrk: WrkRequests, warmupMs: number): Promise<PathLoadResult & { cpuUsPerRequest: number }> {
-  const load = (durationMs: number): Promise<PathLoadResult> =>
-    CLIENT === 'wrk' ? runWrk({ port, connections: CONNECTIONS, durationMs, requests: wrk }) : runPathLoad({ port, path, connections: CONNECTIONS, durationMs });
-  if (warmupMs) await load(warmupMs);
-  const before = cpuMs(pid);
-  const r = await load(DURATION_MS);
-  return { ...r, cpuUsPerRequest: Math.round(((cpuMs(pid) - before) * 1000) / Math.max(1, r.requests)) };
+/** One run of `plan` with the chosen client: wrk, or the built-in closed loop. */
+async function load(port: number, plan: WrkRequests, durationMs: number): Promise<PathLoadResult> {
+  if (CLIENT === 'wrk') return runWrk({ port, connections: CONNECTIONS, durationMs, requests: plan });
+  if (plan.kind === 'fixed') {
+    const r = await runLoad({ port, ...plan, connections: CONNECTIONS, durationMs });
+    return { requests: r.requests, rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, errors: 0, non200: r.non2xx };
+  }
+  let n = plan.kind === 'counter' ? plan.start : 0;
+  const path = plan.kind === 'random' ? (): string => plan.paths[(Math.random() * plan.paths.length) | 0]! : (): string => `${plan.prefix}${++n}${plan.suffix}`;
+  return runPathLoad({ port, path, connections: CONNECTIONS, durationMs });
 }
 
-/** Same as measured(), for a fixed request with method, headers and body (the cart rows). */
-async function measuredRequest(
-  port: number,
-  pid: number,
-  req: Pick<LoadOptions, 'method' | 'path' | 'headers' | 'body'>,
-  warmupMs: number,
-): Promise<PathLoadResult & { cpuUsPerRequest: number }> {
-  if (CLIENT === 'wrk') return measured(port, pid, () => req.path, { kind: 'fixed', ...req }, warmupMs);
-  if (warmupMs) await runLoad({ port, ...req, connections: CONNECTIONS, durationMs: warmupMs });
+/** Warm-up, then a measured run; also the server's CPU time per request (robust on a busy machine). */
+async function measured(port: number, pid: number, plan: WrkRequests, warmupMs: number): Promise<PathLoadResult & { cpuUsPerRequest: number }> {
+  if (warmupMs) await load(port, plan, warmupMs);
   const before = cpuMs(pid);
-  const r = await runLoad({ port, ...req, connections: CONNECTIONS, durationMs: DURATION_MS });
-  const result: PathLoadResult = { requests: r.requests, rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, errors: 0, non200: r.non2xx };
-  return { ...result, cpuUsPerRequest: Math.round(((cpuMs(pid) - before) * 1000) / Math.max(1, r.requests)) };
+  const r = await load(port, plan, DURATION_MS);
+  return { ...r, cpuUsPerRequest: Math.round(((cpuMs(pid) - before) * 1000) / Math.max(1, r.requests)) };
 }
 
 async function main(): Promise<void> {
@@ -237,25 +232,26 @@ async function main(): Promise<void> {
     }
     const refCartId = 'bench-cart';
     await redis.hset(`${refPrefix}:{cart:${refCartId}}:qty`, Object.fromEntries(cartIds.map((pid) => [pid, '1'])));
-    const cartRequests = {
-      get: (token: string) => ({ method: 'GET' as const, path: '/api/v1/cart', headers: { 'x-cart-token': token } }),
-      add: { method: 'POST' as const, path: '/api/v1/cart/items', body: { productId: cartIds[0], quantity: 1 } },
-    };
-
-    const randomProduct = (): string => `/api/v1/products/${ids[(Math.random() * ids.length) | 0]}`;
-    const productPaths: WrkRequests = { kind: 'random', paths: ids.map((pid) => `/api/v1/products/${pid}`) };
-    const get = (path: string): WrkRequests => ({ kind: 'fixed', method: 'GET', path });
-    let unique = 0;
-    const uncachedList = (): string => `/api/v1/products?maxPrice=${100_000 + unique++}&sort=price&limit=20`;
+    const get = (path: string, headers?: Record<string, string>): WrkRequests => ({ kind: 'fixed', method: 'GET', path, headers });
+    const getCart = (token: string): WrkRequests => get('/api/v1/cart', { 'x-cart-token': token });
+    const addItem: WrkRequests = { kind: 'fixed', method: 'POST', path: '/api/v1/cart/items', body: { productId: cartIds[0], quantity: 1 } };
+    const products: WrkRequests = { kind: 'random', paths: ids.map((pid) => `/api/v1/products/${pid}`) };
     const apiPid = api.child.pid!;
     const refPid = ref.child.pid!;
-    const subjects: { name: string; port: number; pid: number; path: () => string; wrk: WrkRequests }[] = [
-      { name: 'reference product', port: refPort, pid: refPid, path: randomProduct, wrk: productPaths },
-      { name: 'api product (cached)', port: apiPort, pid: apiPid, path: randomProduct, wrk: productPaths },
-      { name: 'reference list', port: refPort, pid: refPid, path: () => LIST_PATH, wrk: get(LIST_PATH) },
-      { name: 'api list (cached)', port: apiPort, pid: apiPid, path: () => LIST_PATH, wrk: get(LIST_PATH) },
+    type Subject = { name: string; port: number; pid: number; plan: WrkRequests };
+    const subjects: Subject[] = [
+      { name: 'reference product', port: refPort, pid: refPid, plan: products },
+      { name: 'api product (cached)', port: apiPort, pid: apiPid, plan: products },
+      { name: 'reference list', port: refPort, pid: refPid, plan: get(LIST_PATH) },
+      { name: 'api list (cached)', port: apiPort, pid: apiPid, plan: get(LIST_PATH) },
       // The platform's floor: a public Nest route with no catalog code (same adapter, hooks, guards).
-      { name: 'api floor (/health/live)', port: apiPort, pid: apiPid, path: () => '/health/live', wrk: get('/health/live') },
+      { name: 'api floor (/health/live)', port: apiPort, pid: apiPid, plan: get('/health/live') },
+    ];
+    const cartSubjects: Subject[] = [
+      { name: 'reference get-cart (10 lines)', port: refPort, pid: refPid, plan: getCart(refCartId) },
+      { name: 'api get-cart (10 lines)', port: apiPort, pid: apiPid, plan: getCart(cartToken) },
+      { name: 'reference add-item', port: refPort, pid: refPid, plan: addItem },
+      { name: 'api add-item (new guest cart)', port: apiPort, pid: apiPid, plan: addItem },
     ];
     const best = new Map<string, Row>();
     const keep = (name: string, r: PathLoadResult & { cpuUsPerRequest: number }): void => {
@@ -263,27 +259,18 @@ async function main(): Promise<void> {
       if (!prev || r.rps > prev.rps) best.set(name, { name, ...r });
     };
     console.log(`load: ${CLIENT === 'wrk' ? 'wrk' : 'built-in client (no wrk)'}, ${CONNECTIONS} connections, ${ROUNDS} rounds × ${DURATION_MS} ms (+${WARMUP_MS} ms warm-up) per subject`);
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const s of subjects) {
-        const r = await measured(s.port, s.pid, s.path, s.wrk, WARMUP_MS);
-        keep(s.name, r);
-        console.log(`  round ${round + 1} ${s.name.padEnd(22)} ${Math.round(r.rps).toString().padStart(7)} req/s  p99 ${r.p99Ms.toFixed(2)} ms  cpu ${r.cpuUsPerRequest} µs/req`);
+    // Catalog subjects first, then the cart ones, each set interleaved round by round.
+    for (const set of [subjects, cartSubjects]) {
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const s of set) {
+          const r = await measured(s.port, s.pid, s.plan, WARMUP_MS);
+          keep(s.name, r);
+          console.log(`  round ${round + 1} ${s.name.padEnd(22)} ${Math.round(r.rps).toString().padStart(7)} req/s  p99 ${r.p99Ms.toFixed(2)} ms  cpu ${r.cpuUsPerRequest} µs/req`);
+        }
       }
     }
-    const cartSubjects = [
-      { name: 'reference get-cart (10 lines)', port: refPort, pid: refPid, req: cartRequests.get(refCartId) },
-      { name: 'api get-cart (10 lines)', port: apiPort, pid: apiPid, req: cartRequests.get(cartToken) },
-      { name: 'reference add-item', port: refPort, pid: refPid, req: cartRequests.add },
-      { name: 'api add-item (new guest cart)', port: apiPort, pid: apiPid, req: cartRequests.add },
-    ];
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const s of cartSubjects) {
-        const r = await measuredRequest(s.port, s.pid, s.req, WARMUP_MS);
-        keep(s.name, r);
-        console.log(`  round ${round + 1} ${s.name.padEnd(22)} ${Math.round(r.rps).toString().padStart(7)} req/s  p99 ${r.p99Ms.toFixed(2)} ms  cpu ${r.cpuUsPerRequest} µs/req`);
-      }
-    }
-    const uncached = await measured(apiPort, apiPid, uncachedList, { kind: 'counter', prefix: '/api/v1/products?maxPrice=', start: 100_000, suffix: '&sort=price&limit=20' }, 0);
+    // A distinct query per request: every one loads from Postgres.
+    const uncached = await measured(apiPort, apiPid, { kind: 'counter', prefix: '/api/v1/products?maxPrice=', start: 100_000, suffix: '&sort=price&limit=20' }, 0);
     keep('api list (uncached, Postgres)', uncached);
     const rssMb = peakRssMb(api.child.pid!);
 
