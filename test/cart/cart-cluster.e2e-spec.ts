@@ -1,8 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Cluster } from 'ioredis';
 import { startRedisCluster, type RedisClusterHandle } from '@app/cache/testing/redis-harness.js';
-import { CartStore, guestCart, userCart, type CapsLookup } from '../../apps/api/src/cart/services/cart-store.js';
-import { CartTokenService } from '../../apps/api/src/cart/services/cart-token.js';
+import { CartStore, guestCart, userCart, type CapsLookup } from '../../libs/cart/src/store/cart.store.js';
+import { CartTokenService } from '../../libs/cart/src/services/cart-token.service.js';
 import { registerUser } from '../support/auth.js';
 import { ProductFactory, type Product } from '../support/catalog.js';
 import { createTestApp } from '../support/test-app.js';

@@ -1,7 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { CartService } from '../../apps/api/src/cart/services/cart-service.js';
-import { CartStore, guestCart, userCart, type CapsLookup } from '../../apps/api/src/cart/services/cart-store.js';
-import { CartTokenService } from '../../apps/api/src/cart/services/cart-token.js';
+import { CartService } from '../../libs/cart/src/services/cart.service.js';
+import { CartStore, guestCart, userCart, type CapsLookup } from '../../libs/cart/src/store/cart.store.js';
+import { CartTokenService } from '../../libs/cart/src/services/cart-token.service.js';
 import { randomClientIp, registerUser } from '../support/auth.js';
 import { ProductFactory, type Product } from '../support/catalog.js';
 import { createTestApp } from '../support/test-app.js';

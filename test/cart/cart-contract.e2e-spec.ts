@@ -1,7 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
-import { CartStore, guestCart, userCart } from '../../apps/api/src/cart/services/cart-store.js';
-import { CartTokenService } from '../../apps/api/src/cart/services/cart-token.js';
+import { CartStore, guestCart, userCart } from '../../libs/cart/src/store/cart.store.js';
+import { CartTokenService } from '../../libs/cart/src/services/cart-token.service.js';
 import { bearer, registerUser, type RegisteredUser } from '../support/auth.js';
 import { ProductFactory, type Product } from '../support/catalog.js';
 import { createTestApp } from '../support/test-app.js';

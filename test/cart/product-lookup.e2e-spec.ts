@@ -2,7 +2,7 @@ import { jest } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { ProductLookup } from '../../apps/api/src/catalog/services/product-lookup.service.js';
+import { ProductLookup } from '../../libs/catalog/src/services/product-lookup.service.js';
 import { bearer } from '../support/auth.js';
 import { ProductFactory } from '../support/catalog.js';
 import { createTestApp } from '../support/test-app.js';

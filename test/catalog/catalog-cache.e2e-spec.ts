@@ -6,8 +6,8 @@ import { CacheService } from '@app/cache';
 import { createAdmin } from '../support/auth.js';
 import { hostPortOf, TcpProxy } from '../support/tcp-proxy.js';
 import { createTestApp } from '../support/test-app.js';
-import { ProductListQuery } from '../../apps/api/src/catalog/services/product-list-query.js';
-import { ProductReader } from '../../apps/api/src/catalog/services/product-reader.service.js';
+import { ProductListRepository } from '../../libs/catalog/src/repositories/product-list.repository.js';
+import { ProductReader } from '../../libs/catalog/src/services/product-reader.service.js';
 import { CATALOG_TEST_ENV, CatalogClient, getJson, uniq, type Category, type Product } from './catalog-fixtures.js';
 
 // A keyspace of its own: writes by suites running in parallel must not bump the list namespace
@@ -90,7 +90,7 @@ describe('catalog caching', () => {
   });
 
   it('serves repeated list queries from the cache (one load per normalized query)', async () => {
-    const spy = jest.spyOn(app.get(ProductListQuery), 'run');
+    const spy = jest.spyOn(app.get(ProductListRepository), 'run');
     try {
       const q = `cache-${uniq()}`;
       await getJson(app, `/api/v1/products?q=${q}&sort=price&page=1`);
@@ -134,7 +134,7 @@ describe('catalog caching', () => {
     const isolated = await createTestApp({ ...PRIVATE_ENV, REDIS_URL: proxy.rewrite(process.env.REDIS_URL!) });
     const reader = isolated.get(ProductReader);
     const loads = jest.spyOn(reader, 'loadProduct');
-    const listLoads = jest.spyOn(isolated.get(ProductListQuery), 'run');
+    const listLoads = jest.spyOn(isolated.get(ProductListRepository), 'run');
     try {
       const p = await admin.createProduct({ name: 'Outage v1', priceCents: 100, categoryId: category.id });
       const listUrl = `/api/v1/products?category=${category.slug}&q=outage`;

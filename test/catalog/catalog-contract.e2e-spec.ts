@@ -1,7 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { bearer, createAdmin, registerUser } from '../support/auth.js';
 import { createTestApp } from '../support/test-app.js';
-import { BestsellersService } from '../../apps/api/src/catalog/services/bestsellers.service.js';
+import { BestsellersService } from '../../libs/catalog/src/services/bestsellers.service.js';
 import { CATALOG_TEST_ENV, CatalogClient, getJson, uniq, type Category, type Product } from './catalog-fixtures.js';
 
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';

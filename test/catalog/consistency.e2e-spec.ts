@@ -2,10 +2,10 @@ import { jest } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createAdmin } from '../support/auth.js';
 import { createTestApp } from '../support/test-app.js';
-import { CatalogCache } from '../../apps/api/src/catalog/services/catalog-cache.service.js';
-import { ProductListQuery } from '../../apps/api/src/catalog/services/product-list-query.js';
-import { ProductReader } from '../../apps/api/src/catalog/services/product-reader.service.js';
-import { ReplicaFreshness } from '../../apps/api/src/catalog/services/replica-freshness.service.js';
+import { CatalogCache } from '../../libs/catalog/src/services/catalog-cache.service.js';
+import { ProductListRepository } from '../../libs/catalog/src/repositories/product-list.repository.js';
+import { ProductReader } from '../../libs/catalog/src/services/product-reader.service.js';
+import { ReplicaFreshness } from '../../libs/catalog/src/services/replica-freshness.service.js';
 import { CATALOG_TEST_ENV, CatalogClient, getJson, uniq, type Category, type Product } from './catalog-fixtures.js';
 import { withReplayPaused } from './replay-control.js';
 
@@ -163,7 +163,7 @@ describe('read-after-write consistency', () => {
   it('a list load that started before a write cannot store its old page afterwards', async () => {
     const tag = uniq();
     const product = await admin.createProduct({ name: `list-race-${tag} v0`, priceCents: 0, categoryId: category.id });
-    const query = b.get(ProductListQuery);
+    const query = b.get(ProductListRepository);
     const original = query.run.bind(query);
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));

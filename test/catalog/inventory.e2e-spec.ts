@@ -3,7 +3,9 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { createAdmin } from '../support/auth.js';
 import { createTestApp } from '../support/test-app.js';
-import { InsufficientStockException, InventoryService, UnknownProductsException } from '../../apps/api/src/catalog/services/inventory.service.js';
+import { InventoryService, UnknownProductsError } from '@app/catalog';
+import { InsufficientStockError } from '@app/common';
+import { Transactions } from '@app/database';
 import { CATALOG_TEST_ENV, CatalogClient, getJson, uniq, type Category, type Product } from './catalog-fixtures.js';
 
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
@@ -120,10 +122,10 @@ describe('inventory', () => {
 
   it('takeStock for the orders module: atomic inside the caller transaction, rolls back on shortage', async () => {
     const inventory = app.get(InventoryService);
-    const ds = app.get<DataSource>(getDataSourceToken());
+    const transactions = app.get(Transactions);
     const [a, b] = [await product(5), await product(1)];
-    const taken = await ds.transaction((m) =>
-      inventory.takeStock(m, [
+    const taken = await transactions.run((tx) =>
+      inventory.takeStock(tx, [
         { productId: b.id, quantity: 1 },
         { productId: a.id, quantity: 2 },
       ]),
@@ -132,22 +134,20 @@ describe('inventory', () => {
       [b.id, 1, 0, 500, b.sku],
       [a.id, 2, 3, 500, a.sku],
     ]);
-    await inventory.stockChanged([a.id, b.id]);
     expect([await stockOf(a.id), await stockOf(b.id)]).toEqual([3, 0]);
 
     await expect(
-      ds.transaction((m) =>
-        inventory.takeStock(m, [
+      transactions.run((tx) =>
+        inventory.takeStock(tx, [
           { productId: a.id, quantity: 1 },
           { productId: b.id, quantity: 1 },
         ]),
       ),
-    ).rejects.toBeInstanceOf(InsufficientStockException);
-    await expect(ds.transaction((m) => inventory.takeStock(m, [{ productId: UNKNOWN_ID, quantity: 1 }]))).rejects.toBeInstanceOf(UnknownProductsException);
+    ).rejects.toBeInstanceOf(InsufficientStockError);
+    await expect(transactions.run((tx) => inventory.takeStock(tx, [{ productId: UNKNOWN_ID, quantity: 1 }]))).rejects.toBeInstanceOf(UnknownProductsError);
     expect([await stockOf(a.id), await stockOf(b.id)]).toEqual([3, 0]);
 
-    await ds.transaction((m) => inventory.releaseStock(m, [{ productId: b.id, quantity: 4 }]));
-    await inventory.stockChanged([b.id]);
+    await transactions.run((tx) => inventory.releaseStock(tx, [{ productId: b.id, quantity: 4 }]));
     expect(await stockOf(b.id)).toBe(4);
   });
 

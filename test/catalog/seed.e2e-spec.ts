@@ -2,10 +2,10 @@ import { execFileSync } from 'node:child_process';
 import pg from 'pg';
 import { repoRoot } from '../support/test-env.js';
 
-/** `npm run seed` (the CLI, run from source through tsx here): a realistic catalog, idempotent. */
+/** `npm run seed` (the built CLI): a realistic catalog, idempotent. */
 describe('seed CLI', () => {
   const seed = (): string =>
-    execFileSync(process.execPath, ['--import', 'tsx', 'apps/api/src/catalog/cli/seed.ts'], {
+    execFileSync(process.execPath, ['dist/apps/cli/src/seed.js'], {
       cwd: repoRoot,
       env: { ...process.env, NODE_OPTIONS: '' },
       encoding: 'utf8',

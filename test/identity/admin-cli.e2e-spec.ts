@@ -7,7 +7,7 @@ import { randomClientIp, registerUser } from '../support/auth.js';
 import { createTestApp } from '../support/test-app.js';
 import { repoRoot } from '../support/test-env.js';
 
-const CLI = resolve(repoRoot, 'dist/apps/api/src/identity/cli/create-admin.js');
+const CLI = resolve(repoRoot, 'dist/apps/cli/src/create-admin.js');
 
 /** Runs the built CLI with this test run's environment (its database and Redis prefix). */
 async function runCli(args: string[]): Promise<{ code: number | null; output: string }> {

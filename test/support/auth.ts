@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
-import { UsersService } from '../../apps/api/src/identity/services/users-service.js';
+import { UsersService } from '@app/identity';
 
 export interface TestUser {
   id: string;

@@ -1,13 +1,17 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { ConfigModule, type AppConfig } from '@app/common';
+import { CartModule } from '@app/cart';
+import { CatalogModule } from '@app/catalog';
+import { AppCacheModule, ConfigModule, DomainEventsModule, type AppConfig } from '@app/common';
 import { DatabaseModule } from '@app/database';
-import { CacheInfraModule } from './cache/cache-infra.module.js';
-import { CartModule } from './cart/cart.module.js';
-import { CatalogModule } from './catalog/catalog.module.js';
+import { IdentityModule } from '@app/identity';
+import { OrdersModule } from '@app/orders';
+import { AccessModule } from './auth/access.module.js';
+import { CartHttpModule } from './cart/cart-http.module.js';
+import { CatalogHttpModule } from './catalog/catalog-http.module.js';
 import { HealthModule } from './health/health.module.js';
-import { IdentityModule } from './identity/identity.module.js';
 import { AllExceptionsFilter } from './http/all-exceptions.filter.js';
+import { IdentityHttpModule } from './identity/identity-http.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { OperationsModule } from './operations/operations.module.js';
 
@@ -20,11 +24,19 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         DatabaseModule.forRoot({ applicationName: 'api' }),
-        CacheInfraModule,
-        HealthModule,
+        AppCacheModule.forRoot('api'),
+        DomainEventsModule,
+        // The domain, shared with the worker.
         IdentityModule,
         CatalogModule,
         CartModule,
+        OrdersModule,
+        // The HTTP edge.
+        AccessModule,
+        HealthModule,
+        IdentityHttpModule,
+        CatalogHttpModule,
+        CartHttpModule,
         MetricsModule,
         OperationsModule,
         ...extraImports,

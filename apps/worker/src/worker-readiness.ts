@@ -1,8 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
-import { waitForReady, type RedisClient } from '@app/cache';
-import { WORKER_REDIS } from './redis/worker-redis.module.js';
+import { REDIS_CLIENT, waitForReady, type RedisClient } from '@app/cache';
+import { DatabaseProbeRepository } from '@app/database';
 
 /** Proves both connections work before the worker reports ready. */
 @Injectable()
@@ -10,14 +8,14 @@ export class WorkerReadiness implements OnApplicationBootstrap {
   private readonly logger = new Logger('Worker');
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    @Inject(WORKER_REDIS) private readonly redis: RedisClient,
+    private readonly database: DatabaseProbeRepository,
+    @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await waitForReady(this.redis, 10_000);
     await this.redis.ping();
-    await this.dataSource.query('SELECT 1');
+    if (!(await this.database.primaryWritable())) throw new Error('the primary is in recovery');
     this.logger.log('worker ready: Postgres and Redis connected');
   }
 }

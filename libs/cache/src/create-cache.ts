@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { CacheAside } from './core/cache-aside.js';
 import type { GetOrLoadOptions } from './core/options.js';
 import { WriteThrough } from './core/write-through.js';
-import { CounterService } from './counters/counter-service.js';
+import { CounterService } from './counters/counter.service.js';
 import { Invalidator } from './invalidation/invalidator.js';
 import { KeyBuilder } from './keys/key-builder.js';
 import { InvalidationBus } from './l1/invalidation-bus.js';
 import { L1Store, type L1Options } from './l1/l1-cache.js';
-import { LockService } from './locks/lock-service.js';
+import { LockService } from './locks/lock.service.js';
 import {
   closeConnection,
   createRedisConnection,
@@ -188,7 +188,7 @@ export class CacheService {
   private readonly onReady = (): void => this.breaker.reset();
 }
 
-/** Builds the cache objects without Nest (workers, scripts, tests). */
+/** Builds the cache objects without Nest (workers, scripts, anything outside a Nest app). */
 export function createCache(options: CreateCacheOptions): CacheService {
   return new CacheService(options);
 }

@@ -1,4 +1,5 @@
-// libs/cache public API (cache engineer). The "// primitives" block below belongs to the primitives engineer.
+// Public API of libs/cache: connection, keys, serialization, cache-aside, invalidation, L1, stats and
+// resilience, the factory and the Nest glue, then the Redis primitives (locks, counters, batch, admin).
 
 // connection
 export {
@@ -71,5 +72,5 @@ export * from './counters/index.js';
 export * from './batch/index.js';
 export * from './admin/index.js';
 export { RedisUnavailableError, isUnavailabilityError } from './redis-ops/unavailable-error.js';
-export { LuaScript } from './redis-ops/lua-script.js';
+export { LuaScript, type LuaArg } from './redis-ops/lua-script.js';
 export { failFast } from './redis-ops/fail-fast.js';

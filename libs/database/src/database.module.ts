@@ -5,6 +5,11 @@ import { buildDataSourceOptions } from './data-source-options.js';
 import { initializeDataSource } from './initialize-data-source.js';
 import { MigrateOnStart } from './migrate-on-start.js';
 import { ReplicaReader } from './replica-reader.js';
+import { DatabaseProbeRepository } from './repositories/database-probe.repository.js';
+import { WalPositionRepository } from './repositories/wal-position.repository.js';
+import { Transactions } from './transactions.service.js';
+
+const SHARED = [ReplicaReader, Transactions, DatabaseProbeRepository, WalPositionRepository];
 
 @Global()
 @Module({})
@@ -27,8 +32,8 @@ export class DatabaseModule {
         }),
       ],
       // Only the API migrates (DB_MIGRATE_ON_START); the worker waits for a migrated schema.
-      providers: opts.runMigrations === false ? [ReplicaReader] : [ReplicaReader, MigrateOnStart],
-      exports: [ReplicaReader],
+      providers: opts.runMigrations === false ? SHARED : [...SHARED, MigrateOnStart],
+      exports: SHARED,
     };
   }
 }

@@ -4,3 +4,8 @@ export * from './migration-runner.js';
 export * from './migrations/index.js';
 export * from './replica-reader.js';
 export * from './initialize-data-source.js';
+export * from './transactions.service.js';
+export * from './pg-errors.js';
+export * from './repositories/database-probe.repository.js';
+export * from './repositories/wal-position.repository.js';
+export * from './query-result.js';

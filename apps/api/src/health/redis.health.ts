@@ -1,12 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import type { RedisClient } from '@app/cache';
-import { REDIS } from '../cache/cache-infra.module.js';
+import { REDIS_CLIENT, type RedisClient } from '@app/cache';
 
 @Injectable()
 export class RedisHealth {
   constructor(
-    @Inject(REDIS) private readonly redis: RedisClient,
+    @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
     private readonly indicators: HealthIndicatorService,
   ) {}
 

@@ -1,5 +1,6 @@
 import { Catch, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { UnavailableError } from '@app/common';
 import { toErrorResponse } from './error-response.js';
 
 /** The single exception filter: contract error body with requestId, details only in the log. */
@@ -16,6 +17,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       this.logger.error({ err: exception, requestId: request.id, url: request.url }, 'unhandled error');
     }
     if (reply.sent) return;
+    if (exception instanceof UnavailableError) void reply.header('retry-after', String(exception.retryAfterSeconds));
     void reply.status(body.statusCode).header('content-type', 'application/json; charset=utf-8').send({ ...body, requestId: request.id });
   }
 }

@@ -1,5 +1,16 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
+import { DomainError, type DomainErrorKind } from '@app/common';
+
+/** The one place where domain failures become HTTP statuses. */
+const STATUS_OF: Record<DomainErrorKind, number> = {
+  invalid: HttpStatus.BAD_REQUEST,
+  unauthenticated: HttpStatus.UNAUTHORIZED,
+  'not-found': HttpStatus.NOT_FOUND,
+  conflict: HttpStatus.CONFLICT,
+  unprocessable: HttpStatus.UNPROCESSABLE_ENTITY,
+  unavailable: HttpStatus.SERVICE_UNAVAILABLE,
+};
 
 export interface ErrorResponse {
   statusCode: number;
@@ -8,10 +19,14 @@ export interface ErrorResponse {
 }
 
 /**
- * Maps anything thrown to the contract's error body. Only HttpExceptions speak to the client;
- * everything else becomes a bare 500 so no stack, SQL or Redis text can leak.
+ * Maps anything thrown to the contract's error body. Only domain errors and HttpExceptions speak to
+ * the client; everything else becomes a bare 500 so no stack, SQL or Redis text can leak.
  */
 export function toErrorResponse(exception: unknown): ErrorResponse {
+  if (exception instanceof DomainError) {
+    const statusCode = STATUS_OF[exception.kind];
+    return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message: exception.messages };
+  }
   if (exception instanceof HttpException) {
     const statusCode = exception.getStatus();
     const body = exception.getResponse();

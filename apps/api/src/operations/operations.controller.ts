@@ -1,7 +1,7 @@
 import { Controller, Delete, Get, HttpCode, Param } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { ErrorBody } from '@app/common';
-import { AdminOnly } from '../common/auth/index.js';
+import { AdminOnly } from '../auth/index.js';
 import { CacheStatsDto } from './dto/cache-stats.dto.js';
 import { NamespaceParamDto } from './dto/namespace-param.dto.js';
 import { CacheAdminService } from './services/cache-admin.service.js';

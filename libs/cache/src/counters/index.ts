@@ -1,1 +1,1 @@
-export { CounterService, type BoundedResult, type CounterWriteOptions } from './counter-service.js';
+export { CounterService, type BoundedResult, type CounterWriteOptions } from './counter.service.js';

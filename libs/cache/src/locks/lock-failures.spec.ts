@@ -3,7 +3,7 @@ import { KeyBuilder } from '../keys/key-builder.js';
 import { waitForReady } from '../redis/connection.js';
 import { startRedisServer, type RedisServerHandle } from '../testing/redis-harness.js';
 import { LockBusyError, LockLostError, LockUnavailableError } from './lock-errors.js';
-import { LockService } from './lock-service.js';
+import { LockService } from './lock.service.js';
 
 // These tests stop Redis, so they run against private redis-servers, never the shared one.
 const keys = new KeyBuilder({ prefix: 'lockfail' });

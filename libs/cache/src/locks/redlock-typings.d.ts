@@ -1,6 +1,6 @@
 // redlock 5.0.0-beta.2 ships dist/index.d.ts, but its package "exports" has no "types" condition,
 // so under moduleResolution nodenext TypeScript finds no declarations for `import ... from 'redlock'`.
-// This ambient module restates the part of that file we use (see node_modules/redlock/dist/index.d.ts).
+// This ambient module restates the part of those declarations we use.
 declare module 'redlock' {
   import { EventEmitter } from 'node:events';
 

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { KeyBuilder } from '../keys/key-builder.js';
 import { deleteKeysWithPrefix, uniquePrefix } from '../testing/test-keys.js';
 import { LockBusyError } from './lock-errors.js';
-import { LockService } from './lock-service.js';
+import { LockService } from './lock.service.js';
 import { WithLock, currentLock, setLockServiceForDecorators } from './with-lock.decorator.js';
 
 class OrderProcessor {

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { LockContext, LockService, WithLockOptions } from './lock-service.js';
+import type { LockContext, LockService, WithLockOptions } from './lock.service.js';
 
 // Decorators are evaluated at class definition, long before DI exists, so the service is looked
 // up at call time from a registry the cache module fills in.

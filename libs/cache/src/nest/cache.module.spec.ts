@@ -16,10 +16,10 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Test } from '@nestjs/testing';
 import { CacheAside } from '../core/cache-aside.js';
 import { CacheKit, SHARED_REDIS_URL } from '../core/testing/kit.js';
-import { CounterService } from '../counters/counter-service.js';
+import { CounterService } from '../counters/counter.service.js';
 import { CacheService } from '../create-cache.js';
 import { Invalidator } from '../invalidation/invalidator.js';
-import { LockService } from '../locks/lock-service.js';
+import { LockService } from '../locks/lock.service.js';
 import { RedisAdmin } from '../admin/redis-admin.js';
 import { RedisBatch } from '../batch/redis-batch.js';
 import type { RedisClient } from '../redis/connection.js';

@@ -3,7 +3,7 @@ import type { CacheService } from '../create-cache.js';
 /*
  * Method decorators cannot receive injected dependencies, so they resolve the cache here. The
  * CacheModule registers its CacheService on init and unregisters it on shutdown; without one
- * (e.g. a unit test without the module) decorated methods simply run uncached.
+ * (e.g. the class instantiated outside a Nest app) decorated methods simply run uncached.
  */
 let current: CacheService | undefined;
 

@@ -1,10 +1,19 @@
 import { createHash } from 'node:crypto';
 import type { RedisClient } from '../redis/connection.js';
 
+/** A KEYS/ARGV value: ioredis sends a Buffer as is (binary-safe), numbers as their decimal text. */
+export type LuaArg = string | number | Buffer;
+
+const NO_ARGS: readonly LuaArg[] = [];
+
 /**
- * A Lua script sent by SHA (EVALSHA), falling back to EVAL when the server does not know it yet
- * (first use, restart, SCRIPT FLUSH). We do not use ioredis defineCommand: the client is shared and
- * we should not add methods to it.
+ * The one way this library runs its Lua scripts (cache-aside stores, counters, fencing tokens; only
+ * redlock, wrapped in locks/, sends its own). The script goes by SHA (EVALSHA); when the server
+ * answers NOSCRIPT (first use on a node, restart, SCRIPT FLUSH) it is sent once with EVAL, which
+ * caches it on the server again. ioredis defineCommand would do the same by installing a method on
+ * the client, but the client is shared (the app, other libraries, workers) and the library does not
+ * extend it with methods. run() uses the client it is given: the caller decides how the call is
+ * guarded (e.g. GuardedRedis.run), and a Cluster sends EVALSHA and EVAL to the node of the first key.
  */
 export class LuaScript {
   readonly sha: string;
@@ -13,7 +22,7 @@ export class LuaScript {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
-  async run(client: RedisClient, keys: readonly string[], args: readonly (string | number)[] = []): Promise<unknown> {
+  async run(client: RedisClient, keys: readonly string[], args: readonly LuaArg[] = NO_ARGS): Promise<unknown> {
     try {
       return await client.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (error) {

@@ -105,7 +105,7 @@ export function isCluster(client: RedisClient): client is Cluster {
   return client instanceof Cluster;
 }
 
-/** Resolves once the client is ready (or rejects after timeoutMs). Useful at boot and in tests. */
+/** Resolves once the client is ready (or rejects after timeoutMs), e.g. at boot before the first command. */
 export function waitForReady(client: RedisClient, timeoutMs = 5_000): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();
   return new Promise((resolve, reject) => {

@@ -219,7 +219,7 @@ export class GuardedRedis {
     this.onError?.(err);
   }
 
-  /** Guarded commands waiting for their reply or their deadline (for tests). */
+  /** Guarded commands waiting for their reply or their deadline (diagnostics: 0 once all settled). */
   get pendingDeadlines(): number {
     return this.deadlines.pending;
   }

@@ -1,10 +1,10 @@
 import type { Cluster } from 'ioredis';
 import { RedisAdmin } from '../admin/redis-admin.js';
 import { RedisBatch } from '../batch/redis-batch.js';
-import { CounterService } from '../counters/counter-service.js';
+import { CounterService } from '../counters/counter.service.js';
 import { KeyBuilder } from '../keys/key-builder.js';
 import { LockBusyError } from '../locks/lock-errors.js';
-import { LockService } from '../locks/lock-service.js';
+import { LockService } from '../locks/lock.service.js';
 import { closeConnection, createRedisConnection, waitForReady } from '../redis/connection.js';
 import { startRedisCluster, type RedisClusterHandle } from './redis-harness.js';
 

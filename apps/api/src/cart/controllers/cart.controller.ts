@@ -11,13 +11,13 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ErrorBody } from '@app/common';
-import { Public } from '../../common/auth/index.js';
+import { CartService, type CartCaller, type CartResult } from '@app/cart';
+import { Public } from '../../auth/index.js';
+import { ParseUuidPipe } from '../../http/parse-uuid.pipe.js';
 import { AddCartItemDto, SetCartItemDto } from '../dto/cart-item.dto.js';
 import { CartCountDto, CartDto } from '../dto/cart.dto.js';
 import { CART_TOKEN_RESPONSE_HEADER, CartRoute } from '../http/cart-api-docs.js';
 import { CartCallerGuard, CurrentCartCaller } from '../http/cart-caller.js';
-import { ProductIdPipe } from '../http/product-id.pipe.js';
-import { CartService, type CartCaller, type CartResult } from '../services/cart-service.js';
 
 /** Cart routes: with a bearer token the user's cart, without one a guest cart (X-Cart-Token). */
 @ApiTags('cart')
@@ -65,7 +65,7 @@ export class CartController {
   @ApiUnprocessableEntityResponse({ type: ErrorBody, description: 'The cart would exceed 100 products' })
   async set(
     @CurrentCartCaller() caller: CartCaller,
-    @Param('productId', ProductIdPipe) productId: string,
+    @Param('productId', new ParseUuidPipe('productId')) productId: string,
     @Body() body: SetCartItemDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CartDto> {
@@ -79,7 +79,7 @@ export class CartController {
   @ApiOkResponse({ type: CartDto, headers: CART_TOKEN_RESPONSE_HEADER, description: 'The cart after the change' })
   async remove(
     @CurrentCartCaller() caller: CartCaller,
-    @Param('productId', ProductIdPipe) productId: string,
+    @Param('productId', new ParseUuidPipe('productId')) productId: string,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CartDto> {
     return send(reply, await this.cart.removeItem(caller, productId));

@@ -1,8 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsInt, Matches, Max, Min } from 'class-validator';
-import { MAX_LINE_QUANTITY } from '../cart.constants.js';
-
-export const UUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+import { MAX_LINE_QUANTITY } from '@app/cart';
+import { UUID_PATTERN } from '@app/common';
 
 /** POST /cart/items: adds `quantity` units to the product's line. */
 export class AddCartItemDto {

@@ -6,10 +6,8 @@ import {
   type CanActivate,
   type ExecutionContext,
 } from '@nestjs/common';
-import type { AuthUser } from '../../common/auth/index.js';
-import { CART_TOKEN_HEADER } from '../cart.constants.js';
-import type { CartCaller } from '../services/cart-service.js';
-import { CartTokenService } from '../services/cart-token.js';
+import { CART_TOKEN_HEADER, CartTokenService, type CartCaller } from '@app/cart';
+import type { AuthUser } from '../../auth/index.js';
 
 interface CartRequest {
   headers: Record<string, string | string[] | undefined>;

@@ -1,12 +1,12 @@
 import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Public } from '../../common/auth/index.js';
+import { BestsellersService } from '@app/catalog';
+import { Public } from '../../auth/index.js';
+import { conditionalJson, jsonBody } from '../../http/json-body.js';
 import { BestsellerDto } from '../dto/product.dto.js';
 import { BestsellersQueryDto } from '../dto/product-query.dto.js';
 import { ApiConditionalGet } from '../http/api-docs.js';
-import { conditionalJson } from '../http/etag.js';
-import { BestsellersService } from '../services/bestsellers.service.js';
 
 @ApiTags('catalog')
 @Controller('products/bestsellers')
@@ -18,6 +18,6 @@ export class BestsellersController {
   @ApiOperation({ summary: 'Live products ordered by units sold (empty until orders exist; ETag)' })
   @ApiConditionalGet([BestsellerDto])
   async top(@Query() query: BestsellersQueryDto, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
-    return conditionalJson(req, reply, await this.bestsellers.body(query.limit ?? 10));
+    return conditionalJson(req, reply, jsonBody(await this.bestsellers.top(query.limit ?? 10)));
   }
 }

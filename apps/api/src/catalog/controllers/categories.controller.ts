@@ -2,12 +2,12 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Req, Res }
 import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorBody } from '@app/common';
-import { AdminOnly, Public } from '../../common/auth/index.js';
+import { CategoryService } from '@app/catalog';
+import { AdminOnly, Public } from '../../auth/index.js';
+import { conditionalJson, jsonBodyOf } from '../../http/json-body.js';
+import { ParseUuidPipe } from '../../http/parse-uuid.pipe.js';
 import { CategoryDto, CreateCategoryDto, UpdateCategoryDto } from '../dto/category.dto.js';
 import { ApiConditionalGet } from '../http/api-docs.js';
-import { conditionalJson } from '../http/etag.js';
-import { ParseIdPipe } from '../http/parse-id.pipe.js';
-import { CategoryService } from '../services/category.service.js';
 
 @ApiTags('catalog')
 @Controller('categories')
@@ -19,7 +19,7 @@ export class CategoriesController {
   @ApiOperation({ summary: 'All categories, by name (cached; ETag)' })
   @ApiConditionalGet([CategoryDto])
   async list(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
-    return conditionalJson(req, reply, await this.categories.list());
+    return conditionalJson(req, reply, jsonBodyOf(await this.categories.list()));
   }
 
   @AdminOnly()
@@ -40,7 +40,7 @@ export class CategoriesController {
   @ApiBadRequestResponse({ type: ErrorBody, description: 'Invalid body, unknown parent or a cycle' })
   @ApiNotFoundResponse({ type: ErrorBody })
   @ApiConflictResponse({ type: ErrorBody, description: 'Slug taken' })
-  update(@Param('id', new ParseIdPipe('id')) id: string, @Body() dto: UpdateCategoryDto): Promise<CategoryDto> {
+  update(@Param('id', new ParseUuidPipe('id')) id: string, @Body() dto: UpdateCategoryDto): Promise<CategoryDto> {
     return this.categories.update(id, dto);
   }
 
@@ -52,7 +52,7 @@ export class CategoriesController {
   @ApiNoContentResponse()
   @ApiNotFoundResponse({ type: ErrorBody })
   @ApiConflictResponse({ type: ErrorBody, description: 'Still used by products or subcategories' })
-  remove(@Param('id', new ParseIdPipe('id')) id: string): Promise<void> {
+  remove(@Param('id', new ParseUuidPipe('id')) id: string): Promise<void> {
     return this.categories.remove(id);
   }
 }

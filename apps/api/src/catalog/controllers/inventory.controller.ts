@@ -1,9 +1,9 @@
 import { Body, Controller, Patch } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ErrorBody } from '@app/common';
-import { AdminOnly } from '../../common/auth/index.js';
+import { InventoryService } from '@app/catalog';
+import { AdminOnly } from '../../auth/index.js';
 import { InventoryResultDto, InventoryUpdateDto } from '../dto/inventory.dto.js';
-import { InventoryService } from '../services/inventory.service.js';
 
 @ApiTags('catalog')
 @Controller('products/inventory')

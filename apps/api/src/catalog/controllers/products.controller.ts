@@ -2,15 +2,14 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req
 import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorBody } from '@app/common';
-import { AdminOnly, Public } from '../../common/auth/index.js';
+import { ProductReader, ProductWriter } from '@app/catalog';
+import { AdminOnly, Public } from '../../auth/index.js';
+import { conditionalJson, jsonBodyOf } from '../../http/json-body.js';
+import { ParseUuidPipe } from '../../http/parse-uuid.pipe.js';
 import { ProductDto, ProductPageDto } from '../dto/product.dto.js';
 import { ProductQueryDto } from '../dto/product-query.dto.js';
 import { CreateProductDto, UpdateProductDto } from '../dto/product-write.dto.js';
 import { ApiConditionalGet } from '../http/api-docs.js';
-import { conditionalJson } from '../http/etag.js';
-import { ParseIdPipe } from '../http/parse-id.pipe.js';
-import { ProductReader } from '../services/product-reader.service.js';
-import { ProductWriter } from '../services/product-writer.service.js';
 
 @ApiTags('catalog')
 @Controller('products')
@@ -25,7 +24,7 @@ export class ProductsController {
   @ApiOperation({ summary: 'Products, filtered, sorted and paginated (cached; ETag)' })
   @ApiConditionalGet(ProductPageDto)
   async list(@Query() query: ProductQueryDto, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
-    return conditionalJson(req, reply, await this.reader.list(query));
+    return conditionalJson(req, reply, jsonBodyOf(await this.reader.list(query)));
   }
 
   @Public()
@@ -33,8 +32,8 @@ export class ProductsController {
   @ApiOperation({ summary: 'One live product (cached; ETag)' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiConditionalGet(ProductDto, { notFound: true })
-  async get(@Param('id', new ParseIdPipe('id')) id: string, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
-    return conditionalJson(req, reply, await this.reader.getBody(id));
+  async get(@Param('id', new ParseUuidPipe('id')) id: string, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
+    return conditionalJson(req, reply, jsonBodyOf(await this.reader.get(id)));
   }
 
   @AdminOnly()
@@ -55,7 +54,7 @@ export class ProductsController {
   @ApiBadRequestResponse({ type: ErrorBody, description: 'Invalid body or id, or categoryId names no category' })
   @ApiNotFoundResponse({ type: ErrorBody })
   @ApiConflictResponse({ type: ErrorBody, description: 'SKU taken' })
-  update(@Param('id', new ParseIdPipe('id')) id: string, @Body() dto: UpdateProductDto): Promise<ProductDto> {
+  update(@Param('id', new ParseUuidPipe('id')) id: string, @Body() dto: UpdateProductDto): Promise<ProductDto> {
     return this.writer.update(id, dto);
   }
 
@@ -66,7 +65,7 @@ export class ProductsController {
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiNoContentResponse()
   @ApiNotFoundResponse({ type: ErrorBody })
-  remove(@Param('id', new ParseIdPipe('id')) id: string): Promise<void> {
+  remove(@Param('id', new ParseUuidPipe('id')) id: string): Promise<void> {
     return this.writer.remove(id);
   }
 }

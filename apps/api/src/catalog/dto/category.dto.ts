@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
-import { SLUG_PATTERN, NO_NUL, NO_NUL_MESSAGE } from './limits.js';
+import { SLUG_PATTERN, NO_NUL, NO_NUL_MESSAGE } from '@app/catalog';
 
 /** A category as GET /categories returns it. */
 export class CategoryDto {

@@ -13,7 +13,7 @@ import {
   registerDecorator,
   type ValidationArguments,
 } from 'class-validator';
-import { DELTA_MAX, STOCK_MAX } from './limits.js';
+import { DELTA_MAX, STOCK_MAX } from '@app/catalog';
 
 /** Fails when the other property is also present: an item sets stock OR applies a delta. */
 function NotWith(other: string): PropertyDecorator {

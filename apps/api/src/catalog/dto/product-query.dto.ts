@@ -1,8 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, registerDecorator, type ValidationArguments } from 'class-validator';
-import { PaginationQueryDto } from '../../common/http/pagination-query.dto.js';
-import { DEFAULT_SORT, INT4_MAX, LIMIT_MAX, PRODUCT_SORTS, SLUG_PATTERN, type ProductSort, NO_NUL, NO_NUL_MESSAGE } from './limits.js';
+import { PaginationQueryDto } from '../../http/pagination-query.dto.js';
+import { DEFAULT_SORT, INT4_MAX, LIMIT_MAX, PRODUCT_SORTS, SLUG_PATTERN, type ProductSort, NO_NUL, NO_NUL_MESSAGE } from '@app/catalog';
 
 /** Fails when the value is below another (already numeric) property of the same object. */
 function NotBelow(other: string): PropertyDecorator {

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
-import { INT4_MAX, SKU_PATTERN, STOCK_MAX, NO_NUL, NO_NUL_MESSAGE } from './limits.js';
+import { INT4_MAX, SKU_PATTERN, STOCK_MAX, NO_NUL, NO_NUL_MESSAGE } from '@app/catalog';
 
 /** `null` is not "absent": a PATCH field that is present must be valid. */
 const present = (_: object, value: unknown): boolean => value !== undefined;

@@ -12,11 +12,10 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { ErrorBody, Public } from '@app/common';
-import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
+import { AuthService, type ClientInfo } from '@app/identity';
+import { Authenticated, CurrentUser, type AuthUser } from '../../auth/index.js';
 import { AuthResponseDto, LoginDto, RefreshDto, RegisterDto } from '../dto/auth.dto.js';
-import { AuthService } from '../services/auth-service.js';
-import type { ClientInfo } from '../services/session-service.js';
-import { LoginThrottle } from '../throttling/login-throttle.js';
+import { LoginThrottle } from '../../throttling/login-throttle.js';
 import { Client } from './request-info.js';
 
 const CART_TOKEN = { name: 'X-Cart-Token', required: false, description: 'Guest cart to merge into the user’s cart' };
@@ -75,6 +74,6 @@ export class AuthController {
   @ApiOperation({ summary: 'End the current session (its access and refresh tokens stop working at once)' })
   @ApiNoContentResponse({ description: 'Signed out' })
   logout(@CurrentUser() user: AuthUser): Promise<void> {
-    return this.auth.logout(user);
+    return this.auth.logout(user.sessionId);
   }
 }

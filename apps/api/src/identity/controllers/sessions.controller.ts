@@ -1,10 +1,10 @@
 import { Controller, Delete, Get, HttpCode, HttpStatus, Param } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ErrorBody } from '@app/common';
-import { Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
+import { SessionService } from '@app/identity';
+import { Authenticated, CurrentUser, type AuthUser } from '../../auth/index.js';
+import { ParseUuidPipe } from '../../http/parse-uuid.pipe.js';
 import { SessionDto, toSessionDto } from '../dto/session.dto.js';
-import { SessionService } from '../services/session-service.js';
-import { UuidParam } from './request-info.js';
 
 @ApiTags('auth')
 @Authenticated()
@@ -26,7 +26,7 @@ export class SessionsController {
   @ApiNoContentResponse({ description: 'Revoked' })
   @ApiBadRequestResponse({ type: ErrorBody, description: 'Malformed id' })
   @ApiNotFoundResponse({ type: ErrorBody, description: 'No such session of the caller' })
-  revoke(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string): Promise<void> {
+  revoke(@CurrentUser() user: AuthUser, @Param('id', new ParseUuidPipe('id')) id: string): Promise<void> {
     return this.sessions.revokeOwn(user.id, id, 'revoked');
   }
 }

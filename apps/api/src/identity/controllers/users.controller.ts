@@ -1,11 +1,12 @@
 import { Body, Controller, Get, Header, Param, Patch, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ErrorBody } from '@app/common';
-import { AdminOnly, Authenticated, CurrentUser, type AuthUser } from '../../common/auth/index.js';
+import { UsersService } from '@app/identity';
+import { AdminOnly, Authenticated, CurrentUser, type AuthUser } from '../../auth/index.js';
+import { jsonBodyOf } from '../../http/json-body.js';
+import { ParseUuidPipe } from '../../http/parse-uuid.pipe.js';
 import { UserDto, UsersPageDto } from '../dto/user.dto.js';
 import { ListUsersQuery, UpdateMeDto, UpdateRoleDto } from '../dto/users.dto.js';
-import { UsersService } from '../services/users-service.js';
-import { UuidParam } from './request-info.js';
 
 @ApiTags('users')
 @Controller('users')
@@ -17,9 +18,9 @@ export class UsersController {
   @ApiOperation({ summary: 'The caller’s profile' })
   @ApiOkResponse({ type: UserDto })
   @Header('Content-Type', 'application/json; charset=utf-8')
-  me(@CurrentUser() user: AuthUser): Promise<string> {
+  async me(@CurrentUser() user: AuthUser): Promise<string> {
     // The body serialized once per cached profile (the hottest authenticated route).
-    return this.users.getJson(user.id);
+    return jsonBodyOf(await this.users.get(user.id)).json;
   }
 
   @Patch('me')
@@ -47,7 +48,7 @@ export class UsersController {
   @ApiOkResponse({ type: UserDto })
   @ApiBadRequestResponse({ type: ErrorBody, description: 'Malformed id or invalid role' })
   @ApiNotFoundResponse({ type: ErrorBody, description: 'No such user' })
-  setRole(@Param('id', UuidParam) id: string, @Body() body: UpdateRoleDto): Promise<UserDto> {
+  setRole(@Param('id', new ParseUuidPipe('id')) id: string, @Body() body: UpdateRoleDto): Promise<UserDto> {
     return this.users.setRole(id, body.role);
   }
 }

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { SessionEntity } from '../entities/session.entity.js';
+import type { SessionView } from '@app/identity';
 
 export class SessionDto {
   @ApiProperty({ format: 'uuid' })
@@ -21,7 +21,7 @@ export class SessionDto {
   current!: boolean;
 }
 
-export function toSessionDto(session: SessionEntity, currentSessionId: string): SessionDto {
+export function toSessionDto(session: SessionView, currentSessionId: string): SessionDto {
   return {
     id: session.id,
     createdAt: session.createdAt,

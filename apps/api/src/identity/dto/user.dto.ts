@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { ROLES, type Role } from '../../common/auth/index.js';
+import { ROLES, type Role } from '@app/identity';
 
 /** A user as responses show it (never a password hash). */
 export class UserDto {

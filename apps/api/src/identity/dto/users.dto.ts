@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { ROLES, type Role } from '../../common/auth/index.js';
-import { PaginationQueryDto } from '../../common/http/pagination-query.dto.js';
+import { ROLES, type Role } from '@app/identity';
+import { PaginationQueryDto } from '../../http/pagination-query.dto.js';
 import { PASSWORD_MAX, PASSWORD_MIN } from './auth.dto.js';
 
 const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);

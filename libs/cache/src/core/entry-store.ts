@@ -1,0 +1,71 @@
+import type { Invalidator } from '../invalidation/invalidator.js';
+import type { KeyBuilder } from '../keys/key-builder.js';
+import type { L1Namespace } from '../l1/l1-cache.js';
+import { casSet, tagAdd } from '../redis/scripts.js';
+import { FAILED, type GuardedRedis } from '../resilience/guarded-redis.js';
+import { EntryKind, encodeEntry, newToken } from '../serialization/envelope.js';
+import type { Serializer } from '../serialization/serializer.js';
+import type { NamespaceCounters } from '../stats/cache-stats.js';
+import type { ReadResult } from './entry-reader.js';
+import { jitteredTtl, type ResolvedOptions } from './options.js';
+
+/**
+ * The write side of the entries (EntryReader is the read side). A loaded value is stored with
+ * compare-and-set on the entry head seen before loading, so a load that lost a race with an
+ * invalidation or a newer write never puts its old value back; set()'s unconditional write drops the
+ * previous value from every L1. Tag membership is recorded here too, before a load reads its source.
+ */
+export class EntryStore {
+  constructor(
+    private readonly redis: GuardedRedis,
+    private readonly keys: KeyBuilder,
+    private readonly namespace: string,
+    private readonly serializer: Serializer,
+    private readonly l1: L1Namespace | undefined,
+    private readonly counters: NamespaceCounters,
+    private readonly invalidator: Invalidator,
+  ) {}
+
+  /** Stores a loader's value (or "not found", with negativeTtl) if the entry is still `expected`; fills L1 when stored. */
+  async storeLoaded<T>(k: string, expected: ReadResult, value: T, o: ResolvedOptions): Promise<void> {
+    const miss = value === undefined || (value === null && o.nullIsMiss === true);
+    if (miss && !o.negativeTtl) return;
+    const fresh = miss ? o.negativeTtl! : jitteredTtl(o.ttl, o.jitter);
+    const px = miss ? fresh : fresh + (o.staleFor ?? 0);
+    let payload: string | Buffer;
+    try {
+      payload = encodeEntry(this.serializer, miss ? EntryKind.Negative : EntryKind.Value, newToken(), expected.nsVersion, Date.now() + fresh, value);
+    } catch {
+      this.counters.errors++; // not serializable: serve it uncached
+      return;
+    }
+    const stored = await this.redis.run((c) => casSet(c, k, expected.head, payload, px), this.counters);
+    if (stored === 1 && o.l1 !== false) this.l1?.set(k, miss ? undefined : value, fresh, expected.gen);
+  }
+
+  /**
+   * Unconditional write under namespace version `nsVersion`, then the key is dropped from every L1
+   * (other instances may hold the previous value, ours too). False when it could not be stored.
+   */
+  async write<T>(k: string, nsVersion: number, value: T, o: ResolvedOptions): Promise<boolean> {
+    if (o.tags?.length && !(await this.addTags(k, o))) return false;
+    const fresh = jitteredTtl(o.ttl, o.jitter);
+    let payload: string | Buffer;
+    try {
+      payload = encodeEntry(this.serializer, EntryKind.Value, newToken(), nsVersion, Date.now() + fresh, value);
+    } catch {
+      this.counters.errors++;
+      return false;
+    }
+    const res = await this.redis.run((c) => c.set(k, payload, 'PX', fresh + (o.staleFor ?? 0)), this.counters);
+    await this.invalidator.broadcastKeys(this.namespace, [k]);
+    return res !== FAILED;
+  }
+
+  /** Adds `k` to the sets of its tags (o.tags), kept alive at least as long as the entry; false when Redis failed. */
+  async addTags(k: string, o: ResolvedOptions): Promise<boolean> {
+    const life = Math.max(o.ttl + (o.staleFor ?? 0), o.negativeTtl ?? 0) + 60_000;
+    const res = await this.redis.run((c) => Promise.all(o.tags!.map((t) => tagAdd(c, this.keys.tag(this.namespace, t), life, k))));
+    return res !== FAILED;
+  }
+}

@@ -1,0 +1,82 @@
+import type { KeyBuilder } from '../keys/key-builder.js';
+import { release } from '../redis/scripts.js';
+import { FAILED, type GuardedRedis } from '../resilience/guarded-redis.js';
+import { newToken, type Entry } from '../serialization/envelope.js';
+import type { NamespaceCounters } from '../stats/cache-stats.js';
+import type { EntryReader, ReadResult } from './entry-reader.js';
+import type { ResolvedOptions } from './options.js';
+
+/**
+ * What a miss found at the lock: the value another holder stored meanwhile, or the go-ahead to load
+ * (`token`/`lockKey` when we hold the lock; without them after a Redis failure or a wait that ran
+ * out) with the freshest read to compare-and-set against.
+ */
+export type WaitOutcome = { hit: Entry } | { token?: string; lockKey?: string; read: ReadResult };
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The distributed load lock, so that one loader per entry runs across all instances: SET NX PX with
+ * a random token. A caller that finds the lock taken polls the entry until the holder stored it, the
+ * lock frees or lockWaitMs passes (then it loads itself). Release is value-checked (a Lua script),
+ * so a holder whose lease ran out never frees the next holder's lock.
+ */
+export class LoadLock {
+  constructor(
+    private readonly redis: GuardedRedis,
+    private readonly keys: KeyBuilder,
+    private readonly namespace: string,
+    private readonly reader: EntryReader,
+    private readonly counters: NamespaceCounters,
+    /** Lease when the load has no hardTimeoutMs (then hardTimeoutMs + 1 s). */
+    private readonly ttlMs: number,
+    /** How long a waiter polls for the holder's value before loading itself. */
+    private readonly waitMs: number,
+  ) {}
+
+  /** SET NX PX; if busy, poll the entry (backoff 10→100 ms) until the holder stored it, the lock frees, or waitMs. */
+  async acquireOrWait(k: string, read: ReadResult, o: ResolvedOptions): Promise<WaitOutcome> {
+    const token = newToken() + newToken();
+    const ttl = o.hardTimeoutMs ? o.hardTimeoutMs + 1_000 : this.ttlMs;
+    const deadline = Date.now() + this.waitMs;
+    let latest = read;
+    let delay = 10;
+    for (;;) {
+      const lockKey = this.keyFor(k, latest);
+      const got = await this.redis.run((c) => c.set(lockKey, token, 'PX', ttl, 'NX'), this.counters);
+      if (got === FAILED) return { read: latest };
+      if (got === 'OK') {
+        // Double-check: the previous holder may have stored between our read and our SET NX.
+        const again = await this.reader.read(k);
+        const e = again.entry;
+        if (e !== undefined && Date.now() < e.freshUntil) {
+          this.release(lockKey, token);
+          return { hit: e };
+        }
+        return { token, lockKey, read: again.ok ? again : latest };
+      }
+      if (Date.now() >= deadline) return { read: latest };
+      await sleep(delay);
+      delay = Math.min(delay * 1.5, 100);
+      const again = await this.reader.read(k);
+      const e = again.entry;
+      if (e !== undefined && Date.now() < e.freshUntil) return { hit: e };
+      if (!again.ok) return { read: latest };
+      latest = again;
+    }
+  }
+
+  /** Frees the lock if it still holds `token`; fire and forget (an unreleased lock expires with its lease). */
+  release(lockKey: string, token: string): void {
+    void this.redis.run((c) => release(c, lockKey, token));
+  }
+
+  /**
+   * The load lock is per (entry, observed state): instances that saw the same entry head and
+   * namespace version share one loader, while a caller that already saw an invalidation never waits
+   * for a load started before it (that load's store is doomed to fail its compare-and-set).
+   */
+  private keyFor(k: string, r: ReadResult): string {
+    return `${this.keys.lockFor(this.namespace, k)}:${r.nsVersion}:${r.head || '-'}`;
+  }
+}

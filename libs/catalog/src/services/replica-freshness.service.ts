@@ -1,0 +1,83 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { ReplicaReader, WalPositionRepository } from '@app/database';
+import { CommitLsnStore } from '../store/commit-lsn.store.js';
+
+export type ListSource = 'replica' | 'primary';
+
+/**
+ * Read-your-writes for catalog list reads served by the streaming replica.
+ *
+ * Every catalog write, after its transaction committed and BEFORE it bumps the `product-lists`
+ * namespace version, stores the primary's WAL insert position (≥ its commit record) in Redis next
+ * to that version (CommitLsnStore, only ever raised). A list loader runs only on a cache miss,
+ * i.e. after it saw the bumped version, so it also sees that LSN. It then asks the replica whether
+ * it replayed that far in one statement and runs the list query in the next statement of the same
+ * session: replay only moves forward and the query takes its snapshot after the check, so the
+ * replica's answer contains every write that returned before. Otherwise (replica behind, replay
+ * paused, replica down, LSN unknown because Redis is unreachable) the list is read from the
+ * primary. A missing key (first start, Redis flushed) is seeded with the primary's current LSN,
+ * which is ≥ the commit LSN of every write that already returned.
+ */
+@Injectable()
+export class ReplicaFreshness {
+  private readonly logger = new Logger(ReplicaFreshness.name);
+  /** Where list loads ran (diagnostics). */
+  readonly reads = { replica: 0, primary: 0, lagging: 0 };
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly replicaReader: ReplicaReader,
+    private readonly wal: WalPositionRepository,
+    private readonly commitLsn: CommitLsnStore,
+  ) {}
+
+  /** After a committed catalog write, before the list namespace is bumped. Never throws. */
+  async recordWrite(): Promise<void> {
+    try {
+      await this.commitLsn.raise(await this.wal.primaryInsertLsn());
+    } catch (error) {
+      // Redis is unreachable: list loaders cannot read the LSN either and use the primary.
+      this.logger.warn(`could not record the commit LSN (${(error as Error).name})`);
+    }
+  }
+
+  /** Runs a list read on the replica when it is provably fresh enough, else on the primary. */
+  async read<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const required = await this.requiredLsn();
+    if (required === null) return this.onPrimary(work);
+    return this.replicaReader.read(async (manager, source) => {
+      if (source === 'primary') return this.onPrimary(work);
+      if (!(await this.wal.replayedAtLeast(manager, required))) {
+        this.reads.lagging++;
+        return this.onPrimary(work);
+      }
+      this.reads.replica++;
+      return work(manager);
+    });
+  }
+
+  private onPrimary<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    this.reads.primary++;
+    return work(this.dataSource.manager);
+  }
+
+  /** The LSN every list read must include, or null when it cannot be known (read the primary). */
+  private async requiredLsn(): Promise<string | null> {
+    let stored: string | null;
+    try {
+      stored = await this.commitLsn.get();
+    } catch {
+      return null;
+    }
+    if (stored) return stored;
+    try {
+      const lsn = await this.wal.primaryInsertLsn();
+      await this.commitLsn.raise(lsn);
+      return lsn;
+    } catch {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,3 @@
+export type Role = 'customer' | 'admin';
+
+export const ROLES: readonly Role[] = ['customer', 'admin'];
