@@ -12,11 +12,11 @@ import { registerHttpMetrics } from './metrics/http-metrics.hook.js';
 import { MetricsRegistry } from './metrics/metrics.registry.js';
 
 export interface CreateAppOptions {
-  /** Extra modules mounted next to the API (end-to-end tests add probe routes this way). */
+  /** Extra modules mounted next to the API (probe routes, for instance). */
   imports?: DynamicModule['imports'];
 }
 
-/** Builds the configured API (used by main.ts and by the end-to-end tests). */
+/** Builds the configured API (main.ts, and callers that run instances in-process). */
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     genReqId: generateRequestId,

@@ -17,7 +17,7 @@ import { OperationsModule } from './operations/operations.module.js';
 
 @Module({})
 export class AppModule {
-  /** The whole API; `config` is injected by tests, otherwise validated from the environment. */
+  /** The whole API; `config` is passed in when the caller builds several instances in one process, otherwise validated from the environment. */
   static forRoot(config?: AppConfig, extraImports: DynamicModule['imports'] = []): DynamicModule {
     return {
       module: AppModule,

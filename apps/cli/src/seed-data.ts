@@ -1,18 +1,8 @@
-/** The demo catalog: categories (by slug) and products (by SKU). Prices in cents, store currency. */
-export interface SeedCategory {
-  slug: string;
-  name: string;
-  parent?: string;
-}
+import type { CategoryImport, ProductImportItem } from '@app/catalog';
 
-export interface SeedProduct {
-  sku: string;
-  name: string;
-  description: string;
-  priceCents: number;
-  stock: number;
-  category: string;
-}
+/** The demo catalog: categories (by slug) and products (by SKU). Prices in cents, store currency. */
+export type SeedCategory = CategoryImport;
+export type SeedProduct = ProductImportItem;
 
 export const SEED_CATEGORIES: SeedCategory[] = [
   { slug: 'kitchen', name: 'Kitchen' },

@@ -15,7 +15,7 @@ export class WorkerReadiness implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     await waitForReady(this.redis, 10_000);
     await this.redis.ping();
-    if (!(await this.database.primaryWritable())) throw new Error('the primary is in recovery');
+    await this.database.ping();
     this.logger.log('worker ready: Postgres and Redis connected');
   }
 }

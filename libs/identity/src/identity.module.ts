@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { DomainEventsModule } from '@app/common';
 import { SessionEntity } from './entities/session.entity.js';
 import { UserEntity } from './entities/user.entity.js';
 import { RefreshTokensRepository } from './repositories/refresh-tokens.repository.js';
@@ -19,7 +20,7 @@ import { UsersService } from './services/users.service.js';
  * `identity.user-signed-in` event, never identity's tables or Redis keys.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([UserEntity, SessionEntity])],
+  imports: [TypeOrmModule.forFeature([UserEntity, SessionEntity]), DomainEventsModule],
   providers: [
     UsersRepository,
     SessionsRepository,

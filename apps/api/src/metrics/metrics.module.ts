@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { CacheMetricsRegistration } from './cache-metrics.registration.js';
+import { CacheMetricsRegistration } from './cache-metrics.service.js';
 import { MetricsController } from './metrics.controller.js';
 import { MetricsRegistry } from './metrics.registry.js';
 

@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { LatencyHistogram } from './latency-histogram.js';
 
-/** One Prometheus registry per app instance (tests build several apps in one process). */
+/** One Prometheus registry per app instance (one process may hold several app instances). */
 export class MetricsRegistry {
   readonly registry = new Registry();
   /** Labels: method, route (the pattern), status. */

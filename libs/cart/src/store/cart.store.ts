@@ -155,7 +155,7 @@ export class CartStore {
     await this.guard(() => this.redis.del(...keys));
   }
 
-  /** Remaining time to live of both keys in ms (-2 missing, -1 none): for tests and diagnostics. */
+  /** Remaining time to live of both keys in ms (-2 missing, -1 none): for diagnostics. */
   async pttl(cart: CartRef): Promise<[number, number]> {
     const [q, d] = this.keys(cart);
     return this.guard(async () => [await this.redis.pttl(q), await this.redis.pttl(d)] as [number, number]);

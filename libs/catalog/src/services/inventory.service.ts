@@ -8,6 +8,8 @@ import { CatalogCache } from './catalog-cache.service.js';
 
 const OUT_OF_RANGE = [{ code: PG.numericOutOfRange, error: () => new ConflictError('stock: the new stock would exceed the maximum') }] as const;
 
+// Ids are lower-cased before use: one spelling per product, so one cache key to invalidate.
+const lowerCaseIds = (lines: readonly StockRequest[]): StockRequest[] => lines.map((l) => ({ ...l, productId: l.productId.toLowerCase() }));
 const byId = <T extends { productId: string }>(a: T, b: T): number => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0);
 
 /**
@@ -53,7 +55,8 @@ export class InventoryService {
    * (UnknownProductsError / InsufficientStockError, naming the products) so that transaction rolls
    * back. Returns the product snapshot for order lines, in request order. Caches follow the commit.
    */
-  async takeStock(tx: Transaction, lines: readonly StockRequest[]): Promise<TakenStock[]> {
+  async takeStock(tx: Transaction, requested: readonly StockRequest[]): Promise<TakenStock[]> {
+    const lines = lowerCaseIds(requested);
     const taken: TakenStock[] = [];
     const failed: string[] = [];
     for (const line of [...lines].sort(byId)) {
@@ -77,7 +80,8 @@ export class InventoryService {
   }
 
   /** For cancellations, inside the caller's transaction: gives units back (also to deleted products). */
-  async releaseStock(tx: Transaction, lines: readonly StockRequest[]): Promise<void> {
+  async releaseStock(tx: Transaction, returned: readonly StockRequest[]): Promise<void> {
+    const lines = lowerCaseIds(returned);
     for (const line of [...lines].sort(byId)) await this.products.release(line.productId, line.quantity, tx.manager);
     tx.afterCommit(() => this.cache.productsChanged(lines.map((l) => l.productId)));
   }

@@ -7,7 +7,7 @@ export const APP_CONFIG = Symbol('APP_CONFIG');
 @Global()
 @Module({})
 export class ConfigModule {
-  /** Pass a ready config (tests) or let it validate process.env once. */
+  /** Pass a ready config or let it validate process.env once. */
   static forRoot(config?: AppConfig): DynamicModule {
     return {
       module: ConfigModule,

@@ -14,8 +14,8 @@ export interface RootLoggerOptions {
 }
 
 /**
- * stdout for the buffered case. One destination per process: every app instance (tests build
- * several) shares it. pino registers the synchronous flush at exit for non-sync destinations; it
+ * stdout for the buffered case. One destination per process: every app instance in the process
+ * shares it. pino registers the synchronous flush at exit for non-sync destinations; it
  * also runs after an uncaught exception.
  */
 function destination(bufferBytes: number): DestinationStream {

@@ -17,6 +17,11 @@ export class DatabaseProbeRepository {
     return (replication?.slaves?.length ?? 0) > 0;
   }
 
+  /** Resolves when the primary answers a query. */
+  async ping(): Promise<void> {
+    await this.dataSource.query('SELECT 1');
+  }
+
   /** True when the primary answers and is not a standby. */
   async primaryWritable(): Promise<boolean> {
     const [row] = (await this.dataSource.query('SELECT pg_is_in_recovery() AS "inRecovery"')) as { inRecovery: boolean }[];

@@ -44,7 +44,8 @@ export class RefreshTokenService {
   async rotate(token: string): Promise<RotationResult> {
     const match = FORMAT.exec(token);
     if (!match) return { kind: 'invalid' };
-    const sessionId = match[1]!.toLowerCase();
+    const sessionId = match[1]!;
+    if (sessionId !== sessionId.toLowerCase()) return { kind: 'invalid' }; // issued lower-case only
     const hash = digest(token);
     const rotated = await this.transactions.run(async (tx) => {
       const user = await this.tokens.consume(hash, sessionId, tx.manager);

@@ -17,7 +17,7 @@ import { ParseUuidPipe } from '../../http/parse-uuid.pipe.js';
 import { AddCartItemDto, SetCartItemDto } from '../dto/cart-item.dto.js';
 import { CartCountDto, CartDto } from '../dto/cart.dto.js';
 import { CART_TOKEN_RESPONSE_HEADER, CartRoute } from '../http/cart-api-docs.js';
-import { CartCallerGuard, CurrentCartCaller } from '../http/cart-caller.js';
+import { CartCallerGuard, CurrentCartCaller } from '../http/cart-caller.guard.js';
 
 /** Cart routes: with a bearer token the user's cart, without one a guest cart (X-Cart-Token). */
 @ApiTags('cart')

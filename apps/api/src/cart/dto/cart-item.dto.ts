@@ -1,12 +1,12 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsInt, Matches, Max, Min } from 'class-validator';
+import { IsInt, Max, Min } from 'class-validator';
 import { MAX_LINE_QUANTITY } from '@app/cart';
-import { UUID_PATTERN } from '@app/common';
+import { IsUuid } from '../../http/is-uuid.decorator.js';
 
 /** POST /cart/items: adds `quantity` units to the product's line. */
 export class AddCartItemDto {
   @ApiProperty({ format: 'uuid', example: '0b7e3f0e-2f6a-4c61-9a43-7a0f3f1e5d21' })
-  @Matches(UUID_PATTERN, { message: 'must be a UUID' })
+  @IsUuid()
   productId!: string;
 
   @ApiProperty({ example: 1, minimum: 1, maximum: MAX_LINE_QUANTITY, description: 'Units to add; the line may hold at most 100 and no more than the stock' })

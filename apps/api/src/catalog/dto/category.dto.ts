@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { IsOptional, IsString, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
 import { SLUG_PATTERN, NO_NUL, NO_NUL_MESSAGE } from '@app/catalog';
+import { IsUuid } from '../../http/is-uuid.decorator.js';
 
 /** A category as GET /categories returns it. */
 export class CategoryDto {
@@ -36,7 +37,7 @@ export class CreateCategoryDto {
 
   @ApiPropertyOptional({ format: 'uuid', nullable: true, type: String, description: 'An existing category (unknown → 400 naming parentId)' })
   @IsOptional()
-  @IsUUID('all')
+  @IsUuid()
   parentId?: string | null;
 }
 
@@ -59,6 +60,6 @@ export class UpdateCategoryDto {
 
   @ApiPropertyOptional({ format: 'uuid', nullable: true, type: String })
   @IsOptional()
-  @IsUUID('all')
+  @IsUuid()
   parentId?: string | null;
 }

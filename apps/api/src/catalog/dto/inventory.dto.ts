@@ -5,7 +5,6 @@ import {
   ArrayMinSize,
   IsArray,
   IsInt,
-  IsUUID,
   Max,
   Min,
   ValidateIf,
@@ -14,6 +13,7 @@ import {
   type ValidationArguments,
 } from 'class-validator';
 import { DELTA_MAX, STOCK_MAX } from '@app/catalog';
+import { IsUuid } from '../../http/is-uuid.decorator.js';
 
 /** Fails when the other property is also present: an item sets stock OR applies a delta. */
 function NotWith(other: string): PropertyDecorator {
@@ -31,7 +31,7 @@ function NotWith(other: string): PropertyDecorator {
 /** One inventory change: `{ productId, stock }` sets the stock, `{ productId, delta }` adds to it. */
 export class InventoryItemDto {
   @ApiProperty({ format: 'uuid' })
-  @IsUUID('all')
+  @IsUuid()
   productId!: string;
 
   @ApiPropertyOptional({ minimum: 0, maximum: STOCK_MAX, description: 'New absolute stock (exactly one of stock or delta)' })

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
 import { INT4_MAX, SKU_PATTERN, STOCK_MAX, NO_NUL, NO_NUL_MESSAGE } from '@app/catalog';
+import { IsUuid } from '../../http/is-uuid.decorator.js';
 
 /** `null` is not "absent": a PATCH field that is present must be valid. */
 const present = (_: object, value: unknown): boolean => value !== undefined;
@@ -40,7 +41,7 @@ export class CreateProductDto {
   stock?: number;
 
   @ApiProperty({ format: 'uuid', description: 'An existing category (unknown → 400 naming categoryId)' })
-  @IsUUID('all')
+  @IsUuid()
   categoryId!: string;
 }
 
@@ -83,6 +84,6 @@ export class UpdateProductDto {
 
   @ApiPropertyOptional({ format: 'uuid' })
   @ValidateIf(present)
-  @IsUUID('all')
+  @IsUuid()
   categoryId?: string;
 }

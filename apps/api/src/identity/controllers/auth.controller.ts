@@ -16,7 +16,7 @@ import { AuthService, type ClientInfo } from '@app/identity';
 import { Authenticated, CurrentUser, type AuthUser } from '../../auth/index.js';
 import { AuthResponseDto, LoginDto, RefreshDto, RegisterDto } from '../dto/auth.dto.js';
 import { LoginThrottle } from '../../throttling/login-throttle.js';
-import { Client } from './request-info.js';
+import { Client } from './client.decorator.js';
 
 const CART_TOKEN = { name: 'X-Cart-Token', required: false, description: 'Guest cart to merge into the user’s cart' };
 const TOO_MANY = { type: ErrorBody, description: 'Rate limited; see the Retry-After header (seconds)' };
