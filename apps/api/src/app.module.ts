@@ -14,6 +14,7 @@ import { AllExceptionsFilter } from './http/all-exceptions.filter.js';
 import { IdentityHttpModule } from './identity/identity-http.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { OperationsModule } from './operations/operations.module.js';
+import { OrdersHttpModule } from './orders/orders-http.module.js';
 
 @Module({})
 export class AppModule {
@@ -37,6 +38,7 @@ export class AppModule {
         IdentityHttpModule,
         CatalogHttpModule,
         CartHttpModule,
+        OrdersHttpModule,
         MetricsModule,
         OperationsModule,
         ...extraImports,

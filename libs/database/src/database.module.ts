@@ -6,10 +6,11 @@ import { initializeDataSource } from './initialize-data-source.js';
 import { MigrateOnStart } from './migrate-on-start.service.js';
 import { ReplicaReader } from './replica-reader.service.js';
 import { DatabaseProbeRepository } from './repositories/database-probe.repository.js';
+import { OutboxRepository } from './repositories/outbox.repository.js';
 import { WalPositionRepository } from './repositories/wal-position.repository.js';
 import { Transactions } from './transactions.service.js';
 
-const SHARED = [ReplicaReader, Transactions, DatabaseProbeRepository, WalPositionRepository];
+const SHARED = [ReplicaReader, Transactions, DatabaseProbeRepository, WalPositionRepository, OutboxRepository];
 
 @Global()
 @Module({})

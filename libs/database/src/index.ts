@@ -9,3 +9,4 @@ export * from './pg-errors.js';
 export * from './repositories/database-probe.repository.js';
 export * from './repositories/wal-position.repository.js';
 export * from './query-result.js';
+export * from './repositories/outbox.repository.js';

@@ -58,6 +58,8 @@ export interface AppConfig {
   loginThrottle: { ttlSeconds: number; emailLimit: number; ipLimit: number };
   /** Carts (Redis): sliding expiry per owner kind; guest tokens signed with tokenSecret (null = derived from JWT_SECRET). */
   cart: { userTtlSeconds: number; guestTtlSeconds: number; tokenSecret: string | null };
+  /** paymentTimeoutMinutes: unpaid orders older than this are cancelled by the worker; 0 = never. */
+  orders: { paymentTimeoutMinutes: number };
 }
 
 function parseTrustProxy(value: string): boolean | number | string[] {
@@ -132,5 +134,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     throttle: { ttlSeconds: env.THROTTLE_TTL_SECONDS, limit: env.THROTTLE_LIMIT, reserveMax: env.THROTTLE_RESERVE_MAX },
     loginThrottle: { ttlSeconds: env.LOGIN_THROTTLE_TTL_SECONDS, emailLimit: env.LOGIN_THROTTLE_EMAIL_LIMIT, ipLimit: env.LOGIN_THROTTLE_IP_LIMIT },
     cart: { userTtlSeconds: env.CART_USER_TTL_SECONDS, guestTtlSeconds: env.CART_GUEST_TTL_SECONDS, tokenSecret: env.CART_TOKEN_SECRET || null },
+    orders: { paymentTimeoutMinutes: env.ORDER_PAYMENT_TIMEOUT_MINUTES },
   };
 }

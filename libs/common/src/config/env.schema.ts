@@ -75,6 +75,8 @@ export const envSchema = z
     CART_USER_TTL_SECONDS: int(1, 31_536_000).default(2_592_000),
     CART_GUEST_TTL_SECONDS: int(1, 31_536_000).default(604_800),
     CART_TOKEN_SECRET: z.union([z.literal(''), z.string().min(32, 'must be at least 32 characters')]).default(''),
+
+    ORDER_PAYMENT_TIMEOUT_MINUTES: int(0, 525_600).default(60),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && env.JWT_SECRET === SAMPLE_JWT_SECRET) {

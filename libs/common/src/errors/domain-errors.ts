@@ -3,7 +3,7 @@
  * maps each kind to a status code in one place, and the worker treats them as permanent failures.
  * `message` is safe to show to a client: it names fields or ids, never SQL or Redis text.
  */
-export type DomainErrorKind = 'invalid' | 'unauthenticated' | 'not-found' | 'conflict' | 'unprocessable' | 'unavailable';
+export type DomainErrorKind = 'invalid' | 'unauthenticated' | 'forbidden' | 'not-found' | 'conflict' | 'unprocessable' | 'unavailable';
 
 export abstract class DomainError extends Error {
   abstract readonly kind: DomainErrorKind;
@@ -28,6 +28,11 @@ export class InvalidInputError extends DomainError {
 /** Wrong credentials or an unusable token. */
 export class UnauthenticatedError extends DomainError {
   readonly kind = 'unauthenticated';
+}
+
+/** The caller is known but may not do this. */
+export class ForbiddenError extends DomainError {
+  readonly kind = 'forbidden';
 }
 
 export class NotFoundError extends DomainError {

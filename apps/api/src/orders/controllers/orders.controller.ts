@@ -1,0 +1,117 @@
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ErrorBody } from '@app/common';
+import { CheckoutService, OrderHistoryService, OrderReader, OrderStatusService, type Viewer } from '@app/orders';
+import { AdminOnly, Authenticated, CurrentUser, type AuthUser } from '../../auth/index.js';
+import { ParseUuidPipe } from '../../http/parse-uuid.pipe.js';
+import { CheckoutDto } from '../dto/checkout.dto.js';
+import { HistoryEntryDto, HistoryVerificationDto, ListOrdersQuery, OrderDto, OrderPageDto, OwnedOrderDto, UpdateOrderStatusDto } from '../dto/order.dto.js';
+import { IdempotencyKey } from '../http/idempotency-key.decorator.js';
+import { IDEMPOTENCY_KEY_DOC, OrderByIdRoute } from '../http/orders-api-docs.js';
+
+const viewerOf = (user: AuthUser): Viewer => ({ userId: user.id, role: user.role });
+
+@ApiTags('orders')
+@Authenticated()
+@Controller('orders')
+export class OrdersController {
+  constructor(
+    private readonly checkouts: CheckoutService,
+    private readonly reader: OrderReader,
+    private readonly statuses: OrderStatusService,
+    private readonly history: OrderHistoryService,
+  ) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Check out the cart (`{}`) or the given items; stock is taken atomically, nothing is oversold' })
+  @IDEMPOTENCY_KEY_DOC
+  @ApiCreatedResponse({
+    type: OrderDto,
+    description: 'Order placed (or the replay of the first answer for this key: then `Idempotent-Replayed: true`)',
+    headers: { 'Idempotent-Replayed': { description: 'true when this answer is the stored one of an earlier request with the same key', schema: { type: 'string' } } },
+  })
+  @ApiBadRequestResponse({ type: ErrorBody, description: 'Missing or malformed Idempotency-Key, invalid body (the message names each field)' })
+  @ApiNotFoundResponse({ type: ErrorBody, description: 'Unknown or deleted product(s) in `items`, named' })
+  @ApiConflictResponse({ type: ErrorBody, description: 'Not enough stock for the named product(s) (or a cart product no longer sold); nothing changed' })
+  @ApiUnprocessableEntityResponse({ type: ErrorBody, description: 'Empty cart, or the key was used with a different body' })
+  @ApiServiceUnavailableResponse({ type: ErrorBody, description: 'The cart store or the database is unreachable; retry with the same key' })
+  async checkout(
+    @CurrentUser() user: AuthUser,
+    @IdempotencyKey() key: string,
+    @Body() body: CheckoutDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string> {
+    const answer = await this.checkouts.checkout({ id: user.id, role: user.role }, key, { items: body.items }, request.id);
+    void reply.status(answer.statusCode).header('content-type', 'application/json; charset=utf-8');
+    if (answer.replayed) void reply.header('idempotent-replayed', 'true');
+    return answer.body;
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Orders, newest first: the caller’s own, or for admins everyone’s (or one user’s with `userId`)' })
+  @ApiOkResponse({ type: OrderPageDto })
+  @ApiBadRequestResponse({ type: ErrorBody, description: 'page, limit or userId invalid' })
+  @ApiForbiddenResponse({ type: ErrorBody, description: 'A customer asked for another user’s orders' })
+  list(@CurrentUser() user: AuthUser, @Query() query: ListOrdersQuery): Promise<OrderPageDto> {
+    return this.reader.list(viewerOf(user), query.page, query.limit, query.userId?.toLowerCase());
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One order (the caller’s; admins: any), readable at once after checkout' })
+  @OrderByIdRoute()
+  @ApiOkResponse({ type: OwnedOrderDto })
+  get(@CurrentUser() user: AuthUser, @Param('id', new ParseUuidPipe('id')) id: string): Promise<OwnedOrderDto> {
+    return this.reader.get(id, viewerOf(user));
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Cancel a placed or paid order (owner or admin); its stock is given back' })
+  @OrderByIdRoute()
+  @ApiOkResponse({ type: OwnedOrderDto })
+  @ApiConflictResponse({ type: ErrorBody, description: 'The order is shipped, delivered or already cancelled' })
+  cancel(@CurrentUser() user: AuthUser, @Param('id', new ParseUuidPipe('id')) id: string): Promise<OwnedOrderDto> {
+    return this.statuses.cancel(id, viewerOf(user));
+  }
+
+  @Patch(':id/status')
+  @AdminOnly()
+  @ApiOperation({ summary: 'Move an order: placed → paid → shipped → delivered, placed or paid → cancelled' })
+  @OrderByIdRoute()
+  @ApiOkResponse({ type: OwnedOrderDto })
+  @ApiConflictResponse({ type: ErrorBody, description: 'Transition not allowed from the current status (both named)' })
+  setStatus(@CurrentUser() user: AuthUser, @Param('id', new ParseUuidPipe('id')) id: string, @Body() body: UpdateOrderStatusDto): Promise<OwnedOrderDto> {
+    return this.statuses.changeStatus(id, body.status, viewerOf(user));
+  }
+
+  @Get(':id/history')
+  @ApiOperation({ summary: 'Audit trail of the order, oldest first (owner or admin)' })
+  @OrderByIdRoute()
+  @ApiOkResponse({ type: [HistoryEntryDto] })
+  historyOf(@CurrentUser() user: AuthUser, @Param('id', new ParseUuidPipe('id')) id: string): Promise<HistoryEntryDto[]> {
+    return this.history.list(id, viewerOf(user));
+  }
+
+  @Get(':id/history/verify')
+  @AdminOnly()
+  @ApiOperation({ summary: 'Check the hash chain of the order’s history: finds an entry changed or removed behind the API’s back' })
+  @OrderByIdRoute()
+  @ApiOkResponse({ type: HistoryVerificationDto })
+  verify(@Param('id', new ParseUuidPipe('id')) id: string): Promise<HistoryVerificationDto> {
+    return this.history.verify(id);
+  }
+}
