@@ -27,9 +27,9 @@ export default {
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnlyRequired})/)`],
   moduleNameMapper: {
-    '^@app/(cache|database|common|identity|catalog|cart|orders)$': '<rootDir>/libs/$1/src/index.ts',
-    '^@app/(cache|database|common|identity|catalog|cart|orders)/(.*)\\.js$': '<rootDir>/libs/$1/src/$2.ts',
-    '^@app/(cache|database|common|identity|catalog|cart|orders)/(.*)$': '<rootDir>/libs/$1/src/$2',
+    '^@app/(cache|database|common|identity|catalog|cart|orders|jobs)$': '<rootDir>/libs/$1/src/index.ts',
+    '^@app/(cache|database|common|identity|catalog|cart|orders|jobs)/(.*)\\.js$': '<rootDir>/libs/$1/src/$2.ts',
+    '^@app/(cache|database|common|identity|catalog|cart|orders|jobs)/(.*)$': '<rootDir>/libs/$1/src/$2',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   globalSetup: '<rootDir>/test/setup/global-setup.ts',

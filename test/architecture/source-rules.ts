@@ -3,7 +3,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 
 /**
  * The layout rules of the repository, checked from the source text:
- * - imports point one way: apps → domain libs → (cache, database, common); libs/cache imports
+ * - imports point one way: apps → domain libs → (cache, database, common); libs/jobs (the queues
+ *   the apps share) uses only database and common; libs/cache imports
  *   nothing of ours; a domain lib reaches another only through its index (`@app/<name>`), and never
  *   anything HTTP;
  * - SQL lives only in repositories (`*.repository.ts`) and migrations.
@@ -16,7 +17,7 @@ export interface SourceFile {
 }
 
 const DOMAINS = ['identity', 'catalog', 'cart', 'orders'] as const;
-const INFRA = ['cache', 'database', 'common'] as const;
+const INFRA = ['cache', 'database', 'common', 'jobs'] as const;
 const HTTP_PACKAGES = ['fastify', '@nestjs/platform-fastify', '@nestjs/swagger', '@nestjs/throttler', 'class-validator', 'class-transformer'];
 
 type Layer = { kind: 'app'; name: string } | { kind: 'domain'; name: string } | { kind: 'infra'; name: string } | { kind: 'other' };
@@ -72,10 +73,11 @@ export function importViolations(files: readonly SourceFile[]): string[] {
       const target = to.layer;
       if (target.kind === 'other' || (target.kind === from.kind && 'name' in target && target.name === from.name)) continue;
       if (from.kind === 'infra') {
-        const allowed = from.name === 'database' ? ['common'] : from.name === 'common' ? ['cache'] : [];
+        const allowed = from.name === 'database' ? ['common'] : from.name === 'common' ? ['cache'] : from.name === 'jobs' ? ['common', 'database'] : [];
         if (target.kind !== 'infra' || !allowed.includes(target.name)) problems.push(`${where}: libs/${from.name} may import only ${allowed.length ? allowed.map((a) => `libs/${a}`).join(', ') : 'npm packages'}`);
       } else if (from.kind === 'domain') {
         if (target.kind === 'app') problems.push(`${where}: a domain library must not import an app`);
+        else if (target.kind === 'infra' && target.name === 'jobs') problems.push(`${where}: the job queues belong to the apps; a domain library writes outbox events instead`);
         else if (target.kind === 'domain' && to.deep) problems.push(`${where}: another domain library is reached only through its index (@app/${target.name})`);
       } else if (from.kind === 'app') {
         if (target.kind === 'app') problems.push(`${where}: an app must not import another app`);

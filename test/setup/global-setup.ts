@@ -47,6 +47,8 @@ export default async function globalSetup(): Promise<void> {
   process.env.DB_PRIMARY_URL = withDatabase(basePrimary, database);
   if (baseReplica) process.env.DB_REPLICA_URL = withDatabase(baseReplica, database);
   process.env.REDIS_KEY_PREFIX = `t${runId}`;
+  // Workers started by tests serve no HTTP unless a test asks for a port.
+  process.env.WORKER_PORT = '0';
 
   execFileSync(process.execPath, ['--import', 'tsx', resolve(ROOT, 'libs/database/src/cli/migrate.ts')], {
     cwd: ROOT,

@@ -20,6 +20,9 @@ const ENV = {
   CACHE_L1_ENABLED: 'true',
   CACHE_L1_TTL_MS: '30000',
   CACHE_L1_ACK_TIMEOUT_MS: '31000',
+  // The outbox is shared by the whole run's database: this worker, on a keyspace of its own, must
+  // not take other suites' events.
+  OUTBOX_RELAY_ENABLED: 'false',
 };
 
 interface Page {

@@ -68,6 +68,7 @@ export { CacheHealthIndicator } from './nest/cache-health.indicator.js';
 
 // primitives (locks, counters, batch, admin; test harness: import '@app/cache/testing/redis-harness.js')
 export * from './locks/index.js';
+export type { LockStats } from './locks/lock.service.js';
 export * from './counters/index.js';
 export * from './batch/index.js';
 export * from './admin/index.js';

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CategoriesRepository } from './repositories/categories.repository.js';
 import { ProductListRepository } from './repositories/product-list.repository.js';
+import { ProductSalesRepository } from './repositories/product-sales.repository.js';
 import { ProductsRepository } from './repositories/products.repository.js';
 import { BestsellersService } from './services/bestsellers.service.js';
 import { CatalogCache } from './services/catalog-cache.service.js';
@@ -13,8 +14,10 @@ import { ProductWriter } from './services/product-writer.service.js';
 import { ReplicaFreshness } from './services/replica-freshness.service.js';
 import { BestsellersStore } from './store/bestsellers.store.js';
 import { CommitLsnStore } from './store/commit-lsn.store.js';
+import { ProductReadsStore } from './store/product-reads.store.js';
+import { CatalogWarmer } from './services/catalog-warmer.service.js';
 
-const SERVICES = [ProductReader, ProductWriter, ProductLookup, CategoryService, InventoryService, BestsellersService, CatalogImportService];
+const SERVICES = [ProductReader, ProductWriter, ProductLookup, CategoryService, InventoryService, BestsellersService, CatalogImportService, CatalogWarmer];
 
 /**
  * Catalog: categories, products, inventory, bestsellers. Other modules use the exported services
@@ -26,8 +29,10 @@ const SERVICES = [ProductReader, ProductWriter, ProductLookup, CategoryService, 
     CategoriesRepository,
     ProductsRepository,
     ProductListRepository,
+    ProductSalesRepository,
     CommitLsnStore,
     BestsellersStore,
+    ProductReadsStore,
     ReplicaFreshness,
     CatalogCache,
     ...SERVICES,

@@ -10,3 +10,5 @@ export { CatalogImportService, type CategoryImport, type ImportResult, type Prod
 export { UnknownProductsError } from './catalog.errors.js';
 export * from './catalog.limits.js';
 export type * from './catalog.types.js';
+export { CATALOG_EVENTS, type ProductDeletedEvent, type StockChangedEvent } from './catalog.events.js';
+export { CatalogWarmer } from './services/catalog-warmer.service.js';

@@ -6,11 +6,12 @@ import { initializeDataSource } from './initialize-data-source.js';
 import { MigrateOnStart } from './migrate-on-start.service.js';
 import { ReplicaReader } from './replica-reader.service.js';
 import { DatabaseProbeRepository } from './repositories/database-probe.repository.js';
+import { OutboxListenerRepository } from './repositories/outbox-listener.repository.js';
 import { OutboxRepository } from './repositories/outbox.repository.js';
 import { WalPositionRepository } from './repositories/wal-position.repository.js';
 import { Transactions } from './transactions.service.js';
 
-const SHARED = [ReplicaReader, Transactions, DatabaseProbeRepository, WalPositionRepository, OutboxRepository];
+const SHARED = [ReplicaReader, Transactions, DatabaseProbeRepository, WalPositionRepository, OutboxRepository, OutboxListenerRepository];
 
 @Global()
 @Module({})

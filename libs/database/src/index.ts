@@ -10,3 +10,4 @@ export * from './repositories/database-probe.repository.js';
 export * from './repositories/wal-position.repository.js';
 export * from './query-result.js';
 export * from './repositories/outbox.repository.js';
+export * from './repositories/outbox-listener.repository.js';

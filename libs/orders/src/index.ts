@@ -8,3 +8,4 @@ export { PaymentExpiryService } from './services/payment-expiry.service.js';
 export { checkTransition, holdsStock, nextStatuses } from './order-state-machine.js';
 export { ORDER_EVENTS, ORDER_STATUSES } from './orders.types.js';
 export type * from './orders.types.js';
+export { IdempotencyRetention, MIN_KEY_RETENTION_SECONDS } from './services/idempotency-retention.service.js';

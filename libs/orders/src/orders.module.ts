@@ -5,13 +5,14 @@ import { IdempotencyKeysRepository } from './repositories/idempotency-keys.repos
 import { OrderHistoryRepository } from './repositories/order-history.repository.js';
 import { OrdersRepository } from './repositories/orders.repository.js';
 import { CheckoutService } from './services/checkout.service.js';
+import { IdempotencyRetention } from './services/idempotency-retention.service.js';
 import { OrderHistoryService } from './services/order-history.service.js';
 import { OrderReader } from './services/order-reader.service.js';
 import { OrderStatusService } from './services/order-status.service.js';
 import { OrderTransitions } from './services/order-transitions.service.js';
 import { PaymentExpiryService } from './services/payment-expiry.service.js';
 
-const SERVICES = [CheckoutService, OrderReader, OrderStatusService, OrderHistoryService, PaymentExpiryService];
+const SERVICES = [CheckoutService, OrderReader, OrderStatusService, OrderHistoryService, PaymentExpiryService, IdempotencyRetention];
 
 /**
  * Orders: checkout with idempotency keys, reads, the state machine with its hash-chained history,

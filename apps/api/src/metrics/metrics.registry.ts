@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import { LatencyHistogram } from './latency-histogram.js';
 
 /** One Prometheus registry per app instance (one process may hold several app instances). */
@@ -6,6 +6,8 @@ export class MetricsRegistry {
   readonly registry = new Registry();
   /** Labels: method, route (the pattern), status. */
   readonly httpDuration: LatencyHistogram;
+  /** Checkouts answered with the stored answer of an earlier request with the same Idempotency-Key. */
+  readonly idempotentReplays: Counter;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -15,5 +17,6 @@ export class MetricsRegistry {
       [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       this.registry,
     );
+    this.idempotentReplays = new Counter({ name: 'orders_idempotent_replays_total', help: 'Checkouts answered by replaying the first answer of their Idempotency-Key', registers: [this.registry] });
   }
 }

@@ -1,16 +1,21 @@
-import { Controller, Delete, Get, HttpCode, Param } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { QueueAdmin } from '@app/jobs';
 import { ErrorBody } from '@app/common';
 import { AdminOnly } from '../auth/index.js';
 import { CacheStatsDto } from './dto/cache-stats.dto.js';
 import { NamespaceParamDto } from './dto/namespace-param.dto.js';
+import { QueuesDto, RetriedDto } from './dto/queues.dto.js';
 import { CacheAdminService } from './services/cache-admin.service.js';
 
 @ApiTags('operations')
 @AdminOnly()
 @Controller('admin')
 export class OperationsController {
-  constructor(private readonly cacheAdmin: CacheAdminService) {}
+  constructor(
+    private readonly cacheAdmin: CacheAdminService,
+    private readonly queues: QueueAdmin,
+  ) {}
 
   @Get('cache/stats')
   @ApiOperation({ summary: 'Cache hits, misses and hit rate per namespace, totals, and Redis figures' })
@@ -34,5 +39,25 @@ export class OperationsController {
   @ApiServiceUnavailableResponse({ type: ErrorBody, description: 'Redis is unavailable' })
   info(): Promise<Record<string, unknown>> {
     return this.cacheAdmin.info();
+  }
+
+  @Get('queues')
+  @ApiOperation({ summary: 'Job counts per queue, and the outbox backlog (events committed, not yet relayed)' })
+  @ApiOkResponse({ type: QueuesDto })
+  @ApiServiceUnavailableResponse({ type: ErrorBody, description: 'Redis (the queues) or Postgres (the outbox) is unavailable' })
+  async queueCounts(): Promise<QueuesDto> {
+    const [queues, outbox] = await Promise.all([this.queues.counts(), this.queues.outboxBacklog()]);
+    return { queues, outbox };
+  }
+
+  @Post('queues/:name/retry-failed')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Move every failed job of the queue back to waiting' })
+  @ApiParam({ name: 'name', example: 'bestsellers' })
+  @ApiOkResponse({ type: RetriedDto })
+  @ApiNotFoundResponse({ type: ErrorBody, description: 'No queue of that name' })
+  @ApiServiceUnavailableResponse({ type: ErrorBody, description: 'Redis is unavailable' })
+  async retryFailed(@Param('name') name: string): Promise<RetriedDto> {
+    return { retried: await this.queues.retryFailed(name) };
   }
 }

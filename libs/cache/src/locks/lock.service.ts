@@ -52,7 +52,19 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * lost meanwhile; `fn` should check `signal` (or pass it to its I/O) before doing anything that
  * requires exclusivity, and hand `fencingToken` to stores that can enforce ordering.
  */
+/** Lock figures since start (exported to Prometheus by registerCacheMetrics). */
+export interface LockStats {
+  /** Locks taken. */
+  acquired: number;
+  /** Acquisition rounds that found a resource held by someone else (each retry counts). */
+  contended: number;
+  /** withLock calls that gave up: still busy after the wait, or Redis unavailable. */
+  busy: number;
+  unavailable: number;
+}
+
 export class LockService {
+  readonly stats: LockStats = { acquired: 0, contended: 0, busy: 0, unavailable: 0 };
   private readonly driver: RedlockDriver;
   private readonly fencing: FencingTokens;
   private readonly namespace: string;
@@ -135,13 +147,23 @@ export class LockService {
           continue;
         }
         await Promise.all(held.map((lock) => this.driver.release(lock)));
-        if (outcome.reason === 'unavailable') throw new LockUnavailableError(resources, outcome.detail);
+        if (outcome.reason === 'unavailable') {
+          this.stats.unavailable++;
+          throw new LockUnavailableError(resources, outcome.detail);
+        }
         busy = true;
         break;
       }
-      if (!busy) return held;
+      if (!busy) {
+        this.stats.acquired++;
+        return held;
+      }
+      this.stats.contended++;
       const remaining = deadline - Date.now();
-      if (remaining <= 0 || attempt >= this.maxAttempts) throw new LockBusyError(resources, Date.now() - started);
+      if (remaining <= 0 || attempt >= this.maxAttempts) {
+        this.stats.busy++;
+        throw new LockBusyError(resources, Date.now() - started);
+      }
       const jitter = Math.round((Math.random() * 2 - 1) * this.retryJitter);
       await sleep(Math.min(remaining, Math.max(1, this.retryDelay + jitter)));
     }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { LockStats } from '../locks/lock.service.js';
 import type { CircuitBreaker } from '../resilience/circuit-breaker.js';
 import type { CacheStats, NamespaceSnapshot } from './cache-stats.js';
 
@@ -6,6 +7,8 @@ export interface CacheMetricsOptions {
   /** Metric name prefix (default "cache_"). */
   prefix?: string;
   breaker?: CircuitBreaker;
+  /** LockService.stats: acquisitions, contention and failures of distributed locks. */
+  locks?: LockStats;
 }
 
 type CounterField = Exclude<keyof NamespaceSnapshot, 'hitRate'>;
@@ -62,6 +65,39 @@ export function registerCacheMetrics(stats: CacheStats, registry: Registry, opts
       registers: [registry],
       collect(this: Gauge) {
         this.set(breaker.state === 'closed' ? 0 : 1);
+      },
+    });
+  }
+  if (opts.locks) {
+    const locks = opts.locks;
+    const lockCounters: [string, string, () => number][] = [
+      ['lock_acquisitions_total', 'Distributed locks taken', () => locks.acquired],
+      ['lock_contention_total', 'Lock acquisition rounds that found a resource held by another holder', () => locks.contended],
+    ];
+    for (const [suffix, help, read] of lockCounters) {
+      const name = prefix + suffix;
+      names.push(name);
+      new Counter({
+        name,
+        help,
+        registers: [registry],
+        collect(this: Counter) {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    }
+    const failures = prefix + 'lock_failures_total';
+    names.push(failures);
+    new Counter({
+      name: failures,
+      help: 'withLock calls that gave up, by reason (busy after the wait, Redis unavailable)',
+      labelNames: ['reason'],
+      registers: [registry],
+      collect(this: Counter<'reason'>) {
+        this.reset();
+        this.inc({ reason: 'busy' }, locks.busy);
+        this.inc({ reason: 'unavailable' }, locks.unavailable);
       },
     });
   }

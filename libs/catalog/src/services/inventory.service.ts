@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConflictError, InsufficientStockError, InvalidInputError } from '@app/common';
-import { PG, Transactions, withPgErrors, type Transaction } from '@app/database';
+import { OutboxRepository, PG, Transactions, withPgErrors, type Transaction } from '@app/database';
+import { CATALOG_EVENTS, type StockChangedEvent } from '../catalog.events.js';
 import { UnknownProductsError } from '../catalog.errors.js';
 import type { InventoryChange, InventoryResult, StockRequest, TakenStock } from '../catalog.types.js';
 import { ProductsRepository } from '../repositories/products.repository.js';
@@ -23,6 +24,7 @@ export class InventoryService {
     private readonly transactions: Transactions,
     private readonly products: ProductsRepository,
     private readonly cache: CatalogCache,
+    private readonly outbox: OutboxRepository,
   ) {}
 
   /** Admin inventory change: all or nothing; unknown / short products are named; new stock in request order. */
@@ -44,7 +46,9 @@ export class InventoryService {
           else stock.set(item.productId, after);
         }
         if (failed.length) await this.explain(tx, failed); // throws: the transaction rolls back
-        tx.afterCommit(() => this.cache.productsChanged([...stock.keys()]));
+        const event: StockChangedEvent = { productIds: [...stock.keys()] };
+        await this.outbox.append(tx.manager, CATALOG_EVENTS.stockChanged, event);
+        tx.afterCommit(() => this.cache.productsChanged(event.productIds));
       }),
     );
     return { items: normalized.map((i) => ({ productId: i.productId, stock: stock.get(i.productId)! })) };

@@ -6,6 +6,7 @@ import { normalizeProductQuery, productQueryKey } from '../product-query.js';
 import { ProductListRepository } from '../repositories/product-list.repository.js';
 import { ProductsRepository } from '../repositories/products.repository.js';
 import { CatalogCache } from './catalog-cache.service.js';
+import { ProductReadsStore } from '../store/product-reads.store.js';
 import { ReplicaFreshness } from './replica-freshness.service.js';
 
 /**
@@ -21,10 +22,12 @@ export class ProductReader {
     private readonly products: ProductsRepository,
     private readonly lists: ProductListRepository,
     private readonly freshness: ReplicaFreshness,
+    private readonly reads: ProductReadsStore,
   ) {}
 
-  /** A live product; NotFoundError for unknown or deleted ids. */
+  /** A live product as a client asked for it (counted, sampled, for warming); NotFoundError for unknown or deleted ids. */
   async get(id: string): Promise<Product> {
+    this.reads.sample(id);
     const product = await this.findById(id);
     if (!product) throw new NotFoundError(`product ${id} not found`);
     return product;

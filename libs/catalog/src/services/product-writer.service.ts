@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, ConflictError, InvalidInputError, NotFoundError, type AppConfig } from '@app/common';
-import { PG, Transactions, withPgErrors, type PgErrorRule } from '@app/database';
+import { OutboxRepository, PG, Transactions, withPgErrors, type PgErrorRule } from '@app/database';
+import { CATALOG_EVENTS, type ProductDeletedEvent, type StockChangedEvent } from '../catalog.events.js';
 import type { NewProduct, Product, ProductChange } from '../catalog.types.js';
 import { ProductsRepository } from '../repositories/products.repository.js';
 import { BestsellersService } from './bestsellers.service.js';
@@ -30,6 +31,7 @@ export class ProductWriter {
     private readonly cache: CatalogCache,
     private readonly reader: ProductReader,
     private readonly bestsellers: BestsellersService,
+    private readonly outbox: OutboxRepository,
   ) {}
 
   async create(product: NewProduct): Promise<Product> {
@@ -47,6 +49,7 @@ export class ProductWriter {
     await withPgErrors(WRITE_ERRORS, () =>
       this.transactions.run(async (tx) => {
         if (!(await this.products.update(id, change, tx.manager))) throw new NotFoundError(`product ${id} not found`);
+        if (change.stock !== undefined) await this.outbox.append(tx.manager, CATALOG_EVENTS.stockChanged, { productIds: [id] } satisfies StockChangedEvent);
         tx.afterCommit(() => this.cache.productsChanged([id]));
       }),
     );
@@ -57,6 +60,7 @@ export class ProductWriter {
   async remove(id: string): Promise<void> {
     await this.transactions.run(async (tx) => {
       if (!(await this.products.softDelete(id, tx.manager))) throw new NotFoundError(`product ${id} not found`);
+      await this.outbox.append(tx.manager, CATALOG_EVENTS.productDeleted, { productId: id } satisfies ProductDeletedEvent);
       tx.afterCommit(() => this.cache.productsChanged([id]));
       tx.afterCommit(() => this.bestsellers.forget(id));
     });

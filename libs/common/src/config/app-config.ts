@@ -59,7 +59,19 @@ export interface AppConfig {
   /** Carts (Redis): sliding expiry per owner kind; guest tokens signed with tokenSecret (null = derived from JWT_SECRET). */
   cart: { userTtlSeconds: number; guestTtlSeconds: number; tokenSecret: string | null };
   /** paymentTimeoutMinutes: unpaid orders older than this are cancelled by the worker; 0 = never. */
-  orders: { paymentTimeoutMinutes: number };
+  orders: { paymentTimeoutMinutes: number; idempotencyKeyRetentionHours: number };
+  worker: {
+    host: string;
+    /** Port of the worker's /health and /metrics (0 = none). */
+    port: number;
+    concurrency: number;
+    jobAttempts: number;
+    outboxPollIntervalMs: number;
+    /** false: this worker only runs processors and schedules (the relay runs elsewhere). */
+    relayEnabled: boolean;
+    retentionHours: number;
+    warmProducts: number;
+  };
 }
 
 function parseTrustProxy(value: string): boolean | number | string[] {
@@ -134,6 +146,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     throttle: { ttlSeconds: env.THROTTLE_TTL_SECONDS, limit: env.THROTTLE_LIMIT, reserveMax: env.THROTTLE_RESERVE_MAX },
     loginThrottle: { ttlSeconds: env.LOGIN_THROTTLE_TTL_SECONDS, emailLimit: env.LOGIN_THROTTLE_EMAIL_LIMIT, ipLimit: env.LOGIN_THROTTLE_IP_LIMIT },
     cart: { userTtlSeconds: env.CART_USER_TTL_SECONDS, guestTtlSeconds: env.CART_GUEST_TTL_SECONDS, tokenSecret: env.CART_TOKEN_SECRET || null },
-    orders: { paymentTimeoutMinutes: env.ORDER_PAYMENT_TIMEOUT_MINUTES },
+    orders: { paymentTimeoutMinutes: env.ORDER_PAYMENT_TIMEOUT_MINUTES, idempotencyKeyRetentionHours: env.IDEMPOTENCY_KEY_RETENTION_HOURS },
+    worker: {
+      host: env.WORKER_HOST,
+      port: env.WORKER_PORT,
+      concurrency: env.WORKER_CONCURRENCY,
+      jobAttempts: env.JOB_ATTEMPTS,
+      outboxPollIntervalMs: env.OUTBOX_POLL_INTERVAL_MS,
+      relayEnabled: env.OUTBOX_RELAY_ENABLED,
+      retentionHours: env.HOUSEKEEPING_RETENTION_HOURS,
+      warmProducts: env.CACHE_WARM_PRODUCTS,
+    },
   };
 }

@@ -77,6 +77,16 @@ export const envSchema = z
     CART_TOKEN_SECRET: z.union([z.literal(''), z.string().min(32, 'must be at least 32 characters')]).default(''),
 
     ORDER_PAYMENT_TIMEOUT_MINUTES: int(0, 525_600).default(60),
+    IDEMPOTENCY_KEY_RETENTION_HOURS: int(24, 8_760).default(48),
+
+    WORKER_HOST: z.string().min(1).default('0.0.0.0'),
+    WORKER_PORT: int(0, 65_535).default(3001),
+    WORKER_CONCURRENCY: int(1, 256).default(8),
+    JOB_ATTEMPTS: int(1, 100).default(8),
+    OUTBOX_POLL_INTERVAL_MS: int(50, 600_000).default(1_000),
+    OUTBOX_RELAY_ENABLED: bool.default(true),
+    HOUSEKEEPING_RETENTION_HOURS: int(1, 87_600).default(168),
+    CACHE_WARM_PRODUCTS: int(0, 100_000).default(200),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && env.JWT_SECRET === SAMPLE_JWT_SECRET) {

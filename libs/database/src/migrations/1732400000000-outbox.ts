@@ -28,7 +28,7 @@ export class Outbox1732400000000 implements MigrationInterface {
     await q.query(`
       CREATE TABLE outbox.inbox (
         handler     text NOT NULL,
-        event_id    uuid NOT NULL,
+        event_id    text NOT NULL,
         applied_at  timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (handler, event_id)
       )`);

@@ -70,6 +70,28 @@ export class SessionsRepository {
     await manager.query(`UPDATE identity.sessions SET last_used_at = now() WHERE id = $1 AND last_used_at < now() - interval '60 seconds'`, [sessionId]);
   }
 
+  /**
+   * Deletes sessions that ended (expired or revoked) more than `retentionSeconds` ago, with their
+   * refresh tokens, and expired refresh tokens of live sessions; rows removed.
+   */
+  async purgeEnded(retentionSeconds: number, batch = 5_000, manager: EntityManager = this.dataSource.manager): Promise<number> {
+    let removed = 0;
+    for (const sql of [
+      `DELETE FROM identity.sessions WHERE id IN (
+         SELECT id FROM identity.sessions
+          WHERE expires_at < now() - make_interval(secs => $1) OR revoked_at < now() - make_interval(secs => $1) LIMIT $2)`,
+      `DELETE FROM identity.refresh_tokens WHERE id IN (
+         SELECT id FROM identity.refresh_tokens WHERE expires_at < now() - make_interval(secs => $1) LIMIT $2)`,
+    ]) {
+      for (;;) {
+        const [, count] = (await manager.query(sql, [retentionSeconds, batch])) as [unknown, number];
+        removed += count;
+        if (count < batch) break;
+      }
+    }
+    return removed;
+  }
+
   private async revokeWhere(manager: EntityManager, where: string, params: unknown[], reason: RevokeReason): Promise<string[]> {
     const [rows] = (await manager.query(
       `UPDATE identity.sessions SET revoked_at = now(), revoke_reason = $${params.length + 1}

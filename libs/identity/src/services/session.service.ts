@@ -87,6 +87,11 @@ export class SessionService {
     return this.cache.forgetUser(userId);
   }
 
+  /** Housekeeping: removes sessions (and refresh tokens) that ended more than `retentionSeconds` ago. */
+  purgeEnded(retentionSeconds: number): Promise<number> {
+    return this.repository.purgeEnded(retentionSeconds);
+  }
+
   private touched(sessionId: string, session: ActiveSession | null): ActiveSession | null {
     if (session) this.touch(sessionId);
     return session;

@@ -16,6 +16,7 @@ import { ErrorBody } from '@app/common';
 import { CheckoutService, OrderHistoryService, OrderReader, OrderStatusService, type Viewer } from '@app/orders';
 import { AdminOnly, Authenticated, CurrentUser, type AuthUser } from '../../auth/index.js';
 import { ParseUuidPipe } from '../../http/parse-uuid.pipe.js';
+import { MetricsRegistry } from '../../metrics/metrics.registry.js';
 import { CheckoutDto } from '../dto/checkout.dto.js';
 import { HistoryEntryDto, HistoryVerificationDto, ListOrdersQuery, OrderDto, OrderPageDto, OwnedOrderDto, UpdateOrderStatusDto } from '../dto/order.dto.js';
 import { IdempotencyKey } from '../http/idempotency-key.decorator.js';
@@ -32,6 +33,7 @@ export class OrdersController {
     private readonly reader: OrderReader,
     private readonly statuses: OrderStatusService,
     private readonly history: OrderHistoryService,
+    private readonly metrics: MetricsRegistry,
   ) {}
 
   @Post()
@@ -57,7 +59,10 @@ export class OrdersController {
   ): Promise<string> {
     const answer = await this.checkouts.checkout({ id: user.id, role: user.role }, key, { items: body.items }, request.id);
     void reply.status(answer.statusCode).header('content-type', 'application/json; charset=utf-8');
-    if (answer.replayed) void reply.header('idempotent-replayed', 'true');
+    if (answer.replayed) {
+      void reply.header('idempotent-replayed', 'true');
+      this.metrics.idempotentReplays.inc();
+    }
     return answer.body;
   }
 
