@@ -20,19 +20,17 @@
  * and a rate limit high enough never to answer 429 (the limiter still runs on every request).
  * BENCH_DURATION_MS / BENCH_WARMUP_MS / BENCH_ROUNDS / BENCH_CONNECTIONS tune the run.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { runLoad } from './lib/http-load.js';
 import { runPathLoad, type PathLoadResult } from './lib/path-load.js';
+import { cpuMs, freePort, loadEnvDefaults, peakRssMb, ROOT, start, stop, waitHttp, withDatabase } from './lib/processes.js';
 import { runWrk, wrkAvailable, type WrkRequests } from './lib/wrk-load.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS = resolve(ROOT, 'bench/results/http.json');
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 8_000);
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 2_000);
@@ -42,65 +40,13 @@ const PRODUCTS = 1_000;
 const LIST_PATH = '/api/v1/products?category=kitchen&sort=price&limit=20';
 const CLIENT = process.env.BENCH_CLIENT === 'builtin' || !wrkAvailable() ? 'builtin' : 'wrk';
 
-for (const file of ['.env', '.env.example']) if (existsSync(resolve(ROOT, file))) process.loadEnvFile(resolve(ROOT, file));
+loadEnvDefaults();
 
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
-function start(command: string, args: string[], env: Record<string, string>): { child: ChildProcess; output: () => string } {
-  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
-  child.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
-  return { child, output: () => out };
-}
 
-async function waitHttp(port: number, path: string, proc: { child: ChildProcess; output: () => string }, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (proc.child.exitCode !== null) throw new Error(`process exited before serving:\n${proc.output()}`);
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}${path}`);
-      if (res.ok) return;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > deadline) throw new Error(`not serving ${path} after ${ms} ms:\n${proc.output()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  child.kill('SIGTERM');
-  await new Promise((r) => {
-    const t = setTimeout(() => {
-      child.kill('SIGKILL');
-      r(undefined);
-    }, 5_000);
-    child.once('exit', () => {
-      clearTimeout(t);
-      r(undefined);
-    });
-  });
-}
 
-function peakRssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
-  return Math.round(kb / 1024);
-}
 
 async function waitReplica(primaryUrl: string, replicaUrl: string): Promise<void> {
   if (!replicaUrl) return;
@@ -127,11 +73,6 @@ async function waitReplica(primaryUrl: string, replicaUrl: string): Promise<void
 
 type Row = { name: string; rps: number; p50Ms: number; p99Ms: number; requests: number; non200: Record<string, number>; errors: number; cpuUsPerRequest: number };
 
-/** CPU time (user + system) a process has used so far, in ms. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms
-}
 
 /** One run of `plan` with the chosen client: wrk, or the built-in closed loop. */
 async function load(port: number, plan: WrkRequests, durationMs: number): Promise<PathLoadResult> {
@@ -155,7 +96,7 @@ async function measured(port: number, pid: number, plan: WrkRequests, warmupMs: 
 
 async function main(): Promise<void> {
   const started = Date.now();
-  if (!existsSync(resolve(ROOT, 'dist/apps/api/src/main.js')) || !existsSync(resolve(ROOT, 'dist/apps/api/src/catalog/cli/seed.js'))) {
+  if (!existsSync(resolve(ROOT, 'dist/apps/api/src/main.js')) || !existsSync(resolve(ROOT, 'dist/apps/cli/src/seed.js'))) {
     console.log('build: dist missing, running npm run build');
     execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
   }
@@ -183,7 +124,7 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   try {
     console.log(`database ${database}: migrating and seeding ${PRODUCTS} products`);
-    execFileSync(process.execPath, [resolve(ROOT, 'dist/apps/api/src/catalog/cli/seed.js')], {
+    execFileSync(process.execPath, [resolve(ROOT, 'dist/apps/cli/src/seed.js')], {
       cwd: ROOT,
       env: { ...process.env, ...env, SEED_PRODUCTS: String(PRODUCTS), NODE_OPTIONS: '' },
       stdio: ['ignore', 'inherit', 'inherit'],
