@@ -13,15 +13,12 @@
  *      product the units sold against the stock taken; both must be 0.
  * Prints ratios and writes bench/results/orders.json. BENCH_DURATION_MS / BENCH_CONNECTIONS change the run.
  */
-import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import { dirname, resolve } from 'node:path';
-import { Redis } from 'ioredis';
+import { createHash, randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
 import pg from 'pg';
+import { createBenchStack, writeResults } from './lib/bench-stack.js';
 import { closedLoop, runLoad, summarize } from './lib/http-load.js';
-import { cpuMs, freePort, loadEnvDefaults, percentile, ROOT, start, stop, waitHttp, withDatabase } from './lib/processes.js';
+import { cpuMs, freePort, loadEnvDefaults, percentile, ROOT, start, stop, waitHttp } from './lib/processes.js';
 
 loadEnvDefaults();
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5_000);
@@ -131,30 +128,11 @@ function checkoutRequest(port: number, token: string, key: string, productId: st
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(resolve(ROOT, 'dist/apps/api/src/main.js'))) execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  const id = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
-  const database = `commerce_bench_${id}`;
-  const prefix = `bench${id}`;
-  const env: Record<string, string> = {
-    NODE_ENV: 'production',
-    JWT_SECRET: randomBytes(32).toString('hex'),
-    LOG_LEVEL: 'warn',
-    THROTTLE_LIMIT: '1000000',
-    THROTTLE_TTL_SECONDS: '1',
-    DB_PRIMARY_URL: withDatabase(process.env.DB_PRIMARY_URL!, database),
-    DB_REPLICA_URL: '',
-    DB_POOL_SIZE: '20',
-    REDIS_KEY_PREFIX: prefix,
-    SWAGGER_ENABLED: 'false',
-  };
-  const admin = new pg.Client({ connectionString: withDatabase(process.env.DB_PRIMARY_URL!, 'postgres') });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${database}`);
-  const redis = new Redis(process.env.REDIS_URL!);
+  const stack = await createBenchStack({ THROTTLE_LIMIT: '1000000', THROTTLE_TTL_SECONDS: '1', DB_POOL_SIZE: '20' });
+  const { env, id } = stack;
   const pool = new pg.Pool({ connectionString: env.DB_PRIMARY_URL, max: CONNECTIONS });
   let apiProc: ReturnType<typeof start> | undefined;
   try {
-    execFileSync(process.execPath, [resolve(ROOT, 'dist/libs/database/src/cli/migrate.js')], { cwd: ROOT, env: { ...process.env, ...env, NODE_OPTIONS: '' }, stdio: 'inherit' });
     const port = await freePort();
     apiProc = start(process.execPath, [resolve(ROOT, 'dist/apps/api/src/main.js')], { ...env, PORT: String(port), HOST: '127.0.0.1' });
     await waitHttp(port, '/health/live', apiProc);
@@ -241,40 +219,19 @@ async function main(): Promise<void> {
     console.log(`| idempotent replay | ${replay.rps.toFixed(0)} | ${replay.p50Ms.toFixed(2)} | ${replay.p99Ms.toFixed(2)} | cached product GET | ${productGet.rps.toFixed(0)} | ${ratioReplay.toFixed(2)} |`);
     console.log(`\nAPI CPU per checkout: ${bestApi.cpuUsPerCheckout.toFixed(0)} µs; non-201 during the checkout runs: ${bestApi.non201}`);
     console.log(`oversell: ${created} of 500 checkouts for 50 units created, stock left ${scarceStock}; oversold ${oversold}; products whose stock taken ≠ units sold: ${mismatched}`);
-    mkdirSync(dirname(RESULTS), { recursive: true });
-    writeFileSync(
-      RESULTS,
-      JSON.stringify(
-        {
-          date: new Date().toISOString(),
-          node: process.version,
-          cpus: os.cpus().length,
-          connections: CONNECTIONS,
-          products: PRODUCTS,
-          durationMs: DURATION_MS,
-          checkout: { api: round(bestApi), rawPg: round(bestRaw), ratio: Number(ratioCheckout.toFixed(2)), apiRounds: apiRuns.map((r) => Math.round(r.rps)), rawRounds: rawRuns.map((r) => Math.round(r.rps)) },
-          replay: { rps: Math.round(replay.rps), p99Ms: Number(replay.p99Ms.toFixed(2)), cachedProductGetRps: Math.round(productGet.rps), ratio: Number(ratioReplay.toFixed(2)) },
-          oversell: { attempts: 500, stock: 50, created, stockLeft: scarceStock, oversold, productsMismatched: mismatched },
-        },
-        null,
-        2,
-      ) + '\n',
-    );
-    console.log(`written ${RESULTS}`);
+    writeResults(RESULTS, {
+      connections: CONNECTIONS,
+      products: PRODUCTS,
+      durationMs: DURATION_MS,
+      checkout: { api: round(bestApi), rawPg: round(bestRaw), ratio: Number(ratioCheckout.toFixed(2)), apiRounds: apiRuns.map((r) => Math.round(r.rps)), rawRounds: rawRuns.map((r) => Math.round(r.rps)) },
+      replay: { rps: Math.round(replay.rps), p99Ms: Number(replay.p99Ms.toFixed(2)), cachedProductGetRps: Math.round(productGet.rps), ratio: Number(ratioReplay.toFixed(2)) },
+      oversell: { attempts: 500, stock: 50, created, stockLeft: scarceStock, oversold, productsMismatched: mismatched },
+    });
     if (oversold !== 0 || mismatched !== 0) process.exitCode = 1;
   } finally {
     if (apiProc) await stop(apiProc.child);
     await pool.end();
-    for (const pattern of [`${prefix}:*`, `{${prefix}:bull}*`]) {
-      for (let cursor = '0'; ; ) {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        if (keys.length) await redis.unlink(...keys);
-        if ((cursor = next) === '0') break;
-      }
-    }
-    redis.disconnect();
-    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    await admin.end();
+    await stack.cleanup();
   }
 }
 

@@ -11,14 +11,11 @@
  * Prints the ratio of the p50 delays (polling / NOTIFY) and writes bench/results/outbox.json.
  * BENCH_EVENTS (burst size), BENCH_RATE (events/s of the stream), BENCH_STREAM_MS change the run.
  */
-import { execFileSync } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import { dirname, resolve } from 'node:path';
-import { Redis } from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
 import pg from 'pg';
-import { freePort, loadEnvDefaults, percentile, ROOT, start, stop, waitHttp, withDatabase } from './lib/processes.js';
+import { createBenchStack, writeResults } from './lib/bench-stack.js';
+import { freePort, loadEnvDefaults, percentile, ROOT, start, stop, waitHttp } from './lib/processes.js';
 
 loadEnvDefaults();
 const BURST = Number(process.env.BENCH_EVENTS ?? 5_000);
@@ -90,29 +87,12 @@ async function burst(pool: pg.Pool, db: pg.Client, products: readonly string[]):
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(resolve(ROOT, 'dist/apps/worker/src/main.js'))) execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  const id = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
-  const database = `commerce_bench_${id}`;
-  const prefix = `bench${id}`;
-  const env: Record<string, string> = {
-    NODE_ENV: 'production',
-    JWT_SECRET: randomBytes(32).toString('hex'),
-    LOG_LEVEL: 'warn',
-    DB_PRIMARY_URL: withDatabase(process.env.DB_PRIMARY_URL!, database),
-    DB_REPLICA_URL: '',
-    REDIS_KEY_PREFIX: prefix,
-    OUTBOX_POLL_INTERVAL_MS: String(POLL_MS),
-    CACHE_WARM_PRODUCTS: '0',
-  };
-  const admin = new pg.Client({ connectionString: withDatabase(process.env.DB_PRIMARY_URL!, 'postgres') });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${database}`);
-  const redis = new Redis(process.env.REDIS_URL!);
+  const stack = await createBenchStack({ OUTBOX_POLL_INTERVAL_MS: String(POLL_MS), CACHE_WARM_PRODUCTS: '0' });
+  const { env } = stack;
   const pool = new pg.Pool({ connectionString: env.DB_PRIMARY_URL, max: 4 });
   const db = new pg.Client({ connectionString: env.DB_PRIMARY_URL });
   let worker: ReturnType<typeof start> | undefined;
   try {
-    execFileSync(process.execPath, [resolve(ROOT, 'dist/libs/database/src/cli/migrate.js')], { cwd: ROOT, env: { ...process.env, ...env, NODE_OPTIONS: '' }, stdio: 'inherit' });
     await db.connect();
     const products = Array.from({ length: PRODUCTS }, () => randomUUID());
     const port = await freePort();
@@ -134,42 +114,21 @@ async function main(): Promise<void> {
     console.log(`| stream, polling only | ${polled.events} | ${RATE} (offered) | ${polled.p50Ms.toFixed(1)} | ${polled.p99Ms.toFixed(1)} |`);
     console.log(`| burst | ${burstRun.events} | ${burstRun.eventsPerSecond.toFixed(0)} | ${burstRun.p50Ms.toFixed(0)} | ${burstRun.p99Ms.toFixed(0)} |`);
     console.log(`\npolling only / NOTIFY, p50 delay: ${ratio.toFixed(1)}×; units applied ${applied} of ${expected} events (each exactly once: ${applied === expected ? 'yes' : 'NO'})`);
-    mkdirSync(dirname(RESULTS), { recursive: true });
-    writeFileSync(
-      RESULTS,
-      JSON.stringify(
-        {
-          date: new Date().toISOString(),
-          node: process.version,
-          cpus: os.cpus().length,
-          pollIntervalMs: POLL_MS,
-          streamRate: RATE,
-          notify: { events: notified.events, p50Ms: round(notified.p50Ms), p99Ms: round(notified.p99Ms) },
-          pollingOnly: { events: polled.events, p50Ms: round(polled.p50Ms), p99Ms: round(polled.p99Ms) },
-          burst: { events: burstRun.events, eventsPerSecond: Math.round(burstRun.eventsPerSecond), p50Ms: round(burstRun.p50Ms), p99Ms: round(burstRun.p99Ms) },
-          pollingToNotifyP50: round(ratio),
-          exactlyOnce: applied === expected,
-        },
-        null,
-        2,
-      ) + '\n',
-    );
-    console.log(`written ${RESULTS}`);
+    writeResults(RESULTS, {
+      pollIntervalMs: POLL_MS,
+      streamRate: RATE,
+      notify: { events: notified.events, p50Ms: round(notified.p50Ms), p99Ms: round(notified.p99Ms) },
+      pollingOnly: { events: polled.events, p50Ms: round(polled.p50Ms), p99Ms: round(polled.p99Ms) },
+      burst: { events: burstRun.events, eventsPerSecond: Math.round(burstRun.eventsPerSecond), p50Ms: round(burstRun.p50Ms), p99Ms: round(burstRun.p99Ms) },
+      pollingToNotifyP50: round(ratio),
+      exactlyOnce: applied === expected,
+    });
     if (applied !== expected) process.exitCode = 1;
   } finally {
     if (worker) await stop(worker.child);
     await db.end().catch(() => undefined);
     await pool.end();
-    for (const pattern of [`${prefix}:*`, `{${prefix}:bull}*`]) {
-      for (let cursor = '0'; ; ) {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        if (keys.length) await redis.unlink(...keys);
-        if ((cursor = next) === '0') break;
-      }
-    }
-    redis.disconnect();
-    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    await admin.end();
+    await stack.cleanup();
   }
 }
 

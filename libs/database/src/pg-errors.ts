@@ -18,6 +18,22 @@ export function pgError(error: unknown): PgError {
   return { code: e?.driverError?.code ?? e?.code, constraint: e?.driverError?.constraint ?? e?.constraint };
 }
 
+// Network errors, server shutting down or not accepting connections (57P0x), connection
+// exceptions (08xxx), too many connections (53300).
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300']);
+const UNAVAILABLE_MESSAGES = /timeout exceeded when trying to connect|Connection terminated|connection timeout|not queryable|Client has encountered a connection error|Client was closed/i;
+
+/**
+ * The database could not be reached or took no more connections (as opposed to refusing the
+ * statement): the request may succeed later, so it is "unavailable", never a 500.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const e = error as { code?: unknown; driverError?: { code?: unknown }; message?: unknown };
+  const code = e?.driverError?.code ?? e?.code;
+  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
+  return typeof e?.message === 'string' && UNAVAILABLE_MESSAGES.test(e.message);
+}
+
 /** One rule: a Postgres error code (and optionally a constraint name) and the domain error it means. */
 export interface PgErrorRule {
   code: (typeof PG)[keyof typeof PG];

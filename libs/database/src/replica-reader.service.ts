@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
+import { isDatabaseUnavailable } from './pg-errors.js';
 
 // After a replica failure, go straight to the primary for this long instead of paying a
 // failed connect on every read.
@@ -40,7 +41,7 @@ export class ReplicaReader {
       try {
         return await work(runner.manager, 'replica');
       } catch (error) {
-        if (!isConnectionError(error)) throw error;
+        if (!isDatabaseUnavailable(error)) throw error;
         this.markDown(error);
         return await work(this.dataSource.manager, 'primary');
       }
@@ -53,13 +54,4 @@ export class ReplicaReader {
     this.replicaDownUntil = Date.now() + REPLICA_RETRY_AFTER_MS;
     this.logger.warn(`replica unavailable, reading from the primary: ${(error as Error).message}`);
   }
-}
-
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006']);
-
-function isConnectionError(error: unknown): boolean {
-  const e = error as { code?: string; driverError?: { code?: string }; message?: string };
-  const code = e?.driverError?.code ?? e?.code;
-  if (code && CONNECTION_CODES.has(code)) return true;
-  return /Connection terminated|connection timeout|not queryable/i.test(e?.message ?? '');
 }

@@ -11,6 +11,7 @@ import { OrderReader } from './services/order-reader.service.js';
 import { OrderStatusService } from './services/order-status.service.js';
 import { OrderTransitions } from './services/order-transitions.service.js';
 import { PaymentExpiryService } from './services/payment-expiry.service.js';
+import { AnswerCache } from './store/answer-cache.store.js';
 
 const SERVICES = [CheckoutService, OrderReader, OrderStatusService, OrderHistoryService, PaymentExpiryService, IdempotencyRetention];
 
@@ -21,7 +22,7 @@ const SERVICES = [CheckoutService, OrderReader, OrderStatusService, OrderHistory
  */
 @Module({
   imports: [CatalogModule, CartModule],
-  providers: [OrdersRepository, OrderHistoryRepository, IdempotencyKeysRepository, OrderTransitions, ...SERVICES],
+  providers: [OrdersRepository, OrderHistoryRepository, IdempotencyKeysRepository, AnswerCache, OrderTransitions, ...SERVICES],
   exports: SERVICES,
 })
 export class OrdersModule {}

@@ -89,9 +89,12 @@ export class CartService {
     return [...stored.quantities].map(([productId, quantity]) => ({ productId, quantity }));
   }
 
-  /** For orders: empties the user's cart after a checkout. */
-  async clear(userId: string): Promise<void> {
-    await this.store.clear(userCart(userId));
+  /**
+   * For orders, after a checkout of the cart committed: takes the bought quantities off the user's
+   * cart, so lines added or raised while the checkout ran are kept.
+   */
+  async removePurchased(userId: string, lines: readonly CheckoutLine[]): Promise<void> {
+    await this.store.subtract(userCart(userId), lines);
   }
 
   /** Merges the guest cart of `cartToken` into the user's cart; an invalid token merges nothing. */

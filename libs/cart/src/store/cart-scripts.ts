@@ -84,6 +84,34 @@ if removed == 1 then redis.call('HSET', KEYS[2], '_updatedAt', ARGV[2]) end
 if removed == 1 or redis.call('EXISTS', KEYS[1]) == 1 then touch(KEYS[1], KEYS[2], ARGV[3]) end
 return {removed, 0, redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2])}`);
 
+/**
+ * Takes bought units off their lines (a checkout): each line loses what was bought, and goes when
+ * nothing is left; lines added or raised meanwhile keep the rest. ARGV: nowIso, ttlMs, then
+ * productId, quantity pairs. Returns the number of lines removed.
+ */
+export const SUBTRACT_LINES = new LuaScript(`${TOUCH}
+local removed = 0
+for i = 3, #ARGV, 2 do
+  local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[i]) or '0')
+  if cur > 0 then
+    local left = cur - tonumber(ARGV[i + 1])
+    if left > 0 then
+      redis.call('HSET', KEYS[1], ARGV[i], left)
+    else
+      redis.call('HDEL', KEYS[1], ARGV[i])
+      redis.call('HDEL', KEYS[2], ARGV[i])
+      removed = removed + 1
+    end
+  end
+end
+if redis.call('HLEN', KEYS[1]) == 0 then
+  redis.call('DEL', KEYS[1], KEYS[2])
+else
+  redis.call('HSET', KEYS[2], '_updatedAt', ARGV[1])
+  touch(KEYS[1], KEYS[2], ARGV[2])
+end
+return removed`);
+
 /*
  * Merge. apply_lines(g, gdetail, uq, ud, caps, maxLines, now, ttl) adds guest quantities to the
  * user cart: target = max(current, min(current + guest, cap)) where cap = min(stock, lineMax)

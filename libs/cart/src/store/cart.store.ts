@@ -13,6 +13,7 @@ import {
   READ_CART,
   REMOVE_ITEM,
   SET_ITEM,
+  SUBTRACT_LINES,
 } from './cart-scripts.js';
 
 /** Which cart: a user's (`u-<userId>`) or a guest's (`g-<token uuid>`); the two can never collide. */
@@ -147,6 +148,13 @@ export class CartStore {
   async remove(cart: CartRef, productId: string): Promise<StoredCart> {
     const [, , q, d] = (await this.run(REMOVE_ITEM, this.keys(cart), [productId, new Date().toISOString(), this.ttlMs(cart)])) as [number, number, string[], string[]];
     return toStored(q, d);
+  }
+
+  /** Takes bought quantities off their lines (lines at 0 go; the cart goes when empty). */
+  async subtract(cart: CartRef, lines: readonly { productId: string; quantity: number }[]): Promise<void> {
+    const args: (string | number)[] = [new Date().toISOString(), this.ttlMs(cart)];
+    for (const line of lines) args.push(line.productId, line.quantity);
+    await this.run(SUBTRACT_LINES, this.keys(cart), args);
   }
 
   /** Deletes the cart (one DEL of both keys: atomic, same slot). */

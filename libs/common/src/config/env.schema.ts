@@ -35,7 +35,8 @@ export const envSchema = z
 
     DB_PRIMARY_URL: url(['postgres:', 'postgresql:']),
     DB_REPLICA_URL: z.union([z.literal(''), url(['postgres:', 'postgresql:'])]).default(''),
-    DB_POOL_SIZE: int(1, 200).default(10),
+    // Two at least: migrations hold one connection for their advisory lock and run on another.
+    DB_POOL_SIZE: int(2, 200).default(10),
     DB_STATEMENT_TIMEOUT_MS: int(0, 3_600_000).default(10_000),
     DB_MIGRATE_ON_START: bool.default(true),
 

@@ -7,6 +7,7 @@ import { OutboxRepository, Transactions, type Transaction } from '@app/database'
 import { ORDER_EVENTS, type CheckoutAnswer, type CheckoutRequest, type Order, type OrderLine, type OrderPlacedEvent } from '../orders.types.js';
 import { IdempotencyKeysRepository, type StoredAnswer } from '../repositories/idempotency-keys.repository.js';
 import { OrdersRepository } from '../repositories/orders.repository.js';
+import { AnswerCache } from '../store/answer-cache.store.js';
 import { OrderTransitions } from './order-transitions.service.js';
 
 type Line = { productId: string; quantity: number };
@@ -35,12 +36,13 @@ export class CheckoutService {
     private readonly inventory: InventoryService,
     private readonly outbox: OutboxRepository,
     private readonly cart: CartService,
+    private readonly answers: AnswerCache,
   ) {}
 
   async checkout(user: { id: string; role: 'customer' | 'admin' }, key: string, request: CheckoutRequest, requestId?: string): Promise<CheckoutAnswer> {
     const fingerprint = fingerprintOf(request);
-    const stored = await this.keys.find(user.id, key);
-    if (stored) return replay(stored, fingerprint);
+    const cached = await this.answers.get(user.id, key);
+    if (cached) return replay(cached, fingerprint);
     const fromCart = request.items === undefined;
     // Read before the transaction (Redis, not Postgres); a concurrent request that already used
     // the key is found by the claim below and replayed, whatever this read saw.
@@ -48,13 +50,17 @@ export class CheckoutService {
     const answer = await this.transactions.run(async (tx) => {
       if (!(await this.keys.claim(user.id, key, fingerprint, tx.manager))) {
         const first = await this.keys.find(user.id, key, tx.manager);
-        if (first) return replay(first, fingerprint);
+        if (first) {
+          tx.afterCommit(() => this.answers.remember(user.id, key, first).catch(() => undefined));
+          return replay(first, fingerprint);
+        }
         throw new ConflictError('Idempotency-Key: a request with this key is being processed; retry');
       }
       if (lines.length === 0) throw new UnprocessableError(fromCart ? 'cart: is empty' : 'items: must not be empty');
       const body = await this.place(tx, user, lines, fromCart);
       await this.keys.complete(user.id, key, body.id, 201, body.json, tx.manager);
-      if (fromCart) tx.afterCommit(() => this.emptyCart(user.id, requestId));
+      tx.afterCommit(() => this.answers.remember(user.id, key, { fingerprint, statusCode: 201, body: body.json }).catch(() => undefined));
+      if (fromCart) tx.afterCommit(() => this.emptyCart(user.id, lines, requestId));
       return { statusCode: 201, body: body.json, replayed: false };
     });
     return answer;
@@ -93,9 +99,9 @@ export class CheckoutService {
     return { id, json: JSON.stringify(order) };
   }
 
-  /** After the commit; the order stands even when the cart cannot be emptied now. */
-  private async emptyCart(userId: string, requestId?: string): Promise<void> {
-    await this.cart.clear(userId).catch((error: unknown) => this.logger.warn({ requestId, msg: `cart not emptied after checkout: ${(error as Error).message}` }));
+  /** After the commit: the bought lines leave the cart; the order stands even when Redis fails now. */
+  private async emptyCart(userId: string, bought: Line[], requestId?: string): Promise<void> {
+    await this.cart.removePurchased(userId, bought).catch((error: unknown) => this.logger.warn({ requestId, msg: `cart not emptied after checkout: ${(error as Error).message}` }));
   }
 }
 

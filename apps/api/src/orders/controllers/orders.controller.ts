@@ -1,20 +1,9 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiConflictResponse,
-  ApiCreatedResponse,
-  ApiForbiddenResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-  ApiUnprocessableEntityResponse,
-} from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ErrorBody } from '@app/common';
 import { CheckoutService, OrderHistoryService, OrderReader, OrderStatusService, type Viewer } from '@app/orders';
 import { AdminOnly, Authenticated, CurrentUser, type AuthUser } from '../../auth/index.js';
+import { ApiError } from '../../http/api-error.decorator.js';
 import { ParseUuidPipe } from '../../http/parse-uuid.pipe.js';
 import { MetricsRegistry } from '../../metrics/metrics.registry.js';
 import { CheckoutDto } from '../dto/checkout.dto.js';
@@ -45,11 +34,11 @@ export class OrdersController {
     description: 'Order placed (or the replay of the first answer for this key: then `Idempotent-Replayed: true`)',
     headers: { 'Idempotent-Replayed': { description: 'true when this answer is the stored one of an earlier request with the same key', schema: { type: 'string' } } },
   })
-  @ApiBadRequestResponse({ type: ErrorBody, description: 'Missing or malformed Idempotency-Key, invalid body (the message names each field)' })
-  @ApiNotFoundResponse({ type: ErrorBody, description: 'Unknown or deleted product(s) in `items`, named' })
-  @ApiConflictResponse({ type: ErrorBody, description: 'Not enough stock for the named product(s) (or a cart product no longer sold); nothing changed' })
-  @ApiUnprocessableEntityResponse({ type: ErrorBody, description: 'Empty cart, or the key was used with a different body' })
-  @ApiServiceUnavailableResponse({ type: ErrorBody, description: 'The cart store or the database is unreachable; retry with the same key' })
+  @ApiError(400, 'Missing or malformed Idempotency-Key, or an invalid body (the message names each field)', ['Idempotency-Key: is required'])
+  @ApiError(404, 'Unknown or deleted product(s) in `items`, named; nothing changed', 'product(s) not found: 0b7e3f0e-2f6a-4c61-9a43-7a0f3f1e5d21')
+  @ApiError(409, 'Not enough stock for the named product(s) (or a cart product no longer sold); nothing changed', 'insufficient stock for product(s) 0b7e3f0e-2f6a-4c61-9a43-7a0f3f1e5d21')
+  @ApiError(422, 'Empty cart, or the key was already used with a different body', 'cart: is empty')
+  @ApiError(503, 'The cart store or the database is unreachable; retry with the same key', 'cart: temporarily unavailable')
   async checkout(
     @CurrentUser() user: AuthUser,
     @IdempotencyKey() key: string,
@@ -69,8 +58,8 @@ export class OrdersController {
   @Get()
   @ApiOperation({ summary: 'Orders, newest first: the caller’s own, or for admins everyone’s (or one user’s with `userId`)' })
   @ApiOkResponse({ type: OrderPageDto })
-  @ApiBadRequestResponse({ type: ErrorBody, description: 'page, limit or userId invalid' })
-  @ApiForbiddenResponse({ type: ErrorBody, description: 'A customer asked for another user’s orders' })
+  @ApiError(400, 'page, limit or userId invalid', ['limit: must not be greater than 100'])
+  @ApiError(403, 'A customer asked for another user’s orders', 'userId: only admins may list other users’ orders')
   list(@CurrentUser() user: AuthUser, @Query() query: ListOrdersQuery): Promise<OrderPageDto> {
     return this.reader.list(viewerOf(user), query.page, query.limit, query.userId?.toLowerCase());
   }
@@ -88,7 +77,7 @@ export class OrdersController {
   @ApiOperation({ summary: 'Cancel a placed or paid order (owner or admin); its stock is given back' })
   @OrderByIdRoute()
   @ApiOkResponse({ type: OwnedOrderDto })
-  @ApiConflictResponse({ type: ErrorBody, description: 'The order is shipped, delivered or already cancelled' })
+  @ApiError(409, 'The order is shipped, delivered or already cancelled', 'status: cannot change from shipped to cancelled')
   cancel(@CurrentUser() user: AuthUser, @Param('id', new ParseUuidPipe('id')) id: string): Promise<OwnedOrderDto> {
     return this.statuses.cancel(id, viewerOf(user));
   }
@@ -98,7 +87,7 @@ export class OrdersController {
   @ApiOperation({ summary: 'Move an order: placed → paid → shipped → delivered, placed or paid → cancelled' })
   @OrderByIdRoute()
   @ApiOkResponse({ type: OwnedOrderDto })
-  @ApiConflictResponse({ type: ErrorBody, description: 'Transition not allowed from the current status (both named)' })
+  @ApiError(409, 'Transition not allowed from the current status (both named)', 'status: cannot change from placed to shipped')
   setStatus(@CurrentUser() user: AuthUser, @Param('id', new ParseUuidPipe('id')) id: string, @Body() body: UpdateOrderStatusDto): Promise<OwnedOrderDto> {
     return this.statuses.changeStatus(id, body.status, viewerOf(user));
   }

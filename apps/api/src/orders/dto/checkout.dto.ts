@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsOptional, Max, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, Max, Min, ValidateIf, ValidateNested } from 'class-validator';
 import { IsUuid } from '../../http/is-uuid.decorator.js';
 
 export const ORDER_LINE_QUANTITY_MAX = 1_000;
@@ -26,7 +26,8 @@ export class CheckoutDto {
     maxItems: ORDER_LINES_MAX,
     description: 'Lines to buy, one per product; absent = the caller’s cart',
   })
-  @IsOptional()
+  // Absent means the cart; null is not absent (it is refused, like any other non-array).
+  @ValidateIf((_, value) => value !== undefined)
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(ORDER_LINES_MAX)
