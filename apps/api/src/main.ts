@@ -1,7 +1,6 @@
 import 'reflect-metadata';
-import { ConfigError, loadConfig, loadEnvFile } from '@app/common';
+import { ConfigError, installShutdownTimeout, loadConfig, loadEnvFile } from '@app/common';
 import { createApp } from './app.factory.js';
-import { installShutdownTimeout } from './shutdown.js';
 
 async function bootstrap(): Promise<void> {
   loadEnvFile();

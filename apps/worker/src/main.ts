@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError, PinoLoggerService, createRootLogger, loadConfig, loadEnvFile } from '@app/common';
+import { ConfigError, PinoLoggerService, createRootLogger, installShutdownTimeout, loadConfig, loadEnvFile } from '@app/common';
 import { WorkerModule } from './worker.module.js';
 
-/** Standalone Nest app (no HTTP): background jobs share libs/cache and libs/database with the API. */
+/** Standalone Nest app: the outbox relay, queue processors and schedules, on the API's domain modules. */
 async function bootstrap(): Promise<void> {
   loadEnvFile();
   const config = loadConfig();
@@ -12,6 +12,7 @@ async function bootstrap(): Promise<void> {
   app.flushLogs();
   // SIGTERM/SIGINT close the context: providers' shutdown hooks drain and close connections.
   app.enableShutdownHooks();
+  installShutdownTimeout(config.app.shutdownTimeoutMs);
   await app.init();
 }
 

@@ -17,3 +17,4 @@ export * from './ids/uuid.js';
 export * from './logging/root-logger.js';
 export * from './logging/pino-logger.service.js';
 export * from './pagination.js';
+export * from './lifecycle/shutdown-timeout.js';

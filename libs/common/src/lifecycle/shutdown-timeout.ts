@@ -1,7 +1,7 @@
 /**
- * Nest closes the app on SIGTERM/SIGINT (enableShutdownHooks): Fastify stops accepting, waits for
- * in-flight requests, then connections close. This guard makes sure a stuck request cannot keep
- * the process alive past the configured timeout.
+ * Nest closes the app on SIGTERM/SIGINT (enableShutdownHooks): the API stops accepting and waits
+ * for in-flight requests, the worker for its running jobs, then connections close. This guard makes
+ * sure a stuck request or job cannot keep the process alive past the configured timeout.
  */
 export function installShutdownTimeout(timeoutMs: number): void {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
