@@ -16,6 +16,7 @@ export interface QueueCounts {
 }
 
 const TIMEOUT_MS = 3_000;
+const READY_TIMEOUT_MS = 500;
 
 /** What an operator sees of the queues and the outbox, and the retry of failed jobs. */
 @Injectable()
@@ -31,6 +32,21 @@ export class QueueAdmin {
 
   queue(name: QueueName): Queue {
     return this.queues.get(name)!;
+  }
+
+  /** Whether every queue's Redis connection is up (the relay does not claim rows it cannot enqueue). */
+  async connected(): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), READY_TIMEOUT_MS)));
+    const ready = Promise.all([...this.queues.values()].map((q) => q.waitUntilReady())).then(
+      () => true,
+      () => false,
+    );
+    try {
+      return await Promise.race([ready, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async counts(): Promise<QueueCounts[]> {

@@ -77,7 +77,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   /** One transaction: claim, enqueue, mark relayed. The number of events claimed. */
-  private relayRound(): Promise<number> {
+  private async relayRound(): Promise<number> {
+    // Claiming rows while the queues are unreachable would only hold them from other relays.
+    if (!(await this.queues.connected())) throw new Error('the queues (Redis) are not connected');
     return this.transactions.run(async (tx) => {
       const events = await this.outbox.claimPending(tx.manager, BATCH);
       if (events.length === 0) return 0;

@@ -6,10 +6,10 @@ import { APP_CONFIG, type AppConfig } from '@app/common';
 import { QUEUES, type EventJobData } from '@app/jobs';
 import { ORDER_EVENTS, type OrderCancelledEvent, type OrderPlacedEvent } from '@app/orders';
 import { WorkerMetrics } from '../metrics/worker-metrics.service.js';
-import { EventProcessor } from './event-processor.js';
+import { EventProcessor, PROCESSOR_OPTIONS } from './event-processor.js';
 
 /** Units sold: a placed order adds, a cancelled one takes back (each event applied once, by its id). */
-@Processor(QUEUES.bestsellers)
+@Processor(QUEUES.bestsellers, PROCESSOR_OPTIONS)
 export class BestsellersProcessor extends EventProcessor {
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,

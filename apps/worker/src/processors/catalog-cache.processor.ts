@@ -6,7 +6,7 @@ import { APP_CONFIG, type AppConfig } from '@app/common';
 import { QUEUES, type EventJobData } from '@app/jobs';
 import { ORDER_EVENTS, type OrderPlacedEvent } from '@app/orders';
 import { WorkerMetrics } from '../metrics/worker-metrics.service.js';
-import { EventProcessor } from './event-processor.js';
+import { EventProcessor, PROCESSOR_OPTIONS } from './event-processor.js';
 
 /**
  * After stock changed (an order placed or cancelled, an inventory change), the products' cache
@@ -14,7 +14,7 @@ import { EventProcessor } from './event-processor.js';
  * already invalidates after its commit; this repairs what an outage at that moment missed.
  * Repeating it changes nothing, so it needs no inbox.
  */
-@Processor(QUEUES.catalogCache)
+@Processor(QUEUES.catalogCache, PROCESSOR_OPTIONS)
 export class CatalogCacheProcessor extends EventProcessor {
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,

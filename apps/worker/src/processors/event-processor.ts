@@ -7,6 +7,14 @@ import type { WorkerMetrics } from '../metrics/worker-metrics.service.js';
 type JobData = { eventId?: string; committedAt?: number };
 
 /**
+ * Worker options of every processor. A job held by a worker that died is taken back after its
+ * lock expires (lockDuration, checked every stalledInterval): shorter than BullMQ's 30 s defaults,
+ * so an effect waits seconds, not a minute. Handlers are idempotent, so a job taken back many times
+ * (workers killed again and again) is simply run again instead of failing for good.
+ */
+export const PROCESSOR_OPTIONS = { lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 100 } as const;
+
+/**
  * What every processor shares: its concurrency from the config, and for each job a duration, an
  * outcome counter, the commit-to-effect delay of relayed events, and a log line with the event id
  * when an attempt fails (the last failure leaves the job in the failed set with its error).
@@ -25,6 +33,13 @@ export abstract class EventProcessor extends WorkerHost implements OnApplication
 
   onApplicationBootstrap(): void {
     this.worker.concurrency = this.config.worker.concurrency;
+    let lastErrorLog = 0;
+    // Connection errors (Redis down): BullMQ reconnects by itself; one line per 10 s says so.
+    this.worker.on('error', (error: Error) => {
+      if (Date.now() - lastErrorLog < 10_000) return;
+      lastErrorLog = Date.now();
+      this.logger.warn(`queue connection error, retrying: ${error.message}`);
+    });
     this.worker.on('failed', (job: Job<JobData> | undefined, error: Error) => {
       this.metrics.jobs.inc({ queue: this.queueName, outcome: 'failed' });
       const attempts = job?.opts.attempts ?? 1;

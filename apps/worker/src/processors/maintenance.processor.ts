@@ -8,14 +8,14 @@ import { MAINTENANCE_JOBS, QUEUES } from '@app/jobs';
 import { PaymentExpiryService } from '@app/orders';
 import { Housekeeping } from '../maintenance/housekeeping.service.js';
 import { WorkerMetrics } from '../metrics/worker-metrics.service.js';
-import { EventProcessor } from './event-processor.js';
+import { EventProcessor, PROCESSOR_OPTIONS } from './event-processor.js';
 
 /**
  * Scheduled work. Payment expiry is exact with any number of workers on its own (row locks);
  * housekeeping and warming also run under a distributed lock so that two workers do not repeat the
  * same sweep at the same moment (a busy lock means another worker is doing it: the job succeeds).
  */
-@Processor(QUEUES.maintenance)
+@Processor(QUEUES.maintenance, PROCESSOR_OPTIONS)
 export class MaintenanceProcessor extends EventProcessor {
   constructor(
     @Inject(APP_CONFIG) private readonly settings: AppConfig,

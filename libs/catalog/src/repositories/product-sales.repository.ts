@@ -42,12 +42,12 @@ export class ProductSalesRepository {
     return rows.map(toTotal);
   }
 
-  /** Live products with the most units sold, best first. */
+  /** Live products with the most units sold, best first (ties as the Redis ranking orders them). */
   async top(count: number, manager: EntityManager = this.dataSource.manager): Promise<SalesTotal[]> {
     const rows = (await manager.query(
       `SELECT s.product_id, s.units, s.version FROM catalog.product_sales s
          JOIN catalog.products p ON p.id = s.product_id AND p.deleted_at IS NULL
-        WHERE s.units > 0 ORDER BY s.units DESC, s.product_id LIMIT $1`,
+        WHERE s.units > 0 ORDER BY s.units DESC, s.product_id DESC LIMIT $1`,
       [count],
     )) as SalesRow[];
     return rows.map(toTotal);

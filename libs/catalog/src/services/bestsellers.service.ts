@@ -62,7 +62,7 @@ export class BestsellersService {
   /** Republishes the best totals from Postgres (after Redis lost its data); how many were published. */
   async rebuildRanking(): Promise<number> {
     const totals = await this.sales.top(REBUILD_SIZE);
-    await this.store.publish(totals);
+    await this.store.rebuild(totals);
     return totals.length;
   }
 
@@ -87,15 +87,16 @@ export class BestsellersService {
   }
 
   private async ranking(count: number): Promise<{ productId: string; unitsSold: number }[]> {
-    let ranked: { productId: string; unitsSold: number }[];
+    let ranking: { complete: boolean; ranked: { productId: string; unitsSold: number }[] };
     try {
-      ranked = await this.store.top(count);
+      ranking = await this.store.top(count);
     } catch {
       return (await this.sales.top(count)).map((t) => ({ productId: t.productId, unitsSold: t.units }));
     }
-    if (ranked.length > 0) return ranked;
+    if (ranking.complete) return ranking.ranked;
+    // The ranking was lost (or never built): answer from the durable totals and rebuild it.
     const durable = await this.sales.top(count);
-    if (durable.length > 0) void this.rebuildRanking().catch((error: unknown) => this.logger.warn(`bestseller ranking not rebuilt: ${(error as Error).message}`));
+    void this.rebuildRanking().catch((error: unknown) => this.logger.warn(`bestseller ranking not rebuilt: ${(error as Error).message}`));
     return durable.map((t) => ({ productId: t.productId, unitsSold: t.units }));
   }
 }
