@@ -14,16 +14,12 @@ import { inboxCount, isolatedRun, pendingCount, placeOrder, sleep, unitsOf, unti
 const WORKER = resolve(repoRoot, 'dist/apps/worker/src/main.js');
 
 // The requirement: "killed with SIGKILL at random points 50 times during a stream of 500 orders".
-// It does not fit this suite's 90 s budget here, so the default test is scaled down: the built
-// worker needs 2.5-4 s to boot on the test machine (50 kills take 1.5-3 min even two at a time),
-// and a job that a killed worker held is only given back by BullMQ's stalled-job check 30-60 s
-// after the kill (lock 30 s, check every 30 s; neither is configurable), which the final phase has
-// to wait for. The default test kills for a fixed 15 s (as many kills as fit: about 6-10 here,
-// at least 4) during a stream of 200 orders. The full requirement runs with WORKER_CRASH_FULL=1
-// (about 2.5 min); it currently FAILS: a job given back after one kill and taken by a worker that
-// is killed again is failed by BullMQ ("job stalled more than allowable limit", maxStalledCount 1)
-// and its event is never applied unless someone calls retry-failed. The scaled-down kill phase is
-// shorter than one stalled-job recovery, so it cannot strand a job twice and does not reach that bug.
+// That run takes about 2.5 min (the built worker boots in 2.5-4 s here, and a job a killed worker
+// held is taken back only once its 10 s lock expired), too long to share the machine with the other
+// suites: `npm test` runs it on its own after them (WORKER_CRASH_FULL=1). Inside the main run the
+// same scenario runs scaled down: kills for a fixed 15 s (about 6-10 kills, at least 4) during a
+// stream of 200 orders. Workers killed again and again must not fail a job for stalling
+// (maxStalledCount): the full run is where that shows.
 const FULL = process.env.WORKER_CRASH_FULL === '1';
 const PHASE_MS = Number(process.env.WORKER_CRASH_PHASE_MS ?? 15_000);
 const MIN_KILLS = 4;
@@ -33,7 +29,7 @@ const ORDERS = FULL ? FULL_ORDERS : Number(process.env.WORKER_CRASH_ORDERS ?? 20
 /** Workers alive at once, each killed and respawned in turn. */
 const LANES = 2;
 const PRODUCTS = 8;
-/** Stalled-job recovery (≤ 60 s after the last kill) plus the catch-up. */
+/** Stalled-job recovery (about 15 s after the last kill) plus the catch-up, with room for a busy machine. */
 const FINAL_DEADLINE_MS = 75_000;
 
 /**
