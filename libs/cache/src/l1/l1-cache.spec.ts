@@ -79,6 +79,8 @@ describe('L1 + invalidation bus (two instances, real Redis)', () => {
 
   it('clears (and bypasses) L1 while the subscriber reconnects: pub/sub is at-most-once', async () => {
     const c = b.namespace('l1reconnect');
+    // L1 serves only while the bus is joined (a busy machine can make a heartbeat late).
+    await eventually(() => !b.l1!.suspended);
     await c.getOrLoad('k', async () => 'v1');
     expect(b.l1!.peek('l1reconnect')!.lru.size).toBe(1);
     const subscriber = (b.bus as unknown as { subscriber: RedisClient }).subscriber;
@@ -105,6 +107,7 @@ describe('L1 + invalidation bus (two instances, real Redis)', () => {
 
   it('peek() answers synchronously from L1 only: hits (null included), misses, invalidations, L1 off', async () => {
     const c = b.namespace('l1peek');
+    await eventually(() => !b.l1!.suspended);
     expect(c.peek('k')).toBeUndefined(); // never loaded here
     await c.getOrLoad('k', async () => ({ n: 1 }));
     await c.getOrLoad('gone', async () => null);
