@@ -11,3 +11,4 @@ export * from './repositories/wal-position.repository.js';
 export * from './query-result.js';
 export * from './repositories/outbox.repository.js';
 export * from './repositories/outbox-listener.repository.js';
+export * from './repositories/batched-delete.repository.js';

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { deleteInBatches } from './batched-delete.repository.js';
 
 /** The channel the relay LISTENs on; a NOTIFY sent in a transaction is delivered at its commit. */
 export const OUTBOX_CHANNEL = 'outbox_events';
@@ -76,17 +77,18 @@ export class OutboxRepository {
 
   /** Deletes relayed events and inbox rows older than the retention, in batches; rows removed. */
   async purge(retentionSeconds: number, batch = 5_000, manager: EntityManager = this.dataSource.manager): Promise<number> {
-    let removed = 0;
-    for (const sql of [
-      `DELETE FROM outbox.events WHERE id IN (SELECT id FROM outbox.events WHERE relayed_at < now() - make_interval(secs => $1) LIMIT $2)`,
-      `DELETE FROM outbox.inbox WHERE (handler, event_id) IN (SELECT handler, event_id FROM outbox.inbox WHERE applied_at < now() - make_interval(secs => $1) LIMIT $2)`,
-    ]) {
-      for (;;) {
-        const [, count] = (await manager.query(sql, [retentionSeconds, batch])) as [unknown, number];
-        removed += count;
-        if (count < batch) break;
-      }
-    }
-    return removed;
+    const events = await deleteInBatches(
+      manager,
+      'DELETE FROM outbox.events WHERE id IN (SELECT id FROM outbox.events WHERE relayed_at < now() - make_interval(secs => $1) LIMIT $2)',
+      [retentionSeconds],
+      batch,
+    );
+    const inbox = await deleteInBatches(
+      manager,
+      'DELETE FROM outbox.inbox WHERE (handler, event_id) IN (SELECT handler, event_id FROM outbox.inbox WHERE applied_at < now() - make_interval(secs => $1) LIMIT $2)',
+      [retentionSeconds],
+      batch,
+    );
+    return events + inbox;
   }
 }

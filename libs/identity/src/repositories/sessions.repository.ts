@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { deleteInBatches } from '@app/database';
 import { SessionEntity } from '../entities/session.entity.js';
 import type { ActiveSession, RevokeReason } from '../identity.types.js';
 import type { Role } from '../roles.js';
@@ -75,21 +76,21 @@ export class SessionsRepository {
    * refresh tokens, and expired refresh tokens of live sessions; rows removed.
    */
   async purgeEnded(retentionSeconds: number, batch = 5_000, manager: EntityManager = this.dataSource.manager): Promise<number> {
-    let removed = 0;
-    for (const sql of [
+    const sessions = await deleteInBatches(
+      manager,
       `DELETE FROM identity.sessions WHERE id IN (
          SELECT id FROM identity.sessions
           WHERE expires_at < now() - make_interval(secs => $1) OR revoked_at < now() - make_interval(secs => $1) LIMIT $2)`,
-      `DELETE FROM identity.refresh_tokens WHERE id IN (
-         SELECT id FROM identity.refresh_tokens WHERE expires_at < now() - make_interval(secs => $1) LIMIT $2)`,
-    ]) {
-      for (;;) {
-        const [, count] = (await manager.query(sql, [retentionSeconds, batch])) as [unknown, number];
-        removed += count;
-        if (count < batch) break;
-      }
-    }
-    return removed;
+      [retentionSeconds],
+      batch,
+    );
+    const tokens = await deleteInBatches(
+      manager,
+      'DELETE FROM identity.refresh_tokens WHERE id IN (SELECT id FROM identity.refresh_tokens WHERE expires_at < now() - make_interval(secs => $1) LIMIT $2)',
+      [retentionSeconds],
+      batch,
+    );
+    return sessions + tokens;
   }
 
   private async revokeWhere(manager: EntityManager, where: string, params: unknown[], reason: RevokeReason): Promise<string[]> {

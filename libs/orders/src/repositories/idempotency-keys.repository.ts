@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { deleteInBatches } from '@app/database';
 
 export interface StoredAnswer {
   fingerprint: string;
@@ -48,15 +49,12 @@ export class IdempotencyKeysRepository {
 
   /** Deletes keys older than the retention, in batches; keys removed. */
   async purgeOlderThan(retentionSeconds: number, batch = 5_000, manager: EntityManager = this.dataSource.manager): Promise<number> {
-    let removed = 0;
-    for (;;) {
-      const [, count] = (await manager.query(
-        `DELETE FROM orders.idempotency_keys WHERE (user_id, key) IN (
-           SELECT user_id, key FROM orders.idempotency_keys WHERE created_at < now() - make_interval(secs => $1) LIMIT $2)`,
-        [retentionSeconds, batch],
-      )) as [unknown, number];
-      removed += count;
-      if (count < batch) return removed;
-    }
+    return deleteInBatches(
+      manager,
+      `DELETE FROM orders.idempotency_keys WHERE (user_id, key) IN (
+         SELECT user_id, key FROM orders.idempotency_keys WHERE created_at < now() - make_interval(secs => $1) LIMIT $2)`,
+      [retentionSeconds],
+      batch,
+    );
   }
 }
