@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import { CacheStats, CircuitBreaker, LockService, registerCacheMetrics } from '@app/cache';
-import { OutboxRepository } from '@app/database';
+import { QueueAdmin, registerOutboxMetrics } from '@app/jobs';
 
 const DELAY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
@@ -23,7 +23,7 @@ export class WorkerMetrics implements OnModuleInit {
   readonly relayDelay = new Histogram({ name: 'outbox_relay_delay_seconds', help: 'From the commit of an outbox event to its relay', buckets: DELAY_BUCKETS, registers: [this.registry] });
 
   constructor(
-    private readonly outbox: OutboxRepository,
+    private readonly queues: QueueAdmin,
     private readonly cacheStats: CacheStats,
     private readonly breaker: CircuitBreaker,
     private readonly locks: LockService,
@@ -32,24 +32,6 @@ export class WorkerMetrics implements OnModuleInit {
   onModuleInit(): void {
     collectDefaultMetrics({ register: this.registry });
     registerCacheMetrics(this.cacheStats, this.registry, { breaker: this.breaker, locks: this.locks.stats });
-    const outbox = this.outbox;
-    let last: Promise<{ pending: number; oldestPendingSeconds: number }> | null = null;
-    const backlog = (): Promise<{ pending: number; oldestPendingSeconds: number }> => (last ??= outbox.pendingStats().finally(() => setImmediate(() => (last = null))));
-    new Gauge({
-      name: 'outbox_pending_events',
-      help: 'Outbox events not relayed yet',
-      registers: [this.registry],
-      async collect(this: Gauge) {
-        this.set((await backlog().catch(() => ({ pending: -1 }))).pending);
-      },
-    });
-    new Gauge({
-      name: 'outbox_oldest_pending_seconds',
-      help: 'Age of the oldest outbox event not relayed yet',
-      registers: [this.registry],
-      async collect(this: Gauge) {
-        this.set((await backlog().catch(() => ({ oldestPendingSeconds: -1 }))).oldestPendingSeconds);
-      },
-    });
+    registerOutboxMetrics(this.registry, this.queues);
   }
 }
