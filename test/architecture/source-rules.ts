@@ -4,7 +4,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 /**
  * The layout rules of the repository, checked from the source text:
  * - imports point one way: apps → domain libs → (cache, database, common); libs/jobs (the queues
- *   the apps share) uses only database and common; libs/cache imports
+ *   the apps share) uses only database, common and cache; libs/cache imports
  *   nothing of ours; a domain lib reaches another only through its index (`@app/<name>`), and never
  *   anything HTTP;
  * - SQL lives only in repositories (`*.repository.ts`) and migrations.
@@ -73,7 +73,7 @@ export function importViolations(files: readonly SourceFile[]): string[] {
       const target = to.layer;
       if (target.kind === 'other' || (target.kind === from.kind && 'name' in target && target.name === from.name)) continue;
       if (from.kind === 'infra') {
-        const allowed = from.name === 'database' ? ['common'] : from.name === 'common' ? ['cache'] : from.name === 'jobs' ? ['common', 'database'] : [];
+        const allowed = from.name === 'database' ? ['common'] : from.name === 'common' ? ['cache'] : from.name === 'jobs' ? ['common', 'database', 'cache'] : [];
         if (target.kind !== 'infra' || !allowed.includes(target.name)) problems.push(`${where}: libs/${from.name} may import only ${allowed.length ? allowed.map((a) => `libs/${a}`).join(', ') : 'npm packages'}`);
       } else if (from.kind === 'domain') {
         if (target.kind === 'app') problems.push(`${where}: a domain library must not import an app`);

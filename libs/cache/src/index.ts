@@ -40,6 +40,7 @@ export {
   CacheTimeoutError,
   CacheUnavailableError,
   CircuitBreaker,
+  raceDeadline,
   withTimeout,
   type CircuitBreakerOptions,
   type CircuitState,

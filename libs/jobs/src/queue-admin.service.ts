@@ -2,6 +2,7 @@ import { getQueueToken } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { Queue } from 'bullmq';
+import { raceDeadline, withTimeout } from '@app/cache';
 import { NotFoundError, UnavailableError } from '@app/common';
 import { OutboxRepository } from '@app/database';
 import { QUEUE_NAMES, type QueueName } from './queues.js';
@@ -35,18 +36,12 @@ export class QueueAdmin {
   }
 
   /** Whether every queue's Redis connection is up (the relay does not claim rows it cannot enqueue). */
-  async connected(): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), READY_TIMEOUT_MS)));
+  connected(): Promise<boolean> {
     const ready = Promise.all([...this.queues.values()].map((q) => q.waitUntilReady())).then(
       () => true,
       () => false,
     );
-    try {
-      return await Promise.race([ready, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return raceDeadline(ready, READY_TIMEOUT_MS, () => false);
   }
 
   async counts(): Promise<QueueCounts[]> {
@@ -80,13 +75,9 @@ export class QueueAdmin {
 
 /** Queue calls fail fast when Redis is unreachable (an answer, never a hung request). */
 async function bounded<T>(work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new UnavailableError('queues: Redis is unavailable')), TIMEOUT_MS)))]);
-  } catch (error) {
-    if (error instanceof UnavailableError) throw error;
+    return await withTimeout(work, TIMEOUT_MS);
+  } catch {
     throw new UnavailableError('queues: Redis is unavailable');
-  } finally {
-    clearTimeout(timer);
   }
 }

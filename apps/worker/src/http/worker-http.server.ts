@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { createServer, type Server } from 'node:http';
-import { REDIS_CLIENT, type RedisClient } from '@app/cache';
+import { REDIS_CLIENT, withTimeout, type RedisClient } from '@app/cache';
 import { APP_CONFIG, type AppConfig } from '@app/common';
 import { DatabaseProbeRepository } from '@app/database';
 import { WorkerMetrics } from '../metrics/worker-metrics.service.js';
@@ -67,14 +67,9 @@ export class WorkerHttpServer implements OnApplicationBootstrap, OnApplicationSh
 
   private async health(): Promise<{ status: 'ok' | 'error'; postgres: 'up' | 'down'; redis: 'up' | 'down' }> {
     const [postgres, redis] = await Promise.all([
-      bounded(this.database.ping()).then(() => 'up' as const, () => 'down' as const),
-      bounded(this.redis.ping()).then((r) => (r === 'PONG' ? ('up' as const) : ('down' as const)), () => 'down' as const),
+      withTimeout(this.database.ping(), CHECK_TIMEOUT_MS).then(() => 'up' as const, () => 'down' as const),
+      withTimeout(this.redis.ping(), CHECK_TIMEOUT_MS).then((r) => (r === 'PONG' ? ('up' as const) : ('down' as const)), () => 'down' as const),
     ]);
     return { status: postgres === 'up' && redis === 'up' ? 'ok' : 'error', postgres, redis };
   }
-}
-
-function bounded<T>(work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), CHECK_TIMEOUT_MS)))]).finally(() => clearTimeout(timer));
 }

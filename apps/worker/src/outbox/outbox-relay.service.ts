@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { withTimeout } from '@app/cache';
 import { APP_CONFIG, type AppConfig } from '@app/common';
 import { OutboxListenerRepository, OutboxRepository, Transactions, type OutboxEvent, type OutboxSubscription } from '@app/database';
 import { EVENT_ROUTES, QueueAdmin, type EventJobData, type QueueName } from '@app/jobs';
@@ -104,14 +105,5 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       }
     }
     await Promise.all([...byQueue].map(([queue, jobs]) => withTimeout(this.queues.queue(queue).addBulk(jobs), ENQUEUE_TIMEOUT_MS)));
-  }
-}
-
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`queue did not answer within ${ms} ms`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
   }
 }
