@@ -162,14 +162,14 @@ export class CacheService {
     return ns;
   }
 
-  /** Resolves when Redis is connected and (with L1) the invalidation bus is subscribed. */
+  /** Resolves when Redis is connected and (with L1) the invalidation bus is joined, so L1 serves. */
   async ready(timeoutMs = 5_000): Promise<void> {
     await waitForReady(this.client, timeoutMs);
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        this.busStarted,
-        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('invalidation bus not subscribed')), timeoutMs))),
+        this.busStarted.then(() => this.bus?.serving()),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('invalidation bus not joined')), timeoutMs))),
       ]);
     } finally {
       clearTimeout(timer);

@@ -73,6 +73,10 @@ export class InvalidationBus {
   private subscribed = false;
   /** The join in progress: start() and the subscriber's 'ready' event both subscribe, one join serves both. */
   private joining: Promise<void> | undefined;
+  /** Retries a join whose presence write failed (the publisher may connect after the subscriber). */
+  private retry: NodeJS.Timeout | undefined;
+  private retryDelayMs = RETRY_MIN_MS;
+  private readonly servingWaiters: (() => void)[] = [];
 
   constructor(private readonly opts: InvalidationBusOptions) {
     this.instanceId = opts.instanceId ?? randomUUID();
@@ -86,6 +90,8 @@ export class InvalidationBus {
     this.subscriber.on('ready', this.onReady);
     this.subscriber.on('close', this.onDown);
     this.subscriber.on('end', this.onDown);
+    // The publisher (the cache's own connection) may come up after the subscriber: join then.
+    opts.publisher.on('ready', this.onPublisherReady);
   }
 
   /** Subscribes and joins the presence hash; L1 stays suspended until subscribed. Never rejects. */
@@ -93,6 +99,12 @@ export class InvalidationBus {
     this.heartbeat = setInterval(() => void this.beat(), this.heartbeatMs);
     this.heartbeat.unref();
     await this.subscribe();
+  }
+
+  /** Resolves once L1 serves (subscribed and in presence), or when the bus closes. */
+  serving(): Promise<void> {
+    if (!this.opts.store.suspended || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.servingWaiters.push(resolve));
   }
 
   /**
@@ -122,6 +134,9 @@ export class InvalidationBus {
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.subscriber.off('message', this.onMessage);
     this.subscriber.off('ready', this.onReady);
+    this.opts.publisher.off('ready', this.onPublisherReady);
+    if (this.retry) clearTimeout(this.retry);
+    this.wakeServingWaiters();
     for (const w of this.waiting.values()) w.release();
     try {
       if (this.opts.publisher.status === 'ready') await this.opts.publisher.hdel(this.opts.presenceKey, this.instanceId);
@@ -189,13 +204,38 @@ export class InvalidationBus {
   private async rejoin(): Promise<void> {
     // Serving already: nothing was missed (a lost subscription suspends L1 first, see onDown).
     if (!this.opts.store.suspended) return;
-    if (!(await this.announce()) || this.closed || !this.subscribed) return;
+    if (!(await this.announce())) {
+      this.scheduleRetry();
+      return;
+    }
+    if (this.closed || !this.subscribed) return;
     this.opts.store.clearAll();
     this.opts.store.suspended = false;
+    this.retryDelayMs = RETRY_MIN_MS;
+    this.wakeServingWaiters();
+  }
+
+  /** Tries the join again soon (backing off up to one heartbeat) instead of leaving L1 off until the next beat. */
+  private scheduleRetry(): void {
+    if (this.closed || !this.subscribed || this.retry) return;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      if (this.subscribed && !this.closed) void this.join();
+    }, this.retryDelayMs);
+    this.retry.unref();
+    this.retryDelayMs = Math.min(this.retryDelayMs * 2, this.heartbeatMs);
+  }
+
+  private wakeServingWaiters(): void {
+    for (const wake of this.servingWaiters.splice(0)) wake();
   }
 
   private readonly onReady = (): void => {
     if (!this.closed) void this.subscribe();
+  };
+
+  private readonly onPublisherReady = (): void => {
+    if (!this.closed && this.subscribed && this.opts.store.suspended) void this.join();
   };
 
   private readonly onDown = (): void => {
@@ -224,6 +264,8 @@ export class InvalidationBus {
     }
   };
 }
+
+const RETRY_MIN_MS = 25;
 
 export function applyInvalidation(store: L1Store, msg: Omit<InvalidationMessage, 'o'>): void {
   const ns = store.peek(msg.ns);
