@@ -84,4 +84,36 @@ describe('KeyBuilder', () => {
     expect(keys.namespaceOf('app:products:v1:x')).toBe('products');
     expect(keys.namespaceOf('other:products:v1:x')).toBeUndefined();
   });
+
+  it('a hashed long key cannot be forged from parts ending in "#<digest>"', () => {
+    const kb = new KeyBuilder({ prefix: 'app', maxKeyLength: 100 });
+    const hashed = kb.versioned('p', 1, 'z'.repeat(300));
+    const [head, digest] = hashed.split(':#') as [string, string];
+    const forged = kb.versioned('p', 1, head.slice('app:p:v1:'.length), '#' + digest);
+    expect(forged).not.toBe(hashed);
+    expect(escapeKeyPart('a#b')).toBe('a%23b');
+  });
+
+  it('lone surrogates name different keys (UTF-8 would turn each into U+FFFD)', () => {
+    const a = keys.versioned('p', 1, 'x\uD800');
+    const b = keys.versioned('p', 1, 'x\uDBFF');
+    const c = keys.versioned('p', 1, 'x\uFFFD');
+    // What Redis receives: the UTF-8 bytes.
+    const wire = (k: string): string => Buffer.from(k, 'utf8').toString('hex');
+    expect(new Set([wire(a), wire(b), wire(c)]).size).toBe(3);
+    expect(escapeKeyPart('\uDC00x')).toBe('%uDC00x');
+    // A valid pair stays as it is.
+    expect(escapeKeyPart('\uD83D\uDE00')).toBe('\uD83D\uDE00');
+    // Literal "%uD800" input cannot imitate the escape.
+    expect(escapeKeyPart('%uD800')).toBe('%25uD800');
+  });
+
+  it('never cuts a %uXXXX escape when hashing a long key', () => {
+    const kb = new KeyBuilder({ prefix: 'app', maxKeyLength: 100 });
+    for (let pad = 0; pad < 12; pad++) {
+      const k = kb.versioned('p', 1, 'a'.repeat(40 + pad) + '\uD800'.repeat(30));
+      const head = k.slice(0, k.lastIndexOf(':#'));
+      expect(head).not.toMatch(/%u?[0-9A-F]{0,3}$/);
+    }
+  });
 });

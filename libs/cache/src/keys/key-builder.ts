@@ -3,8 +3,10 @@ import { createHash } from 'node:crypto';
 /**
  * Builds every Redis key of the library: `{prefix}:{namespace}:v{version}:part:part`.
  *
- * - Parts are percent-escaped (`% : * ? [ ] \ { }`), so caller input can neither form a glob pattern,
- *   add a segment, reach another namespace, nor carry a cluster hash tag.
+ * - Parts are percent-escaped (`% : * ? [ ] \ { } #`), so caller input can neither form a glob
+ *   pattern, add a segment, reach another namespace, carry a cluster hash tag, nor end like a hashed
+ *   key (`#<sha256>`). Lone UTF-16 surrogates become `%uXXXX`: UTF-8 has no encoding for them, so
+ *   sent as they are, every one of them would reach Redis as the same U+FFFD.
  * - Segments right after the namespace that start with `_` are reserved for internals
  *   (`_nsver`, `_tag`, `_lock`); user data always has `v<digits>` there, so they cannot collide.
  * - Keys longer than maxKeyLength keep a readable head and end with `#<sha256 of the full tail>`.
@@ -18,8 +20,9 @@ export interface KeyBuilderOptions {
 
 const NAME_RE = /^[a-z0-9_-]+$/;
 const PREFIX_RE = /^[A-Za-z0-9_.-]+$/;
-const NEEDS_ESCAPE = /[%:*?[\]\\{}]/;
-const ESCAPE_ALL = /[%:*?[\]\\{}]/g;
+const NEEDS_ESCAPE = /[%:*?[\]\\{}#\uD800-\uDFFF]/;
+const ESCAPE_ALL = /[%:*?[\]\\{}#]/g;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const ESCAPES: Record<string, string> = {
   '%': '%25',
   ':': '%3A',
@@ -30,8 +33,15 @@ const ESCAPES: Record<string, string> = {
   '\\': '%5C',
   '{': '%7B',
   '}': '%7D',
+  '#': '%23',
 };
 const escapeChar = (c: string): string => ESCAPES[c]!;
+const escapeSurrogate = (c: string): string => '%u' + c.charCodeAt(0).toString(16).toUpperCase();
+
+/** The escaped form of a part that NEEDS_ESCAPE matched. */
+function escapeString(part: string): string {
+  return part.replace(ESCAPE_ALL, escapeChar).replace(LONE_SURROGATE, escapeSurrogate);
+}
 
 /** Escapes one key part; the common case (nothing to escape) costs one regex test. */
 export function escapeKeyPart(part: string | number): string {
@@ -40,7 +50,7 @@ export function escapeKeyPart(part: string | number): string {
     return String(part);
   }
   if (typeof part !== 'string') throw new TypeError(`Key parts must be strings or numbers, got ${typeof part}`);
-  return NEEDS_ESCAPE.test(part) ? part.replace(ESCAPE_ALL, escapeChar) : part;
+  return NEEDS_ESCAPE.test(part) ? escapeString(part) : part;
 }
 
 function joinParts(parts: readonly (string | number)[]): string {
@@ -97,7 +107,7 @@ export class KeyBuilder {
   /** An entry key from a head made by entryHead(). */
   entryFromHead(head: string, parts: readonly (string | number)[] | string | number): string {
     let key: string;
-    if (typeof parts === 'string') key = head + (NEEDS_ESCAPE.test(parts) ? parts.replace(ESCAPE_ALL, escapeChar) : parts);
+    if (typeof parts === 'string') key = head + (NEEDS_ESCAPE.test(parts) ? escapeString(parts) : parts);
     else if (Array.isArray(parts)) key = head + joinParts(parts);
     else key = head + escapeKeyPart(parts as number);
     return key.length <= this.maxKeyLength ? key : this.fit(key);
@@ -174,7 +184,7 @@ export class KeyBuilder {
     if (close !== -1 && close >= headLen) headLen = close + 1;
     // Never cut inside an escape sequence.
     const pct = key.lastIndexOf('%', headLen);
-    if (pct > headLen - 3) headLen = pct;
+    if (pct !== -1 && pct > headLen - (key[pct + 1] === 'u' ? 6 : 3)) headLen = pct;
     return `${key.slice(0, headLen)}:#${digest}`;
   }
 }
