@@ -1,0 +1,28 @@
+import { resolve } from 'node:path';
+import { ROOT } from './processes.js';
+
+/**
+ * Run settings shared by every benchmark.
+ *
+ * Short mode (`--quick` on the command line, or BENCH_QUICK=1 as `npm run bench:quick` sets it)
+ * picks each benchmark's short durations and rounds and writes its results to bench/results/quick/
+ * instead of bench/results/, so a quick run never replaces the figures of a full one.
+ * BENCH_RESULTS_DIR overrides the directory; a variable named by a benchmark (BENCH_DURATION_MS,
+ * BENCH_ROUNDS, ...) overrides the mode's value.
+ */
+export const QUICK = process.argv.includes('--quick') || ['1', 'true', 'yes'].includes((process.env.BENCH_QUICK ?? '').toLowerCase());
+export const MODE: 'quick' | 'full' = QUICK ? 'quick' : 'full';
+
+/** The value of `name` from the environment, else the mode's default. */
+export function setting(name: string, full: number, quick: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return QUICK ? quick : full;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name}=${raw}: expected a non-negative number`);
+  return n;
+}
+
+export const RESULTS_DIR = resolve(ROOT, process.env.BENCH_RESULTS_DIR || (QUICK ? 'bench/results/quick' : 'bench/results'));
+
+/** bench/results[/quick]/<name>.json */
+export const resultsFile = (name: string): string => resolve(RESULTS_DIR, `${name}.json`);
