@@ -1,5 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { hash, verify, type Algorithm, type Options } from '@node-rs/argon2';
+import { assertWellFormedPassword } from '../password-text.js';
 
 // argon2id with the OWASP baseline: 19 MiB, 2 passes, 1 lane. (Algorithm is a const enum in the
 // typings, which per-file transpilers such as SWC cannot inline, hence the literal: Argon2id = 2.)
@@ -15,11 +16,19 @@ export class PasswordHasher implements OnModuleInit {
     this.dummy ??= this.hash('dummy-password-for-timing');
   }
 
-  hash(password: string): Promise<string> {
+  /**
+   * Refuses (an 'invalid' domain error) a password with an unpaired surrogate: the UTF-8 encoding
+   * argon2 gets would turn it into U+FFFD, so different strings would share one hash. Callers check
+   * first and name their own field; this is the last line.
+   */
+  async hash(password: string): Promise<string> {
+    assertWellFormedPassword('password', password);
     return hash(password, OPTIONS);
   }
 
+  /** false for a wrong password or a malformed hash; an ill-formed password is refused as in hash(). */
   async verify(hashed: string, password: string): Promise<boolean> {
+    assertWellFormedPassword('password', password);
     try {
       return await verify(hashed, password);
     } catch {

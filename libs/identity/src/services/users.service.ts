@@ -4,6 +4,7 @@ import { ConflictError, InvalidInputError, NotFoundError } from '@app/common';
 import { PG, Transactions, withPgErrors } from '@app/database';
 import { normalizeEmail } from '../email.js';
 import type { ProfileChange, UserPage, UserView } from '../identity.types.js';
+import { assertWellFormedPassword } from '../password-text.js';
 import { UsersRepository } from '../repositories/users.repository.js';
 import type { Role } from '../roles.js';
 import { PasswordHasher } from './password-hasher.service.js';
@@ -34,6 +35,7 @@ export class UsersService {
 
   /** Creates a customer; a taken email (case-insensitively) is a conflict. */
   async create(input: { email: string; password: string; name: string }): Promise<UserView> {
+    assertWellFormedPassword('password', input.password);
     const passwordHash = await this.hasher.hash(input.password);
     return withPgErrors(EMAIL_TAKEN, () => this.repository.insert(normalizeEmail(input.email), passwordHash, input.name));
   }
@@ -45,6 +47,7 @@ export class UsersService {
 
   /** The user with this email and password, or null (same cost whether or not the email exists). */
   async verifyCredentials(email: string, password: string): Promise<UserView | null> {
+    assertWellFormedPassword('password', password);
     const found = await this.repository.findWithPasswordByEmail(normalizeEmail(email));
     if (!found) return this.hasher.verifyDummy(password).then(() => null);
     return (await this.hasher.verify(found.passwordHash, password)) ? found.user : null;
@@ -70,7 +73,9 @@ export class UsersService {
    */
   async updateProfile(id: string, currentSessionId: string, change: ProfileChange): Promise<UserView> {
     let passwordHash: string | undefined;
+    if (change.currentPassword !== undefined) assertWellFormedPassword('currentPassword', change.currentPassword);
     if (change.password !== undefined) {
+      assertWellFormedPassword('password', change.password);
       if (!change.currentPassword) throw new InvalidInputError(['currentPassword: is required to change the password']);
       const stored = await this.repository.findPasswordHash(id);
       if (stored === null) throw new NotFoundError('User not found');
