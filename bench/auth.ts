@@ -3,7 +3,7 @@
  * needs the local services (`npm run services`).
  *
  * In a database and Redis key prefix of its own, starts the built API with the rate limits raised
- * out of the way (see LIMITS below) and request logging at `warn`, registers a few users, then
+ * out of the way (RAISED_LIMITS in bench/lib/settings.ts) and request logging at `warn`, registers a few users, then
  * measures with a keep-alive closed-loop load generator:
  *   1. public GET /health/live vs authenticated GET /api/v1/users/me (JWT verify + session check +
  *      cached profile), 32 connections: many short rounds, public and authenticated back to back
@@ -29,7 +29,7 @@ import pg from 'pg';
 import { createBenchStack, writeResults } from './lib/bench-stack.js';
 import { closedLoop, summarize } from './lib/http-load.js';
 import { cpuMs, freePort, loadEnvDefaults, median, ROOT, start, stop, waitHttp, type Started } from './lib/processes.js';
-import { MODE, resultsFile, setting } from './lib/settings.js';
+import { RAISED_LIMITS, resultsFile, setting } from './lib/settings.js';
 
 loadEnvDefaults();
 const API = process.env.BENCH_API_MAIN ?? resolve(ROOT, 'dist/apps/api/src/main.js');
@@ -46,19 +46,8 @@ const MAX_NON2XX = setting('BENCH_MAX_NON2XX', 0.01, 0.01);
 const USERS = 8;
 const TARGET_RATIO = 0.75;
 
-/**
- * The API's limits for this run (apps/api/src/throttling, libs/common/src/config/env.schema.ts):
- * 1 s windows with the schema's largest limits, so neither the global limit nor the two login
- * limits (per client IP, per email) can answer 429 at the rates measured here; every limiter still
- * runs on every request.
- */
-const LIMITS: Record<string, string> = {
-  THROTTLE_LIMIT: '1000000',
-  THROTTLE_TTL_SECONDS: '1',
-  LOGIN_THROTTLE_TTL_SECONDS: '1',
-  LOGIN_THROTTLE_IP_LIMIT: '1000000',
-  LOGIN_THROTTLE_EMAIL_LIMIT: '1000000',
-};
+/** The API's rate limits for this run (see RAISED_LIMITS). */
+const LIMITS = RAISED_LIMITS;
 
 interface Run {
   /** 2xx answers per second. */
@@ -166,7 +155,7 @@ function checkStatuses(name: string, byStatus: Record<string, number>): void {
   const hint = byStatus['429']
     ? ` — 429 is the API's rate limit: the bench starts the API with ${Object.entries(LIMITS)
         .map(([k, v]) => `${k}=${v}`)
-        .join(' ')}; if a limit has moved to another variable, pass it in LIMITS (bench/auth.ts)`
+        .join(' ')}; if a limit has moved to another variable, add it to RAISED_LIMITS (bench/lib/settings.ts)`
     : '';
   throw new Error(`${name}: ${badCount} of ${total} answers were not 2xx ${JSON.stringify(Object.fromEntries(bad))} (allowed: ${MAX_NON2XX * 100} %)${hint}`);
 }
@@ -225,7 +214,6 @@ function report(
   console.log(`\nauthenticated / public = ${routes.median.toFixed(2)} (median of ${routeRatios.length} pairs, ${routes.min.toFixed(2)}–${routes.max.toFixed(2)}); target ≥ ${TARGET_RATIO}: ${met ? 'met' : 'NOT met'}`);
   console.log(`sign-in / raw verify = ${signIn.median.toFixed(2)} (median of ${loginRatios.length} pairs, ${signIn.min.toFixed(2)}–${signIn.max.toFixed(2)})`);
   writeResults(RESULTS, {
-    mode: MODE,
     settings: { rounds: ROUNDS, durationMs: DURATION_MS, warmupMs: WARMUP_MS, connections: CONNECTIONS, loginRounds: LOGIN_ROUNDS, loginMs: LOGIN_MS, loginConnections: LOGIN_CONNECTIONS, users: USERS, apiEnv: LIMITS },
     argon2,
     results: m,

@@ -7,25 +7,27 @@
  * cache-manager wrap (Keyv + @keyv/redis); then a 3-process × 500-call cold-miss stampede per
  * library, counting loader runs. Writes bench/results/cache.json.
  *
- * BENCH_DURATION_MS / BENCH_WARMUP_MS / BENCH_ROUNDS shorten or lengthen the run.
+ * BENCH_DURATION_MS / BENCH_WARMUP_MS / BENCH_ROUNDS shorten or lengthen the run; --quick (or
+ * BENCH_QUICK=1) runs 3 rounds of 250 ms slices and writes to bench/results/quick/.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { cpus, loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { startRedisServer } from '../libs/cache/src/testing/redis-harness.js';
 import { opsPerSec } from './lib/measure.js';
 import { payload } from './lib/payload.js';
+import { MODE, resultsFile, setting } from './lib/settings.js';
 import { stampede } from './lib/stampede.js';
 import { ours, rawIoredis, type Subject } from './lib/subjects.js';
 import { bentocache, cacheManager } from './peers/subjects.js';
 
 const KEYS = 1_000;
 const IN_FLIGHT = [1, 32] as const;
-const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 400);
-const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 100);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
+const DURATION_MS = setting('BENCH_DURATION_MS', 400, 250);
+const WARMUP_MS = setting('BENCH_WARMUP_MS', 100, 50);
+const ROUNDS = setting('BENCH_ROUNDS', 10, 3);
 const STAMPEDE = { processes: 3, calls: 500 };
-const RESULTS = fileURLToPath(new URL('./results/cache.json', import.meta.url));
+const RESULTS = resultsFile('cache');
 
 type Name = 'raw' | 'l2' | 'l1' | 'bentocache' | 'cacheManager' | 'l2AutoPipelining';
 const LABELS: Record<Name, string> = {
@@ -100,6 +102,7 @@ async function main(): Promise<void> {
   printTable(['library', 'loader calls', 'failed calls'], Object.keys(loads).map((l) => [l, String(loads[l]), String(stampedeErrors[l])]));
 
   const result = {
+    mode: MODE,
     opsPerSec: Object.fromEntries(REQUIRED.map((n) => [n, at(n, 32)])),
     inFlight: 32,
     stampedeLoaderCalls: loads,
@@ -116,7 +119,7 @@ async function main(): Promise<void> {
     setup: { keys: KEYS, valueBytes: JSON.stringify(payload(1)).length, durationMs: DURATION_MS, rounds: ROUNDS, stampede: STAMPEDE, node: process.version, cpus: cpus().length, loadAvgAtEnd: loadavg().map((l) => +l.toFixed(1)) },
     measuredAt: new Date().toISOString(),
   };
-  mkdirSync(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true });
+  mkdirSync(dirname(RESULTS), { recursive: true });
   writeFileSync(RESULTS, JSON.stringify(result, null, 2) + '\n');
   console.log(`\nwrote ${RESULTS} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 }

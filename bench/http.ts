@@ -13,41 +13,67 @@
  *   - uncached lists (a distinct query per request: every request loads from Postgres)
  *   - cart: GET /api/v1/cart of a 10-line guest cart, and POST /api/v1/cart/items (a new guest
  *     cart per request: product lookup + one Lua write + priced answer), API vs reference
- * and reports req/s, p50/p99 and ratios, plus the API's peak RSS; writes bench/results/http.json.
- * Targets: cached product GET ≥ 0.70 × reference req/s and p99 ≤ 2 × reference.
+ * and reports req/s, p50/p99 and ratios; writes bench/results/http.json (bench/results/quick/ with
+ * --quick or BENCH_QUICK=1: one short round per subject).
+ * Before the rounds, each reference subject also runs once on its own (BENCH_SOLO_MS): its req/s
+ * there is printed next to its req/s in the rounds, a check that the bench itself (the API idling
+ * beside it, the interleaving) does not slow the reference down. At the end: the API's RSS (now and
+ * peak) and V8 heap, from its /metrics and /proc.
+ * Goals: cached product GET ≥ 0.8 × reference req/s with p99 ≤ 1.5 ×; get-cart and add-item
+ * ≥ 0.8 ×; API RSS ≤ 150 MB at the end. The uncached list has no reference server yet.
  *
  * The API runs with LOG_LEVEL=warn (no access log line per request; the reference logs nothing)
  * and a rate limit high enough never to answer 429 (the limiter still runs on every request).
- * BENCH_DURATION_MS / BENCH_WARMUP_MS / BENCH_ROUNDS / BENCH_CONNECTIONS tune the run.
+ * BENCH_DURATION_MS / BENCH_WARMUP_MS / BENCH_ROUNDS / BENCH_SOLO_MS / BENCH_CONNECTIONS tune the run.
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { writeResults } from './lib/bench-stack.js';
 import { runLoad } from './lib/http-load.js';
 import { runPathLoad, type PathLoadResult } from './lib/path-load.js';
 import { cpuMs, freePort, loadEnvDefaults, peakRssMb, ROOT, start, stop, waitHttp, withDatabase } from './lib/processes.js';
+import { RAISED_LIMITS, resultsFile, setting } from './lib/settings.js';
 import { runWrk, wrkAvailable, type WrkRequests } from './lib/wrk-load.js';
 
-const RESULTS = resolve(ROOT, 'bench/results/http.json');
-const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 8_000);
-const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 2_000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const RESULTS = resultsFile('http');
+// wrk runs whole seconds (at least one).
+const DURATION_MS = setting('BENCH_DURATION_MS', 8_000, 1_000);
+const WARMUP_MS = setting('BENCH_WARMUP_MS', 2_000, 1_000);
+const ROUNDS = setting('BENCH_ROUNDS', 2, 1);
+const SOLO_MS = setting('BENCH_SOLO_MS', 3_000, 1_000);
+const CONNECTIONS = setting('BENCH_CONNECTIONS', 32, 32);
 const PRODUCTS = 1_000;
 const LIST_PATH = '/api/v1/products?category=kitchen&sort=price&limit=20';
 const CLIENT = process.env.BENCH_CLIENT === 'builtin' || !wrkAvailable() ? 'builtin' : 'wrk';
 
 loadEnvDefaults();
 
+/** The goals checked here and in bench/summary.ts. */
+const GOALS = { productRpsRatioMin: 0.8, productP99RatioMax: 1.5, cartRpsRatioMin: 0.8, uncachedListRpsRatioMin: 0.6, apiRssMbMax: 150 };
 
-
-
-
-
-
+/** The API's memory now: RSS and V8 heap from its /metrics (prom-client defaults), RSS also from /proc. */
+async function apiMemory(port: number, pid: number): Promise<{ rssMb: number; peakRssMb: number; heapUsedMb: number | null; heapTotalMb: number | null }> {
+  const mb = (bytes: number): number => Math.round((bytes / 1_048_576) * 10) / 10;
+  let metrics = '';
+  try {
+    metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  } catch {
+    // no metrics: heap unknown
+  }
+  const gauge = (name: string): number | null => {
+    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(metrics);
+    return m ? Number(m[1]) : null;
+  };
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rssKb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
+  const heapUsed = gauge('nodejs_heap_size_used_bytes');
+  const heapTotal = gauge('nodejs_heap_size_total_bytes');
+  return { rssMb: Math.round((rssKb / 1024) * 10) / 10, peakRssMb: peakRssMb(pid), heapUsedMb: heapUsed === null ? null : mb(heapUsed), heapTotalMb: heapTotal === null ? null : mb(heapTotal) };
+}
 async function waitReplica(primaryUrl: string, replicaUrl: string): Promise<void> {
   if (!replicaUrl) return;
   const primary = new pg.Client({ connectionString: primaryUrl });
@@ -87,10 +113,10 @@ async function load(port: number, plan: WrkRequests, durationMs: number): Promis
 }
 
 /** Warm-up, then a measured run; also the server's CPU time per request (robust on a busy machine). */
-async function measured(port: number, pid: number, plan: WrkRequests, warmupMs: number): Promise<PathLoadResult & { cpuUsPerRequest: number }> {
+async function measured(port: number, pid: number, plan: WrkRequests, warmupMs: number, durationMs = DURATION_MS): Promise<PathLoadResult & { cpuUsPerRequest: number }> {
   if (warmupMs) await load(port, plan, warmupMs);
   const before = cpuMs(pid);
-  const r = await load(port, plan, DURATION_MS);
+  const r = await load(port, plan, durationMs);
   return { ...r, cpuUsPerRequest: Math.round(((cpuMs(pid) - before) * 1000) / Math.max(1, r.requests)) };
 }
 
@@ -109,8 +135,7 @@ async function main(): Promise<void> {
     NODE_ENV: 'production',
     JWT_SECRET: randomBytes(32).toString('hex'),
     LOG_LEVEL: 'warn',
-    THROTTLE_LIMIT: '1000000',
-    THROTTLE_TTL_SECONDS: '1',
+    ...RAISED_LIMITS,
     DB_PRIMARY_URL: withDatabase(basePrimary, database),
     DB_REPLICA_URL: baseReplica ? withDatabase(baseReplica, database) : '',
     REDIS_KEY_PREFIX: prefix,
@@ -200,6 +225,13 @@ async function main(): Promise<void> {
       if (!prev || r.rps > prev.rps) best.set(name, { name, ...r });
     };
     console.log(`load: ${CLIENT === 'wrk' ? 'wrk' : 'built-in client (no wrk)'}, ${CONNECTIONS} connections, ${ROUNDS} rounds × ${DURATION_MS} ms (+${WARMUP_MS} ms warm-up) per subject`);
+    // Each reference on its own first: its req/s before any API subject has run.
+    const solo = new Map<string, PathLoadResult & { cpuUsPerRequest: number }>();
+    for (const s of [...subjects, ...cartSubjects].filter((x) => x.port === refPort)) {
+      const r = await measured(s.port, s.pid, s.plan, WARMUP_MS, SOLO_MS);
+      solo.set(s.name, r);
+      console.log(`  solo    ${s.name.padEnd(22)} ${Math.round(r.rps).toString().padStart(7)} req/s  p99 ${r.p99Ms.toFixed(2)} ms  cpu ${r.cpuUsPerRequest} µs/req`);
+    }
     // Catalog subjects first, then the cart ones, each set interleaved round by round.
     for (const set of [subjects, cartSubjects]) {
       for (let round = 0; round < ROUNDS; round++) {
@@ -213,7 +245,7 @@ async function main(): Promise<void> {
     // A distinct query per request: every one loads from Postgres.
     const uncached = await measured(apiPort, apiPid, { kind: 'counter', prefix: '/api/v1/products?maxPrice=', start: 100_000, suffix: '&sort=price&limit=20' }, 0);
     keep('api list (uncached, Postgres)', uncached);
-    const rssMb = peakRssMb(api.child.pid!);
+    const memory = await apiMemory(apiPort, apiPid);
 
     const row = (n: string): Row => best.get(n)!;
     const ratio = (a: number, b: number): number => Math.round((a / b) * 100) / 100;
@@ -226,53 +258,69 @@ async function main(): Promise<void> {
       catalogCpuUsPerProductGet: product.api.cpuUsPerRequest - row('api floor (/health/live)').cpuUsPerRequest,
       listRpsRatio: ratio(list.api.rps, list.reference.rps),
       listP99Ratio: ratio(list.api.p99Ms, list.reference.p99Ms),
+      // No reference server answers uncached lists yet (it would have to run the API's SQL).
+      uncachedListRps: Math.round(uncached.rps),
+      uncachedListRpsRatio: null as number | null,
       cartGetRpsRatio: ratio(row('api get-cart (10 lines)').rps, row('reference get-cart (10 lines)').rps),
       cartGetP99Ratio: ratio(row('api get-cart (10 lines)').p99Ms, row('reference get-cart (10 lines)').p99Ms),
       cartAddRpsRatio: ratio(row('api add-item (new guest cart)').rps, row('reference add-item').rps),
       cartAddP99Ratio: ratio(row('api add-item (new guest cart)').p99Ms, row('reference add-item').p99Ms),
     };
-    const targets = { productRpsRatioMin: 0.7, productP99RatioMax: 2, met: summary.productRpsRatio >= 0.7 && summary.productP99Ratio <= 2 };
+    // Each reference: best round req/s over its solo req/s (about 1 when the bench does not slow it).
+    const referenceSolo = [...solo].map(([name, r]) => ({ name, soloRps: Math.round(r.rps), roundsRps: Math.round(row(name).rps), roundsToSolo: ratio(row(name).rps, r.rps) }));
+    const targets = {
+      ...GOALS,
+      productMet: summary.productRpsRatio >= GOALS.productRpsRatioMin && summary.productP99Ratio <= GOALS.productP99RatioMax,
+      cartGetMet: summary.cartGetRpsRatio >= GOALS.cartRpsRatioMin,
+      cartAddMet: summary.cartAddRpsRatio >= GOALS.cartRpsRatioMin,
+      apiRssMet: memory.rssMb <= GOALS.apiRssMbMax,
+    };
 
     console.log('');
     console.log('| subject | req/s | p50 ms | p99 ms | server CPU µs/req | vs reference |');
     console.log('| --- | ---: | ---: | ---: | ---: | --- |');
     const line = (r: Row, vs = ''): void =>
       console.log(`| ${r.name} | ${Math.round(r.rps)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.cpuUsPerRequest} | ${vs} |`);
-    line(product.reference);
+    const alone = (name: string): string => {
+      const s = referenceSolo.find((x) => x.name === name)!;
+      return `alone: ${s.soloRps} req/s (rounds / alone ${s.roundsToSolo}×)`;
+    };
+    line(product.reference, alone('reference product'));
     line(product.api, `${summary.productRpsRatio}× req/s, ${summary.productP99Ratio}× p99`);
-    line(list.reference);
+    line(list.reference, alone('reference list'));
     line(list.api, `${summary.listRpsRatio}× req/s, ${summary.listP99Ratio}× p99`);
-    line(row('reference get-cart (10 lines)'));
+    line(row('reference get-cart (10 lines)'), alone('reference get-cart (10 lines)'));
     line(row('api get-cart (10 lines)'), `${summary.cartGetRpsRatio}× req/s, ${summary.cartGetP99Ratio}× p99`);
-    line(row('reference add-item'));
+    line(row('reference add-item'), alone('reference add-item'));
     line(row('api add-item (new guest cart)'), `${summary.cartAddRpsRatio}× req/s, ${summary.cartAddP99Ratio}× p99`);
-    line(row('api list (uncached, Postgres)'), `${ratio(uncached.rps, list.api.rps)}× the cached list`);
+    line(row('api list (uncached, Postgres)'), `no reference; ${ratio(uncached.rps, list.api.rps)}× the cached list`);
     line(row('api floor (/health/live)'), `${ratio(row('api floor (/health/live)').rps, product.reference.rps)}× the reference: Nest + global guards, no catalog code`);
     console.log('');
-    console.log(`API peak RSS: ${rssMb} MB`);
-    console.log(`targets (product GET ≥ 0.70× req/s, p99 ≤ 2×): ${targets.met ? 'met' : 'NOT met'}`);
-    for (const r of best.values()) if (Object.keys(r.non200).length || r.errors) console.log(`  note: ${r.name}: non-200 ${JSON.stringify(r.non200)}, socket errors ${r.errors}`);
+    const heap = memory.heapUsedMb === null ? 'heap n/a (no /metrics)' : `heap used ${memory.heapUsedMb} MB of ${memory.heapTotalMb} MB`;
+    console.log(`API at the end: RSS ${memory.rssMb} MB (peak ${memory.peakRssMb} MB), ${heap}; goal RSS ≤ ${GOALS.apiRssMbMax} MB: ${targets.apiRssMet ? 'met' : 'NOT met'}`);
+    const verdict = (ok: boolean): string => (ok ? 'met' : 'NOT met');
+    console.log(`goals: product GET ≥ ${GOALS.productRpsRatioMin}× req/s with p99 ≤ ${GOALS.productP99RatioMax}×: ${verdict(targets.productMet)}; get-cart ≥ ${GOALS.cartRpsRatioMin}×: ${verdict(targets.cartGetMet)}; add-item ≥ ${GOALS.cartRpsRatioMin}×: ${verdict(targets.cartAddMet)}`);
+    let non2xx = false;
+    for (const r of best.values()) {
+      const bad = Object.values(r.non200).reduce((a, b) => a + b, 0);
+      if (bad || r.errors) console.log(`  note: ${r.name}: non-200 ${JSON.stringify(r.non200)}, socket errors ${r.errors}`);
+      if (bad > 0.01 * Math.max(1, r.requests) || r.errors) non2xx = true;
+    }
 
-    mkdirSync(resolve(ROOT, 'bench/results'), { recursive: true });
-    writeFileSync(
-      RESULTS,
-      JSON.stringify(
-        {
-          date: new Date().toISOString(),
-          node: process.version,
-          cpus: (await import('node:os')).cpus().length,
-          settings: { client: CLIENT, connections: CONNECTIONS, durationMs: DURATION_MS, warmupMs: WARMUP_MS, rounds: ROUNDS, products: PRODUCTS, listPath: LIST_PATH, apiLogLevel: 'warn' },
-          results: [...best.values()],
-          summary,
-          targets,
-          apiPeakRssMb: rssMb,
-          seconds: Math.round((Date.now() - started) / 1000),
-        },
-        null,
-        2,
-      ) + '\n',
-    );
-    console.log(`wrote ${RESULTS}`);
+    writeResults(RESULTS, {
+      settings: { client: CLIENT, connections: CONNECTIONS, durationMs: DURATION_MS, warmupMs: WARMUP_MS, soloMs: SOLO_MS, rounds: ROUNDS, products: PRODUCTS, listPath: LIST_PATH, apiLogLevel: 'warn' },
+      results: [...best.values()],
+      summary,
+      referenceSolo,
+      targets,
+      apiMemoryAtEnd: memory,
+      apiPeakRssMb: memory.peakRssMb,
+      seconds: Math.round((Date.now() - started) / 1000),
+    });
+    if (non2xx) {
+      console.error('bench:http: more than 1 % of the answers of a subject were not 2xx (or sockets failed): the figures above are not valid');
+      process.exitCode = 1;
+    }
   } finally {
     for (const c of children) await stop(c);
     let cursor = '0';
@@ -288,7 +336,7 @@ async function main(): Promise<void> {
 }
 
 main().then(
-  () => process.exit(0),
+  () => process.exit(process.exitCode ?? 0),
   (error: unknown) => {
     console.error(error);
     process.exit(1);

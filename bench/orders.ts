@@ -11,7 +11,9 @@
  *   2. idempotent replays/s (the same key and body again and again) against a cached product GET;
  *   3. oversell: 500 concurrent single-unit checkouts for a product with 50 in stock, and for every
  *      product the units sold against the stock taken; both must be 0.
- * Prints ratios and writes bench/results/orders.json. BENCH_DURATION_MS / BENCH_CONNECTIONS change the run.
+ * Prints ratios and writes bench/results/orders.json. BENCH_DURATION_MS / BENCH_WARMUP_MS / BENCH_ROUNDS /
+ * BENCH_CONNECTIONS change the run; --quick (or BENCH_QUICK=1) runs one short round and writes to
+ * bench/results/quick/.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
@@ -19,13 +21,15 @@ import pg from 'pg';
 import { createBenchStack, writeResults } from './lib/bench-stack.js';
 import { closedLoop, runLoad, summarize } from './lib/http-load.js';
 import { cpuMs, freePort, loadEnvDefaults, percentile, ROOT, start, stop, waitHttp } from './lib/processes.js';
+import { RAISED_LIMITS, resultsFile, setting } from './lib/settings.js';
 
 loadEnvDefaults();
-const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5_000);
-const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 1_500);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const DURATION_MS = setting('BENCH_DURATION_MS', 5_000, 1_500);
+const WARMUP_MS = setting('BENCH_WARMUP_MS', 1_500, 500);
+const ROUNDS = setting('BENCH_ROUNDS', 2, 1);
+const CONNECTIONS = setting('BENCH_CONNECTIONS', 32, 32);
 const PRODUCTS = 100;
-const RESULTS = resolve(ROOT, 'bench/results/orders.json');
+const RESULTS = resultsFile('orders');
 
 interface Api {
   port: number;
@@ -128,7 +132,7 @@ function checkoutRequest(port: number, token: string, key: string, productId: st
 }
 
 async function main(): Promise<void> {
-  const stack = await createBenchStack({ THROTTLE_LIMIT: '1000000', THROTTLE_TTL_SECONDS: '1', DB_POOL_SIZE: '20' });
+  const stack = await createBenchStack({ ...RAISED_LIMITS, DB_POOL_SIZE: '20' });
   const { env, id } = stack;
   const pool = new pg.Pool({ connectionString: env.DB_PRIMARY_URL, max: CONNECTIONS });
   let apiProc: ReturnType<typeof start> | undefined;
@@ -151,7 +155,7 @@ async function main(): Promise<void> {
     const buyers = await Promise.all(Array.from({ length: CONNECTIONS }, () => register(api)));
     const stockBefore = new Map<string, number>((await pool.query('SELECT id, stock FROM catalog.products')).rows.map((r: { id: string; stock: number }) => [r.id, r.stock]));
 
-    // 1. checkouts through the API vs the same transaction from plain pg, alternating, best of 2
+    // 1. checkouts through the API vs the same transaction from plain pg, alternating, best of ROUNDS
     console.log(`checkouts: ${CONNECTIONS} buyers over ${PRODUCTS} products, ${DURATION_MS} ms per run`);
     const apiRuns: { rps: number; p50Ms: number; p99Ms: number; cpuUsPerCheckout: number; non201: number }[] = [];
     const rawRuns: { rps: number; p50Ms: number; p99Ms: number }[] = [];
@@ -164,7 +168,7 @@ async function main(): Promise<void> {
       });
     await checkoutLoad(WARMUP_MS);
     await rawRate(pool, buyers.map((b) => b.id), products, WARMUP_MS);
-    for (let round = 0; round < 2; round++) {
+    for (let round = 0; round < ROUNDS; round++) {
       const before = cpuMs(apiProc.child.pid!);
       const run = await checkoutLoad(DURATION_MS);
       const s = summarize(run);

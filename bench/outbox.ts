@@ -9,21 +9,23 @@
  *     polling only, every OUTBOX_POLL_INTERVAL_MS);
  *   - burst: N events committed at once, events per second until all are applied.
  * Prints the ratio of the p50 delays (polling / NOTIFY) and writes bench/results/outbox.json.
- * BENCH_EVENTS (burst size), BENCH_RATE (events/s of the stream), BENCH_STREAM_MS change the run.
+ * BENCH_EVENTS (burst size), BENCH_RATE (events/s of the stream), BENCH_STREAM_MS change the run;
+ * --quick (or BENCH_QUICK=1) streams 2 s each and bursts 1,000 events, results in bench/results/quick/.
  */
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import pg from 'pg';
 import { createBenchStack, writeResults } from './lib/bench-stack.js';
 import { freePort, loadEnvDefaults, percentile, ROOT, start, stop, waitHttp } from './lib/processes.js';
+import { resultsFile, setting } from './lib/settings.js';
 
 loadEnvDefaults();
-const BURST = Number(process.env.BENCH_EVENTS ?? 5_000);
-const RATE = Number(process.env.BENCH_RATE ?? 200);
-const STREAM_MS = Number(process.env.BENCH_STREAM_MS ?? 5_000);
+const BURST = setting('BENCH_EVENTS', 5_000, 1_000);
+const RATE = setting('BENCH_RATE', 200, 200);
+const STREAM_MS = setting('BENCH_STREAM_MS', 5_000, 2_000);
 const POLL_MS = 1_000;
 const PRODUCTS = 50;
-const RESULTS = resolve(ROOT, 'bench/results/outbox.json');
+const RESULTS = resultsFile('outbox');
 
 const EVENT_SQL = (notify: boolean): string =>
   `WITH e AS (INSERT INTO outbox.events (event_type, payload) VALUES ('order.placed', $1::jsonb) RETURNING event_id)

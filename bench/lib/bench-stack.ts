@@ -6,6 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { ROOT, withDatabase } from './processes.js';
+import { MODE } from './settings.js';
 
 /** A database and Redis prefix of a benchmark's own, migrated; `cleanup` removes both. */
 export interface BenchStack {
@@ -55,9 +56,9 @@ export async function createBenchStack(extraEnv: Record<string, string> = {}): P
   };
 }
 
-/** Writes a benchmark's results (with the machine it ran on) as JSON. */
+/** Writes a benchmark's results (with the machine it ran on and the mode, full or quick) as JSON. */
 export function writeResults(file: string, results: Record<string, unknown>): void {
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, ...results }, null, 2) + '\n');
+  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), mode: MODE, node: process.version, cpus: os.cpus().length, ...results }, null, 2) + '\n');
   console.log(`written ${file}`);
 }

@@ -26,3 +26,17 @@ export const RESULTS_DIR = resolve(ROOT, process.env.BENCH_RESULTS_DIR || (QUICK
 
 /** bench/results[/quick]/<name>.json */
 export const resultsFile = (name: string): string => resolve(RESULTS_DIR, `${name}.json`);
+
+/**
+ * Environment for an API a benchmark starts: the rate limits (apps/api/src/throttling, variables in
+ * libs/common/src/config/env.schema.ts) in 1 s windows at the schema's largest limits, so neither
+ * the global limit nor the login limits (per client IP, per email) answer 429 at the rates
+ * measured; every limiter still runs on every request.
+ */
+export const RAISED_LIMITS: Readonly<Record<string, string>> = {
+  THROTTLE_LIMIT: '1000000',
+  THROTTLE_TTL_SECONDS: '1',
+  LOGIN_THROTTLE_TTL_SECONDS: '1',
+  LOGIN_THROTTLE_IP_LIMIT: '1000000',
+  LOGIN_THROTTLE_EMAIL_LIMIT: '1000000',
+};
