@@ -52,6 +52,8 @@ export interface CreateCacheOptions {
   instanceId?: string;
   /** Called for Redis errors that were failed open (e.g. for logging; keep it cheap). */
   onError?: (err: unknown) => void;
+  /** Called for every failed load, including background refreshes whose caller got a stale value. */
+  onLoadError?: (err: unknown) => void;
   /**
    * Cache reads issued in the same tick leave in one socket write instead of one write each
    * (default true; standalone/Sentinel only). A read waits at most for the current tick to end.
@@ -96,7 +98,7 @@ export class CacheService {
     this.client = isClient(options.redis) ? options.redis : createRedisConnection(options.redis);
     this.instanceId = options.instanceId ?? randomUUID();
     this.keys = new KeyBuilder({ prefix: options.prefix ?? 'app', maxKeyLength: options.maxKeyLength });
-    this.stats = new CacheStats();
+    this.stats = new CacheStats(options.onLoadError);
     this.breaker = new CircuitBreaker(options.breaker);
     // A reconnected client is healthy: close the circuit at once instead of waiting for a probe.
     this.client.on('ready', this.onReady);

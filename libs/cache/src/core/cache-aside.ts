@@ -69,10 +69,10 @@ export class CacheAside {
     this.counters = opts.stats.for(opts.namespace);
     this.reader = new EntryReader(opts.redis, opts.keys, opts.namespace, this.serializer, opts.l1, this.counters);
     this.invalidator = opts.invalidator;
-    this.defaults = { ttl: 60_000, ...stripUndefined(opts.defaults) };
+    this.defaults = resolveOptions({ ttl: 60_000 }, stripUndefined(opts.defaults));
     this.store = new EntryStore(opts.redis, opts.keys, opts.namespace, this.serializer, opts.l1, this.counters, opts.invalidator);
     const lock = new LoadLock(opts.redis, opts.keys, opts.namespace, this.reader, this.counters, opts.lockTtlMs ?? 10_000, opts.lockWaitMs ?? 5_000);
-    this.loads = new LoadRunner(lock, this.store, opts.invalidator, this.counters);
+    this.loads = new LoadRunner(lock, this.store, opts.invalidator, this.counters, opts.stats);
     this.head = opts.keys.entryHead(opts.namespace, this.keyVersion); // also validates the namespace
     this.keyCacheMax = Math.min(opts.l1?.store.options.max ?? 0, 100_000);
   }
@@ -208,7 +208,7 @@ export class CacheAside {
   /** Several entries in one round trip; undefined where missing. */
   async mget<T>(keys: readonly CacheKey[]): Promise<(T | undefined)[]> {
     const full = keys.map((k) => this.key(k));
-    const out: (T | undefined)[] = new Array(full.length);
+    const out: (T | undefined)[] = new Array<T | undefined>(full.length).fill(undefined); // dense, no holes
     const todo: number[] = [];
     for (let i = 0; i < full.length; i++) {
       const box = this.l1?.get(full[i]!);

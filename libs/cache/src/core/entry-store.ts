@@ -7,7 +7,7 @@ import { EntryKind, encodeEntry, newToken } from '../serialization/envelope.js';
 import type { Serializer } from '../serialization/serializer.js';
 import type { NamespaceCounters } from '../stats/cache-stats.js';
 import type { ReadResult } from './entry-reader.js';
-import { jitteredTtl, type ResolvedOptions } from './options.js';
+import { FOREVER, jitteredTtl, type ResolvedOptions } from './options.js';
 
 /**
  * The write side of the entries (EntryReader is the read side). A loaded value is stored with
@@ -34,7 +34,7 @@ export class EntryStore {
     const px = miss ? fresh : fresh + (o.staleFor ?? 0);
     let payload: string | Buffer;
     try {
-      payload = encodeEntry(this.serializer, miss ? EntryKind.Negative : EntryKind.Value, newToken(), expected.nsVersion, Date.now() + fresh, value);
+      payload = encodeEntry(this.serializer, miss ? EntryKind.Negative : EntryKind.Value, newToken(), expected.nsVersion, freshUntil(fresh), value);
     } catch {
       this.counters.errors++; // not serializable: serve it uncached
       return;
@@ -52,20 +52,27 @@ export class EntryStore {
     const fresh = jitteredTtl(o.ttl, o.jitter);
     let payload: string | Buffer;
     try {
-      payload = encodeEntry(this.serializer, EntryKind.Value, newToken(), nsVersion, Date.now() + fresh, value);
+      payload = encodeEntry(this.serializer, EntryKind.Value, newToken(), nsVersion, freshUntil(fresh), value);
     } catch {
       this.counters.errors++;
       return false;
     }
-    const res = await this.redis.run((c) => c.set(k, payload, 'PX', fresh + (o.staleFor ?? 0)), this.counters);
+    const px = fresh + (o.staleFor ?? 0);
+    const res = await this.redis.run((c) => (Number.isFinite(px) ? c.set(k, payload, 'PX', px) : c.set(k, payload)), this.counters);
     await this.invalidator.broadcastKeys(this.namespace, [k]);
     return res !== FAILED;
   }
 
   /** Adds `k` to the sets of its tags (o.tags), kept alive at least as long as the entry; false when Redis failed. */
   async addTags(k: string, o: ResolvedOptions): Promise<boolean> {
-    const life = Math.max(o.ttl + (o.staleFor ?? 0), o.negativeTtl ?? 0) + 60_000;
+    // A set with no expiry (-1) is never shortened by TAG_ADD; an entry living forever keeps its tag forever.
+    const life = Math.min(Math.max(o.ttl + (o.staleFor ?? 0), o.negativeTtl ?? 0) + 60_000, FOREVER);
     const res = await this.redis.run((c) => Promise.all(o.tags!.map((t) => tagAdd(c, this.keys.tag(this.namespace, t), life, k))));
     return res !== FAILED;
   }
+}
+
+/** Epoch ms until which an entry living `fresh` ms is fresh (FOREVER for ttl Infinity). */
+function freshUntil(fresh: number): number {
+  return Number.isFinite(fresh) ? Date.now() + fresh : FOREVER;
 }

@@ -11,7 +11,7 @@ import type { ResolvedOptions } from './options.js';
  * (`token`/`lockKey` when we hold the lock; without them after a Redis failure or a wait that ran
  * out) with the freshest read to compare-and-set against.
  */
-export type WaitOutcome = { hit: Entry } | { token?: string; lockKey?: string; read: ReadResult };
+export type WaitOutcome = { hit: Entry } | { timedOut: true } | { token?: string; lockKey?: string; read: ReadResult };
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -34,11 +34,17 @@ export class LoadLock {
     private readonly waitMs: number,
   ) {}
 
-  /** SET NX PX; if busy, poll the entry (backoff 10→100 ms) until the holder stored it, the lock frees, or waitMs. */
+  /**
+   * SET NX PX; if busy, poll the entry (backoff 10→100 ms) until the holder stored it, the lock
+   * frees, or waitMs (then the caller loads itself). With hardTimeoutMs, a wait that reaches it
+   * ends as `timedOut`: the caller never waits past its own deadline for another holder.
+   */
   async acquireOrWait(k: string, read: ReadResult, o: ResolvedOptions): Promise<WaitOutcome> {
     const token = newToken() + newToken();
     const ttl = o.hardTimeoutMs ? o.hardTimeoutMs + 1_000 : this.ttlMs;
-    const deadline = Date.now() + this.waitMs;
+    const start = Date.now();
+    const hardDeadline = o.hardTimeoutMs ? start + o.hardTimeoutMs : Infinity;
+    const deadline = Math.min(start + this.waitMs, hardDeadline);
     let latest = read;
     let delay = 10;
     for (;;) {
@@ -55,8 +61,10 @@ export class LoadLock {
         }
         return { token, lockKey, read: again.ok ? again : latest };
       }
-      if (Date.now() >= deadline) return { read: latest };
-      await sleep(delay);
+      const now = Date.now();
+      if (now >= hardDeadline) return { timedOut: true };
+      if (now >= deadline) return { read: latest };
+      await sleep(Math.min(delay, deadline - now));
       delay = Math.min(delay * 1.5, 100);
       const again = await this.reader.read(k);
       const e = again.entry;

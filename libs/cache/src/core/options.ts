@@ -1,6 +1,6 @@
 /** Per-call options of CacheAside (all durations in milliseconds). */
 export interface GetOrLoadOptions {
-  /** Time an entry is fresh (default 60 000). */
+  /** Time an entry is fresh (default 60 000; Infinity: until invalidated or evicted). Fractions round up. */
   ttl?: number;
   /** Fraction in [0, 1]: the effective ttl is uniform in [ttl·(1−jitter), ttl], so expiries spread out. */
   jitter?: number;
@@ -33,19 +33,33 @@ export interface ResolvedOptions extends GetOrLoadOptions {
   ttl: number;
 }
 
+/** Durations stored as Redis PX, which takes whole milliseconds only. */
+const STORED_DURATIONS = new Set(['ttl', 'staleFor', 'negativeTtl']);
+
+/** The latest freshUntil an entry can carry (the largest valid Date): what ttl Infinity stores. */
+export const FOREVER = 8.64e15;
+
 export function resolveOptions(defaults: ResolvedOptions, opts?: GetOrLoadOptions): ResolvedOptions {
   if (!opts) return defaults;
   const out: ResolvedOptions = { ...defaults };
   for (const k in opts) {
-    const v = (opts as Record<string, unknown>)[k];
-    if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
+    let v = (opts as Record<string, unknown>)[k];
+    if (v === undefined) continue;
+    if (typeof v === 'number' && STORED_DURATIONS.has(k)) v = wholeMs(v);
+    (out as unknown as Record<string, unknown>)[k] = v;
   }
   return out;
 }
 
+/** A duration rounded up to whole milliseconds (Redis refuses `PX 1500.5`); Infinity stays. */
+export function wholeMs(ms: number): number {
+  if (Number.isNaN(ms) || ms < 0) throw new RangeError(`Invalid cache duration: ${ms}`);
+  return Number.isFinite(ms) ? Math.ceil(ms) : ms;
+}
+
 /** Effective fresh time with subtractive jitter: never longer than ttl. */
 export function jitteredTtl(ttl: number, jitter = 0): number {
-  if (!jitter || jitter <= 0) return ttl;
+  if (!jitter || jitter <= 0 || !Number.isFinite(ttl)) return ttl;
   const j = Math.min(jitter, 1);
   return Math.max(1, Math.round(ttl - Math.random() * ttl * j));
 }

@@ -6,8 +6,9 @@ const noop = (): void => {};
 /**
  * Stale-while-revalidate, the part a caller sees: it found a stale entry (within staleFor) and
  * `refresh`, the load started for it, stores the next value for everyone. The caller gets the stale
- * value at once (the refresh runs on in the background, a rejection ignored), or, with
- * softTimeoutMs, the refresh's own outcome if it settles in time and the stale value otherwise.
+ * value at once (the refresh runs on in the background; its failure is counted by the load itself),
+ * or, with softTimeoutMs, the refresh's own value if it arrives in time, and the stale value when it
+ * does not or when it fails (fail-safe: a stale value beats an error). Each caller counts one stale serve.
  */
 export function serveStale<T>(refresh: Promise<T>, stale: T, softTimeoutMs: number | undefined, counters: NamespaceCounters): Promise<T> {
   if (!softTimeoutMs) {
@@ -15,8 +16,9 @@ export function serveStale<T>(refresh: Promise<T>, stale: T, softTimeoutMs: numb
     counters.staleServes++;
     return Promise.resolve(stale);
   }
-  return raceDeadline(refresh, softTimeoutMs, () => {
+  const served = (): T => {
     counters.staleServes++;
     return stale;
-  });
+  };
+  return raceDeadline(refresh, softTimeoutMs, served).catch(served);
 }

@@ -7,11 +7,11 @@ import type { RedisClient } from './connection.js';
  * NOSCRIPT), on the client a GuardedRedis.run callback receives.
  */
 
-/** Store only if the entry's head (kind+token, bytes 0..8) is still the one seen before loading. */
+/** Store only if the entry's head (kind+token, bytes 0..8) is still the one seen before loading; PX 0 = no expiry. */
 export const CAS_SET = new LuaScript(`
 local h = redis.call('GETRANGE', KEYS[1], 0, 8)
 if h ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+if ARGV[3] == '0' then redis.call('SET', KEYS[1], ARGV[2]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
 return 1`);
 
 /** Release a lock only if we still own it. */
@@ -27,9 +27,9 @@ local want = tonumber(ARGV[1])
 if t < want then redis.call('PEXPIRE', KEYS[1], want) end
 return 1`);
 
-/** CAS_SET: 1 when `value` was stored with a PX of `px` ms, 0 when the entry's head is no longer `head`. */
+/** CAS_SET: 1 when `value` was stored with a PX of `px` ms (Infinity: no expiry), 0 when the entry's head is no longer `head`. */
 export function casSet(client: RedisClient, key: string, head: string, value: string | Buffer, px: number): Promise<number> {
-  return CAS_SET.run(client, [key], [head, value, px]) as Promise<number>;
+  return CAS_SET.run(client, [key], [head, value, Number.isFinite(px) ? px : 0]) as Promise<number>;
 }
 
 /** RELEASE: 1 when the lock held `token` and was deleted, else 0. */

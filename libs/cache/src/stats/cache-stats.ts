@@ -8,6 +8,8 @@ export class NamespaceCounters {
   loadTimeMsTotal = 0;
   staleServes = 0;
   errors = 0;
+  /** Loader failures and hard timeouts, also those of background refreshes nobody waits for. */
+  loadErrors = 0;
 }
 
 export interface NamespaceSnapshot {
@@ -19,6 +21,7 @@ export interface NamespaceSnapshot {
   loadTimeMsTotal: number;
   staleServes: number;
   errors: number;
+  loadErrors: number;
 }
 
 export interface StatsSnapshot {
@@ -37,11 +40,21 @@ function toSnapshot(c: NamespaceCounters): NamespaceSnapshot {
     loadTimeMsTotal: c.loadTimeMsTotal,
     staleServes: c.staleServes,
     errors: c.errors,
+    loadErrors: c.loadErrors,
   };
 }
 
 export class CacheStats {
   private readonly byNamespace = new Map<string, NamespaceCounters>();
+
+  /** @param onLoadError told about every failed load (keep it cheap), e.g. to log background refresh failures. */
+  constructor(private readonly onLoadError?: (err: unknown) => void) {}
+
+  /** Counts a failed load and reports it. */
+  loadFailed(counters: NamespaceCounters, err: unknown): void {
+    counters.loadErrors++;
+    this.onLoadError?.(err);
+  }
 
   /** Counters of one namespace (created on first use; callers keep the reference). */
   for(namespace: string): NamespaceCounters {
@@ -65,6 +78,7 @@ export class CacheStats {
       totals.loadTimeMsTotal += c.loadTimeMsTotal;
       totals.staleServes += c.staleServes;
       totals.errors += c.errors;
+      totals.loadErrors += c.loadErrors;
     }
     return { namespaces, totals: toSnapshot(totals) };
   }

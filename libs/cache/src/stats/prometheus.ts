@@ -21,6 +21,7 @@ const COUNTERS: [CounterField, string, string][] = [
   ['loadTimeMsTotal', 'load_time_ms_total', 'Total loader time in milliseconds'],
   ['staleServes', 'stale_serves_total', 'Stale values served (stale-while-revalidate, soft timeout, fail-safe)'],
   ['errors', 'errors_total', 'Cache (Redis) errors that were failed open'],
+  ['loadErrors', 'load_errors_total', 'Failed loads (loader errors and hard timeouts), background refreshes included'],
 ];
 
 /**
