@@ -156,6 +156,11 @@ async function main(): Promise<void> {
     });
     await waitReplica(env.DB_PRIMARY_URL!, env.DB_REPLICA_URL!);
 
+    // The reference starts while the API boots; it serves the bodies copied into its keys below.
+    const refPrefix = `${prefix}:ref`;
+    const refPort = await freePort();
+    const ref = start(process.execPath, ['--import', 'tsx', resolve(ROOT, 'bench/lib/reference-server.ts')], { REF_PREFIX: refPrefix, PORT: String(refPort) });
+    children.push(ref.child);
     const apiPort = await freePort();
     const api = start(process.execPath, [resolve(ROOT, 'dist/apps/api/src/main.js')], { ...env, PORT: String(apiPort), HOST: '127.0.0.1' });
     children.push(api.child);
@@ -170,7 +175,6 @@ async function main(): Promise<void> {
     if (ids.length !== PRODUCTS) throw new Error(`expected ${PRODUCTS} products, found ${ids.length}`);
 
     // Warm the API cache and copy the exact bodies into the reference's keys.
-    const refPrefix = `${prefix}:ref`;
     for (let i = 0; i < ids.length; i += 50) {
       const bodies = await Promise.all(ids.slice(i, i + 50).map(async (pid) => [pid, await (await fetch(`http://127.0.0.1:${apiPort}/api/v1/products/${pid}`)).text()] as const));
       const p = redis.pipeline();
@@ -180,9 +184,6 @@ async function main(): Promise<void> {
     const listBody = await (await fetch(`http://127.0.0.1:${apiPort}${LIST_PATH}`)).text();
     await redis.set(`${refPrefix}:list`, listBody);
 
-    const refPort = await freePort();
-    const ref = start(process.execPath, ['--import', 'tsx', resolve(ROOT, 'bench/lib/reference-server.ts')], { REF_PREFIX: refPrefix, PORT: String(refPort) });
-    children.push(ref.child);
     await waitHttp(refPort, `/api/v1/products/${ids[0]}`, ref);
 
     // Cart: a 10-line guest cart in the API (through the API) and the same lines in the reference.
