@@ -72,7 +72,7 @@ export class CacheAside {
     this.defaults = resolveOptions({ ttl: 60_000 }, stripUndefined(opts.defaults));
     this.store = new EntryStore(opts.redis, opts.keys, opts.namespace, this.serializer, opts.l1, this.counters, opts.invalidator);
     const lock = new LoadLock(opts.redis, opts.keys, opts.namespace, this.reader, this.counters, opts.lockTtlMs ?? 10_000, opts.lockWaitMs ?? 5_000);
-    this.loads = new LoadRunner(lock, this.store, opts.invalidator, this.counters, opts.stats);
+    this.loads = new LoadRunner(lock, this.reader, this.store, opts.invalidator, this.counters, opts.stats);
     this.head = opts.keys.entryHead(opts.namespace, this.keyVersion); // also validates the namespace
     this.keyCacheMax = Math.min(opts.l1?.store.options.max ?? 0, 100_000);
   }

@@ -2,7 +2,8 @@ import type { KeyBuilder } from '../keys/key-builder.js';
 import type { L1Namespace } from '../l1/l1-cache.js';
 import { isCluster, type RedisClient } from '../redis/connection.js';
 import { FAILED, type GuardedRedis } from '../resilience/guarded-redis.js';
-import { decodeEntry, EntryKind, HEAD_LENGTH, versionOf, type Entry } from '../serialization/envelope.js';
+import { ensureNamespaceVersion } from '../redis/scripts.js';
+import { decodeEntry, EntryKind, HEAD_LENGTH, NO_VERSION, versionOf, type Entry } from '../serialization/envelope.js';
 import type { Serializer } from '../serialization/serializer.js';
 import type { NamespaceCounters } from '../stats/cache-stats.js';
 
@@ -89,10 +90,20 @@ export class EntryReader {
     return out;
   }
 
-  /** Current namespace version (for writes that did not read the entry first). */
+  /** Current namespace version, created if the key is missing (for writes); undefined when Redis failed. */
   async version(): Promise<number | undefined> {
-    const res = await this.redis.run((c) => c.get(this.versionKey), this.counters);
-    return res === FAILED ? undefined : res ? +res : 0;
+    const res = await this.redis.run((c) => ensureNamespaceVersion(c, this.versionKey), this.counters);
+    return res === FAILED ? undefined : res;
+  }
+
+  /**
+   * `read` with an existing namespace version to store under: a read that found no version key
+   * (NO_VERSION) gets one now, before the loader reads its source. Not ok when Redis failed.
+   */
+  async withVersion(read: ReadResult): Promise<ReadResult> {
+    if (!read.ok || read.nsVersion !== NO_VERSION) return read;
+    const v = await this.version();
+    return v === undefined ? { ...read, ok: false } : { ...read, nsVersion: v };
   }
 
   private fetch(c: RedisClient, keys: readonly string[]): Promise<Raw[]> {

@@ -2,7 +2,7 @@ import type { Invalidator } from '../invalidation/invalidator.js';
 import { raceDeadline } from '../resilience/circuit-breaker.js';
 import type { Entry } from '../serialization/envelope.js';
 import type { CacheStats, NamespaceCounters } from '../stats/cache-stats.js';
-import type { ReadResult } from './entry-reader.js';
+import type { EntryReader, ReadResult } from './entry-reader.js';
 import type { EntryStore } from './entry-store.js';
 import { CacheLoadTimeoutError } from './errors.js';
 import type { LoadLock } from './load-lock.js';
@@ -30,6 +30,7 @@ export class LoadRunner {
 
   constructor(
     private readonly lock: LoadLock,
+    private readonly reader: EntryReader,
     private readonly store: EntryStore,
     private readonly invalidator: Invalidator,
     private readonly counters: NamespaceCounters,
@@ -44,11 +45,13 @@ export class LoadRunner {
 
   private async run<T>(k: string, read: ReadResult, loader: Loader<T>, o: ResolvedOptions, stale: Entry | undefined): Promise<T> {
     const begun = Date.now();
-    let expected = read;
+    // A namespace without a version key gets one first (every racing caller gets the same one), so
+    // the load lock and the store both use a version that exists before the loader reads its source.
+    let expected = await this.reader.withVersion(read);
     let lockKey: string | undefined;
     let token: string | undefined;
-    if (read.ok && o.lock !== false) {
-      const outcome = await this.lock.acquireOrWait(k, read, o);
+    if (expected.ok && o.lock !== false) {
+      const outcome = await this.lock.acquireOrWait(k, expected, o);
       if ('hit' in outcome) return outcome.hit.value as T;
       if ('timedOut' in outcome) throw new CacheLoadTimeoutError(k, o.hardTimeoutMs!);
       token = outcome.token;

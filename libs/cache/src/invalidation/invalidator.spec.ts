@@ -53,7 +53,7 @@ describe('Invalidator (real Redis)', () => {
     await fill('ns-b', [['1']]);
     const before = await raw.get(svc.keys.namespaceVersionKey('ns-a'));
     expect(await svc.invalidator.invalidateNamespace('ns-a')).toBe(true);
-    expect(Number(await raw.get(svc.keys.namespaceVersionKey('ns-a')))).toBe(Number(before ?? 0) + 1);
+    expect(Number(await raw.get(svc.keys.namespaceVersionKey('ns-a')))).toBeGreaterThan(Number(before ?? 0));
     expect(await svc.namespace('ns-a').get(['1'])).toBeUndefined();
     expect(await svc.namespace('ns-b').get(['1'])).toBe('v-1');
     const loader = async () => 'reloaded';

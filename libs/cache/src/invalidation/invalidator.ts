@@ -5,6 +5,7 @@ import type { InvalidationBus } from '../l1/invalidation-bus.js';
 import { applyInvalidation } from '../l1/invalidation-bus.js';
 import type { L1Store } from '../l1/l1-cache.js';
 import { isCluster, type RedisClient } from '../redis/connection.js';
+import { bumpNamespaceVersion } from '../redis/scripts.js';
 import { EntryKind, encodeEntry, newToken } from '../serialization/envelope.js';
 import { defaultSerializer } from '../serialization/serializer.js';
 import { FAILED, type GuardedRedis } from '../resilience/guarded-redis.js';
@@ -36,9 +37,10 @@ export interface InvalidatorOptions {
  *   loader, so a tag invalidation either sees the key (and tombstones it) or ran before the loader
  *   read the database. Members are SSCANned, tombstoned in batches, then SREMed (not DEL: a member
  *   added concurrently must survive).
- * - Namespace: INCR of the namespace version (O(1)). Entries carry the version seen when their load
- *   started, and every Redis read fetches the current version together with the entry (one MGET on a
- *   standalone node, parallel GETs on a cluster) — so once INCR returned, no instance can serve an
+ * - Namespace: a bump of the namespace version (O(1); see NS_VERSION_BUMP). Entries carry the version
+ *   seen when their load started, and every Redis read fetches the current version together with the
+ *   entry (one MGET on a standalone node, parallel GETs on a cluster) — so once the bump returned, no
+ *   instance can serve an
  *   older entry, and a slow load that started before stores an entry that is already dead.
  *   (An in-process cached version would need pub/sub to be correct, and pub/sub is at-most-once.)
  * - Pattern: SCAN MATCH + UNLINK in batches on every master. Best effort against loads in flight;
@@ -225,7 +227,7 @@ export class Invalidator {
 
   private async bump(namespace: string): Promise<boolean> {
     const key = this.opts.keys.namespaceVersionKey(namespace);
-    return (await this.opts.redis.run((c) => c.incr(key))) !== FAILED;
+    return (await this.opts.redis.run((c) => bumpNamespaceVersion(c, key))) !== FAILED;
   }
 
   private defer(task: () => Promise<boolean>): void {

@@ -27,6 +27,41 @@ local want = tonumber(ARGV[1])
 if t < want then redis.call('PEXPIRE', KEYS[1], want) end
 return 1`);
 
+/*
+ * Namespace versions are taken from the server clock (microseconds, TIME): a version key that was
+ * evicted comes back as a value no entry ever carried, instead of restarting at a number that old
+ * entries match. A bump is max(current + 1, now), so versions only grow. '%.0f' keeps the 16 digits
+ * exact (Lua's tostring would print 1.7e+15).
+ */
+
+/** The namespace version, created from the server clock when the key does not exist. */
+export const NS_VERSION_ENSURE = new LuaScript(`
+local v = redis.call('GET', KEYS[1])
+if v then return v end
+local t = redis.call('TIME')
+v = string.format('%.0f', tonumber(t[1]) * 1000000 + tonumber(t[2]))
+redis.call('SET', KEYS[1], v)
+return v`);
+
+/** Moves the namespace version past every earlier one: max(current + 1, server clock in µs). */
+export const NS_VERSION_BUMP = new LuaScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
+local v = string.format('%.0f', math.max(cur + 1, now))
+redis.call('SET', KEYS[1], v)
+return v`);
+
+/** NS_VERSION_ENSURE: the version of the namespace whose version key is `key` (created if missing). */
+export async function ensureNamespaceVersion(client: RedisClient, key: string): Promise<number> {
+  return Number(await NS_VERSION_ENSURE.run(client, [key]));
+}
+
+/** NS_VERSION_BUMP: the namespace's new version. */
+export async function bumpNamespaceVersion(client: RedisClient, key: string): Promise<number> {
+  return Number(await NS_VERSION_BUMP.run(client, [key]));
+}
+
 /** CAS_SET: 1 when `value` was stored with a PX of `px` ms (Infinity: no expiry), 0 when the entry's head is no longer `head`. */
 export function casSet(client: RedisClient, key: string, head: string, value: string | Buffer, px: number): Promise<number> {
   return CAS_SET.run(client, [key], [head, value, Number.isFinite(px) ? px : 0]) as Promise<number>;

@@ -6,7 +6,7 @@ import type { Serializer } from './serializer.js';
  *   token       8 random chars; kind+token (the "head", bytes 0..8) is what the compare-and-set
  *               store checks with GETRANGE, so a load that lost a race with a write or an
  *               invalidation cannot put its value back
- *   nsVersion   namespace version seen when the load started; entries older than the current
+ *   nsVersion   namespace version seen when the load started (never NO_VERSION); entries older than the current
  *               version are ignored (namespace invalidation in O(1), also safe in a cluster)
  *   freshUntil  epoch ms; after it the entry is stale (still served within staleFor, see CacheAside)
  * A cached null is kind V with payload "null": distinct from a miss (no key) and from N.
@@ -119,9 +119,17 @@ export function decodeFreshValue(serializer: Serializer, raw: string | Buffer, n
   }
 }
 
-/** The namespace version as MGET returns it (null: never bumped = 0); same as `+raw.toString()`. */
+/**
+ * A namespace whose version key does not exist (never used, or evicted under an allkeys-* policy).
+ * No entry ever carries it: entries are stored only under a version that exists in Redis, and a new
+ * version is never one used before (see NS_VERSION_ENSURE), so an evicted version key cannot bring
+ * back entries an invalidateAll() killed.
+ */
+export const NO_VERSION = -1;
+
+/** The namespace version as MGET returns it (null: NO_VERSION); same as `+raw.toString()`. */
 export function versionOf(raw: string | Buffer | null): number {
-  if (!raw) return 0;
+  if (!raw || raw.length === 0) return NO_VERSION;
   return typeof raw === 'string' ? intField(raw, 0, raw.length) : intBytes(raw, 0, raw.length, 'utf8');
 }
 

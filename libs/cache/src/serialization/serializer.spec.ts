@@ -1,4 +1,4 @@
-import { decodeEntry, decodeFreshValue, encodeEntry, EntryKind, NOT_FRESH, versionOf } from './envelope.js';
+import { decodeEntry, decodeFreshValue, encodeEntry, EntryKind, NO_VERSION, NOT_FRESH, versionOf } from './envelope.js';
 import { JsonSerializer, MsgpackSerializer } from './serializer.js';
 
 describe('JsonSerializer', () => {
@@ -109,11 +109,11 @@ describe('entry envelope', () => {
   });
 
   it('versionOf reads the namespace version like Number()', () => {
-    for (const v of ['0', '7', '123456789012', ' 5', '5x', '']) {
-      expect(versionOf(v)).toEqual(v ? +v : 0);
-      expect(versionOf(Buffer.from(v))).toEqual(v ? +v : 0);
+    for (const v of ['0', '7', '123456789012', '1733112345678901', ' 5', '5x', '']) {
+      expect(versionOf(v)).toEqual(v ? +v : NO_VERSION);
+      expect(versionOf(Buffer.from(v))).toEqual(v ? +v : NO_VERSION);
     }
-    expect(versionOf(null)).toBe(0);
+    expect(versionOf(null)).toBe(NO_VERSION);
   });
 
   it('treats foreign data as not an entry', () => {
