@@ -29,7 +29,7 @@ import pg from 'pg';
 import { createBenchStack, writeResults } from './lib/bench-stack.js';
 import { closedLoop, summarize } from './lib/http-load.js';
 import { cpuMs, freePort, loadEnvDefaults, median, ROOT, start, stop, waitHttp, type Started } from './lib/processes.js';
-import { RAISED_LIMITS, resultsFile, setting } from './lib/settings.js';
+import { QUICK, RAISED_LIMITS, resultsFile, setting } from './lib/settings.js';
 
 loadEnvDefaults();
 const API = process.env.BENCH_API_MAIN ?? resolve(ROOT, 'dist/apps/api/src/main.js');
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     await waitHttp(port, '/health/ready', api);
     const apiPid = api.child.pid!;
     const users: User[] = [];
-    for (let i = 0; i < USERS; i++) users.push(await register(port));
+    users.push(...(await Promise.all(Array.from({ length: USERS }, () => register(port)))));
     const hashes = await storedHashes(stack.env.DB_PRIMARY_URL!, users);
     const params = /^\$(argon2\w+)\$v=(\d+)\$m=(\d+),t=(\d+),p=(\d+)\$/.exec(hashes[0]!.hash);
     if (!params) throw new Error(`unexpected password hash format: ${hashes[0]!.hash.slice(0, 30)}…`);
@@ -111,10 +111,11 @@ async function main(): Promise<void> {
         `sign-in: ${LOGIN_ROUNDS} pairs × ${LOGIN_MS} ms at ${LOGIN_CONNECTIONS} in flight (${argon2.algorithm} m=${argon2.memoryKiB} KiB t=${argon2.timeCost} p=${argon2.parallelism})`,
     );
     // One warm-up of everything first (JIT, pools, L1, argon2 memory).
-    await route('public', 1_000);
-    await route('authenticated', 1_000);
-    await login(Math.min(1_000, LOGIN_MS));
-    await raw(Math.min(1_000, LOGIN_MS));
+    const warm = QUICK ? 500 : 1_000;
+    await route('public', warm);
+    await route('authenticated', warm);
+    await login(warm);
+    await raw(warm);
 
     const runs: Record<Route | 'login' | 'raw', Run[]> = { public: [], authenticated: [], login: [], raw: [] };
     const routeRatios: number[] = [];
@@ -155,7 +156,7 @@ function checkStatuses(name: string, byStatus: Record<string, number>): void {
   const hint = byStatus['429']
     ? ` — 429 is the API's rate limit: the bench starts the API with ${Object.entries(LIMITS)
         .map(([k, v]) => `${k}=${v}`)
-        .join(' ')}; if a limit has moved to another variable, add it to RAISED_LIMITS (bench/lib/settings.ts)`
+        .join(' ')}; if a limit has moved to another variable, pass it with BENCH_API_ENV=NAME=value or add it to RAISED_LIMITS (bench/lib/settings.ts)`
     : '';
   throw new Error(`${name}: ${badCount} of ${total} answers were not 2xx ${JSON.stringify(Object.fromEntries(bad))} (allowed: ${MAX_NON2XX * 100} %)${hint}`);
 }

@@ -9,7 +9,8 @@
  *      update, order, line, history entry, outbox event, stored answer) sent by a plain `pg` pool of
  *      32 clients, one round trip per statement;
  *   2. idempotent replays/s (the same key and body again and again) against a cached product GET;
- *   3. oversell: 500 concurrent single-unit checkouts for a product with 50 in stock, and for every
+ *   3. oversell: 500 concurrent single-unit checkouts for a product with 50 in stock (200 for 20 in
+ *      short mode; BENCH_OVERSELL_ATTEMPTS, BENCH_OVERSELL_STOCK), and for every
  *      product the units sold against the stock taken; both must be 0.
  * Prints ratios and writes bench/results/orders.json. BENCH_DURATION_MS / BENCH_WARMUP_MS / BENCH_ROUNDS /
  * BENCH_CONNECTIONS change the run; --quick (or BENCH_QUICK=1) runs one short round and writes to
@@ -29,6 +30,8 @@ const WARMUP_MS = setting('BENCH_WARMUP_MS', 1_500, 500);
 const ROUNDS = setting('BENCH_ROUNDS', 2, 1);
 const CONNECTIONS = setting('BENCH_CONNECTIONS', 32, 32);
 const PRODUCTS = 100;
+const OVERSELL_ATTEMPTS = setting('BENCH_OVERSELL_ATTEMPTS', 500, 200);
+const OVERSELL_STOCK = setting('BENCH_OVERSELL_STOCK', 50, 20);
 const RESULTS = resultsFile('orders');
 
 interface Api {
@@ -197,10 +200,10 @@ async function main(): Promise<void> {
     const productGet = await runLoad({ port, method: 'GET', path: `/api/v1/products/${products[1]}`, connections: CONNECTIONS, durationMs: DURATION_MS, warmupMs: WARMUP_MS });
     if (Object.keys(replay.non2xx).length) throw new Error(`replays answered ${JSON.stringify(replay.non2xx)}`);
 
-    // 3. oversell: 500 concurrent single-unit checkouts for 50 units
-    const scarce = (await api.json<{ id: string }>('POST', '/api/v1/products', { sku: `B-${id}-scarce`, name: 'Scarce', priceCents: 999, stock: 50, categoryId: category.body.id }, auth)).body.id;
+    // 3. oversell: OVERSELL_ATTEMPTS concurrent single-unit checkouts for OVERSELL_STOCK units
+    const scarce = (await api.json<{ id: string }>('POST', '/api/v1/products', { sku: `B-${id}-scarce`, name: 'Scarce', priceCents: 999, stock: OVERSELL_STOCK, categoryId: category.body.id }, auth)).body.id;
     const storm = await Promise.all(
-      Array.from({ length: 500 }, (_, i) =>
+      Array.from({ length: OVERSELL_ATTEMPTS }, (_, i) =>
         api.json('POST', '/api/v1/orders', { items: [{ productId: scarce, quantity: 1 }] }, { authorization: `Bearer ${buyers[i % buyers.length]!.token}`, 'idempotency-key': randomUUID() }),
       ),
     );
@@ -211,10 +214,10 @@ async function main(): Promise<void> {
     );
     let mismatched = 0;
     for (const [pid, stock] of (await pool.query('SELECT id, stock FROM catalog.products')).rows.map((r: { id: string; stock: number }) => [r.id, r.stock] as const)) {
-      const initial = pid === scarce ? 50 : stockBefore.get(pid)!;
+      const initial = pid === scarce ? OVERSELL_STOCK : stockBefore.get(pid)!;
       if (initial - stock !== (sold.get(pid) ?? 0)) mismatched++;
     }
-    const oversold = Math.max(0, created - 50) + (scarceStock < 0 ? -scarceStock : 0);
+    const oversold = Math.max(0, created - OVERSELL_STOCK) + (scarceStock < 0 ? -scarceStock : 0);
 
     const ratioCheckout = bestApi.rps / bestRaw.rps;
     const ratioReplay = replay.rps / productGet.rps;
@@ -222,14 +225,14 @@ async function main(): Promise<void> {
     console.log(`| checkout (API) | ${bestApi.rps.toFixed(0)} | ${bestApi.p50Ms.toFixed(1)} | ${bestApi.p99Ms.toFixed(1)} | same transaction, plain pg | ${bestRaw.rps.toFixed(0)} | ${ratioCheckout.toFixed(2)} |`);
     console.log(`| idempotent replay | ${replay.rps.toFixed(0)} | ${replay.p50Ms.toFixed(2)} | ${replay.p99Ms.toFixed(2)} | cached product GET | ${productGet.rps.toFixed(0)} | ${ratioReplay.toFixed(2)} |`);
     console.log(`\nAPI CPU per checkout: ${bestApi.cpuUsPerCheckout.toFixed(0)} µs; non-201 during the checkout runs: ${bestApi.non201}`);
-    console.log(`oversell: ${created} of 500 checkouts for 50 units created, stock left ${scarceStock}; oversold ${oversold}; products whose stock taken ≠ units sold: ${mismatched}`);
+    console.log(`oversell: ${created} of ${OVERSELL_ATTEMPTS} checkouts for ${OVERSELL_STOCK} units created, stock left ${scarceStock}; oversold ${oversold}; products whose stock taken ≠ units sold: ${mismatched}`);
     writeResults(RESULTS, {
       connections: CONNECTIONS,
       products: PRODUCTS,
       durationMs: DURATION_MS,
       checkout: { api: round(bestApi), rawPg: round(bestRaw), ratio: Number(ratioCheckout.toFixed(2)), apiRounds: apiRuns.map((r) => Math.round(r.rps)), rawRounds: rawRuns.map((r) => Math.round(r.rps)) },
       replay: { rps: Math.round(replay.rps), p99Ms: Number(replay.p99Ms.toFixed(2)), cachedProductGetRps: Math.round(productGet.rps), ratio: Number(ratioReplay.toFixed(2)) },
-      oversell: { attempts: 500, stock: 50, created, stockLeft: scarceStock, oversold, productsMismatched: mismatched },
+      oversell: { attempts: OVERSELL_ATTEMPTS, stock: OVERSELL_STOCK, created, stockLeft: scarceStock, oversold, productsMismatched: mismatched },
     });
     if (oversold !== 0 || mismatched !== 0) process.exitCode = 1;
   } finally {

@@ -10,7 +10,7 @@
  *   - burst: N events committed at once, events per second until all are applied.
  * Prints the ratio of the p50 delays (polling / NOTIFY) and writes bench/results/outbox.json.
  * BENCH_EVENTS (burst size), BENCH_RATE (events/s of the stream), BENCH_STREAM_MS change the run;
- * --quick (or BENCH_QUICK=1) streams 2 s each and bursts 1,000 events, results in bench/results/quick/.
+ * --quick (or BENCH_QUICK=1) streams 2 s each and bursts 500 events, results in bench/results/quick/.
  */
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
@@ -20,7 +20,7 @@ import { freePort, loadEnvDefaults, percentile, ROOT, start, stop, waitHttp } fr
 import { resultsFile, setting } from './lib/settings.js';
 
 loadEnvDefaults();
-const BURST = setting('BENCH_EVENTS', 5_000, 1_000);
+const BURST = setting('BENCH_EVENTS', 5_000, 500);
 const RATE = setting('BENCH_RATE', 200, 200);
 const STREAM_MS = setting('BENCH_STREAM_MS', 5_000, 2_000);
 const POLL_MS = 1_000;
