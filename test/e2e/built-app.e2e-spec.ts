@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { SAMPLE_JWT_SECRET } from '@app/common';
 import { repoRoot } from '../support/test-env.js';
 import { freePort, spawnNode, type Spawned } from '../support/spawn-node.js';
 
@@ -73,6 +74,17 @@ describe('built API and worker', () => {
     expect(out).toMatch(/JWT_SECRET: must be at least 32 characters/);
     expect(out).toMatch(/PORT: /);
     expect(out).not.toMatch(/\n\s+at /);
+  });
+
+  it('refuses the sample JWT secret outside development and test, and never prints a refused value', async () => {
+    const api = spawnNode(API, { NODE_ENV: 'production', JWT_SECRET: SAMPLE_JWT_SECRET, REDIS_URL: 'http://:redis-pass-1234@127.0.0.1:6379/0', CART_TOKEN_SECRET: 'short-cart-secret' });
+    const { code } = await api.exit;
+    expect(code).toBe(1);
+    const out = api.output();
+    expect(out).toMatch(/JWT_SECRET: is the sample value/);
+    expect(out).toMatch(/REDIS_URL: /);
+    expect(out).toMatch(/CART_TOKEN_SECRET: /);
+    for (const secret of [SAMPLE_JWT_SECRET, 'redis-pass-1234', 'short-cart-secret']) expect(out).not.toContain(secret);
   });
 
   it('the worker boots, reports ready and stops cleanly', async () => {

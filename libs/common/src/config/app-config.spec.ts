@@ -39,10 +39,46 @@ describe('loadConfig', () => {
     expect(names.sort()).toEqual(['CURRENCY', 'LOG_LEVEL', 'PORT', 'REDIS_URL']);
   });
 
-  it('refuses the sample JWT secret in production only', () => {
+  it('accepts the sample JWT secret only in development and test', () => {
     expect(() => loadConfig({ ...valid, JWT_SECRET: SAMPLE_JWT_SECRET })).not.toThrow();
+    expect(() => loadConfig({ ...valid, NODE_ENV: 'development', JWT_SECRET: SAMPLE_JWT_SECRET })).not.toThrow();
+    expect(() => loadConfig({ ...valid, NODE_ENV: 'test', JWT_SECRET: SAMPLE_JWT_SECRET })).not.toThrow();
     const problems = problemsOf({ ...valid, NODE_ENV: 'production', JWT_SECRET: SAMPLE_JWT_SECRET });
     expect(problems).toEqual([expect.stringMatching(/^JWT_SECRET: is the sample value/)]);
+    expect(problems.join('\n')).not.toContain(SAMPLE_JWT_SECRET);
+  });
+
+  it('names what is wrong but never prints the values it refuses', () => {
+    const secrets = {
+      JWT_SECRET: 'hunter2-too-short',
+      CART_TOKEN_SECRET: 'cart-secret-short',
+      REDIS_URL: 'http://:redis-pass-1234@127.0.0.1:6379/0',
+      DB_PRIMARY_URL: 'mysql://admin:db-pass-5678@127.0.0.1/commerce',
+      REDIS_PASSWORD: 'x',
+      PORT: 'port-secret-99',
+      LOG_LEVEL: 'level-secret-77',
+    };
+    let error: unknown;
+    try {
+      loadConfig({ ...valid, ...secrets });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const { message, problems } = error as ConfigError;
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['CART_TOKEN_SECRET', 'DB_PRIMARY_URL', 'JWT_SECRET', 'LOG_LEVEL', 'PORT', 'REDIS_URL']);
+    for (const text of [message, ...problems]) {
+      for (const secret of ['hunter2', 'cart-secret', 'redis-pass-1234', 'db-pass-5678', 'port-secret', 'level-secret']) expect(text).not.toContain(secret);
+    }
+    expect(problems.find((p) => p.startsWith('JWT_SECRET:'))).toMatch(/32/);
+  });
+
+  it('reads the HTTP server limits, and keeps the headers timeout within the request timeout', () => {
+    expect(loadConfig(valid).http).toEqual({ bodyLimitBytes: 65_536, requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, connectionTimeoutMs: 60_000, keepAliveTimeoutMs: 65_000 });
+    const custom = loadConfig({ ...valid, HTTP_BODY_LIMIT_BYTES: '2048', HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '2000', HTTP_CONNECTION_TIMEOUT_MS: '0', HTTP_KEEP_ALIVE_TIMEOUT_MS: '75000' });
+    expect(custom.http).toEqual({ bodyLimitBytes: 2048, requestTimeoutMs: 5000, headersTimeoutMs: 2000, connectionTimeoutMs: 0, keepAliveTimeoutMs: 75_000 });
+    expect(problemsOf({ ...valid, HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '6000' })).toEqual([expect.stringMatching(/^HTTP_HEADERS_TIMEOUT_MS: must not exceed/)]);
+    expect(problemsOf({ ...valid, HTTP_BODY_LIMIT_BYTES: '10' })).toEqual([expect.stringMatching(/^HTTP_BODY_LIMIT_BYTES: /)]);
   });
 
   it('requires the nodes of the chosen Redis mode', () => {

@@ -22,6 +22,20 @@ export interface AppConfig {
     currency: string;
     swaggerEnabled: boolean;
   };
+  /**
+   * The HTTP server (API). bodyLimitBytes: default largest request body (routes that need more say
+   * so themselves). requestTimeoutMs: the whole request, headers and body, must arrive within it;
+   * headersTimeoutMs: the headers alone. connectionTimeoutMs: a socket with no traffic either way for
+   * this long is closed (0 = never). keepAliveTimeoutMs: an idle keep-alive connection is closed
+   * after this long; keep it above the idle timeout of the load balancer in front.
+   */
+  http: {
+    bodyLimitBytes: number;
+    requestTimeoutMs: number;
+    headersTimeoutMs: number;
+    connectionTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+  };
   database: {
     primaryUrl: string;
     replicaUrl: string | null;
@@ -74,6 +88,15 @@ export interface AppConfig {
   };
 }
 
+/**
+ * What is wrong, without the value: zod's messages describe the expected shape ("Too small:
+ * expected string to have >=32 characters", an enum's allowed values) and the schema's own
+ * messages never quote the input. Should a message ever contain the value, it is cut out.
+ */
+function describeIssue(message: string, value: string | undefined): string {
+  return value !== undefined && value.length >= 4 ? message.split(value).join('[value hidden]') : message;
+}
+
 function parseTrustProxy(value: string): boolean | number | string[] {
   if (value === 'true' || value === 'false') return value === 'true';
   if (/^\d+$/.test(value)) return Number(value);
@@ -88,7 +111,12 @@ function hostPorts(list: string): HostPort[] {
   });
 }
 
-/** Validates the environment and returns the typed config, or throws a ConfigError naming every problem. */
+/**
+ * Validates the environment and returns the typed config, or throws a ConfigError naming every
+ * problem: the variable and what is wrong with it, never the value it has. Values are secrets
+ * often enough (JWT_SECRET, passwords inside DB_PRIMARY_URL or REDIS_URL), and a refused
+ * configuration is printed to the console and collected by log shippers.
+ */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
   // Empty strings count as unset so defaults apply (docker-compose passes `VAR=` for unset values).
   const raw = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
@@ -97,7 +125,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     const problems = parsed.error.issues.map((issue) => {
       const name = issue.path.join('.') || '(environment)';
       const missing = issue.code === 'invalid_type' && raw[name] === undefined;
-      return missing ? `${name}: is required but missing` : `${name}: ${issue.message} (got ${JSON.stringify(raw[name] ?? null)})`;
+      return missing ? `${name}: is required but missing` : `${name}: ${describeIssue(issue.message, raw[name])}`;
     });
     throw new ConfigError(problems);
   }
@@ -114,6 +142,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       trustProxy: parseTrustProxy(env.TRUST_PROXY),
       currency: env.CURRENCY,
       swaggerEnabled: env.SWAGGER_ENABLED,
+    },
+    http: {
+      bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES,
+      requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
+      connectionTimeoutMs: env.HTTP_CONNECTION_TIMEOUT_MS,
+      keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     },
     database: {
       primaryUrl: env.DB_PRIMARY_URL,
@@ -158,4 +193,21 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       warmProducts: env.CACHE_WARM_PRODUCTS,
     },
   };
+}
+
+/**
+ * The secret values of a configuration, for the logger to cut out of anything it writes: JWT and
+ * cart token secrets, and the passwords of the database and Redis URLs and of Redis.
+ */
+export function configSecrets(config: AppConfig): string[] {
+  const passwordOf = (url: string | null): string | null => {
+    if (!url) return null;
+    try {
+      return decodeURIComponent(new URL(url).password) || null;
+    } catch {
+      return null;
+    }
+  };
+  const values = [config.jwt.secret, config.cart.tokenSecret, config.redis.password, passwordOf(config.database.primaryUrl), passwordOf(config.database.replicaUrl), passwordOf(config.redis.url)];
+  return values.filter((v): v is string => typeof v === 'string' && v.length > 0);
 }

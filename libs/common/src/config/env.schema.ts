@@ -1,7 +1,10 @@
 import { z } from 'zod';
 
-/** The sample secret shipped in .env.example; production refuses to start with it. */
+/** The sample secret shipped in .env.example; only development and test may start with it. */
 export const SAMPLE_JWT_SECRET = 'local-dev-secret-change-me-0123456789abcdef';
+
+/** The only environments that may run with the sample JWT secret. */
+const SAMPLE_SECRET_ENVS: ReadonlySet<string> = new Set(['development', 'test']);
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -32,6 +35,13 @@ export const envSchema = z
       .regex(/^(true|false|\d{1,2}|[A-Za-z0-9.:/,\s-]+)$/, 'must be true, false, a hop count, or a comma-separated list of proxy addresses/CIDRs (loopback, linklocal, uniquelocal allowed)')
       .default('loopback'),
     CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR').default('EUR'),
+
+    // HTTP edge: default request body size and the server's socket timeouts.
+    HTTP_BODY_LIMIT_BYTES: int(1_024, 16_777_216).default(65_536),
+    HTTP_REQUEST_TIMEOUT_MS: int(1_000, 600_000).default(30_000),
+    HTTP_HEADERS_TIMEOUT_MS: int(1_000, 600_000).default(10_000),
+    HTTP_CONNECTION_TIMEOUT_MS: int(0, 3_600_000).default(60_000),
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: int(1_000, 3_600_000).default(65_000),
 
     DB_PRIMARY_URL: url(['postgres:', 'postgresql:']),
     DB_REPLICA_URL: z.union([z.literal(''), url(['postgres:', 'postgresql:'])]).default(''),
@@ -90,8 +100,11 @@ export const envSchema = z
     CACHE_WARM_PRODUCTS: int(0, 100_000).default(200),
   })
   .superRefine((env, ctx) => {
-    if (env.NODE_ENV === 'production' && env.JWT_SECRET === SAMPLE_JWT_SECRET) {
-      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is the sample value from .env.example; set a real secret in production' });
+    if (env.JWT_SECRET === SAMPLE_JWT_SECRET && !SAMPLE_SECRET_ENVS.has(env.NODE_ENV)) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is the sample value from .env.example; set a real secret (the sample is accepted only with NODE_ENV=development or test)' });
+    }
+    if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
+      ctx.addIssue({ code: 'custom', path: ['HTTP_HEADERS_TIMEOUT_MS'], message: 'must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)' });
     }
     if (env.CACHE_L1_ENABLED && env.CACHE_L1_ACK_TIMEOUT_MS <= env.CACHE_L1_TTL_MS) {
       ctx.addIssue({ code: 'custom', path: ['CACHE_L1_ACK_TIMEOUT_MS'], message: 'must be greater than CACHE_L1_TTL_MS, or an unacknowledged instance could serve a value from before a write' });
