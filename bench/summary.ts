@@ -142,7 +142,9 @@ function authRows(r: Json): Row[] {
     },
     {
       figure: `sign-in (POST /auth/login) vs raw ${r.argon2?.algorithm ?? 'argon2id'} verify (same hashes, ${r.settings?.loginConnections ?? 8} in flight)`,
-      value: `${spread(r.signIn?.ratioLoginToRawVerify, r.signIn?.perPair?.length ?? 0)}; ${num(r.signIn?.loginRps)} vs ${num(r.signIn?.rawVerifyRps)} per s`,
+      value:
+        `${spread(r.signIn?.ratioLoginToRawVerify, r.signIn?.perPair?.length ?? 0)}; ${num(r.signIn?.loginRps)} vs ${num(r.signIn?.rawVerifyRps)} per s` +
+        (typeof r.signIn?.cpuPerLoginToRawVerify === 'number' ? `; CPU per sign-in ${x(r.signIn.cpuPerLoginToRawVerify)} a verify` : ''),
       goal: '—',
       met: null,
     },
