@@ -226,7 +226,7 @@ async function main(): Promise<void> {
       if (!prev || r.rps > prev.rps) best.set(name, { name, ...r });
     };
     console.log(`load: ${CLIENT === 'wrk' ? 'wrk' : 'built-in client (no wrk)'}, ${CONNECTIONS} connections, ${ROUNDS} rounds × ${DURATION_MS} ms (+${WARMUP_MS} ms warm-up) per subject`);
-    // Each reference on its own first: its req/s before any API subject has run.
+    // Each reference on its own first, before the rounds that interleave it with the API.
     const solo = new Map<string, PathLoadResult & { cpuUsPerRequest: number }>();
     for (const s of [...subjects, ...cartSubjects].filter((x) => x.port === refPort)) {
       const r = await measured(s.port, s.pid, s.plan, WARMUP_MS, SOLO_MS);
