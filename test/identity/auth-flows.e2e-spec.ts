@@ -9,7 +9,8 @@ describe('identity: auth flows', () => {
   let app: NestFastifyApplication;
 
   beforeAll(async () => {
-    app = await createTestApp({ LOGIN_THROTTLE_IP_LIMIT: '100000', LOGIN_THROTTLE_EMAIL_LIMIT: '100000' });
+    // No refresh grace window here: a second presentation is reuse at once (refresh-grace.e2e-spec.ts covers the window).
+    app = await createTestApp({ LOGIN_THROTTLE_IP_LIMIT: '100000', LOGIN_THROTTLE_EMAIL_LIMIT: '100000', JWT_REFRESH_GRACE_SECONDS: '0' });
   });
   afterAll(async () => {
     await app.close();

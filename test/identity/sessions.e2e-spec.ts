@@ -8,7 +8,8 @@ import { decodeJwt } from './forge-jwt.js';
 describe('identity: sessions', () => {
   let a: NestFastifyApplication;
   let b: NestFastifyApplication;
-  const overrides = { LOGIN_THROTTLE_IP_LIMIT: '100000', LOGIN_THROTTLE_EMAIL_LIMIT: '100000' };
+  // No refresh grace window: reuse is detected at the second presentation (refresh-grace.e2e-spec.ts covers the window).
+  const overrides = { LOGIN_THROTTLE_IP_LIMIT: '100000', LOGIN_THROTTLE_EMAIL_LIMIT: '100000', JWT_REFRESH_GRACE_SECONDS: '0' };
 
   beforeAll(async () => {
     a = await createTestApp(overrides);

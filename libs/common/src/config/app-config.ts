@@ -63,6 +63,12 @@ export interface AppConfig {
     audience: string;
     accessTtlSeconds: number;
     refreshTtlSeconds: number;
+    /**
+     * A refresh token presented again within this many seconds of its rotation, while its successor
+     * is unused, gets that successor again instead of counting as reuse (retries, concurrent tabs;
+     * RFC 9700 §4.14). 0 = every second presentation is reuse.
+     */
+    refreshGraceSeconds: number;
   };
   /**
    * reserveMax: most hits one instance takes from Redis at once for a hot key of the default limit
@@ -177,6 +183,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       audience: env.JWT_AUDIENCE,
       accessTtlSeconds: env.JWT_ACCESS_TTL_SECONDS,
       refreshTtlSeconds: env.JWT_REFRESH_TTL_SECONDS,
+      refreshGraceSeconds: env.JWT_REFRESH_GRACE_SECONDS,
     },
     throttle: { ttlSeconds: env.THROTTLE_TTL_SECONDS, limit: env.THROTTLE_LIMIT, reserveMax: env.THROTTLE_RESERVE_MAX },
     loginThrottle: { ttlSeconds: env.LOGIN_THROTTLE_TTL_SECONDS, emailLimit: env.LOGIN_THROTTLE_EMAIL_LIMIT, ipLimit: env.LOGIN_THROTTLE_IP_LIMIT },

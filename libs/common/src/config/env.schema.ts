@@ -73,6 +73,7 @@ export const envSchema = z
     JWT_AUDIENCE: z.string().min(1).default('nest-commerce-api'),
     JWT_ACCESS_TTL_SECONDS: int(30, 86_400).default(900),
     JWT_REFRESH_TTL_SECONDS: int(60, 31_536_000).default(2_592_000),
+    JWT_REFRESH_GRACE_SECONDS: int(0, 300).default(10),
 
     THROTTLE_TTL_SECONDS: int(1, 86_400).default(60),
     THROTTLE_LIMIT: int(1, 1_000_000).default(300),

@@ -33,7 +33,11 @@ export class AuthService {
     return this.signIn(user, input.email, 'login', client, guestCartToken);
   }
 
-  /** Rotates the refresh token; a reused one revokes its whole session. */
+  /**
+   * Rotates the refresh token; a reused one revokes its whole session. Within the grace window a
+   * retried or concurrent refresh of the same token gets the same successor (and a fresh access
+   * token of the same session).
+   */
   async refresh(refreshToken: string): Promise<AuthResult> {
     const result = await this.refreshTokens.rotate(refreshToken);
     if (result.kind === 'reused') {
@@ -42,7 +46,7 @@ export class AuthService {
     }
     if (result.kind === 'invalid') throw new UnauthenticatedError(INVALID_REFRESH_TOKEN);
     // The session's expiry moved: drop the cached copy so no instance goes by the old one.
-    await this.sessions.forget([result.sessionId]);
+    if (!result.replayed) await this.sessions.forget([result.sessionId]);
     return this.result(result.user, result.sessionId, result.refreshToken);
   }
 
