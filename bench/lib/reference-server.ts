@@ -2,15 +2,66 @@
  * The benchmark's reference: plain Fastify + ioredis answering the same product JSON from Redis
  * (one GET per request, no framework, no validation, no logging). Started by bench/http.ts with
  * PORT, REDIS_URL and REF_PREFIX; the bench loads the bodies under `{REF_PREFIX}:product:{id}`
- * and `{REF_PREFIX}:list` before measuring.
+ * and `{REF_PREFIX}:list` before measuring. With REF_DB_URL (and REF_DB_POOL), a list query with
+ * `maxPrice` is the uncached list: the API's list statement (libs/catalog product-list.repository)
+ * sent by a plain `pg` pool, every request.
  */
 import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 
 const prefix = process.env.REF_PREFIX!;
 const redis = new Redis(process.env.REDIS_URL!);
+const db = process.env.REF_DB_URL ? new pg.Pool({ connectionString: process.env.REF_DB_URL, max: Number(process.env.REF_DB_POOL ?? 10) }) : null;
 const app = Fastify({ logger: false });
+
+// The API's statement for `?maxPrice=N&sort=price&limit=L` (page 1): page and total from one snapshot.
+const LIST_SQL = `
+  WITH filtered AS NOT MATERIALIZED (
+    SELECT p.id, p.sku, p.name, p.description, p.price_cents, p.currency, p.stock, p.created_at, p.updated_at,
+      c.id AS category_id, c.name AS category_name, c.slug AS category_slug
+    FROM catalog.products p JOIN catalog.categories c ON c.id = p.category_id
+    WHERE p.deleted_at IS NULL AND p.price_cents <= $1::int
+  )
+  SELECT t.total, f.*
+  FROM (SELECT count(*)::int AS total FROM filtered) t
+  LEFT JOIN LATERAL (SELECT * FROM filtered f ORDER BY f.price_cents ASC, f.id ASC LIMIT $2::int OFFSET 0) f ON true
+  ORDER BY f.price_cents ASC, f.id ASC`;
+type ListRow = {
+  total: number;
+  id: string | null;
+  sku: string;
+  name: string;
+  description: string;
+  price_cents: number;
+  currency: string;
+  stock: number;
+  created_at: Date;
+  updated_at: Date;
+  category_id: string;
+  category_name: string;
+  category_slug: string;
+};
+
+async function uncachedList(maxPrice: number, limit: number): Promise<unknown> {
+  const { rows } = await db!.query<ListRow>(LIST_SQL, [maxPrice, limit]);
+  const items = rows
+    .filter((r) => r.id !== null)
+    .map((r) => ({
+      id: r.id,
+      sku: r.sku,
+      name: r.name,
+      description: r.description,
+      priceCents: r.price_cents,
+      currency: r.currency.trim(),
+      stock: r.stock,
+      category: { id: r.category_id, name: r.category_name, slug: r.category_slug },
+      createdAt: r.created_at.toISOString(),
+      updatedAt: r.updated_at.toISOString(),
+    }));
+  return { items, total: rows[0]?.total ?? 0, page: 1, limit };
+}
 
 app.get<{ Params: { id: string } }>('/api/v1/products/:id', async (request, reply) => {
   const body = await redis.get(`${prefix}:product:${request.params.id}`);
@@ -18,7 +69,8 @@ app.get<{ Params: { id: string } }>('/api/v1/products/:id', async (request, repl
   return reply.type('application/json; charset=utf-8').send(body);
 });
 
-app.get('/api/v1/products', async (_request, reply) => {
+app.get<{ Querystring: { maxPrice?: string; limit?: string } }>('/api/v1/products', async (request, reply) => {
+  if (db && request.query.maxPrice !== undefined) return reply.send(await uncachedList(Number(request.query.maxPrice), Number(request.query.limit ?? 20)));
   const body = await redis.get(`${prefix}:list`);
   return reply.type('application/json; charset=utf-8').send(body);
 });
