@@ -84,4 +84,43 @@ describe('Invalidator (real Redis)', () => {
   it('refuses patterns outside its prefix', async () => {
     await expect(svc.invalidator.scanAndUnlink('*')).rejects.toThrow(/prefix/);
   });
+
+  it('a reload racing a tag invalidation stays in the tag: the next invalidation of the tag reaches it', async () => {
+    const own = await kit.cache({ defaultTtl: 30_000 });
+    const c = own.namespace('tagrace');
+    const opts = { tags: ['t'] };
+    await c.getOrLoad('k', async () => 'v1', opts);
+    // A reload runs while the invalidation is between its steps (at its SREM).
+    const client = own.client as unknown as { srem: (...a: unknown[]) => Promise<number> };
+    const srem = client.srem.bind(own.client);
+    let raced = false;
+    client.srem = async (...args: unknown[]) => {
+      if (!raced) {
+        raced = true;
+        await c.getOrLoad('k', async () => 'v2', opts);
+      }
+      return srem(...args);
+    };
+    await c.invalidateTag('t');
+    client.srem = srem;
+    expect(raced).toBe(true);
+    const current = await c.getOrLoad('k', async () => 'v3', opts);
+    await c.invalidateTag('t');
+    expect(await c.getOrLoad('k', async () => 'v4', opts)).not.toBe(current);
+  });
+
+  it('failed invalidations are never dropped: past the bound a namespace is invalidated whole', async () => {
+    const { PendingInvalidations } = await import('./pending-invalidations.js');
+    const p = new PendingInvalidations(3);
+    p.addKeys('a', ['a1', 'a2']);
+    p.addKeys('b', ['b1']);
+    p.addKeys('a', ['a3']); // 4 keys > 3: namespace a (the largest) becomes one namespace invalidation
+    expect(p.snapshot()).toEqual({ namespaces: ['a'], tags: [], keys: [['b', ['b1']]] });
+    p.addKeys('a', ['a4']); // covered by the namespace invalidation
+    p.addTag('a', 'x');
+    expect(p.size).toBe(2);
+    p.keysDone('b', ['b1']);
+    p.namespaceDone('a');
+    expect(p.size).toBe(0);
+  });
 });

@@ -9,6 +9,7 @@ import { bumpNamespaceVersion } from '../redis/scripts.js';
 import { EntryKind, encodeEntry, newToken } from '../serialization/envelope.js';
 import { defaultSerializer } from '../serialization/serializer.js';
 import { FAILED, type GuardedRedis } from '../resilience/guarded-redis.js';
+import { PendingInvalidations } from './pending-invalidations.js';
 
 export interface InvalidatorOptions {
   redis: GuardedRedis;
@@ -25,18 +26,26 @@ export interface InvalidatorOptions {
   tombstoneTtlMs?: number;
   /** SCAN COUNT / UNLINK batch size (default 500). */
   batchSize?: number;
-  /** Max failed invalidations kept for replay once Redis is back (default 10 000). */
+  /**
+   * Bound on failed key invalidations kept for retry (default 10 000); past it, the namespace with
+   * the most pending keys is invalidated whole instead: nothing is dropped.
+   */
   maxPending?: number;
+  /** How often failed invalidations are retried while any are pending (default 1 000 ms). */
+  retryMs?: number;
 }
 
 /*
  * Design (cross-instance correctness):
  * - Key: the entry is overwritten with a short-lived tombstone, not deleted. Readers see a miss;
  *   a load that started earlier expected another entry head, so its compare-and-set store fails.
+ *   When Redis refuses the tombstone for lack of memory (noeviction), the entry is UNLINKed instead
+ *   (always allowed): a load in flight could then store, but under OOM its SET is refused as well.
  * - Tag: a tag is a Redis set of entry keys. CacheAside adds the key to the set BEFORE it runs the
  *   loader, so a tag invalidation either sees the key (and tombstones it) or ran before the loader
- *   read the database. Members are SSCANned, tombstoned in batches, then SREMed (not DEL: a member
- *   added concurrently must survive).
+ *   read the database. Members are SSCANned, SREMed (not DEL: a member added concurrently must
+ *   survive), then tombstoned: a reload that re-adds a member between the two steps keeps it in the
+ *   set, and its store fails against the tombstone.
  * - Namespace: a bump of the namespace version (O(1); see NS_VERSION_BUMP). Entries carry the version
  *   seen when their load started, and every Redis read fetches the current version together with the
  *   entry (one MGET on a standalone node, parallel GETs on a cluster) — so once the bump returned, no
@@ -46,19 +55,23 @@ export interface InvalidatorOptions {
  * - Pattern: SCAN MATCH + UNLINK in batches on every master. Best effort against loads in flight;
  *   prefer key/tag/namespace invalidation where races matter.
  * - L1 (optional): cleared locally at once and on other instances via the invalidation bus.
- * Failures never throw: the invalidation is queued and replayed when Redis is reachable again.
+ * Failures never throw: the invalidation is kept (PendingInvalidations) and retried on a timer and
+ * whenever the connection is ready again, until Redis applies it.
  */
 export class Invalidator {
   private readonly tombstoneTtlMs: number;
   private readonly batchSize: number;
-  private readonly maxPending: number;
-  private readonly pending: (() => Promise<boolean>)[] = [];
+  private readonly pending: PendingInvalidations;
+  private readonly retryMs: number;
+  private retryTimer: NodeJS.Timeout | undefined;
   private replaying = false;
+  private closed = false;
 
   constructor(private readonly opts: InvalidatorOptions) {
     this.tombstoneTtlMs = opts.tombstoneTtlMs ?? 60_000;
     this.batchSize = opts.batchSize ?? 500;
-    this.maxPending = opts.maxPending ?? 10_000;
+    this.pending = new PendingInvalidations(opts.maxPending ?? 10_000);
+    this.retryMs = opts.retryMs ?? 1_000;
     opts.redis.client.on('ready', this.onReady);
   }
 
@@ -66,9 +79,9 @@ export class Invalidator {
     return this.tombstoneTtlMs;
   }
 
-  /** Invalidations waiting for Redis to come back. */
+  /** Invalidations waiting for a retry (keys, tags and namespaces). */
   get pendingCount(): number {
-    return this.pending.length;
+    return this.pending.size;
   }
 
   /** Invalidate one entry. Resolves true when Redis applied it. */
@@ -81,7 +94,7 @@ export class Invalidator {
     if (fullKeys.length === 0) return true;
     this.local(namespace, { k: [...fullKeys] });
     const ok = await this.tombstone(fullKeys);
-    if (!ok) this.defer(() => this.tombstone(fullKeys));
+    if (!ok) this.keep(() => this.pending.addKeys(namespace, fullKeys));
     await this.broadcastKeys(namespace, fullKeys);
     return ok;
   }
@@ -98,7 +111,7 @@ export class Invalidator {
   async invalidateTag(namespace: string, tag: string): Promise<boolean> {
     const tagKey = this.opts.keys.tag(namespace, tag);
     const ok = await this.invalidateTagKey(namespace, tagKey);
-    if (!ok) this.defer(() => this.invalidateTagKey(namespace, tagKey));
+    if (!ok) this.keep(() => this.pending.addTag(namespace, tag));
     return ok;
   }
 
@@ -111,7 +124,7 @@ export class Invalidator {
   async invalidateNamespace(namespace: string): Promise<boolean> {
     this.local(namespace, { all: 1 });
     const ok = await this.bump(namespace);
-    if (!ok) this.defer(() => this.bump(namespace));
+    if (!ok) this.keep(() => this.pending.addNamespace(namespace));
     this.local(namespace, { all: 1 });
     await this.opts.bus?.publish({ ns: namespace, all: 1 });
     return ok;
@@ -195,14 +208,27 @@ export class Invalidator {
     return (await this.opts.redis.run((c) => this.writeTombstones(c, fullKeys))) !== FAILED;
   }
 
-  private async writeTombstones(c: RedisClient, fullKeys: readonly string[]): Promise<unknown> {
+  /** Tombstones the keys; those Redis refuses for lack of memory are UNLINKed instead. Throws on other errors. */
+  private async writeTombstones(c: RedisClient, fullKeys: readonly string[]): Promise<void> {
     const value = encodeEntry(defaultSerializer, EntryKind.Tombstone, newToken(), 0, 0, undefined);
     const px = this.tombstoneTtlMs;
-    if (fullKeys.length === 1) return c.set(fullKeys[0]!, value, 'PX', px);
-    if (isCluster(c)) return Promise.all(fullKeys.map((k) => c.set(k, value, 'PX', px)));
-    const p = c.pipeline();
-    for (const k of fullKeys) p.set(k, value, 'PX', px);
-    return throwOnPipelineError(await p.exec());
+    let errors: (unknown | null)[];
+    if (fullKeys.length === 1 || isCluster(c)) {
+      errors = await Promise.all(fullKeys.map((k) => c.set(k, value, 'PX', px).then(() => null, (err: unknown) => err)));
+    } else {
+      const p = c.pipeline();
+      for (const k of fullKeys) p.set(k, value, 'PX', px);
+      errors = ((await p.exec()) ?? []).map(([err]) => err);
+    }
+    const refused: string[] = [];
+    for (let i = 0; i < fullKeys.length; i++) {
+      const err = errors[i];
+      if (!err) continue;
+      if (!isOutOfMemory(err)) throw err;
+      refused.push(fullKeys[i]!);
+    }
+    // One UNLINK per key: a multi-key UNLINK fails across slots on a cluster.
+    if (refused.length) await Promise.all(refused.map((k) => c.unlink(k)));
   }
 
   private async invalidateTagKey(namespace: string, tagKey: string): Promise<boolean> {
@@ -215,10 +241,15 @@ export class Invalidator {
       const members = page[1];
       if (members.length) {
         this.local(namespace, { k: members });
-        if ((await redis.run((c) => this.writeTombstones(c, members))) === FAILED) return false;
-        this.local(namespace, { k: members });
-        // SREM, not DEL: a member added meanwhile (a load that just started) must stay.
+        // SREM first, then the tombstones: a reload that SADDs a member in between keeps it in the
+        // set (and its store fails against the tombstone). SREM, not DEL: members added meanwhile stay.
         if ((await redis.run((c) => c.srem(tagKey, ...members))) === FAILED) return false;
+        if ((await redis.run((c) => this.writeTombstones(c, members))) === FAILED) {
+          // They are out of the set now: retry them as keys.
+          this.keep(() => this.pending.addKeys(namespace, members));
+          return false;
+        }
+        this.local(namespace, { k: members });
         await this.opts.bus?.publish({ ns: namespace, k: members });
       }
     } while (cursor !== '0');
@@ -230,33 +261,70 @@ export class Invalidator {
     return (await this.opts.redis.run((c) => bumpNamespaceVersion(c, key))) !== FAILED;
   }
 
-  private defer(task: () => Promise<boolean>): void {
-    if (this.pending.length >= this.maxPending) this.pending.shift();
-    this.pending.push(task);
+  /** Records a failed invalidation and makes sure a retry is scheduled. */
+  private keep(record: () => void): void {
+    record();
+    this.scheduleRetry();
   }
 
-  /** Replays invalidations that failed while Redis was unreachable. */
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.closed) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.replayPending();
+    }, this.retryMs);
+    this.retryTimer.unref();
+  }
+
+  /**
+   * Retries the invalidations Redis did not apply, until one fails again (then the next retry is
+   * scheduled). Runs on a timer while any are pending, and when the connection is ready again: an
+   * out-of-memory refusal ends without a reconnect.
+   */
   async replayPending(): Promise<void> {
-    if (this.replaying) return;
+    if (this.replaying || this.pending.size === 0) return;
     this.replaying = true;
     try {
-      while (this.pending.length) {
-        const task = this.pending[0]!;
-        if (!(await task())) return;
-        this.pending.shift();
+      const todo = this.pending.snapshot();
+      for (const ns of todo.namespaces) {
+        if (!(await this.bump(ns))) return;
+        this.pending.namespaceDone(ns);
+        this.local(ns, { all: 1 });
+        await this.opts.bus?.publish({ ns, all: 1 });
+      }
+      for (const [ns, tags] of todo.tags) {
+        for (const tag of tags) {
+          if (!(await this.invalidateTagKey(ns, this.opts.keys.tag(ns, tag)))) return;
+          this.pending.tagDone(ns, tag);
+        }
+      }
+      for (const [ns, keys] of todo.keys) {
+        for (let i = 0; i < keys.length; i += this.batchSize) {
+          const batch = keys.slice(i, i + this.batchSize);
+          if (!(await this.tombstone(batch))) return;
+          this.pending.keysDone(ns, batch);
+          await this.broadcastKeys(ns, batch);
+        }
       }
     } finally {
       this.replaying = false;
+      if (this.pending.size > 0) this.scheduleRetry();
     }
   }
 
   private readonly onReady = (): void => {
-    if (this.pending.length) void this.replayPending();
+    if (this.pending.size) void this.replayPending();
   };
 
   close(): void {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     this.opts.redis.client.off('ready', this.onReady);
   }
+}
+
+function isOutOfMemory(err: unknown): boolean {
+  return err instanceof Error && err.message.startsWith('OOM');
 }
 
 function throwOnPipelineError(results: [Error | null, unknown][] | null): unknown {
