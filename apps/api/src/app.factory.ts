@@ -1,11 +1,15 @@
 import { RequestMethod, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { PinoLoggerService, createRootLogger, type AppConfig } from '@app/common';
+import type { DestinationStream } from 'pino';
+import { PinoLoggerService, configSecrets, createRootLogger, type AppConfig } from '@app/common';
 import { AppModule } from './app.module.js';
 import { setupSwagger } from './docs/swagger.setup.js';
+import { registerBodyParsers, registerRouteBodyLimits } from './http/body-parsers.js';
 import { registerDrainOnClose } from './http/drain-on-close.hooks.js';
 import { generateRequestId, registerRequestIdHeader } from './http/request-id.hooks.js';
+import { registerNoStoreByDefault, registerSecurityHeaders } from './http/security-headers.js';
+import { httpServerOptions } from './http/server-options.js';
 import { createValidationPipe } from './http/validation.pipe.js';
 import { registerAccessLog } from './logging/access-log.hook.js';
 import { registerHttpMetrics } from './metrics/http-metrics.hook.js';
@@ -14,6 +18,8 @@ import { MetricsRegistry } from './metrics/metrics.registry.js';
 export interface CreateAppOptions {
   /** Extra modules mounted next to the API (probe routes, for instance). */
   imports?: DynamicModule['imports'];
+  /** Where log lines go instead of stdout (tests read them). */
+  logDestination?: DestinationStream;
 }
 
 /** Builds the configured API (main.ts, and callers that run instances in-process). */
@@ -24,16 +30,22 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     // its own IP and step around per-IP rate limits.
     // (A number means a hop count; Fastify supports it at runtime though its type omits it.)
     trustProxy: config.app.trustProxy as boolean | string | string[],
-    bodyLimit: 1024 * 1024,
+    // Body size limit and socket timeouts (see server-options.ts).
+    ...httpServerOptions(config),
     // Idle keep-alive sockets are closed on shutdown; requests in flight still finish.
     forceCloseConnections: 'idle',
   });
-  const logger = createRootLogger({ level: config.app.logLevel, bufferBytes: config.app.logBufferBytes });
-  registerRequestIdHeader(adapter.getInstance());
-  registerDrainOnClose(adapter.getInstance());
-  registerAccessLog(adapter.getInstance(), logger);
+  const logger = createRootLogger({ level: config.app.logLevel, bufferBytes: config.app.logBufferBytes, secrets: configSecrets(config), destination: options.logDestination });
+  const fastify = adapter.getInstance();
+  registerRequestIdHeader(fastify);
+  registerDrainOnClose(fastify);
+  registerAccessLog(fastify, logger);
+  registerRouteBodyLimits(fastify);
+  registerBodyParsers(fastify);
+  registerNoStoreByDefault(fastify);
 
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.imports), adapter, { bufferLogs: true, abortOnError: false });
+  // bodyParser: false: the body parsers above replace Nest's (limits on structure and strings).
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.imports), adapter, { bufferLogs: true, abortOnError: false, bodyParser: false });
   app.useLogger(new PinoLoggerService(logger));
   app.flushLogs();
   app.setGlobalPrefix('api/v1', {
@@ -43,7 +55,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       { path: 'metrics', method: RequestMethod.GET },
     ],
   });
-  registerHttpMetrics(adapter.getInstance(), app.get(MetricsRegistry));
+  registerHttpMetrics(fastify, app.get(MetricsRegistry));
+  await registerSecurityHeaders(app);
   app.useGlobalPipes(createValidationPipe());
   if (config.app.corsOrigins.length) app.enableCors({ origin: config.app.corsOrigins, exposedHeaders: ['X-Request-ID', 'X-Cart-Token', 'ETag', 'Retry-After'] });
   app.enableShutdownHooks();

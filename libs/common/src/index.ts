@@ -15,6 +15,7 @@ export * from './http/request-id.js';
 export * from './http/public.decorator.js';
 export * from './ids/uuid.js';
 export * from './logging/root-logger.js';
+export * from './logging/error-serializer.js';
 export * from './logging/pino-logger.service.js';
 export * from './pagination.js';
 export * from './lifecycle/shutdown-timeout.js';

@@ -1,6 +1,6 @@
 import { Catch, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { UnavailableError } from '@app/common';
+import { UnavailableError, createErrorSerializer, stringsIn } from '@app/common';
 import { isDatabaseUnavailable } from '@app/database';
 import { toErrorResponse } from './error-response.js';
 
@@ -19,14 +19,31 @@ export class AllExceptionsFilter implements ExceptionFilter {
       // the client may retry (with the same Idempotency-Key for a checkout).
       exception = new UnavailableError('database: temporarily unavailable', 2);
       const code = (thrown as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (thrown as { code?: string }).code;
-      this.logger.warn({ requestId: request.id, url: request.url, msg: `database unavailable (${code ?? (thrown as Error).message})` });
+      this.logger.warn({ requestId: request.id, url: pathOf(request.url), msg: `database unavailable (${code ?? (thrown as Error).name})` });
     }
     const body = toErrorResponse(exception);
     if (body.statusCode >= HttpStatus.INTERNAL_SERVER_ERROR && exception === thrown) {
-      this.logger.error({ err: exception, requestId: request.id, url: request.url }, 'unhandled error');
+      // Type, message, stack and codes only (no query parameters, driver details or config
+      // secrets: see createErrorSerializer), with whatever the client sent cut out of the message
+      // and stack (an error may quote its input: a password, an email, a token). The query string
+      // is left out of the URL.
+      const err = createErrorSerializer(clientValues(request))(exception);
+      this.logger.error({ err, requestId: request.id, url: pathOf(request.url) }, 'unhandled error');
     }
     if (reply.sent) return;
     if (exception instanceof UnavailableError) void reply.header('retry-after', String(exception.retryAfterSeconds));
     void reply.status(body.statusCode).header('content-type', 'application/json; charset=utf-8').send({ ...body, requestId: request.id });
   }
+}
+
+/** The URL without its query string (which may carry an email, a search text, a token). */
+function pathOf(url: string): string {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+/** The strings a request carried: body fields, query values, the bearer token and the cart token. */
+function clientValues(request: FastifyRequest): string[] {
+  const headers = [request.headers.authorization, request.headers['x-cart-token']].flatMap((h) => (typeof h === 'string' ? [h, h.replace(/^Bearer\s+/i, '')] : []));
+  return [...headers, ...stringsIn(request.body), ...stringsIn(request.query)];
 }

@@ -29,6 +29,10 @@ export function toErrorResponse(exception: unknown): ErrorResponse {
     return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message: exception.messages };
   }
   if (exception instanceof HttpException) {
+    // Nest wraps Fastify's client errors in an HttpException carrying Fastify's wording; the
+    // contract names the field instead ("body: is too large").
+    const wrapped = fastifyClientErrorStatus(exception.cause);
+    if (wrapped) return { statusCode: wrapped, error: STATUS_CODES[wrapped] ?? 'Error', message: fastifyClientMessage(exception.cause, wrapped) };
     const statusCode = exception.getStatus();
     const body = exception.getResponse();
     const error = STATUS_CODES[statusCode] ?? 'Error';
@@ -45,7 +49,7 @@ export function toErrorResponse(exception: unknown): ErrorResponse {
 }
 
 // Fastify rejects malformed requests (bad JSON, wrong content type, body too large) before Nest
-// sees them; those are client errors with their own 4xx status, and their messages are safe.
+// sees them; those are client errors with their own 4xx status.
 function fastifyClientErrorStatus(exception: unknown): number | null {
   const e = exception as { code?: unknown; statusCode?: unknown };
   if (typeof e?.code === 'string' && e.code.startsWith('FST_') && typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {

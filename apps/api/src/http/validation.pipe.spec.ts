@@ -1,6 +1,6 @@
 import { BadRequestException, type ArgumentMetadata } from '@nestjs/common';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsEmail, IsIn, isEmail, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { createValidationPipe } from './validation.pipe.js';
 
 class PageQuery {
@@ -17,6 +17,11 @@ class PageQuery {
 }
 
 const query: ArgumentMetadata = { type: 'query', metatype: PageQuery };
+
+class EmailBody {
+  @IsEmail()
+  email!: string;
+}
 
 describe('global validation pipe', () => {
   it('validates a query DTO once per query string and shares the frozen result', async () => {
@@ -40,6 +45,19 @@ describe('global validation pipe', () => {
     }
   });
 
+  it('turns an error thrown inside a validator into a 400, never a 500', async () => {
+    // validator.js's isEmail throws URIError on a lone surrogate.
+    expect(() => isEmail('\ud800@example.com')).toThrow(URIError);
+    const pipe = createValidationPipe();
+    for (const metadata of [{ type: 'body', metatype: EmailBody }, { type: 'query', metatype: EmailBody }] as ArgumentMetadata[]) {
+      const error = (await Promise.resolve(pipe.transform({ email: '\ud800@example.com' }, metadata)).catch((e: unknown) => e)) as BadRequestException;
+      expect(error).toBeInstanceOf(BadRequestException);
+      expect((error.getResponse() as { message: string[] }).message).toEqual([`${metadata.type}: could not be validated`]);
+    }
+    const ok = await pipe.transform({ email: 'a@example.com' }, { type: 'body', metatype: EmailBody });
+    expect(ok).toEqual(Object.assign(new EmailBody(), { email: 'a@example.com' }));
+  });
+
   it('passes custom-decorator values through synchronously and converts primitive params', () => {
     const pipe = createValidationPipe();
     const user = { id: 'u1' };
@@ -48,3 +66,4 @@ describe('global validation pipe', () => {
     expect(pipe.transform('abc', { type: 'param', metatype: String, data: 'id' })).toBe('abc');
   });
 });
+

@@ -1,4 +1,4 @@
-import { BadRequestException, ValidationPipe, type ArgumentMetadata, type PipeTransform, type ValidationError } from '@nestjs/common';
+import { BadRequestException, HttpException, ValidationPipe, type ArgumentMetadata, type PipeTransform, type ValidationError } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 
 /** Flattens nested class-validator errors into `path: reason` lines naming every offending field. */
@@ -47,17 +47,35 @@ class AppValidationPipe implements PipeTransform {
 
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
     if (!this.validation.validates(metadata)) return this.validation.primitive(value, metadata);
-    if (metadata.type !== 'query') return this.validation.transform(value, metadata);
+    if (metadata.type !== 'query') return this.validate(value, metadata);
     const key = JSON.stringify(value) ?? '';
-    if (key.length > QUERY_MEMO_MAX_KEY) return this.validation.transform(value, metadata);
+    if (key.length > QUERY_MEMO_MAX_KEY) return this.validate(value, metadata);
     let memo = this.queries.get(metadata.metatype);
     if (memo === undefined) this.queries.set(metadata.metatype, (memo = new LRUCache({ max: QUERY_MEMO_ENTRIES })));
     const known = memo.get(key);
     if (known !== undefined) return known;
-    const validated = this.validation.transform(value, metadata).then((dto: unknown) => Object.freeze(dto));
+    const validated = this.validate(value, metadata).then((dto: unknown) => Object.freeze(dto));
     memo.set(key, validated);
     validated.catch(() => memo.delete(key));
     return validated;
+  }
+
+  /**
+   * ValidationPipe, where anything a transformer or validator throws (validator.js's isEmail
+   * throws URIError on a lone surrogate; a cyclic or very deep value overflows the stack) is the
+   * client's invalid input: 400 naming the argument, never a 500.
+   */
+  private validate(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    let result: Promise<unknown>;
+    try {
+      result = this.validation.transform(value, metadata);
+    } catch (error) {
+      result = Promise.reject(error);
+    }
+    return result.catch((error: unknown) => {
+      if (error instanceof HttpException) throw error;
+      throw new BadRequestException([`${metadata.data ?? metadata.type}: could not be validated`]);
+    });
   }
 }
 

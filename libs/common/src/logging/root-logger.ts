@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+import { REDACTED_PATHS, createErrorSerializer } from './error-serializer.js';
 
 const FLUSH_EVERY_MS = 250;
 let buffered: { bytes: number; stream: DestinationStream } | undefined;
@@ -11,6 +12,10 @@ export interface RootLoggerOptions {
    * 0: pino's synchronous stdout.
    */
   bufferBytes?: number;
+  /** Values cut out of every logged error (config secrets: see configSecrets()). */
+  secrets?: readonly (string | null | undefined)[];
+  /** Where lines go instead of stdout (tests capture them). */
+  destination?: DestinationStream;
 }
 
 /**
@@ -27,9 +32,18 @@ function destination(bufferBytes: number): DestinationStream {
   return stream;
 }
 
-/** The process's JSON logger (pino): one line per event, `err` serialized with its stack. */
+/**
+ * The process's JSON logger (pino): one line per event. `err` is written with its type, message,
+ * stack, codes and causes, never with the data it carries (SQL parameters, driver details,
+ * secrets): see createErrorSerializer. Password and token fields are blanked wherever they appear.
+ */
 export function createRootLogger(options: RootLoggerOptions): Logger {
-  const settings = { level: options.level, serializers: { err: pino.stdSerializers.err } };
+  const settings = {
+    level: options.level,
+    serializers: { err: createErrorSerializer(options.secrets) },
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+  };
+  if (options.destination) return pino(settings, options.destination);
   const bytes = options.bufferBytes ?? 0;
   return bytes > 0 ? pino(settings, destination(bytes)) : pino(settings);
 }

@@ -3,6 +3,7 @@ import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkR
 import { ErrorBody } from '@app/common';
 import { InventoryService } from '@app/catalog';
 import { AdminOnly } from '../../auth/index.js';
+import { ADMIN_WRITE_BODY_LIMIT, BodyLimit } from '../../http/body-parsers.js';
 import { InventoryResultDto, InventoryUpdateDto } from '../dto/inventory.dto.js';
 
 @ApiTags('catalog')
@@ -12,6 +13,7 @@ export class InventoryController {
 
   @AdminOnly()
   @Patch()
+  @BodyLimit(ADMIN_WRITE_BODY_LIMIT)
   @ApiOperation({ summary: 'Set or change the stock of several products, all or nothing (one transaction)' })
   @ApiOkResponse({ type: InventoryResultDto, description: 'The new stock of each product, in request order' })
   @ApiBadRequestResponse({ type: ErrorBody, description: 'Invalid body (e.g. both stock and delta, duplicate productId)' })

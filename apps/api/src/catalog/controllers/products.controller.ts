@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorBody } from '@app/common';
 import { ProductReader, ProductWriter } from '@app/catalog';
 import { AdminOnly, Public } from '../../auth/index.js';
+import { ADMIN_WRITE_BODY_LIMIT, BodyLimit } from '../../http/body-parsers.js';
 import { conditionalJson, jsonBodyOf } from '../../http/json-body.js';
 import { ParseUuidPipe } from '../../http/parse-uuid.pipe.js';
 import { ProductDto, ProductPageDto } from '../dto/product.dto.js';
@@ -38,6 +39,7 @@ export class ProductsController {
 
   @AdminOnly()
   @Post()
+  @BodyLimit(ADMIN_WRITE_BODY_LIMIT)
   @ApiOperation({ summary: 'Create a product (currency: the store currency)' })
   @ApiCreatedResponse({ type: ProductDto })
   @ApiBadRequestResponse({ type: ErrorBody, description: 'Invalid body, or categoryId names no category' })
@@ -48,6 +50,7 @@ export class ProductsController {
 
   @AdminOnly()
   @Patch(':id')
+  @BodyLimit(ADMIN_WRITE_BODY_LIMIT)
   @ApiOperation({ summary: 'Partial update; every later read on every instance shows it' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: ProductDto })
