@@ -2,7 +2,7 @@ import type { KeyBuilder } from '../keys/key-builder.js';
 import type { RedisClient } from '../redis/connection.js';
 import { DEFAULT_OPERATION_TIMEOUT_MS } from '../redis-ops/fail-fast.js';
 import { RedisUnavailableError } from '../redis-ops/unavailable-error.js';
-import { FencingTokens } from './fencing-tokens.js';
+import { FencingTokens, LockNotHeldError } from './fencing-tokens.js';
 import { LockBusyError, LockUnavailableError } from './lock-errors.js';
 import { LockLease } from './lock-lease.js';
 import { RedlockDriver, type HeldLock } from './redlock-driver.js';
@@ -87,14 +87,14 @@ export class LockService {
     this.retryJitter = opts.retryJitter ?? 25;
   }
 
-  /** The Redis key holding the lock of `resource` (for diagnostics). */
+  /** The Redis key holding the lock of `resource` (for diagnostics); hash-tagged with its fencing counter. */
   keyFor(resource: string): string {
-    return this.opts.keys.raw(this.namespace, resource);
+    return this.opts.keys.hashTagged(this.namespace, resource);
   }
 
-  /** The Redis key holding the fencing counter of `resource`. */
+  /** The Redis key holding the fencing counter of `resource` (same cluster slot as its lock). */
   fencingKeyFor(resource: string): string {
-    return this.opts.keys.internal('fence', this.namespace, resource);
+    return this.opts.keys.hashTagged(this.namespace, resource, '_fence');
   }
 
   async withLock<T>(resource: string | string[], fn: (ctx: LockContext) => Promise<T>, opts: WithLockOptions = {}): Promise<T> {
@@ -108,21 +108,26 @@ export class LockService {
       throw new RangeError(`withLock: need 0 < extendBefore (${extendBefore}) < ttl (${ttl})`);
     }
 
-    const locks = await this.acquire(resources, ttl, wait);
+    const { locks, fencingToken } = await this.acquire(resources, ttl, wait);
     const lease = new LockLease(this.driver, locks, resources, ttl, extendBefore);
     try {
-      const fencingToken = await this.nextToken(resources);
       return await fn({ signal: lease.signal, fencingToken, resources });
     } finally {
       await lease.release();
     }
   }
 
-  private async nextToken(resources: string[]): Promise<number> {
+  /** The fencing token for the locks just taken; undefined when a lease already ran out (try again). */
+  private async nextToken(resources: string[], held: HeldLock[]): Promise<number | undefined> {
     try {
-      return await this.fencing.next(resources.map((r) => this.fencingKeyFor(r)));
+      return await this.fencing.next(
+        resources.map((r, i) => ({ lockKey: this.keyFor(r), value: held[i]!.value, tokenKey: this.fencingKeyFor(r) })),
+      );
     } catch (error) {
+      if (error instanceof LockNotHeldError) return undefined;
+      await Promise.all(held.map((lock) => this.driver.release(lock)));
       if (error instanceof AggregateError || error instanceof RedisUnavailableError) {
+        this.stats.unavailable++;
         throw new LockUnavailableError(resources, `fencing token: ${error.message}`, { cause: error });
       }
       throw error;
@@ -134,7 +139,7 @@ export class LockService {
    * round. Never holding some locks while waiting for others avoids both deadlocks and leases
    * expiring during a long wait.
    */
-  private async acquire(resources: string[], ttl: number, wait: number): Promise<HeldLock[]> {
+  private async acquire(resources: string[], ttl: number, wait: number): Promise<{ locks: HeldLock[]; fencingToken: number }> {
     const started = Date.now();
     const deadline = started + wait;
     for (let attempt = 1; ; attempt++) {
@@ -155,8 +160,13 @@ export class LockService {
         break;
       }
       if (!busy) {
-        this.stats.acquired++;
-        return held;
+        const fencingToken = await this.nextToken(resources, held);
+        if (fencingToken !== undefined) {
+          this.stats.acquired++;
+          return { locks: held, fencingToken };
+        }
+        // A lease ran out before the token was drawn (a stall): start over like a busy round.
+        await Promise.all(held.map((lock) => this.driver.release(lock)));
       }
       this.stats.contended++;
       const remaining = deadline - Date.now();
