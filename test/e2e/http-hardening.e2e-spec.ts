@@ -113,6 +113,10 @@ describe('HTTP edge against hostile input', () => {
       const broken = await login('{"email": "a@example.com", "password": [}');
       expect(broken.statusCode).toBe(400);
       expect(broken.json()).toMatchObject({ statusCode: 400, message: 'body: is not valid JSON' });
+      const empty = await login('');
+      expect(empty.json()).toMatchObject({ statusCode: 400, message: 'body: is not valid JSON' });
+      const xml = await login('<login/>', { 'content-type': 'application/xml' });
+      expect(xml.json()).toMatchObject({ statusCode: 415, error: 'Unsupported Media Type', message: 'content-type: is not supported' });
     });
   });
 
