@@ -153,11 +153,14 @@ function checkStatuses(name: string, byStatus: Record<string, number>): void {
   const badCount = bad.reduce((n, [, c]) => n + c, 0);
   if (total === 0) throw new Error(`${name}: no answer at all`);
   if (badCount / total <= MAX_NON2XX) return;
+  const passed = Object.entries(LIMITS)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
   const hint = byStatus['429']
-    ? ` — 429 is the API's rate limit: the bench starts the API with ${Object.entries(LIMITS)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(' ')}; if a limit has moved to another variable, pass it with BENCH_API_ENV=NAME=value or add it to RAISED_LIMITS (bench/lib/settings.ts)`
-    : '';
+    ? ` — 429 is the API's rate limit: the bench starts the API with ${passed}; if a limit has moved to another variable, pass it with BENCH_API_ENV=NAME=value or add it to RAISED_LIMITS (bench/lib/settings.ts)`
+    : byStatus['503']
+      ? ` — 503 on sign-in is the API shedding password hashes it cannot start in time; the bench starts the API with ${passed} (BENCH_API_ENV=NAME=value adds or overrides a variable)`
+      : '';
   throw new Error(`${name}: ${badCount} of ${total} answers were not 2xx ${JSON.stringify(Object.fromEntries(bad))} (allowed: ${MAX_NON2XX * 100} %)${hint}`);
 }
 

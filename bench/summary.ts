@@ -220,9 +220,12 @@ export function buildSummary(dir: string): string {
       lines.push(`| ${name} | ${row.figure} | ${row.value}${stale ? ' (stale)' : ''} | ${row.goal} | ${met} |`);
     }
   }
-  const header = run
-    ? `${run.mode === 'quick' ? 'Short' : 'Full'} run (\`npm run bench${run.mode === 'quick' ? ':quick' : ''}\`) started ${run.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${Math.round(run.seconds)} s in all.`
-    : 'Figures of the latest run of each bench.';
+  const ran = run ? BENCHES.filter((b) => run.benches[b]) : [];
+  const header = !run
+    ? 'Figures of the latest run of each bench.'
+    : ran.length === BENCHES.length
+      ? `${run.mode === 'quick' ? 'Short' : 'Full'} run (\`npm run bench${run.mode === 'quick' ? ':quick' : ''}\`) started ${run.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${Math.round(run.seconds)} s in all.`
+      : `${run.mode === 'quick' ? 'Short' : 'Full'} run of ${ran.map((b) => `bench:${b}`).join(', ')} started ${run.startedAt.slice(0, 16).replace('T', ' ')} UTC (${Math.round(run.seconds)} s); the other rows are from earlier runs (see Sources).`;
   return [header, '', ...lines, '', `Sources: ${sources.join('; ')}.`].join('\n');
 }
 
