@@ -9,6 +9,8 @@ export interface InvalidationMessage {
   o: string;
   /** Message id, acknowledged by every receiver. */
   id?: string;
+  /** Publisher's sequence number: a receiver that sees a gap missed a message and flushes its L1. */
+  s?: number;
   ns: string;
   /** Exact keys. */
   k?: string[];
@@ -57,7 +59,13 @@ export interface InvalidationBusOptions {
  *
  * Pub/sub is at-most-once: a message sent while our subscriber is disconnected is lost. So L1 is
  * suspended (bypassed) and cleared whenever the subscriber is not connected, and cleared again
- * once the subscription is re-established.
+ * once the subscription is re-established. Messages lost otherwise are caught too:
+ * - each publisher numbers its messages; a receiver that sees a gap in one publisher's numbers
+ *   flushes its L1;
+ * - an instance that misses an acknowledgement is dropped from presence by the publisher, so later
+ *   invalidations do not wait for it (a crashed instance stalls one write, not every write until
+ *   its presence expires); if it is alive, its next heartbeat finds itself dropped, flushes its L1
+ *   and joins again.
  */
 export class InvalidationBus {
   readonly instanceId: string;
@@ -77,6 +85,12 @@ export class InvalidationBus {
   private retry: NodeJS.Timeout | undefined;
   private retryDelayMs = RETRY_MIN_MS;
   private readonly servingWaiters: (() => void)[] = [];
+  /** Our next message number. */
+  private seq = 0;
+  /** Last message number seen per publisher. */
+  private readonly lastSeq = new Map<string, number>();
+  /** L1 flushes caused by a detected loss (a sequence gap or being dropped from presence). */
+  lossFlushes = 0;
 
   constructor(private readonly opts: InvalidationBusOptions) {
     this.instanceId = opts.instanceId ?? randomUUID();
@@ -117,8 +131,14 @@ export class InvalidationBus {
     const waiter = new AckWaiter();
     this.waiting.set(id, waiter);
     try {
-      await this.opts.publisher.publish(this.channel, JSON.stringify({ ...msg, o: this.instanceId, id }));
-      return await waiter.expect(await this.liveInstances(), this.ackTimeoutMs);
+      // Numbered even if the PUBLISH fails: receivers then see the gap and flush.
+      const s = ++this.seq;
+      await this.opts.publisher.publish(this.channel, JSON.stringify({ ...msg, o: this.instanceId, id, s }));
+      if (await waiter.expect(await this.liveInstances(), this.ackTimeoutMs)) return true;
+      // Whoever did not confirm is dropped from presence: later invalidations do not wait for it.
+      const silent = waiter.missing();
+      if (silent.length) await this.opts.publisher.hdel(this.opts.presenceKey, ...silent);
+      return false;
     } catch (err) {
       // Fail-open: other instances' L1 entries expire by TTL, and instances that lost Redis cleared L1.
       this.opts.onError?.(err);
@@ -158,21 +178,31 @@ export class InvalidationBus {
   /** Heartbeat: stay in presence, or finish joining if the last attempt could not write it. */
   private async beat(): Promise<void> {
     if (this.closed) return;
-    if (!this.opts.store.suspended) await this.announce();
-    else if (this.subscribed) await this.join();
+    if (this.opts.store.suspended) {
+      if (this.subscribed) await this.join();
+      return;
+    }
+    if ((await this.announce()) === 'added') {
+      // We were not in presence: a publisher dropped us for a missed acknowledgement (or our entry
+      // expired), so invalidations went out without waiting for us. Whatever L1 holds may be stale.
+      this.flushForLoss();
+    }
   }
 
-  /** (Re)writes our presence entry and prunes members that stopped beating; false on failure. */
-  private async announce(): Promise<boolean> {
+  /**
+   * (Re)writes our presence entry and prunes members that stopped beating. 'added' when our entry
+   * was not there, 'kept' when it was, false on failure.
+   */
+  private async announce(): Promise<'added' | 'kept' | false> {
     try {
       const now = Date.now();
-      await this.opts.publisher.hset(this.opts.presenceKey, this.instanceId, String(now + 3 * this.heartbeatMs));
+      const added = await this.opts.publisher.hset(this.opts.presenceKey, this.instanceId, String(now + 3 * this.heartbeatMs));
       const all = await this.opts.publisher.hgetall(this.opts.presenceKey);
       const dead = Object.entries(all)
         .filter(([, until]) => Number(until) <= now)
         .map(([id]) => id);
       if (dead.length) await this.opts.publisher.hdel(this.opts.presenceKey, ...dead);
-      return true;
+      return added === 1 ? 'added' : 'kept';
     } catch (err) {
       this.opts.onError?.(err);
       return false;
@@ -242,7 +272,21 @@ export class InvalidationBus {
     this.subscribed = false;
     this.opts.store.suspended = true;
     this.opts.store.clearAll();
+    this.lastSeq.clear(); // L1 starts empty: nothing earlier can be missing
   };
+
+  private flushForLoss(): void {
+    this.lossFlushes++;
+    this.opts.store.clearAll();
+  }
+
+  /** Notes publisher `origin`'s message number `s`; a gap means a message of it never reached us. */
+  private checkSequence(origin: string, s: number): void {
+    const last = this.lastSeq.get(origin);
+    if (last !== undefined && s !== last + 1) this.flushForLoss();
+    if (last === undefined && this.lastSeq.size >= MAX_TRACKED_PUBLISHERS) this.lastSeq.clear();
+    this.lastSeq.set(origin, s);
+  }
 
   private readonly onMessage = (channel: string, raw: string): void => {
     if (channel !== this.channel) return;
@@ -257,6 +301,7 @@ export class InvalidationBus {
       return;
     }
     if (msg.o === this.instanceId) return;
+    if (msg.s !== undefined) this.checkSequence(msg.o, msg.s);
     applyInvalidation(this.opts.store, msg);
     if (msg.id) {
       const ack: AckMessage = { ack: msg.id, o: this.instanceId };
@@ -266,6 +311,8 @@ export class InvalidationBus {
 }
 
 const RETRY_MIN_MS = 25;
+/** Publishers whose sequence is tracked (instances come and go; past this the map starts over). */
+const MAX_TRACKED_PUBLISHERS = 10_000;
 
 export function applyInvalidation(store: L1Store, msg: Omit<InvalidationMessage, 'o'>): void {
   const ns = store.peek(msg.ns);
@@ -289,6 +336,11 @@ class AckWaiter {
   private released = false;
   private resolve: ((all: boolean) => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
+
+  /** Instances that were expected and have not acknowledged. */
+  missing(): string[] {
+    return this.expected ? [...this.expected] : [];
+  }
 
   acked(instanceId: string): void {
     if (this.expected === undefined) this.received.add(instanceId);
