@@ -35,7 +35,8 @@ function destination(bufferBytes: number): DestinationStream {
 /**
  * The process's JSON logger (pino): one line per event. `err` is written with its type, message,
  * stack, codes and causes, never with the data it carries (SQL parameters, driver details,
- * secrets): see createErrorSerializer. Password and token fields are blanked wherever they appear.
+ * secrets): see createErrorSerializer. Password and token fields at the top of a line, and the
+ * authorization, cookie and cart token request headers, are blanked (REDACTED_PATHS).
  */
 export function createRootLogger(options: RootLoggerOptions): Logger {
   const settings = {
