@@ -205,8 +205,9 @@ export function buildSummary(dir: string): string {
     const date: string | undefined = result?.date ?? result?.measuredAt;
     const stale = !!(run && status && date && date < run.startedAt);
     const mode = result?.mode ?? 'full';
+    const load: number | undefined = result?.loadAvg1m ?? result?.setup?.loadAvgAtEnd?.[0];
     sources.push(
-      `bench:${name}: ${result ? `${mode}, ${date?.slice(0, 16).replace('T', ' ') ?? '?'} UTC` : 'no results'}` +
+      `bench:${name}: ${result ? `${mode}, ${date?.slice(0, 16).replace('T', ' ') ?? '?'} UTC${load === undefined ? '' : `, load ${load} on ${result.cpus ?? result.setup?.cpus ?? '?'} cores`}` : 'no results'}` +
         (status ? `, ${status.exitCode === 0 ? '' : `FAILED (exit ${status.exitCode}), `}${status.seconds} s` : '') +
         (stale ? ' (figures from before this run)' : ''),
     );

@@ -56,9 +56,9 @@ export async function createBenchStack(extraEnv: Record<string, string> = {}): P
   };
 }
 
-/** Writes a benchmark's results (with the machine it ran on and the mode, full or quick) as JSON. */
+/** Writes a benchmark's results (with the machine it ran on, its load average and the mode, full or quick) as JSON. */
 export function writeResults(file: string, results: Record<string, unknown>): void {
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), mode: MODE, node: process.version, cpus: os.cpus().length, ...results }, null, 2) + '\n');
+  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), mode: MODE, node: process.version, cpus: os.cpus().length, loadAvg1m: Math.round(os.loadavg()[0]! * 10) / 10, ...results }, null, 2) + '\n');
   console.log(`written ${file}`);
 }
