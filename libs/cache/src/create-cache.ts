@@ -50,7 +50,7 @@ export interface CreateCacheOptions {
   lockClients?: RedisClient[];
   /** Identifies this process on the invalidation bus (default random). */
   instanceId?: string;
-  /** Called for Redis errors that were failed open (e.g. for logging; keep it cheap). */
+  /** Called for Redis errors that were failed open and values that could not be cached (e.g. for logging; keep it cheap). */
   onError?: (err: unknown) => void;
   /** Called for every failed load, including background refreshes whose caller got a stale value. */
   onLoadError?: (err: unknown) => void;
@@ -98,7 +98,7 @@ export class CacheService {
     this.client = isClient(options.redis) ? options.redis : createRedisConnection(options.redis);
     this.instanceId = options.instanceId ?? randomUUID();
     this.keys = new KeyBuilder({ prefix: options.prefix ?? 'app', maxKeyLength: options.maxKeyLength });
-    this.stats = new CacheStats(options.onLoadError);
+    this.stats = new CacheStats(options.onLoadError, options.onError);
     this.breaker = new CircuitBreaker(options.breaker);
     // A reconnected client is healthy: close the circuit at once instead of waiting for a probe.
     this.client.on('ready', this.onReady);

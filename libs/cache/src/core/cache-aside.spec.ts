@@ -257,6 +257,21 @@ describe('CacheAside with the msgpack serializer', () => {
     expect(await c.mget(['n', 'a'])).toEqual([null, undefined]);
   });
 
+  it('caches values nested deeper than 100 levels, and reports a value it cannot cache', async () => {
+    const errors: unknown[] = [];
+    const svc = await kit.cache({ serializer: 'msgpack', onError: (e) => errors.push(e) });
+    const c = svc.namespace('deep');
+    let deep: Record<string, unknown> = { leaf: 1 };
+    for (let i = 0; i < 500; i++) deep = { d: deep };
+    let calls = 0;
+    await c.getOrLoad('k', async () => (calls++, deep));
+    await c.getOrLoad('k', async () => (calls++, deep));
+    expect(calls).toBe(1);
+    expect(errors).toEqual([]);
+    await c.getOrLoad('fn', async () => ({ big: 10n }));
+    expect(errors).toHaveLength(1); // a BigInt: answered, not cached, and reported
+  });
+
   it('rejects (does not throw synchronously) on an invalid key part', async () => {
     const svc = await kit.cache();
     const p = svc.cache.getOrLoad({} as unknown as string, async () => 1);

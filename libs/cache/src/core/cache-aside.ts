@@ -70,7 +70,7 @@ export class CacheAside {
     this.reader = new EntryReader(opts.redis, opts.keys, opts.namespace, this.serializer, opts.l1, this.counters);
     this.invalidator = opts.invalidator;
     this.defaults = resolveOptions({ ttl: 60_000 }, stripUndefined(opts.defaults));
-    this.store = new EntryStore(opts.redis, opts.keys, opts.namespace, this.serializer, opts.l1, this.counters, opts.invalidator);
+    this.store = new EntryStore(opts.redis, opts.keys, opts.namespace, this.serializer, opts.l1, this.counters, opts.invalidator, opts.stats);
     const lock = new LoadLock(opts.redis, opts.keys, opts.namespace, this.reader, this.counters, opts.lockTtlMs ?? 10_000, opts.lockWaitMs ?? 5_000);
     this.loads = new LoadRunner(lock, this.reader, this.store, opts.invalidator, this.counters, opts.stats);
     this.head = opts.keys.entryHead(opts.namespace, this.keyVersion); // also validates the namespace

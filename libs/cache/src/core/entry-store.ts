@@ -5,7 +5,7 @@ import { casSet, tagAdd } from '../redis/scripts.js';
 import { FAILED, type GuardedRedis } from '../resilience/guarded-redis.js';
 import { EntryKind, encodeEntry, newToken } from '../serialization/envelope.js';
 import type { Serializer } from '../serialization/serializer.js';
-import type { NamespaceCounters } from '../stats/cache-stats.js';
+import type { CacheStats, NamespaceCounters } from '../stats/cache-stats.js';
 import type { ReadResult } from './entry-reader.js';
 import { FOREVER, jitteredTtl, type ResolvedOptions } from './options.js';
 
@@ -24,6 +24,7 @@ export class EntryStore {
     private readonly l1: L1Namespace | undefined,
     private readonly counters: NamespaceCounters,
     private readonly invalidator: Invalidator,
+    private readonly stats: CacheStats,
   ) {}
 
   /** Stores a loader's value (or "not found", with negativeTtl) if the entry is still `expected`; fills L1 when stored. */
@@ -35,12 +36,15 @@ export class EntryStore {
     let payload: string | Buffer;
     try {
       payload = encodeEntry(this.serializer, miss ? EntryKind.Negative : EntryKind.Value, newToken(), expected.nsVersion, freshUntil(fresh), value);
-    } catch {
-      this.counters.errors++; // not serializable: serve it uncached
+    } catch (err) {
+      this.stats.notCached(this.counters, err); // not serializable: served uncached
       return;
     }
     const stored = await this.redis.run((c) => casSet(c, k, expected.head, payload, px), this.counters);
-    if (stored === 1 && o.l1 !== false) this.l1?.set(k, miss ? undefined : value, fresh, expected.gen);
+    if (stored === 1 && o.l1 !== false && this.l1 !== undefined) {
+      // L1 keeps a copy (as Redis holds it), frozen: the loader's own object stays its caller's.
+      this.l1.set(k, miss ? undefined : this.serializer.decode(this.serializer.encode(value)), fresh, expected.gen);
+    }
   }
 
   /**
@@ -53,8 +57,8 @@ export class EntryStore {
     let payload: string | Buffer;
     try {
       payload = encodeEntry(this.serializer, EntryKind.Value, newToken(), nsVersion, freshUntil(fresh), value);
-    } catch {
-      this.counters.errors++;
+    } catch (err) {
+      this.stats.notCached(this.counters, err);
       return false;
     }
     const px = fresh + (o.staleFor ?? 0);

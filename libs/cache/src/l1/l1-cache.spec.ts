@@ -136,6 +136,20 @@ describe('L1 + invalidation bus (two instances, real Redis)', () => {
     expect(await p3).toEqual({ n: 4 });
   });
 
+  it('callers cannot change what other callers get from L1', async () => {
+    const c = a.namespace('l1isolation');
+    const loaded = { list: [1, 2], nested: { n: 1 } };
+    const first = await c.getOrLoad('k', async () => loaded);
+    loaded.list.push(3); // the loader's own object stays its caller's, and mutable
+    expect(Object.isFrozen(loaded)).toBe(false);
+    const hit = await c.getOrLoad('k', async () => ({ list: [], nested: { n: 0 } }));
+    expect(hit).toEqual({ list: [1, 2], nested: { n: 1 } });
+    expect(() => (hit as { nested: { n: number } }).nested.n++).toThrow(TypeError);
+    expect(() => hit.list.push(4)).toThrow(TypeError);
+    expect(await c.getOrLoad('k', async () => ({ list: [], nested: { n: 0 } }))).toEqual({ list: [1, 2], nested: { n: 1 } });
+    expect(first).toBe(loaded);
+  });
+
   it('number, string and array keys name the same entries with L1 on as without it', async () => {
     const small = await kit.cache({ l1: { max: 2, ttlMs: 30_000 }, defaultTtl: 30_000 }); // key cache of 2: overflows
     const c = small.namespace('l1keys');

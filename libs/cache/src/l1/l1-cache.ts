@@ -64,7 +64,9 @@ export class L1Namespace {
     if (this.store.suspended || generationAtRead !== this.generation) return;
     const ttl = Math.min(ttlMs, readAt === undefined ? this.store.options.ttlMs : this.store.options.ttlMs - (Date.now() - readAt));
     if (ttl <= 0) return;
-    const box: L1Box = { v: value, p: undefined };
+    // Every caller that hits this entry gets the same object: frozen, one caller's change cannot
+    // show up in another's answer (it throws in strict code instead).
+    const box: L1Box = { v: deepFreeze(value), p: undefined };
     this.lru.set(key, box, { ttl });
   }
 
@@ -116,6 +118,14 @@ export class L1Store {
     for (const n of this.namespaces.values()) s += n.lru.size;
     return s;
   }
+}
+
+/** Freezes a value and everything reachable from it (typed arrays and Buffers cannot be frozen: left as they are). */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value) || ArrayBuffer.isView(value)) return value;
+  Object.freeze(value);
+  for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  return value;
 }
 
 const lit = (ch: string): string => ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');

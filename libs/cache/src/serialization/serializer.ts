@@ -53,12 +53,18 @@ export class JsonSerializer implements Serializer {
   }
 }
 
+/**
+ * How deep msgpack may nest: its default of 100 made deeper values unserializable (so never
+ * cached) while JSON takes them. Deeper than this still fails, and is reported.
+ */
+const MSGPACK_MAX_DEPTH = 2_000;
+
 /** Compact binary encoding; Dates round-trip natively through the msgpack timestamp extension. */
 export class MsgpackSerializer implements Serializer {
   readonly binary = true;
 
   encode(value: unknown): Buffer {
-    const bytes = msgpackEncode(value);
+    const bytes = msgpackEncode(value, { maxDepth: MSGPACK_MAX_DEPTH });
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 

@@ -47,13 +47,25 @@ function toSnapshot(c: NamespaceCounters): NamespaceSnapshot {
 export class CacheStats {
   private readonly byNamespace = new Map<string, NamespaceCounters>();
 
-  /** @param onLoadError told about every failed load (keep it cheap), e.g. to log background refresh failures. */
-  constructor(private readonly onLoadError?: (err: unknown) => void) {}
+  /**
+   * @param onLoadError told about every failed load (keep it cheap), e.g. to log background refresh failures.
+   * @param onError told about values that could not be cached (not serializable).
+   */
+  constructor(
+    private readonly onLoadError?: (err: unknown) => void,
+    private readonly onError?: (err: unknown) => void,
+  ) {}
 
   /** Counts a failed load and reports it. */
   loadFailed(counters: NamespaceCounters, err: unknown): void {
     counters.loadErrors++;
     this.onLoadError?.(err);
+  }
+
+  /** Counts a value that could not be cached (it is still answered, uncached) and reports it. */
+  notCached(counters: NamespaceCounters, err: unknown): void {
+    counters.errors++;
+    this.onError?.(err);
   }
 
   /** Counters of one namespace (created on first use; callers keep the reference). */
