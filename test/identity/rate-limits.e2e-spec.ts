@@ -3,11 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { randomClientIp, registerUser } from '../support/auth.js';
 import { createTestApp } from '../support/test-app.js';
 
-/** Login limits per email and per IP, and the global default limit: Redis-backed, shared by instances. */
+/** Login limits per (email, IP) and per IP, and the global default limit: Redis-backed, shared by instances. */
 describe('identity: rate limits', () => {
   let a: NestFastifyApplication;
   let b: NestFastifyApplication;
-  const overrides = { LOGIN_THROTTLE_EMAIL_LIMIT: '3', LOGIN_THROTTLE_IP_LIMIT: '5', LOGIN_THROTTLE_TTL_SECONDS: '120', THROTTLE_LIMIT: '100000' };
+  const overrides = { LOGIN_THROTTLE_EMAIL_LIMIT: '3', LOGIN_THROTTLE_IP_LIMIT: '5', LOGIN_THROTTLE_TTL_SECONDS: '120', LOGIN_THROTTLE_MAX_DELAY_MS: '50', THROTTLE_LIMIT: '100000' };
 
   beforeAll(async () => {
     a = await createTestApp(overrides);
@@ -20,24 +20,26 @@ describe('identity: rate limits', () => {
   const login = (app: NestFastifyApplication, email: string, password: string, ip: string) =>
     app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'x-forwarded-for': ip }, payload: { email, password } });
 
-  it('blocks an email after repeated failures with 429, Retry-After and the contract body, on every instance', async () => {
+  it('blocks an email from an IP after repeated failures with 429, Retry-After and the contract body, on every instance', async () => {
     const u = await registerUser(a);
-    // From different IPs, alternating instances: the per-email limit is what counts.
+    // From one IP, alternating instances: the per-(email, IP) limit is what counts.
+    const ip = randomClientIp();
     const statuses = [];
-    for (let i = 0; i < 3; i++) statuses.push((await login(i % 2 ? b : a, u.email, 'wrong-password', randomClientIp())).statusCode);
+    for (let i = 0; i < 3; i++) statuses.push((await login(i % 2 ? b : a, u.email, 'wrong-password', ip)).statusCode);
     expect(statuses).toEqual([401, 401, 401]);
 
-    const blocked = await login(b, u.email.toUpperCase(), u.password, randomClientIp());
+    const blocked = await login(b, u.email.toUpperCase(), u.password, ip);
     expect(blocked.statusCode).toBe(429);
     const retryAfter = Number(blocked.headers['retry-after']);
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(120);
     expect(blocked.json()).toEqual({ statusCode: 429, error: 'Too Many Requests', message: expect.any(String), requestId: blocked.headers['x-request-id'] });
-    expect((await login(a, u.email, u.password, randomClientIp())).statusCode).toBe(429);
+    expect((await login(a, u.email, u.password, ip)).statusCode).toBe(429);
 
-    // Other emails are not affected.
+    // The owner from another IP, and other emails from that IP, are not affected.
+    expect((await login(a, u.email, u.password, randomClientIp())).statusCode).toBe(200);
     const other = await registerUser(a);
-    expect((await login(a, other.email, other.password, randomClientIp())).statusCode).toBe(200);
+    expect((await login(a, other.email, other.password, ip)).statusCode).toBe(200);
   });
 
   it('a successful login clears the email’s failure count', async () => {

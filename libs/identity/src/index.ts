@@ -6,6 +6,7 @@ export { SessionService } from './services/session.service.js';
 export { TokenService } from './services/token.service.js';
 export { AdminBootstrap } from './services/admin-bootstrap.service.js';
 export { normalizeEmail } from './email.js';
+export { IncorrectPasswordError } from './identity.errors.js';
 export { ROLES, type Role } from './roles.js';
 export type * from './identity.types.js';
 export type { UserSignedIn } from './identity.events.js';

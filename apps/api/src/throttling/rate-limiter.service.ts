@@ -1,8 +1,9 @@
-import { HttpException, HttpStatus, Inject, Injectable, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, type ExecutionContext } from '@nestjs/common';
 import type { ThrottlerOptions } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RATE_LIMITS, RATE_LIMIT_STORAGE } from './rate-limit.tokens.js';
 import type { RedisThrottlerStorage, ThrottlerStorageRecord } from './redis-throttler-storage.js';
+import { tooManyRequests } from './too-many-requests.js';
 
 /**
  * The app-wide rate limits: @nestjs/throttler's model (named throttlers with ttl, limit,
@@ -55,11 +56,7 @@ export class RateLimiter {
 }
 
 function apply(name: string, limit: number, record: ThrottlerStorageRecord, reply: FastifyReply): void {
-  if (record.isBlocked) {
-    const retryAfter = Math.max(1, record.timeToBlockExpire);
-    void reply.header('Retry-After', String(retryAfter));
-    throw new HttpException(`Too many requests; retry in ${retryAfter} s`, HttpStatus.TOO_MANY_REQUESTS);
-  }
+  if (record.isBlocked) throw tooManyRequests(reply, record.timeToBlockExpire);
   if (name === 'default') {
     void reply.header('X-RateLimit-Limit', String(limit));
     void reply.header('X-RateLimit-Remaining', String(Math.max(0, limit - record.totalHits)));

@@ -75,7 +75,19 @@ export interface AppConfig {
    * (1 = every request goes to Redis); see apps/api/src/identity/throttling/redis-throttler-storage.ts.
    */
   throttle: { ttlSeconds: number; limit: number; reserveMax?: number };
-  loginThrottle: { ttlSeconds: number; emailLimit: number; ipLimit: number };
+  /**
+   * Sign-in limits (counted in Redis; in-process per instance while Redis fails). Failed logins
+   * per (email, client IP): emailLimit; per client IP: ipLimit; successes do not count. Failures of
+   * one email from every IP only slow its logins down (never refuse them): from emailDelayAfter
+   * on, each attempt waits 250 ms doubling per further failure, at most maxDelayMs (0 = never).
+   */
+  loginThrottle: { ttlSeconds: number; emailLimit: number; ipLimit: number; emailDelayAfter: number; maxDelayMs: number };
+  /** Registrations per client IP per window (each one costs an argon2 hash). */
+  registerThrottle: { ttlSeconds: number; ipLimit: number };
+  /** Password changes (PATCH /users/me with password or currentPassword): wrong currentPassword per user, attempts per client IP. */
+  passwordCheckThrottle: { ttlSeconds: number; userLimit: number; ipLimit: number };
+  /** argon2 operations running at once in the process; beyond that a request waits up to hashMaxWaitMs, then gets 503. */
+  passwords: { hashConcurrency: number; hashMaxWaitMs: number };
   /** Carts (Redis): sliding expiry per owner kind; guest tokens signed with tokenSecret (null = derived from JWT_SECRET). */
   cart: { userTtlSeconds: number; guestTtlSeconds: number; tokenSecret: string | null };
   /** paymentTimeoutMinutes: unpaid orders older than this are cancelled by the worker; 0 = never. */
@@ -186,7 +198,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       refreshGraceSeconds: env.JWT_REFRESH_GRACE_SECONDS,
     },
     throttle: { ttlSeconds: env.THROTTLE_TTL_SECONDS, limit: env.THROTTLE_LIMIT, reserveMax: env.THROTTLE_RESERVE_MAX },
-    loginThrottle: { ttlSeconds: env.LOGIN_THROTTLE_TTL_SECONDS, emailLimit: env.LOGIN_THROTTLE_EMAIL_LIMIT, ipLimit: env.LOGIN_THROTTLE_IP_LIMIT },
+    loginThrottle: {
+      ttlSeconds: env.LOGIN_THROTTLE_TTL_SECONDS,
+      emailLimit: env.LOGIN_THROTTLE_EMAIL_LIMIT,
+      ipLimit: env.LOGIN_THROTTLE_IP_LIMIT,
+      emailDelayAfter: env.LOGIN_THROTTLE_EMAIL_DELAY_AFTER,
+      maxDelayMs: env.LOGIN_THROTTLE_MAX_DELAY_MS,
+    },
+    registerThrottle: { ttlSeconds: env.REGISTER_THROTTLE_TTL_SECONDS, ipLimit: env.REGISTER_THROTTLE_IP_LIMIT },
+    passwordCheckThrottle: { ttlSeconds: env.PASSWORD_CHECK_THROTTLE_TTL_SECONDS, userLimit: env.PASSWORD_CHECK_USER_LIMIT, ipLimit: env.PASSWORD_CHECK_IP_LIMIT },
+    passwords: { hashConcurrency: env.PASSWORD_HASH_CONCURRENCY, hashMaxWaitMs: env.PASSWORD_HASH_MAX_WAIT_MS },
     cart: { userTtlSeconds: env.CART_USER_TTL_SECONDS, guestTtlSeconds: env.CART_GUEST_TTL_SECONDS, tokenSecret: env.CART_TOKEN_SECRET || null },
     orders: { paymentTimeoutMinutes: env.ORDER_PAYMENT_TIMEOUT_MINUTES, idempotencyKeyRetentionHours: env.IDEMPOTENCY_KEY_RETENTION_HOURS },
     worker: {

@@ -81,6 +81,15 @@ export const envSchema = z
     LOGIN_THROTTLE_TTL_SECONDS: int(1, 86_400).default(900),
     LOGIN_THROTTLE_EMAIL_LIMIT: int(1, 1_000_000).default(10),
     LOGIN_THROTTLE_IP_LIMIT: int(1, 1_000_000).default(50),
+    LOGIN_THROTTLE_EMAIL_DELAY_AFTER: int(1, 1_000_000).default(5),
+    LOGIN_THROTTLE_MAX_DELAY_MS: int(0, 60_000).default(5_000),
+    REGISTER_THROTTLE_TTL_SECONDS: int(1, 86_400).default(3_600),
+    REGISTER_THROTTLE_IP_LIMIT: int(1, 1_000_000).default(20),
+    PASSWORD_CHECK_THROTTLE_TTL_SECONDS: int(1, 86_400).default(900),
+    PASSWORD_CHECK_USER_LIMIT: int(1, 1_000_000).default(5),
+    PASSWORD_CHECK_IP_LIMIT: int(1, 1_000_000).default(20),
+    PASSWORD_HASH_CONCURRENCY: int(1, 256).default(4),
+    PASSWORD_HASH_MAX_WAIT_MS: int(0, 60_000).default(2_000),
 
     SWAGGER_ENABLED: bool.default(true),
 

@@ -43,3 +43,21 @@ describe('PasswordHasher: unpaired surrogates', () => {
     expect(await hasher.verify(hashed, 'key-\u{1F512}')).toBe(false);
   });
 });
+
+describe('PasswordHasher: concurrency cap', () => {
+  it('runs at most passwords.hashConcurrency argon2 operations at once; with no wait allowed, the excess is refused (unavailable)', async () => {
+    const hasher = new PasswordHasher({ passwords: { hashConcurrency: 1, hashMaxWaitMs: 0 } });
+    const stored = await hasher.hash('first-password');
+    const results = await Promise.allSettled([hasher.hash('a-password-1'), hasher.verify(stored, 'first-password'), hasher.verifyDummy('x-password')]);
+    expect(results[0]).toMatchObject({ status: 'fulfilled' });
+    for (const refused of results.slice(1)) expect(refused).toMatchObject({ status: 'rejected', reason: { kind: 'unavailable', retryAfterSeconds: 1 } });
+    // Once the slot is free, work goes through again.
+    expect(await hasher.verify(stored, 'first-password')).toBe(true);
+  });
+
+  it('lets the excess wait for a slot when waiting is allowed', async () => {
+    const hasher = new PasswordHasher({ passwords: { hashConcurrency: 1, hashMaxWaitMs: 30_000 } });
+    const hashes = await Promise.all(Array.from({ length: 4 }, (_, i) => hasher.hash(`password-${i}`)));
+    expect(await Promise.all(hashes.map((h, i) => hasher.verify(h, `password-${i}`)))).toEqual([true, true, true, true]);
+  });
+});

@@ -7,6 +7,7 @@ import {
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiServiceUnavailableResponse,
   ApiTags,
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
@@ -15,11 +16,12 @@ import { ErrorBody, Public } from '@app/common';
 import { AuthService, type ClientInfo } from '@app/identity';
 import { Authenticated, CurrentUser, type AuthUser } from '../../auth/index.js';
 import { AuthResponseDto, LoginDto, RefreshDto, RegisterDto } from '../dto/auth.dto.js';
-import { LoginThrottle } from '../../throttling/login-throttle.js';
+import { LimitAttempts } from '../../throttling/attempt-limit.interceptor.js';
 import { Client } from './client.decorator.js';
 
 const CART_TOKEN = { name: 'X-Cart-Token', required: false, description: 'Guest cart to merge into the user’s cart' };
 const TOO_MANY = { type: ErrorBody, description: 'Rate limited; see the Retry-After header (seconds)' };
+const HASHING_BUSY = { type: ErrorBody, description: 'Too many password hashes at once on this instance; see the Retry-After header (seconds)' };
 
 @ApiTags('auth')
 @Controller('auth')
@@ -29,13 +31,15 @@ export class AuthController {
   @Post('register')
   @Header('Cache-Control', 'no-store')
   @Public()
+  @LimitAttempts('register')
   @HttpCode(HttpStatus.CREATED)
-  @ApiOperation({ summary: 'Create a customer account and sign in' })
+  @ApiOperation({ summary: 'Create a customer account and sign in (limited per IP)' })
   @ApiHeader(CART_TOKEN)
   @ApiCreatedResponse({ type: AuthResponseDto })
-  @ApiBadRequestResponse({ type: ErrorBody, description: 'Invalid fields (e.g. password shorter than 8), or unknown fields' })
+  @ApiBadRequestResponse({ type: ErrorBody, description: 'Invalid fields (e.g. password shorter than 8, or not well-formed Unicode), or unknown fields' })
   @ApiConflictResponse({ type: ErrorBody, description: 'Email already registered' })
   @ApiTooManyRequestsResponse(TOO_MANY)
+  @ApiServiceUnavailableResponse(HASHING_BUSY)
   register(@Body() body: RegisterDto, @Client() client: ClientInfo, @Headers('x-cart-token') cartToken?: string): Promise<AuthResponseDto> {
     return this.auth.register(body, client, cartToken);
   }
@@ -43,14 +47,15 @@ export class AuthController {
   @Post('login')
   @Header('Cache-Control', 'no-store')
   @Public()
-  @LoginThrottle()
+  @LimitAttempts('login')
   @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: 'Sign in with email and password (limited per email and per IP)' })
+  @ApiOperation({ summary: 'Sign in with email and password (failures limited per email and IP, and per IP)' })
   @ApiHeader(CART_TOKEN)
   @ApiOkResponse({ type: AuthResponseDto })
   @ApiBadRequestResponse({ type: ErrorBody })
   @ApiUnauthorizedResponse({ type: ErrorBody, description: 'Wrong email or password (one message for both)' })
-  @ApiTooManyRequestsResponse(TOO_MANY)
+  @ApiTooManyRequestsResponse({ type: ErrorBody, description: 'Too many failed logins for this email from this IP, or from this IP; see the Retry-After header (seconds)' })
+  @ApiServiceUnavailableResponse(HASHING_BUSY)
   login(@Body() body: LoginDto, @Client() client: ClientInfo, @Headers('x-cart-token') cartToken?: string): Promise<AuthResponseDto> {
     return this.auth.login(body, client, cartToken);
   }

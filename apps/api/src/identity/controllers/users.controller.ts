@@ -1,10 +1,20 @@
 import { Body, Controller, Get, Header, Param, Patch, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+} from '@nestjs/swagger';
 import { ErrorBody } from '@app/common';
 import { UsersService } from '@app/identity';
 import { AdminOnly, Authenticated, CurrentUser, type AuthUser } from '../../auth/index.js';
 import { jsonBodyOf } from '../../http/json-body.js';
 import { ParseUuidPipe } from '../../http/parse-uuid.pipe.js';
+import { LimitAttempts } from '../../throttling/attempt-limit.interceptor.js';
 import { UserDto, UsersPageDto } from '../dto/user.dto.js';
 import { ListUsersQuery, UpdateMeDto, UpdateRoleDto } from '../dto/users.dto.js';
 
@@ -25,9 +35,12 @@ export class UsersController {
 
   @Patch('me')
   @Authenticated()
-  @ApiOperation({ summary: 'Change name and/or password (needs currentPassword; revokes the other sessions)' })
+  @LimitAttempts('password-change')
+  @ApiOperation({ summary: 'Change name and/or password (needs currentPassword; revokes the other sessions; password checks limited per user and IP)' })
   @ApiOkResponse({ type: UserDto })
   @ApiBadRequestResponse({ type: ErrorBody, description: 'Invalid or unknown fields, missing or wrong currentPassword' })
+  @ApiTooManyRequestsResponse({ type: ErrorBody, description: 'Too many wrong currentPassword for this user, or password changes from this IP; see the Retry-After header (seconds)' })
+  @ApiServiceUnavailableResponse({ type: ErrorBody, description: 'Too many password hashes at once on this instance; see the Retry-After header (seconds)' })
   updateMe(@CurrentUser() user: AuthUser, @Body() body: UpdateMeDto): Promise<UserDto> {
     return this.users.updateProfile(user.id, user.sessionId, body);
   }
