@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { MemoryAttemptCounters } from './attempt-counters.js';
-import { AttemptLimiter, AttemptsExhausted, slowdownDelayMs, type AttemptPlan } from './attempt-limiter.service.js';
+import { AttemptLimiter, AttemptsExhausted, slowdownDelayMs, type AttemptPlan, type Slowdown } from './attempt-limiter.service.js';
 
 describe('slowdownDelayMs', () => {
   it('is 0 below the threshold, then 250 ms doubling per failure, capped; 0 when disabled', () => {
@@ -48,6 +48,19 @@ describe('AttemptLimiter', () => {
     await expect(refused).rejects.toBeInstanceOf(AttemptsExhausted);
     await expect(refused).rejects.toMatchObject({ retryAfterSeconds: expect.any(Number) });
     expect(await counters.get(first)).toBe(0);
+  });
+
+  it('a success marks its pair as trusted: that pair is no longer slowed down, other pairs still are', async () => {
+    const email = randomUUID();
+    const slowdown = (pair: string): Slowdown => ({ key: email, windowMs: 60_000, after: 1, maxDelayMs: 5, trusted: { key: pair, trustMs: 60_000 } });
+    const [owner, stranger] = [randomUUID(), randomUUID()];
+    for (let i = 0; i < 3; i++) await (await limiter.begin({ counters: [], slowdown: slowdown(stranger) })).settle('failure');
+    expect(await limiter.slowdownDelay(slowdown(owner))).toBe(5);
+    await (await limiter.begin({ counters: [], slowdown: slowdown(owner) })).settle('success');
+    expect(await counters.get(owner)).toBe(1);
+    expect(await limiter.slowdownDelay(slowdown(owner))).toBe(0);
+    expect(await limiter.slowdownDelay(slowdown(stranger))).toBe(5);
+    expect(await limiter.slowdownDelay({ ...slowdown(stranger), maxDelayMs: 0 })).toBe(0);
   });
 
   it('failures add to the slowdown counter; slowed attempts are admitted, never refused', async () => {

@@ -22,6 +22,11 @@ export interface Slowdown {
   /** Failures before attempts are delayed. */
   after: number;
   maxDelayMs: number;
+  /**
+   * A success marks this key for `trustMs`; attempts under a marked key are not slowed down (a
+   * known device of the owner: OWASP's device cookie, here the (email, IP) pair).
+   */
+  trusted?: { key: string; trustMs: number };
 }
 
 export interface AttemptPlan {
@@ -70,6 +75,7 @@ export class Attempt {
       else if (outcome === 'success' && rule.onSuccess === 'reset') work.push(this.counters.reset(rule.key));
     }
     if (outcome === 'failure' && slowdown) work.push(this.counters.add(slowdown.key, slowdown.windowMs));
+    if (outcome === 'success' && slowdown?.trusted) work.push(this.counters.add(slowdown.trusted.key, slowdown.trusted.trustMs));
     await Promise.allSettled(work);
   }
 }
@@ -96,11 +102,17 @@ export class AttemptLimiter {
     }
     const attempt = new Attempt(this.counters, plan);
     if (plan.slowdown) {
-      const { key, after, maxDelayMs } = plan.slowdown;
+      const delay = await this.slowdownDelay(plan.slowdown);
       // Before the check itself, whatever its result: a right and a wrong password wait alike.
-      const delay = maxDelayMs > 0 ? slowdownDelayMs(await this.counters.get(key), after, maxDelayMs) : 0;
       if (delay > 0) await sleep(delay);
     }
     return attempt;
+  }
+
+  /** The wait before an attempt under this slowdown: 0 for a trusted pair or below the threshold. */
+  async slowdownDelay({ key, after, maxDelayMs, trusted }: Slowdown): Promise<number> {
+    if (maxDelayMs <= 0) return 0;
+    const [failures, trust] = await Promise.all([this.counters.get(key), trusted ? this.counters.get(trusted.key) : 0]);
+    return trust > 0 ? 0 : slowdownDelayMs(failures, after, maxDelayMs);
   }
 }

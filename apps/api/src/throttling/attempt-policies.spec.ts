@@ -25,7 +25,13 @@ describe('attempt policies', () => {
       { key: 'login-ip:203.0.113.9', limit: 50, windowMs: 900_000, onSuccess: 'release' },
       { key: `login-email-ip:${tracker}:203.0.113.9`, limit: 10, windowMs: 900_000, onSuccess: 'reset' },
     ]);
-    expect(plan.slowdown).toEqual({ key: `login-email:${tracker}`, windowMs: 900_000, after: 5, maxDelayMs: 5_000 });
+    expect(plan.slowdown).toEqual({
+      key: `login-email:${tracker}`,
+      windowMs: 900_000,
+      after: 5,
+      maxDelayMs: 5_000,
+      trusted: { key: `login-known:${tracker}:203.0.113.9`, trustMs: 30 * 24 * 3600 * 1000 },
+    });
     // No usable email: only the IP counter (validation will answer 400 and give it back).
     for (const body of [{ email: 42 }, { email: '  ' }, null, 'text']) {
       expect(login.plan(config, { ip: '203.0.113.9', body })).toEqual({ counters: [expect.objectContaining({ key: 'login-ip:203.0.113.9' })] });

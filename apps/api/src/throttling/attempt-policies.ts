@@ -33,10 +33,14 @@ function bodyEmail(body: unknown): string | undefined {
   return typeof email === 'string' && email.trim() ? email : undefined;
 }
 
+/** How long a successful sign-in exempts its (email, IP) pair from the email's slowdown. */
+const TRUST_KNOWN_PAIR_MS = 30 * 24 * 3600 * 1000;
+
 /**
  * Sign-in, as OWASP recommends: failures per (email, IP) and per IP refuse further attempts (429);
  * failures of an email from all IPs only slow it down, so nobody can lock an owner out by failing
- * with their address. Successes do not count, and one clears its (email, IP) failures.
+ * with their address, and an (email, IP) pair that signed in successfully before is not even slowed.
+ * Successes do not count, and one clears its (email, IP) failures.
  */
 const login: AttemptPolicy = {
   plan(config, { ip, body }) {
@@ -47,7 +51,7 @@ const login: AttemptPolicy = {
     if (email === undefined) return plan; // not even a login attempt: validation answers 400
     const tracker = emailTrackerKey(email);
     plan.counters.push({ key: `login-email-ip:${tracker}:${ip}`, limit: emailLimit, windowMs, onSuccess: 'reset' });
-    plan.slowdown = { key: `login-email:${tracker}`, windowMs, after: emailDelayAfter, maxDelayMs };
+    plan.slowdown = { key: `login-email:${tracker}`, windowMs, after: emailDelayAfter, maxDelayMs, trusted: { key: `login-known:${tracker}:${ip}`, trustMs: TRUST_KNOWN_PAIR_MS } };
     return plan;
   },
   outcomeOf: (error) => (error instanceof UnauthenticatedError ? 'failure' : 'void'),

@@ -65,7 +65,7 @@ describe('RedisThrottlerStorage', () => {
     expect(Number(await redis.get(`${prefix}:{throttle:t%3A${key}}:hits`))).toBeLessThanOrEqual(1001);
   });
 
-  it('take(): small limits (the login limits) go to Redis for every request', async () => {
+  it('take(): small limits go to Redis for every request', async () => {
     const key = randomUUID();
     const storage16 = new RedisThrottlerStorage(redis, new KeyBuilder({ prefix }), 16);
     const results = await Promise.all(Array.from({ length: 30 }, () => storage16.take(key, 60_000, 10, 60_000, 't')));

@@ -77,7 +77,7 @@ interface Reservation {
  * `limit` admitted per window across instances: reserved hits are already counted); the slack is
  * the other way: hits reserved but unused by other instances can make a client that spreads over
  * instances see 429 up to (instances - 1) x (reservation - 1) requests early. Reservations are at
- * most 1 % of the limit and `reserveMax`; limits under 200 (the login limits) never reserve.
+ * most 1 % of the limit and `reserveMax`; limits under 200 never reserve.
  */
 export class RedisThrottlerStorage implements ThrottlerStorage {
   private readonly logger = new Logger('Throttler');
@@ -184,7 +184,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     }
   }
 
-  /** Forgets a tracker's hits and block (e.g. the per-email login limit after a successful login). */
+  /** Forgets a tracker's hits and block. */
   async reset(throttlerName: string, key: string): Promise<void> {
     this.reservations.delete(`${throttlerName}:${key}`);
     try {
