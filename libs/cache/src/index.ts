@@ -20,7 +20,7 @@ export { KeyBuilder, assertNamespace, escapeKeyPart, hashTagged, type KeyBuilder
 export { JsonSerializer, MsgpackSerializer, defaultSerializer, type Serializer } from './serialization/serializer.js';
 
 // cache-aside, write-through
-export { CacheAside, type CacheAsideOptions, type Loader, type LoaderContext } from './core/cache-aside.js';
+export { CacheAside, type BatchLoader, type CacheAsideOptions, type Loader, type LoaderContext } from './core/cache-aside.js';
 export type { CacheKey } from './core/cache-key.js';
 export { CacheLoadTimeoutError } from './core/errors.js';
 export type { GetOrLoadOptions, SetOptions as CacheSetOptions } from './core/options.js';

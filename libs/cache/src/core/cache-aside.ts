@@ -10,10 +10,15 @@ import { EntryReader, FAILED_READ, type Raw, type ReadResult } from './entry-rea
 import { EntryStore } from './entry-store.js';
 import { LoadLock } from './load-lock.js';
 import { LoadRunner, type Loader } from './load-runner.js';
+import { BatchLoad, type BatchLoader, type Wanted } from './batch-load.js';
+import { SingleFlight } from './single-flight.js';
+import { CacheLoadTimeoutError } from './errors.js';
+import { raceDeadline } from '../resilience/circuit-breaker.js';
 import { resolveOptions, type GetOrLoadOptions, type ResolvedOptions, type SetOptions } from './options.js';
 import { serveStale } from './stale-refresh.js';
 
 export type { Loader, LoaderContext } from './load-runner.js';
+export type { BatchLoader } from './batch-load.js';
 
 export interface CacheAsideOptions {
   redis: GuardedRedis;
@@ -51,6 +56,7 @@ export class CacheAside {
   private readonly reader: EntryReader;
   private readonly store: EntryStore;
   private readonly loads: LoadRunner;
+  private readonly batches: BatchLoad;
   private readonly counters: NamespaceCounters;
   private readonly invalidator: Invalidator;
   private readonly l1: L1Namespace | undefined;
@@ -71,8 +77,12 @@ export class CacheAside {
     this.invalidator = opts.invalidator;
     this.defaults = resolveOptions({ ttl: 60_000 }, stripUndefined(opts.defaults));
     this.store = new EntryStore(opts.redis, opts.keys, opts.namespace, this.serializer, opts.l1, this.counters, opts.invalidator, opts.stats);
-    const lock = new LoadLock(opts.redis, opts.keys, opts.namespace, this.reader, this.counters, opts.lockTtlMs ?? 10_000, opts.lockWaitMs ?? 5_000);
-    this.loads = new LoadRunner(lock, this.reader, this.store, opts.invalidator, this.counters, opts.stats);
+    const lockTtlMs = opts.lockTtlMs ?? 10_000;
+    const lockWaitMs = opts.lockWaitMs ?? 5_000;
+    const lock = new LoadLock(opts.redis, opts.keys, opts.namespace, this.reader, this.counters, lockTtlMs, lockWaitMs);
+    const flights = new SingleFlight(); // shared: a getOrLoad joins a getMany's load of its key and vice versa
+    this.loads = new LoadRunner(flights, lock, this.reader, this.store, opts.invalidator, this.counters, opts.stats);
+    this.batches = new BatchLoad(flights, this.reader, this.store, lock, opts.invalidator, this.counters, opts.stats, lockTtlMs, lockWaitMs);
     this.head = opts.keys.entryHead(opts.namespace, this.keyVersion); // also validates the namespace
     this.keyCacheMax = Math.min(opts.l1?.store.options.max ?? 0, 100_000);
   }
@@ -231,6 +241,80 @@ export class CacheAside {
       } else this.counters.misses++;
     }
     return out;
+  }
+
+  /**
+   * getOrLoad for many keys: answers in the order of `keys` (undefined where not found). L1 first,
+   * then one read for the rest (one MGET per hash slot on a cluster); the loader is called once,
+   * with only the keys that missed, under the same stampede protection as getOrLoad (see
+   * BatchLoad). Stale entries within staleFor are answered and refreshed in the background.
+   */
+  async getMany<T>(keys: readonly CacheKey[], loader: BatchLoader<T>, options?: GetOrLoadOptions): Promise<(T | undefined)[]> {
+    const o = options === undefined ? this.defaults : resolveOptions(this.defaults, options);
+    const l1 = this.l1 !== undefined && o.l1 !== false ? this.l1 : undefined;
+    const out = new Array<T | undefined>(keys.length).fill(undefined);
+    const todo = new Map<string, { key: CacheKey; at: number[] }>();
+    for (let i = 0; i < keys.length; i++) {
+      const k = l1 !== undefined ? this.l1Key(keys[i]!) : this.key(keys[i]!);
+      const box = l1?.get(k);
+      if (box !== undefined) {
+        this.counters.hits++;
+        this.counters.l1Hits++;
+        out[i] = box.v as T;
+        continue;
+      }
+      const t = todo.get(k);
+      if (t) t.at.push(i);
+      else todo.set(k, { key: keys[i]!, at: [i] });
+    }
+    if (todo.size === 0) return out;
+    const ks = [...todo.keys()];
+    const reads = await this.reader.readMany(ks);
+    const now = Date.now();
+    const missing: Wanted[] = [];
+    const stale: Wanted[] = [];
+    ks.forEach((k, j) => {
+      const read = reads?.[j] ?? FAILED_READ;
+      const e = read.entry;
+      const { key, at } = todo.get(k)!;
+      if (e !== undefined && (now < e.freshUntil || o.staleFor)) {
+        this.counters.hits++;
+        for (const i of at) out[i] = e.value as T;
+        if (now < e.freshUntil) l1?.set(k, e.value, e.freshUntil - now, read.gen, read.at);
+        else {
+          this.counters.staleServes++;
+          stale.push({ key, k, read });
+        }
+      } else {
+        this.counters.misses++;
+        missing.push({ key, k, read });
+      }
+    });
+    if (stale.length) this.batches.load(stale, loader, o).catch(() => undefined); // counted by the load
+    if (missing.length === 0) return out;
+    const work = this.batches.load(missing, loader, o);
+    const values = o.hardTimeoutMs
+      ? await raceDeadline(work, o.hardTimeoutMs, () => {
+          work.catch(() => undefined);
+          throw new CacheLoadTimeoutError(missing[0]!.k, o.hardTimeoutMs!);
+        })
+      : await work;
+    for (const m of missing) for (const i of todo.get(m.k)!.at) out[i] = values.get(m.k);
+    return out;
+  }
+
+  /** set() for many entries: one version read, the writes in one round trip, one L1 broadcast. */
+  async setMany<T>(entries: readonly (readonly [CacheKey, T])[], options?: SetOptions): Promise<boolean> {
+    if (entries.length === 0) return true;
+    const o = options ? resolveOptions(this.defaults, options) : this.defaults;
+    const nsVersion = await this.reader.version();
+    if (nsVersion === undefined) return false;
+    return this.store.writeMany(entries.map(([key, value]) => [this.key(key), value] as const), nsVersion, o);
+  }
+
+  /** delete() for many entries (one batch of tombstones, one broadcast). */
+  deleteMany(keys: readonly CacheKey[]): Promise<boolean> {
+    return this.invalidator.invalidateKeys(this.namespace, keys.map((key) => this.key(key)));
   }
 
   /** Unconditional write (e.g. a freshly committed value). Resolves false when it could not be stored. */

@@ -114,4 +114,18 @@ describe('on a Redis Cluster (3 masters)', () => {
   it('the connection factory waits for the cluster like for a single node', async () => {
     await expect(waitForReady(svc.client, 1_000)).resolves.toBeUndefined();
   });
+
+  it('getMany reads keys of many slots (one MGET per slot), loads the misses once, and setMany/deleteMany cross slots', async () => {
+    const c = svc.namespace('many');
+    const keys = Array.from({ length: 40 }, (_, i) => `m${i}`);
+    await c.setMany(keys.slice(0, 20).map((k) => [k, `set-${k}`] as const));
+    const calls: unknown[][] = [];
+    const res = await c.getMany(keys, async (ks) => (calls.push(ks), ks.map((k) => `loaded-${String(k)}`)), { l1: false });
+    expect(res).toEqual(keys.map((k, i) => (i < 20 ? `set-${k}` : `loaded-${k}`)));
+    expect(calls).toEqual([keys.slice(20)]);
+    expect(await mastersHolding(keys.map((k) => c.key(k)))).toBe(3);
+    expect(await other.namespace('many').getMany(keys, async () => { throw new Error('not called'); }, { l1: false })).toEqual(res);
+    expect(await c.deleteMany(keys)).toBe(true);
+    expect(await other.namespace('many').getMany(keys.slice(0, 2), async (ks) => ks.map(() => 'again'), { l1: false })).toEqual(['again', 'again']);
+  });
 });

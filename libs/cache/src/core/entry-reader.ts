@@ -2,6 +2,7 @@ import type { KeyBuilder } from '../keys/key-builder.js';
 import type { L1Namespace } from '../l1/l1-cache.js';
 import { isCluster, type RedisClient } from '../redis/connection.js';
 import { FAILED, type GuardedRedis } from '../resilience/guarded-redis.js';
+import calculateSlot from 'cluster-key-slot';
 import { ensureNamespaceVersion } from '../redis/scripts.js';
 import { decodeEntry, EntryKind, HEAD_LENGTH, NO_VERSION, versionOf, type Entry } from '../serialization/envelope.js';
 import type { Serializer } from '../serialization/serializer.js';
@@ -106,13 +107,29 @@ export class EntryReader {
     return v === undefined ? { ...read, ok: false } : { ...read, nsVersion: v };
   }
 
-  private fetch(c: RedisClient, keys: readonly string[]): Promise<Raw[]> {
+  private async fetch(c: RedisClient, keys: readonly string[]): Promise<Raw[]> {
     const binary = this.binary;
     if (!this.cluster) {
       return binary ? c.mgetBuffer(this.versionKey, ...keys) : c.mget(this.versionKey, ...keys);
     }
-    const all = [this.versionKey, ...keys];
-    return Promise.all(all.map((k, i) => (binary && i > 0 ? c.getBuffer(k) : c.get(k))));
+    // A cluster refuses an MGET across slots: one MGET per slot, all in parallel, plus the version.
+    const bySlot = new Map<number, number[]>();
+    keys.forEach((k, i) => {
+      const slot = calculateSlot(k);
+      const at = bySlot.get(slot);
+      if (at) at.push(i);
+      else bySlot.set(slot, [i]);
+    });
+    const out: Raw[] = new Array<Raw>(keys.length + 1).fill(null);
+    await Promise.all([
+      c.get(this.versionKey).then((v) => void (out[0] = v)),
+      ...[...bySlot.values()].map(async (at) => {
+        const group = at.map((i) => keys[i]!);
+        const values: Raw[] = binary ? await c.mgetBuffer(...group) : await c.mget(...group);
+        at.forEach((i, j) => (out[i + 1] = values[j] ?? null));
+      }),
+    ]);
+    return out;
   }
 
   /** The raw replies of one entry and the namespace version, read at `at` while the L1 generation was `gen`. */

@@ -74,6 +74,21 @@ export class LoadLock {
     }
   }
 
+  /**
+   * One SET NX PX per entry in one round trip (each is its own command: the keys may live in
+   * different cluster slots). The tokens of the locks we got, by entry key; FAILED when Redis failed.
+   */
+  async tryMany(entries: readonly { k: string; read: ReadResult }[], ttl: number): Promise<Map<string, { lockKey: string; token: string }> | typeof FAILED> {
+    const attempts = entries.map(({ k, read }) => ({ k, lockKey: this.keyFor(k, read), token: newToken() + newToken() }));
+    const got = await this.redis.run((c) => Promise.all(attempts.map((a) => c.set(a.lockKey, a.token, 'PX', ttl, 'NX'))), this.counters);
+    if (got === FAILED) return FAILED;
+    const held = new Map<string, { lockKey: string; token: string }>();
+    attempts.forEach((a, i) => {
+      if (got[i] === 'OK') held.set(a.k, { lockKey: a.lockKey, token: a.token });
+    });
+    return held;
+  }
+
   /** Frees the lock if it still holds `token`; fire and forget (an unreleased lock expires with its lease). */
   release(lockKey: string, token: string): void {
     void this.redis.run((c) => release(c, lockKey, token));

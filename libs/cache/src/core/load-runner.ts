@@ -7,7 +7,7 @@ import type { EntryStore } from './entry-store.js';
 import { CacheLoadTimeoutError } from './errors.js';
 import type { LoadLock } from './load-lock.js';
 import type { ResolvedOptions } from './options.js';
-import { flightKey, SingleFlight } from './single-flight.js';
+import { flightKey, type SingleFlight } from './single-flight.js';
 
 export interface LoaderContext<T> {
   /** Aborted when hardTimeoutMs elapses. */
@@ -26,9 +26,8 @@ export type Loader<T> = (ctx: LoaderContext<T>) => Promise<T> | T;
  * that a load is needed.
  */
 export class LoadRunner {
-  private readonly flights = new SingleFlight();
-
   constructor(
+    private readonly flights: SingleFlight,
     private readonly lock: LoadLock,
     private readonly reader: EntryReader,
     private readonly store: EntryStore,

@@ -142,9 +142,9 @@ describe('L1 + invalidation bus (two instances, real Redis)', () => {
     const first = await c.getOrLoad('k', async () => loaded);
     loaded.list.push(3); // the loader's own object stays its caller's, and mutable
     expect(Object.isFrozen(loaded)).toBe(false);
-    const hit = await c.getOrLoad('k', async () => ({ list: [], nested: { n: 0 } }));
+    const hit = await c.getOrLoad<{ list: number[]; nested: { n: number } }>('k', async () => ({ list: [], nested: { n: 0 } }));
     expect(hit).toEqual({ list: [1, 2], nested: { n: 1 } });
-    expect(() => (hit as { nested: { n: number } }).nested.n++).toThrow(TypeError);
+    expect(() => hit.nested.n++).toThrow(TypeError);
     expect(() => hit.list.push(4)).toThrow(TypeError);
     expect(await c.getOrLoad('k', async () => ({ list: [], nested: { n: 0 } }))).toEqual({ list: [1, 2], nested: { n: 1 } });
     expect(first).toBe(loaded);

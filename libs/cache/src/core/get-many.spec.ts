@@ -1,0 +1,151 @@
+import { createCache, type CacheService } from '../create-cache.js';
+import { createRedisConnection, waitForReady, type RedisClient } from '../redis/connection.js';
+import { startRedisServer, type RedisServerHandle } from '../testing/redis-harness.js';
+import type { CacheKey } from './cache-key.js';
+import { CacheKit, sleep } from './testing/kit.js';
+
+describe('getMany / setMany / deleteMany (real Redis)', () => {
+  const kit = new CacheKit('many');
+  let a: CacheService;
+  let b: CacheService;
+
+  beforeAll(async () => {
+    a = await kit.cache({ l1: { max: 1_000, ttlMs: 30_000 }, defaultTtl: 60_000 });
+    b = await kit.cache({ l1: { max: 1_000, ttlMs: 30_000 }, defaultTtl: 60_000 });
+  });
+  afterAll(() => kit.cleanup());
+
+  it('answers in order, calling the loader once with only the keys that missed', async () => {
+    const c = a.namespace('order');
+    await c.set('r1', 'redis-1'); // in Redis
+    await c.getOrLoad('l1', async () => 'l1-value'); // in Redis and in L1
+    const calls: CacheKey[][] = [];
+    const loader = async (keys: CacheKey[]) => {
+      calls.push(keys);
+      return keys.map((k) => (k === 'gone' ? undefined : `loaded-${String(k)}`));
+    };
+    const res = await c.getMany(['r1', 'm1', 'l1', 'm2', 'm1', 'gone'], loader);
+    expect(res).toEqual(['redis-1', 'loaded-m1', 'l1-value', 'loaded-m2', 'loaded-m1', undefined]);
+    expect(calls).toEqual([['m1', 'm2', 'gone']]);
+    // Now cached (the unknown key was not: no negativeTtl).
+    const again = await c.getMany(['m1', 'm2', 'r1', 'gone'], loader);
+    expect(again).toEqual(['loaded-m1', 'loaded-m2', 'redis-1', undefined]);
+    expect(calls).toEqual([['m1', 'm2', 'gone'], ['gone']]);
+    // Other instances read them from Redis.
+    expect(await b.namespace('order').getOrLoad('m2', async () => 'other')).toBe('loaded-m2');
+  });
+
+  it('takes a Map answer, caches not-found with negativeTtl and honours nullIsMiss', async () => {
+    const c = a.namespace('mapanswer');
+    let calls = 0;
+    const loader = async (keys: CacheKey[]) => {
+      calls++;
+      return new Map<CacheKey, string | null>(keys.filter((k) => k !== 'none').map((k) => [k, k === 'nil' ? null : `v-${String(k)}`]));
+    };
+    const opts = { negativeTtl: 60_000, nullIsMiss: true };
+    expect(await c.getMany(['x', 'none', 'nil'], loader, opts)).toEqual(['v-x', undefined, undefined]);
+    expect(await c.getMany(['x', 'none', 'nil'], loader, opts)).toEqual(['v-x', undefined, undefined]);
+    expect(calls).toBe(1);
+  });
+
+  it('one loader run per key when getMany and getOrLoad race in one process and across instances', async () => {
+    const runs = new Map<string, number>();
+    const loader = async (keys: CacheKey[]) => {
+      await sleep(100);
+      for (const k of keys) runs.set(String(k), (runs.get(String(k)) ?? 0) + 1);
+      return keys.map((k) => `v${String(k)}`);
+    };
+    const keys = Array.from({ length: 50 }, (_, i) => i);
+    const results = await Promise.all([
+      a.namespace('race').getMany(keys, loader),
+      a.namespace('race').getMany(keys.slice(10, 30), loader),
+      a.namespace('race').getOrLoad(5, async () => (await loader([5]))[0]!),
+      b.namespace('race').getMany(keys, loader),
+      b.namespace('race').getMany([...keys].reverse(), loader),
+    ]);
+    expect(results[0]).toEqual(keys.map((k) => `v${k}`));
+    expect(results[2]).toBe('v5');
+    expect(results[4]).toEqual([...keys].reverse().map((k) => `v${k}`));
+    expect([...runs].filter(([, n]) => n !== 1)).toEqual([]);
+    expect(runs.size).toBe(50);
+  });
+
+  it('takes over at once the keys whose holder failed, instead of waiting out the lock wait', async () => {
+    const failing = b.namespace('takeover').getMany(['k1', 'k2'], async () => {
+      await sleep(150);
+      throw new Error('source down');
+    });
+    failing.catch(() => undefined);
+    await sleep(30); // b holds the locks of k1 and k2
+    const start = Date.now();
+    expect(await a.namespace('takeover').getMany(['k1', 'k2'], async (keys) => keys.map((k) => `a-${String(k)}`))).toEqual(['a-k1', 'a-k2']);
+    expect(Date.now() - start).toBeLessThan(1_500); // the lock wait is 5 s
+    await expect(failing).rejects.toThrow('source down');
+  });
+
+  it('serves stale entries at once and refreshes them in the background with one call', async () => {
+    const c = a.namespace('stalemany');
+    const opts = { ttl: 50, staleFor: 60_000, l1: false };
+    await c.getMany(['s1', 's2'], async (keys) => keys.map(() => 'old'), opts);
+    await sleep(80);
+    const calls: CacheKey[][] = [];
+    const res = await c.getMany(['s1', 's2'], async (keys) => (calls.push(keys), keys.map(() => 'new')), opts);
+    expect(res).toEqual(['old', 'old']);
+    const until = Date.now() + 3_000;
+    while ((await c.get('s1', { l1: false })) !== 'new' && Date.now() < until) await sleep(20);
+    expect(calls).toEqual([['s1', 's2']]);
+  });
+
+  it('setMany writes every entry and drops them from other L1s; deleteMany removes them', async () => {
+    const ca = a.namespace('setmany');
+    const cb = b.namespace('setmany');
+    await cb.getMany(['p', 'q'], async (keys) => keys.map(() => 'old'));
+    expect(cb.peek('p')).toEqual({ value: 'old' });
+    expect(await ca.setMany([['p', 'P'], ['q', 'Q']])).toBe(true);
+    expect(cb.peek('p')).toBeUndefined();
+    expect(await cb.getMany(['p', 'q'], async () => ['x', 'x'])).toEqual(['P', 'Q']);
+    expect(await ca.deleteMany(['p', 'q'])).toBe(true);
+    expect(await cb.getMany(['p', 'q'], async () => ['p2', 'q2'])).toEqual(['p2', 'q2']);
+  });
+});
+
+describe('getMany round trips', () => {
+  let server: RedisServerHandle;
+  let svc: CacheService;
+  let raw: RedisClient;
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    svc = createCache({ redis: { url: server.url, commandTimeoutMs: 2_000 }, prefix: 'rt', defaultTtl: 60_000 });
+    await svc.ready();
+    raw = createRedisConnection({ url: server.url, commandTimeoutMs: 5_000 });
+    await waitForReady(raw);
+  });
+  afterAll(async () => {
+    await svc.close();
+    raw.disconnect();
+    await server.dispose();
+  });
+
+  async function commandCalls(): Promise<Record<string, number>> {
+    const info = await raw.info('commandstats');
+    const out: Record<string, number> = {};
+    for (const m of info.matchAll(/cmdstat_(\w+):calls=(\d+)/g)) out[m[1]!] = Number(m[2]);
+    return out;
+  }
+
+  it('reads 100 warm keys with one MGET and nothing else', async () => {
+    const c = svc.namespace('warm');
+    const keys = Array.from({ length: 100 }, (_, i) => `k${i}`);
+    await c.getMany(keys, async (ks) => ks.map((k) => `v-${String(k)}`));
+    await sleep(200); // the load locks are released in the background
+    const before = await commandCalls();
+    const res = await c.getMany(keys, async () => {
+      throw new Error('not called');
+    });
+    const after = await commandCalls();
+    expect(res).toEqual(keys.map((k) => `v-${k}`));
+    const delta = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]).filter(([k, d]) => (d as number) > 0 && k !== 'info'));
+    expect(delta).toEqual({ mget: 1 });
+  });
+});
