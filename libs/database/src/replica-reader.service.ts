@@ -6,6 +6,7 @@ import { isDatabaseUnavailable } from './pg-errors.js';
 // After a replica failure, go straight to the primary for this long instead of paying a
 // failed connect on every read.
 const REPLICA_RETRY_AFTER_MS = 5_000;
+const LOG_EVERY_MS = 10_000;
 
 export type ReadSource = 'replica' | 'primary';
 
@@ -18,6 +19,7 @@ export type ReadSource = 'replica' | 'primary';
 export class ReplicaReader {
   private readonly logger = new Logger(ReplicaReader.name);
   private replicaDownUntil = 0;
+  private lastPrimaryWarning = 0;
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
@@ -48,6 +50,47 @@ export class ReplicaReader {
     } finally {
       await runner.release().catch(() => undefined);
     }
+  }
+
+  /**
+   * Runs a read on the primary; when the primary cannot be reached, on the replica instead. A
+   * replica answer may be behind the primary, so `source` tells the caller which one answered
+   * (e.g. to serve it without caching it). When there is no replica, or it cannot be reached
+   * either, the primary's error is thrown.
+   */
+  async primaryFirst<T>(work: (manager: EntityManager, source: ReadSource) => Promise<T>): Promise<{ value: T; source: ReadSource }> {
+    try {
+      return { value: await work(this.dataSource.manager, 'primary'), source: 'primary' };
+    } catch (error) {
+      if (!isDatabaseUnavailable(error)) throw error;
+      return { value: await this.onReplicaInstead(work, error), source: 'replica' };
+    }
+  }
+
+  /**
+   * Runs `work` on the replica because the primary failed with `primaryError` (an unavailability).
+   * Tried even while the replica is marked down (there is nowhere else to go); if it cannot be
+   * reached either, `primaryError` is thrown.
+   */
+  async onReplicaInstead<T>(work: (manager: EntityManager, source: ReadSource) => Promise<T>, primaryError: unknown): Promise<T> {
+    if (!this.hasReplica) throw primaryError;
+    this.warnPrimaryDown(primaryError);
+    const runner = this.dataSource.createQueryRunner('slave');
+    try {
+      await runner.connect();
+      return await work(runner.manager, 'replica');
+    } catch (error) {
+      throw isDatabaseUnavailable(error) ? primaryError : error;
+    } finally {
+      await runner.release().catch(() => undefined);
+    }
+  }
+
+  private warnPrimaryDown(error: unknown): void {
+    const now = Date.now();
+    if (now - this.lastPrimaryWarning < LOG_EVERY_MS) return;
+    this.lastPrimaryWarning = now;
+    this.logger.warn(`primary unavailable, reading from the replica: ${(error as Error).message}`);
   }
 
   private markDown(error: unknown): void {

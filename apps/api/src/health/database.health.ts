@@ -4,7 +4,15 @@ import { DatabaseProbeRepository } from '@app/database';
 
 const CHECK_TIMEOUT_MS = 2000;
 
-/** Primary and replica reported separately: the replica being down only degrades readiness. */
+/** A replica result, and whether a Postgres server answered at all (for the readiness decision). */
+export interface ReplicaCheck {
+  result: HealthIndicatorResult<'postgresReplica'>;
+  /** A configured replica answered (in recovery or not). */
+  reachable: boolean;
+  configured: boolean;
+}
+
+/** Primary and replica reported separately, each `up` or `down`; readiness decides what that means. */
 @Injectable()
 export class DatabaseHealth {
   constructor(
@@ -21,17 +29,17 @@ export class DatabaseHealth {
       .withTimeout(CHECK_TIMEOUT_MS);
   }
 
-  async replica(): Promise<HealthIndicatorResult<'postgresReplica'>> {
+  async replica(): Promise<ReplicaCheck> {
     const check = this.indicators.check('postgresReplica');
-    if (!this.probe.hasReplica) return check.up({ configured: false });
+    if (!this.probe.hasReplica) return { result: check.up({ configured: false }), reachable: false, configured: false };
     const started = Date.now();
     try {
       const state = await this.probe.replicaState(CHECK_TIMEOUT_MS);
-      if (!state?.inRecovery) return check.degraded({ message: 'replica is not in recovery mode' });
-      return check.up({ responseTime: Date.now() - started, lagSeconds: Number(state.lagSeconds.toFixed(3)) });
+      if (!state?.inRecovery) return { result: check.down({ message: 'replica is not in recovery mode' }), reachable: true, configured: true };
+      return { result: check.up({ responseTime: Date.now() - started, lagSeconds: Number(state.lagSeconds.toFixed(3)) }), reachable: true, configured: true };
     } catch {
-      // Reads fall back to the primary, so the service still serves: degraded, not down.
-      return check.degraded({ message: 'replica unreachable; reads use the primary' });
+      // Lag-tolerant reads fall back to the primary, so the service still serves: down, but ready.
+      return { result: check.down({ message: 'replica unreachable; reads use the primary' }), reachable: false, configured: true };
     }
   }
 }

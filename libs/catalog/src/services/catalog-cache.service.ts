@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { CacheService, type CacheAside } from '@app/cache';
 import type { Category, Product, ProductPage } from '../catalog.types.js';
 import { ReplicaFreshness } from './replica-freshness.service.js';
+import { servedUncached } from './uncached-read.js';
 
 /** Cache namespaces of the catalog (their hits and misses show in the cache stats). */
 export const CATALOG_NAMESPACES = { products: 'products', lists: 'product-lists', categories: 'categories' } as const;
@@ -21,6 +22,8 @@ const KEY_VERSION = 2;
  * - product-lists: one entry per normalized query; any product or category write bumps the
  *   namespace version (O(1)), so every cached page dies at once.
  * - categories: the whole list under one key.
+ * A loader may throw UncachedRead (the primary unreachable, the replica answered): that value is
+ * served to the callers of this load and never stored.
  * Stale-set race: entries are stored compare-and-set against the entry head / namespace version
  * seen before loading, so a load that started before an invalidation never stores its old value.
  */
@@ -41,7 +44,8 @@ export class CatalogCache {
 
   /** A live product, or null for an unknown/deleted id (cached as a short negative entry). */
   async product(id: string, loader: () => Promise<Product | null>): Promise<Product | null> {
-    return (await this.products.getOrLoad<Product | null>(id, loader, { nullIsMiss: true, negativeTtl: MINUTE })) ?? null;
+    const product = await this.products.getOrLoad<Product | null>(id, loader, { nullIsMiss: true, negativeTtl: MINUTE }).catch(servedUncached<Product | null>);
+    return product ?? null;
   }
 
   /** Cached products of `ids` (L1 first, then one MGET); undefined where not cached. */
@@ -50,11 +54,11 @@ export class CatalogCache {
   }
 
   list(key: string, loader: () => Promise<ProductPage>): Promise<ProductPage> {
-    return this.lists.getOrLoad(key, loader);
+    return this.lists.getOrLoad(key, loader).catch(servedUncached<ProductPage>);
   }
 
   categoryList(loader: () => Promise<Category[]>): Promise<Category[]> {
-    return this.categories.getOrLoad('all', loader);
+    return this.categories.getOrLoad('all', loader).catch(servedUncached<Category[]>);
   }
 
   /**

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { ConflictError, InvalidInputError, NotFoundError } from '@app/common';
-import { PG, Transactions, withPgErrors, type PgErrorRule, type Transaction } from '@app/database';
+import { PG, ReplicaReader, Transactions, withPgErrors, type PgErrorRule, type Transaction } from '@app/database';
 import type { Category, CategoryChange, NewCategory } from '../catalog.types.js';
 import { CategoriesRepository } from '../repositories/categories.repository.js';
 import { CatalogCache } from './catalog-cache.service.js';
+import { UncachedRead } from './uncached-read.js';
 
 const WRITE_ERRORS: PgErrorRule[] = [
   { code: PG.uniqueViolation, constraint: 'categories_slug_key', error: () => new ConflictError('slug: already taken by another category') },
@@ -11,17 +12,25 @@ const WRITE_ERRORS: PgErrorRule[] = [
   { code: PG.checkViolation, constraint: 'categories_not_own_parent', error: () => new InvalidInputError(['parentId: a category cannot be its own parent']) },
 ];
 
-/** Categories: cached list (primary loader), admin writes with slug / usage / cycle checks. */
+/**
+ * Categories: cached list (primary loader; the replica, uncached, while the primary cannot be
+ * reached), admin writes with slug / usage / cycle checks.
+ */
 @Injectable()
 export class CategoryService {
   constructor(
     private readonly transactions: Transactions,
     private readonly categories: CategoriesRepository,
     private readonly cache: CatalogCache,
+    private readonly replicaReader: ReplicaReader,
   ) {}
 
   list(): Promise<Category[]> {
-    return this.cache.categoryList(() => this.categories.list());
+    return this.cache.categoryList(async () => {
+      const { value, source } = await this.replicaReader.primaryFirst((manager) => this.categories.list(manager));
+      if (source === 'replica') throw new UncachedRead(value);
+      return value;
+    });
   }
 
   create(category: NewCategory): Promise<Category> {

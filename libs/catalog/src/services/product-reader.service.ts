@@ -1,17 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { NotFoundError } from '@app/common';
+import { ReplicaReader } from '@app/database';
 import type { Product, ProductPage, ProductQuery } from '../catalog.types.js';
 import { normalizeProductQuery, productQueryKey } from '../product-query.js';
 import { ProductListRepository } from '../repositories/product-list.repository.js';
 import { ProductsRepository } from '../repositories/products.repository.js';
 import { CatalogCache } from './catalog-cache.service.js';
+import { UncachedRead } from './uncached-read.js';
 import { ProductReadsStore } from '../store/product-reads.store.js';
 import { ReplicaFreshness } from './replica-freshness.service.js';
 
 /**
  * Product reads. By id: cache-aside, loaded from the PRIMARY (a product read right after a write
- * must show it; the cache makes the primary read rare). Lists: cache-aside per normalized query,
+ * must show it; the cache makes the primary read rare); while the primary cannot be reached, from
+ * the replica, served without being cached (UncachedRead). Lists: cache-aside per normalized query,
  * loaded from the replica only when it has replayed every acknowledged write (ReplicaFreshness).
  * Results are shared cache objects: never mutate them.
  */
@@ -23,6 +26,7 @@ export class ProductReader {
     private readonly lists: ProductListRepository,
     private readonly freshness: ReplicaFreshness,
     private readonly reads: ProductReadsStore,
+    private readonly replicaReader: ReplicaReader,
   ) {}
 
   /** A live product as a client asked for it (counted, sampled, for warming); NotFoundError for unknown or deleted ids. */
@@ -35,7 +39,11 @@ export class ProductReader {
 
   /** A live product (through the cache), or null. */
   findById(id: string): Promise<Product | null> {
-    return this.cache.product(id, () => this.loadProduct(id));
+    return this.cache.product(id, async () => {
+      const { value, source } = await this.replicaReader.primaryFirst((manager) => this.loadProduct(id, manager));
+      if (source === 'replica') throw new UncachedRead(value);
+      return value;
+    });
   }
 
   /** One list page (through the cache). */

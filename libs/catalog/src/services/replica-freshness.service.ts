@@ -1,8 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { ReplicaReader, WalPositionRepository } from '@app/database';
+import { ReplicaReader, WalPositionRepository, isDatabaseUnavailable } from '@app/database';
 import { CommitLsnStore } from '../store/commit-lsn.store.js';
+import { UncachedRead } from './uncached-read.js';
 
 export type ListSource = 'replica' | 'primary';
 
@@ -19,12 +20,16 @@ export type ListSource = 'replica' | 'primary';
  * paused, replica down, LSN unknown because Redis is unreachable) the list is read from the
  * primary. A missing key (first start, Redis flushed) is seeded with the primary's current LSN,
  * which is ≥ the commit LSN of every write that already returned.
+ *
+ * While the primary cannot be reached, a list the replica cannot prove fresh is still read there
+ * (writes fail meanwhile, so it can only miss writes acknowledged before the outage), but thrown as
+ * UncachedRead: served, never cached, so it cannot outlive the outage.
  */
 @Injectable()
 export class ReplicaFreshness {
   private readonly logger = new Logger(ReplicaFreshness.name);
   /** Where list loads ran (diagnostics). */
-  readonly reads = { replica: 0, primary: 0, lagging: 0 };
+  readonly reads = { replica: 0, primary: 0, lagging: 0, unverified: 0 };
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -51,16 +56,30 @@ export class ReplicaFreshness {
       if (source === 'primary') return this.onPrimary(work);
       if (!(await this.wal.replayedAtLeast(manager, required))) {
         this.reads.lagging++;
-        return this.onPrimary(work);
+        return this.onPrimary(work, manager);
       }
       this.reads.replica++;
       return work(manager);
     });
   }
 
-  private onPrimary<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  /**
+   * On the primary; if it cannot be reached, on the replica (the session at hand, or a new one) as
+   * an UncachedRead. The primary's error is caught here, so ReplicaReader never takes it for a
+   * replica failure.
+   */
+  private async onPrimary<T>(work: (manager: EntityManager) => Promise<T>, replica?: EntityManager): Promise<T> {
     this.reads.primary++;
-    return work(this.dataSource.manager);
+    let primaryError: unknown;
+    try {
+      return await work(this.dataSource.manager);
+    } catch (error) {
+      if (!isDatabaseUnavailable(error)) throw error;
+      primaryError = error;
+    }
+    const value = replica ? await work(replica) : await this.replicaReader.onReplicaInstead(work, primaryError);
+    this.reads.unverified++;
+    throw new UncachedRead(value);
   }
 
   /** The LSN every list read must include, or null when it cannot be known (read the primary). */
