@@ -7,6 +7,7 @@ import { AppModule } from './app.module.js';
 import { setupSwagger } from './docs/swagger.setup.js';
 import { registerBodyParsers, registerRouteBodyLimits } from './http/body-parsers.js';
 import { registerDrainOnClose } from './http/drain-on-close.hooks.js';
+import { frameworkErrorHandler } from './http/framework-errors.js';
 import { generateRequestId, registerRequestIdHeader } from './http/request-id.hooks.js';
 import { registerNoStoreByDefault, registerSecurityHeaders } from './http/security-headers.js';
 import { httpServerOptions } from './http/server-options.js';
@@ -34,6 +35,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     ...httpServerOptions(config),
     // Idle keep-alive sockets are closed on shutdown; requests in flight still finish.
     forceCloseConnections: 'idle',
+    // URLs the router refuses (bad percent-encoding, over-long path parameter) get the contract's
+    // error body and X-Request-ID too.
+    frameworkErrors: frameworkErrorHandler,
   });
   const logger = createRootLogger({ level: config.app.logLevel, bufferBytes: config.app.logBufferBytes, secrets: configSecrets(config), destination: options.logDestination });
   const fastify = adapter.getInstance();

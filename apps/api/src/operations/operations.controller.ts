@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { QueueAdmin } from '@app/jobs';
 import { ErrorBody } from '@app/common';
 import { AdminOnly } from '../auth/index.js';
@@ -28,6 +28,7 @@ export class OperationsController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Invalidate a whole cache namespace on every instance (O(1) version bump)' })
   @ApiNoContentResponse({ description: 'Invalidated' })
+  @ApiBadRequestResponse({ type: ErrorBody, description: 'Not a namespace name (lower-case letters, digits, - and _)' })
   @ApiServiceUnavailableResponse({ type: ErrorBody, description: 'Redis is unavailable' })
   async invalidate(@Param() params: NamespaceParamDto): Promise<void> {
     await this.cacheAdmin.invalidateNamespace(params.namespace);

@@ -31,7 +31,7 @@ export class ProductQueryDto extends PaginationQueryDto {
   @Matches(NO_NUL, { message: NO_NUL_MESSAGE })
   q?: string;
 
-  @ApiPropertyOptional({ description: 'Category slug; an unknown slug matches nothing', example: 'kitchen' })
+  @ApiPropertyOptional({ description: 'Category slug; an unknown slug matches nothing', example: 'kitchen', pattern: SLUG_PATTERN.source, maxLength: 120 })
   @IsOptional()
   @IsString()
   @Matches(SLUG_PATTERN, { message: 'must be a category slug (lower-case letters, digits and dashes)' })

@@ -19,7 +19,7 @@ import { AuthResponseDto, LoginDto, RefreshDto, RegisterDto } from '../dto/auth.
 import { LimitAttempts } from '../../throttling/attempt-limit.interceptor.js';
 import { Client } from './client.decorator.js';
 
-const CART_TOKEN = { name: 'X-Cart-Token', required: false, description: 'Guest cart to merge into the user’s cart' };
+const CART_TOKEN = { name: 'x-cart-token', required: false, description: 'Guest cart to merge into the user’s cart' };
 const TOO_MANY = { type: ErrorBody, description: 'Rate limited; see the Retry-After header (seconds)' };
 const HASHING_BUSY = { type: ErrorBody, description: 'Too many password hashes at once on this instance; see the Retry-After header (seconds)' };
 

@@ -38,7 +38,7 @@ export class LoginDto {
   @MaxLength(254)
   email!: string;
 
-  @ApiProperty({ maxLength: PASSWORD_MAX, example: 'correct horse battery staple' })
+  @ApiProperty({ minLength: 1, maxLength: PASSWORD_MAX, example: 'correct horse battery staple' })
   @IsString()
   @IsNotEmpty()
   @MaxLength(PASSWORD_MAX)
@@ -46,7 +46,7 @@ export class LoginDto {
 }
 
 export class RefreshDto {
-  @ApiProperty({ description: 'The refresh token from the last sign-in or refresh (single use)', example: '7d3c…uuid….q2x…' })
+  @ApiProperty({ description: 'The refresh token from the last sign-in or refresh (single use)', example: '7d3c…uuid….q2x…', minLength: 1, maxLength: 4096 })
   @IsString()
   @IsNotEmpty()
   @MaxLength(4096)

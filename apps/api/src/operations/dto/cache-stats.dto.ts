@@ -9,6 +9,7 @@ export class NamespaceStatsDto {
   @ApiProperty({ example: 412.5 }) loadTimeMsTotal!: number;
   @ApiProperty({ example: 0 }) staleServes!: number;
   @ApiProperty({ example: 0 }) errors!: number;
+  @ApiProperty({ example: 0, description: 'Loader failures and hard timeouts, background refreshes included' }) loadErrors!: number;
 }
 
 export class RedisFiguresDto {

@@ -1,0 +1,87 @@
+/**
+ * Regressions for what the OpenAPI fuzzer (openapi-fuzz.e2e-spec.ts) found, each reduced to the
+ * minimal request it reported.
+ */
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createAdmin } from '../support/auth.js';
+import { createTestApp } from '../support/test-app.js';
+
+describe('fuzzer findings', () => {
+  let app: NestFastifyApplication;
+  let adminToken: string;
+
+  beforeAll(async () => {
+    app = await createTestApp({ THROTTLE_LIMIT: '1000000' });
+    adminToken = (await createAdmin(app)).accessToken;
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  const contractError = (res: { statusCode: number; headers: Record<string, unknown>; json: () => unknown }, statusCode: number) => {
+    expect(res.statusCode).toBe(statusCode);
+    const requestId = res.headers['x-request-id'];
+    expect(typeof requestId).toBe('string');
+    expect(res.json()).toEqual({ statusCode, error: expect.any(String), message: expect.anything(), requestId });
+  };
+
+  it('a malformed percent-encoding in the path gets the contract 400 body and X-Request-ID, not Fastify’s', async () => {
+    const res = await app.inject({ method: 'DELETE', url: '/api/v1/products/%%32%65', headers: { authorization: `Bearer ${adminToken}`, 'x-request-id': 'fuzz-bad-url-1' } });
+    contractError(res, 400);
+    expect(res.headers['x-request-id']).toBe('fuzz-bad-url-1');
+    expect(res.json().message).toMatch(/^url: /);
+    expect(res.body).not.toContain('FST_ERR');
+    expect(res.body).not.toContain('%%32%65');
+    expect(res.headers['cache-control']).toBe('no-store');
+  });
+
+  it('an over-long path parameter gets the contract 414 body and X-Request-ID, without echoing the path', async () => {
+    const res = await app.inject({ method: 'GET', url: `/api/v1/orders/${'x'.repeat(5_000)}/history`, headers: { authorization: `Bearer ${adminToken}` } });
+    contractError(res, 414);
+    expect(res.body).not.toContain('xxxxxxxxxx');
+    expect(res.body).not.toContain('FST_ERR');
+  });
+
+  it('a path parameter just under the router limit still reaches the route (400 naming the id)', async () => {
+    const res = await app.inject({ method: 'GET', url: `/api/v1/products/${'x'.repeat(90)}` });
+    contractError(res, 400);
+    expect(res.json().message).toEqual(['id: must be a UUID']);
+  });
+
+  it('GET /admin/cache/stats: every field of a namespace answer is in the document (loadErrors)', async () => {
+    const docs = (await app.inject({ method: 'GET', url: '/docs-json' })).json();
+    const documented = Object.keys(docs.components.schemas.NamespaceStatsDto.properties).sort();
+    const res = await app.inject({ method: 'GET', url: '/api/v1/admin/cache/stats', headers: { authorization: `Bearer ${adminToken}` } });
+    expect(res.statusCode).toBe(200);
+    expect(Object.keys(res.json().totals).sort()).toEqual(documented);
+    expect(documented).toContain('loadErrors');
+  });
+
+  it('the document states the patterns the server enforces on the category filter and on cache namespaces', async () => {
+    const docs = (await app.inject({ method: 'GET', url: '/docs-json' })).json();
+    const category = docs.paths['/api/v1/products'].get.parameters.find((p: { name: string }) => p.name === 'category');
+    expect(new RegExp(category.schema.pattern).test('kitchen-2')).toBe(true);
+    expect(new RegExp(category.schema.pattern).test('Kitchen')).toBe(false);
+    expect((await app.inject({ method: 'GET', url: '/api/v1/products?category=Kitchen' })).statusCode).toBe(400);
+    const namespace = docs.paths['/api/v1/admin/cache/{namespace}'].delete.parameters.find((p: { name: string }) => p.name === 'namespace');
+    expect(new RegExp(namespace.schema.pattern).test('product-lists')).toBe(true);
+    expect(new RegExp(namespace.schema.pattern).test('*')).toBe(false);
+    expect(docs.paths['/api/v1/admin/cache/{namespace}'].delete.responses['400']).toBeDefined();
+  });
+
+  it('register and login document X-Cart-Token once, as optional, and empty credentials as invalid', async () => {
+    const docs = (await app.inject({ method: 'GET', url: '/docs-json' })).json();
+    for (const route of ['register', 'login']) {
+      const headers = docs.paths[`/api/v1/auth/${route}`].post.parameters.filter((p: { in: string; name: string }) => p.in === 'header' && p.name.toLowerCase() === 'x-cart-token');
+      expect(headers).toHaveLength(1);
+      expect(headers[0].required).toBe(false);
+    }
+    expect(docs.components.schemas.LoginDto.properties.password.minLength).toBe(1);
+    expect(docs.components.schemas.RefreshDto.properties.refreshToken.minLength).toBe(1);
+    const res = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'a@example.com', password: '' } });
+    expect(res.statusCode).toBe(400);
+    // Without the header, register still works (it is optional).
+    const registered = await app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { email: `${Date.now()}@example.com`, password: 'long enough pw', name: 'N' } });
+    expect(registered.statusCode).toBe(201);
+  });
+});
