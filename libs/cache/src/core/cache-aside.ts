@@ -119,14 +119,29 @@ export class CacheAside {
     }
     const o = options === undefined ? this.defaults : resolveOptions(this.defaults, options);
     const sent = this.reader.send(k);
-    if (sent === undefined) return this.miss(k, FAILED_READ, loader, o); // circuit open: fail open
+    if (sent === undefined) return this.missWithoutRedis(k, loader, o, l1); // circuit open: fail open
     return sent.then(
       (res) => this.onRead(k, res, gen, readAt, loader, o, l1),
       (err: unknown) => {
         this.redis.failed(err, this.counters);
-        return this.miss(k, FAILED_READ, loader, o);
+        return this.missWithoutRedis(k, loader, o, l1);
       },
     );
+  }
+
+  /**
+   * Redis could not be read: the loader answers. If it fails too, the fail-safe answers with the
+   * value L1 set aside when Redis went away (L1Options.failSafeMs), rather than an error.
+   */
+  private missWithoutRedis<T>(k: string, loader: Loader<T>, o: ResolvedOptions, l1: L1Namespace | undefined): Promise<T> {
+    const load = this.miss(k, FAILED_READ, loader, o);
+    if (l1 === undefined) return load;
+    return load.catch((err: unknown) => {
+      const kept = l1.failSafe(k);
+      if (kept === undefined) throw err;
+      this.counters.staleServes++;
+      return kept.value as T;
+    });
   }
 
   /**

@@ -271,7 +271,7 @@ export class InvalidationBus {
   private readonly onDown = (): void => {
     this.subscribed = false;
     this.opts.store.suspended = true;
-    this.opts.store.clearAll();
+    this.opts.store.setAsideAll(); // not served; kept only for the fail-safe
     this.lastSeq.clear(); // L1 starts empty: nothing earlier can be missing
   };
 

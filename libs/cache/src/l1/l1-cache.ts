@@ -20,6 +20,12 @@ export interface L1Options {
    * old value, even one that never confirmed.
    */
   ackTimeoutMs?: number;
+  /**
+   * Fail-safe (default 60 000 ms, 0 = off): when L1 is suspended because Redis went away, its
+   * entries are kept this long aside, and answered only when Redis cannot be read AND the loader
+   * fails: a recent value beats an error while both the cache and the source are down.
+   */
+  failSafeMs?: number;
 }
 
 /** Passed to lru-cache's get() so a hit does not allocate an options object. */
@@ -33,12 +39,29 @@ const GET_OPTIONS: LRUCache.GetOptions<string, L1Box, unknown> = {};
 export class L1Namespace {
   readonly lru: LRUCache<string, L1Box>;
   generation = 0;
+  /** Entries set aside when L1 was suspended, for the fail-safe (see L1Options.failSafeMs). */
+  private readonly kept: LRUCache<string, L1Box> | undefined;
 
   constructor(
     readonly store: L1Store,
     opts: L1Options,
   ) {
     this.lru = new LRUCache<string, L1Box>({ max: opts.max, ttl: opts.ttlMs, ttlAutopurge: false, updateAgeOnGet: false });
+    const failSafeMs = opts.failSafeMs ?? 60_000;
+    if (failSafeMs > 0) this.kept = new LRUCache<string, L1Box>({ max: opts.max, ttl: failSafeMs, ttlAutopurge: false });
+  }
+
+  /** A value set aside when L1 was suspended (see L1Options.failSafeMs), for when nothing else can answer. */
+  failSafe(key: string): { readonly value: unknown } | undefined {
+    const box = this.kept?.get(key);
+    return box === undefined ? undefined : { value: box.v };
+  }
+
+  /** Suspension: the entries stop being served, and are set aside for the fail-safe. */
+  setAside(): void {
+    this.generation++;
+    if (this.kept) for (const [k, box] of this.lru.entries()) this.kept.set(k, box);
+    this.lru.clear();
   }
 
   /** Fast path: one Map lookup plus a TTL check. */
@@ -72,17 +95,22 @@ export class L1Namespace {
 
   delete(keys: readonly string[]): void {
     this.generation++;
-    for (const k of keys) this.lru.delete(k);
+    for (const k of keys) {
+      this.lru.delete(k);
+      this.kept?.delete(k);
+    }
   }
 
   clear(): void {
     this.generation++;
     this.lru.clear();
+    this.kept?.clear();
   }
 
   deleteMatching(match: (key: string) => boolean): void {
     this.generation++;
     for (const k of [...this.lru.keys()]) if (match(k)) this.lru.delete(k);
+    if (this.kept) for (const k of [...this.kept.keys()]) if (match(k)) this.kept.delete(k);
   }
 }
 
@@ -111,6 +139,11 @@ export class L1Store {
 
   clearAll(): void {
     for (const n of this.namespaces.values()) n.clear();
+  }
+
+  /** Redis went away: nothing is served from L1 until it is back; entries are set aside for the fail-safe. */
+  setAsideAll(): void {
+    for (const n of this.namespaces.values()) n.setAside();
   }
 
   size(): number {
