@@ -30,7 +30,7 @@ export const resultsFile = (name: string): string => resolve(RESULTS_DIR, `${nam
 /**
  * Environment for an API a benchmark starts: the rate limits (apps/api/src/throttling, variables in
  * libs/common/src/config/env.schema.ts) in 1 s windows at the schema's largest limits, so neither
- * the global limit nor the login and registration limits (per client IP, per email) answer 429 at
+ * the global limit nor the login, registration and new-guest-cart limits (per client IP, per email) answer 429 at
  * the rates measured; every limiter still runs on every request. Password hashing keeps its
  * concurrency (PASSWORD_HASH_CONCURRENCY, what sign-in throughput is made of) but may wait for a
  * slot as long as the schema allows instead of answering 503 when the machine is slow. A variable
@@ -45,6 +45,8 @@ export const RAISED_LIMITS: Readonly<Record<string, string>> = {
   LOGIN_THROTTLE_EMAIL_DELAY_AFTER: '1000000',
   REGISTER_THROTTLE_TTL_SECONDS: '1',
   REGISTER_THROTTLE_IP_LIMIT: '1000000',
+  CART_GUEST_THROTTLE_TTL_SECONDS: '1',
+  CART_GUEST_THROTTLE_IP_LIMIT: '1000000',
   PASSWORD_HASH_MAX_WAIT_MS: '60000',
   ...extraApiEnv(),
 };

@@ -3,8 +3,8 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { isCluster, REDIS_CLIENT, type RedisClient } from '@app/cache';
 import { bearer } from '../support/auth.js';
 
-/** Cart suites: rate limits out of the way (identity's subject), short-lived nothing else. */
-export const CART_TEST_ENV = { THROTTLE_LIMIT: '1000000' };
+/** Cart suites: rate limits (identity's subject) and the guest-cart limit (its own suite's) out of the way. */
+export const CART_TEST_ENV = { THROTTLE_LIMIT: '1000000', CART_GUEST_THROTTLE_IP_LIMIT: '1000000' };
 
 export interface CartBody {
   items: { productId: string; name: string; priceCents: number; quantity: number; lineTotalCents: number; available: boolean }[];

@@ -1,12 +1,14 @@
 import { Module } from '@nestjs/common';
 import { CartModule } from '@app/cart';
+import { ThrottlingModule } from '../throttling/throttling.module.js';
 import { CartController } from './controllers/cart.controller.js';
 import { CartCallerGuard } from './http/cart-caller.guard.js';
+import { GuestCartLimitInterceptor } from './http/guest-cart-limit.interceptor.js';
 
-/** The cart routes: the user's cart with a bearer token, a guest cart with X-Cart-Token. */
+/** The cart routes: the user's cart with a bearer token, a guest cart with X-Cart-Token (new ones limited per IP). */
 @Module({
-  imports: [CartModule],
+  imports: [CartModule, ThrottlingModule],
   controllers: [CartController],
-  providers: [CartCallerGuard],
+  providers: [CartCallerGuard, GuestCartLimitInterceptor],
 })
 export class CartHttpModule {}

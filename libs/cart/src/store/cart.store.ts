@@ -56,7 +56,7 @@ export interface MergeOutcome {
 /** productIds → cap (min(stock, 100); 0 for unknown or deleted products). */
 export type CapsLookup = (productIds: string[]) => Promise<Map<string, number>>;
 
-/** Redis could not be reached: the cart has no fallback (its data lives there). */
+/** Redis could not be reached, or refuses writes: the cart has no fallback (its data lives there). */
 export class CartUnavailableError extends UnavailableError {
   constructor() {
     super(CART_UNAVAILABLE_MESSAGE);
@@ -64,6 +64,9 @@ export class CartUnavailableError extends UnavailableError {
 }
 
 const UPDATED_AT = '_updatedAt';
+// Replies of a Redis that answers but refuses writes: out of memory under `noeviction` (the policy
+// that keeps carts from being evicted), or unable to persist (stop-writes-on-bgsave-error).
+const WRITES_REFUSED = /^(OOM|MISCONF) /;
 const MERGE_MARKER_MIN_TTL_MS = 24 * 3_600_000;
 
 /**
@@ -72,8 +75,9 @@ const MERGE_MARKER_MIN_TTL_MS = 24 * 3_600_000;
  *   `{prefix}:{cart:<id>}:details`  hash productId → JSON snapshot, plus `_updatedAt`
  * Both keys share the hash tag `{cart:<id>}` (one cluster slot), so each read is one script call and
  * each change is one atomic script over both (see cart-scripts.ts for why Lua and not MULTI). Every
- * call refreshes the sliding expiry (users 30 days, guests 7 days by default).
- * Connection failures become CartUnavailableError, never Redis text.
+ * call refreshes the sliding expiry (users 30 days, guests 2 days by default).
+ * Connection failures and refused writes (out of memory, cannot persist) become CartUnavailableError
+ * (503 with Retry-After), never Redis text.
  */
 @Injectable()
 export class CartStore {
@@ -248,10 +252,14 @@ export class CartStore {
     try {
       return await failFast(this.redis, op, this.timeoutMs);
     } catch (error) {
-      if (isUnavailabilityError(error)) throw new CartUnavailableError();
+      if (isUnavailabilityError(error) || refusesWrites(error)) throw new CartUnavailableError();
       throw error;
     }
   }
+}
+
+function refusesWrites(error: unknown): boolean {
+  return error instanceof Error && WRITES_REFUSED.test(error.message);
 }
 
 function cartKeyId(cart: CartRef): string {

@@ -89,7 +89,7 @@ export interface AppConfig {
   /** argon2 operations running at once in the process; beyond that a request waits up to hashMaxWaitMs, then gets 503. */
   passwords: { hashConcurrency: number; hashMaxWaitMs: number };
   /** Carts (Redis): sliding expiry per owner kind; guest tokens signed with tokenSecret (null = derived from JWT_SECRET). */
-  cart: { userTtlSeconds: number; guestTtlSeconds: number; tokenSecret: string | null };
+  cart: { userTtlSeconds: number; guestTtlSeconds: number; tokenSecret: string | null; guestThrottle: { ttlSeconds: number; ipLimit: number } };
   /** paymentTimeoutMinutes: unpaid orders older than this are cancelled by the worker; 0 = never. */
   orders: { paymentTimeoutMinutes: number; idempotencyKeyRetentionHours: number };
   worker: {
@@ -208,7 +208,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     registerThrottle: { ttlSeconds: env.REGISTER_THROTTLE_TTL_SECONDS, ipLimit: env.REGISTER_THROTTLE_IP_LIMIT },
     passwordCheckThrottle: { ttlSeconds: env.PASSWORD_CHECK_THROTTLE_TTL_SECONDS, userLimit: env.PASSWORD_CHECK_USER_LIMIT, ipLimit: env.PASSWORD_CHECK_IP_LIMIT },
     passwords: { hashConcurrency: env.PASSWORD_HASH_CONCURRENCY, hashMaxWaitMs: env.PASSWORD_HASH_MAX_WAIT_MS },
-    cart: { userTtlSeconds: env.CART_USER_TTL_SECONDS, guestTtlSeconds: env.CART_GUEST_TTL_SECONDS, tokenSecret: env.CART_TOKEN_SECRET || null },
+    cart: {
+      userTtlSeconds: env.CART_USER_TTL_SECONDS,
+      guestTtlSeconds: env.CART_GUEST_TTL_SECONDS,
+      tokenSecret: env.CART_TOKEN_SECRET || null,
+      guestThrottle: { ttlSeconds: env.CART_GUEST_THROTTLE_TTL_SECONDS, ipLimit: env.CART_GUEST_THROTTLE_IP_LIMIT },
+    },
     orders: { paymentTimeoutMinutes: env.ORDER_PAYMENT_TIMEOUT_MINUTES, idempotencyKeyRetentionHours: env.IDEMPOTENCY_KEY_RETENTION_HOURS },
     worker: {
       host: env.WORKER_HOST,

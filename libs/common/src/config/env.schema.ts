@@ -94,7 +94,9 @@ export const envSchema = z
     SWAGGER_ENABLED: bool.default(true),
 
     CART_USER_TTL_SECONDS: int(1, 31_536_000).default(2_592_000),
-    CART_GUEST_TTL_SECONDS: int(1, 31_536_000).default(604_800),
+    CART_GUEST_TTL_SECONDS: int(1, 31_536_000).default(172_800),
+    CART_GUEST_THROTTLE_TTL_SECONDS: int(1, 86_400).default(3_600),
+    CART_GUEST_THROTTLE_IP_LIMIT: int(1, 1_000_000).default(60),
     CART_TOKEN_SECRET: z.union([z.literal(''), z.string().min(32, 'must be at least 32 characters')]).default(''),
 
     ORDER_PAYMENT_TIMEOUT_MINUTES: int(0, 525_600).default(60),

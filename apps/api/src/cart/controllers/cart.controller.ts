@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Put, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Put, Res, UseGuards, UseInterceptors } from '@nestjs/common';
 import {
   ApiConflictResponse,
   ApiNoContentResponse,
@@ -7,6 +7,7 @@ import {
   ApiOperation,
   ApiParam,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -18,6 +19,9 @@ import { AddCartItemDto, SetCartItemDto } from '../dto/cart-item.dto.js';
 import { CartCountDto, CartDto } from '../dto/cart.dto.js';
 import { CART_TOKEN_RESPONSE_HEADER, CartRoute } from '../http/cart-api-docs.js';
 import { CartCallerGuard, CurrentCartCaller } from '../http/cart-caller.guard.js';
+import { GuestCartLimitInterceptor } from '../http/guest-cart-limit.interceptor.js';
+
+const GUEST_CART_LIMIT = { type: ErrorBody, description: 'Rate limit, or too many new guest carts from this client IP (a write without X-Cart-Token); `Retry-After` says when to retry' };
 
 /** Cart routes: with a bearer token the user's cart, without one a guest cart (X-Cart-Token). */
 @ApiTags('cart')
@@ -46,6 +50,8 @@ export class CartController {
   @Post('items')
   @HttpCode(HttpStatus.OK)
   @CartRoute()
+  @UseInterceptors(GuestCartLimitInterceptor)
+  @ApiTooManyRequestsResponse(GUEST_CART_LIMIT)
   @ApiOperation({ summary: 'Add units of a product to its line (a guest without a token gets a new cart and its X-Cart-Token)' })
   @ApiOkResponse({ type: CartDto, headers: CART_TOKEN_RESPONSE_HEADER, description: 'The cart after the change' })
   @ApiNotFoundResponse({ type: ErrorBody, description: 'Unknown or deleted product' })
@@ -57,6 +63,8 @@ export class CartController {
 
   @Put('items/:productId')
   @CartRoute()
+  @UseInterceptors(GuestCartLimitInterceptor)
+  @ApiTooManyRequestsResponse(GUEST_CART_LIMIT)
   @ApiOperation({ summary: 'Set the quantity of a line (0 removes it)' })
   @ApiParam({ name: 'productId', format: 'uuid' })
   @ApiOkResponse({ type: CartDto, headers: CART_TOKEN_RESPONSE_HEADER, description: 'The cart after the change' })
