@@ -2,7 +2,8 @@ import type { Invalidator } from '../invalidation/invalidator.js';
 import type { KeyBuilder } from '../keys/key-builder.js';
 import type { L1Namespace } from '../l1/l1-cache.js';
 import type { GuardedRedis } from '../resilience/guarded-redis.js';
-import { decodeFreshValue, NOT_FRESH, versionOf } from '../serialization/envelope.js';
+import { expireLogically } from '../redis/scripts.js';
+import { decodeFreshValue, newToken, NOT_FRESH, versionOf } from '../serialization/envelope.js';
 import { defaultSerializer, type Serializer } from '../serialization/serializer.js';
 import type { CacheStats, NamespaceCounters } from '../stats/cache-stats.js';
 import type { CacheKey } from './cache-key.js';
@@ -63,6 +64,8 @@ export class CacheAside {
   private readonly defaults: ResolvedOptions;
   private readonly head: string;
   private readonly keyCache = new Map<string | number, string>();
+  /** Keys whose last background refresh failed, until when no refresh is tried again. */
+  private readonly refreshBackoff = new Map<string, number>();
   private readonly keyCacheMax: number;
 
   constructor(opts: CacheAsideOptions) {
@@ -99,6 +102,7 @@ export class CacheAside {
    */
   getOrLoad<T>(key: CacheKey, loader: Loader<T>, options?: GetOrLoadOptions): Promise<T> {
     const l1 = this.l1 !== undefined && (options?.l1 ?? this.defaults.l1) !== false ? this.l1 : undefined;
+    if (options?.forceFresh) return this.loadFresh(key, loader, options);
     let k: string;
     try {
       k = l1 !== undefined ? this.l1Key(key) : this.keys.entryFromHead(this.head, key);
@@ -197,10 +201,43 @@ export class CacheAside {
       }
       if (o.staleFor) {
         this.counters.hits++;
-        return serveStale(this.loads.load(k, read, loader, o, e), e.value as T, o.softTimeoutMs, this.counters);
+        if ((this.refreshBackoff.get(k) ?? 0) > now) {
+          this.counters.staleServes++; // the last refresh failed moments ago: not again yet
+          return e.value as T;
+        }
+        const refresh = this.loads.load(k, read, loader, o, e);
+        refresh.then(
+          () => this.refreshBackoff.delete(k),
+          () => {
+            if (this.refreshBackoff.size >= MAX_BACKOFF_KEYS) this.refreshBackoff.clear();
+            this.refreshBackoff.set(k, Date.now() + (o.refreshBackoffMs ?? 5_000));
+          },
+        );
+        return serveStale(refresh, e.value as T, o.softTimeoutMs, this.counters);
       }
     }
     return this.miss(k, read, loader, o);
+  }
+
+  /** forceFresh: the loader runs whatever is cached; its value is stored compare-and-set as usual. */
+  private async loadFresh<T>(key: CacheKey, loader: Loader<T>, options: GetOrLoadOptions): Promise<T> {
+    const o = resolveOptions(this.defaults, options);
+    const k = this.key(key);
+    const read = await this.reader.read(k);
+    this.counters.misses++;
+    return this.loads.load(k, read, loader, o, undefined);
+  }
+
+  /**
+   * Logical expiry: the entry is no longer fresh, but stays for its grace period (staleFor), where
+   * it is still answered while one caller refreshes it; without staleFor the next read reloads.
+   * Dropped from every L1. Resolves false when there was no entry (or Redis failed).
+   */
+  async expire(key: CacheKey): Promise<boolean> {
+    const k = this.key(key);
+    const res = await this.redis.run((c) => expireLogically(c, k, newToken()), this.counters);
+    await this.invalidator.broadcastKeys(this.namespace, [k]);
+    return res === 1;
   }
 
   private miss<T>(k: string, read: ReadResult, loader: Loader<T>, o: ResolvedOptions): Promise<T> {
@@ -354,6 +391,9 @@ export class CacheAside {
     return this.invalidator.invalidateNamespace(this.namespace);
   }
 }
+
+/** Bound on keys in refresh backoff (past it the map starts over: at worst one extra refresh each). */
+const MAX_BACKOFF_KEYS = 10_000;
 
 function stripUndefined<T extends object>(o: T | undefined): Partial<T> {
   const out: Partial<T> = {};

@@ -72,8 +72,10 @@ describe('CacheAside edge cases (real Redis)', () => {
     expect(settled[0]).toBeInstanceOf(CacheLoadTimeoutError);
     expect(calls).toBe(1);
     expect(maxRunning).toBe(1);
-    expect(settled.slice(-1)[0]).toBe('slow'); // stored at ~500 ms, read at ~600 ms
+    const until = Date.now() + 3_000; // stored once the loader ends (~500 ms)
+    while ((await c.get('k')) !== 'slow' && Date.now() < until) await sleep(20);
     expect(await c.getOrLoad('k', async () => 'again', { hardTimeoutMs: 100 })).toBe('slow');
+    expect(calls).toBe(1);
   });
 
   it('a miss never waits for another holder of the load lock past its own hard timeout', async () => {
@@ -95,7 +97,7 @@ describe('CacheAside edge cases (real Redis)', () => {
     const before = svc.stats.snapshot().namespaces.bgfail!;
     const reported = loadErrors.length;
     const boom = new Error('source down');
-    expect(await c.getOrLoad('k', async () => Promise.reject(boom), { ttl: 50, staleFor: 10_000 })).toBe('old');
+    expect(await c.getOrLoad('k', async () => Promise.reject(boom), { ttl: 50, staleFor: 10_000, refreshBackoffMs: 0 })).toBe('old');
     await sleep(50);
     const after = svc.stats.snapshot().namespaces.bgfail!;
     expect(after.staleServes - before.staleServes).toBe(1);
@@ -103,7 +105,7 @@ describe('CacheAside edge cases (real Redis)', () => {
     expect(loadErrors.slice(reported)).toEqual([boom]);
     // With a soft timeout the caller waits, the refresh fails: still one stale serve.
     const b2 = svc.stats.snapshot().namespaces.bgfail!;
-    expect(await c.getOrLoad('k', async () => Promise.reject(boom), { ttl: 50, staleFor: 10_000, softTimeoutMs: 1_000 })).toBe('old');
+    expect(await c.getOrLoad('k', async () => Promise.reject(boom), { ttl: 50, staleFor: 10_000, softTimeoutMs: 1_000, refreshBackoffMs: 0 })).toBe('old');
     const a2 = svc.stats.snapshot().namespaces.bgfail!;
     expect(a2.staleServes - b2.staleServes).toBe(1);
     expect(a2.loadErrors - b2.loadErrors).toBe(1);
@@ -124,5 +126,51 @@ describe('CacheAside edge cases (real Redis)', () => {
     const second = await c.getOrLoad('k', async () => 'never', opts);
     expect(first).toBeUndefined();
     expect(second).toBeUndefined();
+  });
+
+  it('after a failed refresh, the grace period serves stale without calling the loader again until the backoff ends', async () => {
+    const c = svc.namespace('backoff');
+    const opts = { ttl: 30, staleFor: 60_000, refreshBackoffMs: 1_500 };
+    await c.getOrLoad('k', async () => 'old', opts);
+    await sleep(50);
+    let calls = 0;
+    const failing = async (): Promise<string> => {
+      calls++;
+      throw new Error('source down');
+    };
+    expect(await c.getOrLoad('k', failing, opts)).toBe('old');
+    await sleep(20);
+    for (let i = 0; i < 5; i++) expect(await c.getOrLoad('k', failing, opts)).toBe('old');
+    expect(calls).toBe(1);
+    await sleep(1_600);
+    expect(await c.getOrLoad('k', async () => 'new', opts)).toBe('old'); // refreshes in the background now
+    const until = Date.now() + 3_000;
+    while ((await c.get('k')) !== 'new' && Date.now() < until) await sleep(20);
+    expect(await c.get('k')).toBe('new');
+  });
+
+  it('forceFresh runs the loader whatever is cached, and stores its value', async () => {
+    const c = svc.namespace('force');
+    await c.getOrLoad('k', async () => 'v1');
+    expect(await c.getOrLoad('k', async () => 'v2', { forceFresh: true })).toBe('v2');
+    expect(await c.getOrLoad('k', async () => 'v3')).toBe('v2');
+  });
+
+  it('expire() keeps the value for its grace period while one caller refreshes it; without grace it reloads', async () => {
+    const c = svc.namespace('expire');
+    const grace = { ttl: 60_000, staleFor: 60_000 };
+    await c.getOrLoad('g', async () => 'old', grace);
+    expect(await c.expire('g')).toBe(true);
+    expect(await raw.pttl(c.key('g'))).toBeGreaterThan(60_000); // the entry stays for its grace
+    let calls = 0;
+    const refresh = async (): Promise<string> => (calls++, 'new');
+    expect(await c.getOrLoad('g', refresh, grace)).toBe('old');
+    const until = Date.now() + 3_000;
+    while ((await c.get('g')) !== 'new' && Date.now() < until) await sleep(20);
+    expect(calls).toBe(1);
+    await c.getOrLoad('n', async () => 'old');
+    expect(await c.expire('n')).toBe(true);
+    expect(await c.getOrLoad('n', async () => 'reloaded')).toBe('reloaded');
+    expect(await c.expire('missing')).toBe(false);
   });
 });

@@ -55,7 +55,7 @@ export class LoadLock {
         // Double-check: the previous holder may have stored between our read and our SET NX.
         const again = await this.reader.read(k);
         const e = again.entry;
-        if (e !== undefined && Date.now() < e.freshUntil) {
+        if (e !== undefined && Date.now() < e.freshUntil && storedSince(e, read, o)) {
           this.release(lockKey, token);
           return { hit: e };
         }
@@ -68,7 +68,7 @@ export class LoadLock {
       delay = Math.min(delay * 1.5, 100);
       const again = await this.reader.read(k);
       const e = again.entry;
-      if (e !== undefined && Date.now() < e.freshUntil) return { hit: e };
+      if (e !== undefined && Date.now() < e.freshUntil && storedSince(e, read, o)) return { hit: e };
       if (!again.ok) return { read: latest };
       latest = again;
     }
@@ -102,4 +102,9 @@ export class LoadLock {
   private keyFor(k: string, r: ReadResult): string {
     return `${this.keys.lockFor(this.namespace, k)}:${r.nsVersion}:${r.head || '-'}`;
   }
+}
+
+/** Whether a fresh entry answers this load: any does, except for forceFresh, which wants one stored after its read. */
+function storedSince(e: Entry, read: ReadResult, o: ResolvedOptions): boolean {
+  return !o.forceFresh || e.head !== read.head;
 }

@@ -20,6 +20,13 @@ export interface GetOrLoadOptions {
   lock?: boolean;
   /** Use the in-process L1 when configured (default true). */
   l1?: boolean;
+  /** Skip every cached value and run the loader (its value is stored as usual). */
+  forceFresh?: boolean;
+  /**
+   * After a background refresh of a stale entry failed, serve the stale value without trying again
+   * for this long (default 5 000): a broken source is not hit on every read of the grace period.
+   */
+  refreshBackoffMs?: number;
 }
 
 export interface SetOptions {

@@ -62,6 +62,30 @@ export async function bumpNamespaceVersion(client: RedisClient, key: string): Pr
   return Number(await NS_VERSION_BUMP.run(client, [key]));
 }
 
+/**
+ * Logical expiry: the entry stays (for its grace period, staleFor) but is no longer fresh: its
+ * freshUntil becomes 0, and its token changes, so a load that started before cannot store over it
+ * with an older value. The entry's remaining PTTL is kept. 0 when there is no value entry.
+ */
+export const EXPIRE_LOGICALLY = new LuaScript(`
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+local kind = string.sub(v, 1, 1)
+if kind ~= 'V' and kind ~= 'N' then return 0 end
+local i2 = string.find(v, '|', 11, true)
+if not i2 then return 0 end
+local i3 = string.find(v, '|', i2 + 1, true)
+if not i3 then return 0 end
+local nv = kind .. ARGV[1] .. string.sub(v, 10, i2) .. '0' .. string.sub(v, i3)
+local pttl = redis.call('PTTL', KEYS[1])
+if pttl > 0 then redis.call('SET', KEYS[1], nv, 'PX', pttl) else redis.call('SET', KEYS[1], nv) end
+return 1`);
+
+/** EXPIRE_LOGICALLY with a new 8-character token: 1 when the entry was there. */
+export function expireLogically(client: RedisClient, key: string, token: string): Promise<number> {
+  return EXPIRE_LOGICALLY.run(client, [key], [token]) as Promise<number>;
+}
+
 /** CAS_SET: 1 when `value` was stored with a PX of `px` ms (Infinity: no expiry), 0 when the entry's head is no longer `head`. */
 export function casSet(client: RedisClient, key: string, head: string, value: string | Buffer, px: number): Promise<number> {
   return CAS_SET.run(client, [key], [head, value, Number.isFinite(px) ? px : 0]) as Promise<number>;
