@@ -2,7 +2,10 @@
  * Regressions for what the OpenAPI fuzzer (openapi-fuzz.e2e-spec.ts) found, each reduced to the
  * minimal request it reported.
  */
+import { Controller, Get, Module } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Writable } from 'node:stream';
+import { Public, UnavailableError } from '@app/common';
 import { createAdmin } from '../support/auth.js';
 import { createTestApp } from '../support/test-app.js';
 
@@ -83,5 +86,48 @@ describe('fuzzer findings', () => {
     // Without the header, register still works (it is optional).
     const registered = await app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { email: `${Date.now()}@example.com`, password: 'long enough pw', name: 'N' } });
     expect(registered.statusCode).toBe(201);
+  });
+});
+
+/** Found by `npm run chaos`: every 503 of a Redis outage was logged as "unhandled error" with its stack. */
+describe('chaos findings', () => {
+  @Public()
+  @Controller('probe-unavailable')
+  class ProbeController {
+    @Get()
+    fail(): never {
+      throw new UnavailableError('cart: temporarily unavailable', 3);
+    }
+  }
+
+  @Module({ controllers: [ProbeController] })
+  class ProbeModule {}
+
+  let app: NestFastifyApplication;
+  let output = '';
+
+  beforeAll(async () => {
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        output += chunk.toString();
+        done();
+      },
+    });
+    app = await createTestApp({ LOG_LEVEL: 'info' }, { imports: [ProbeModule], logDestination: sink });
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('a dependency outage (UnavailableError) answers 503 with Retry-After and logs one warn line without a stack, not an unhandled error', async () => {
+    const res = await app.inject({ method: 'GET', url: '/api/v1/probe-unavailable', headers: { 'x-request-id': 'chaos-503-1' } });
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['retry-after']).toBe('3');
+    expect(res.json()).toEqual({ statusCode: 503, error: 'Service Unavailable', message: 'cart: temporarily unavailable', requestId: 'chaos-503-1' });
+    const lines = output.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.requestId === 'chaos-503-1');
+    expect(lines.filter((l) => l.msg === 'unhandled error')).toEqual([]);
+    const warn = lines.find((l) => typeof l.msg === 'string' && (l.msg as string).startsWith('dependency unavailable'));
+    expect(warn).toMatchObject({ level: 40, url: '/api/v1/probe-unavailable' });
+    expect(JSON.stringify(warn)).not.toMatch(/\n\s+at |stack/);
   });
 });

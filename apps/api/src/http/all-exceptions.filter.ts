@@ -22,7 +22,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
       this.logger.warn({ requestId: request.id, url: pathOf(request.url), msg: `database unavailable (${code ?? (thrown as Error).name})` });
     }
     const body = toErrorResponse(exception);
-    if (body.statusCode >= HttpStatus.INTERNAL_SERVER_ERROR && exception === thrown) {
+    if (exception instanceof UnavailableError && exception === thrown) {
+      // A dependency the service reported unreachable (cart store, password hashing slots, ...):
+      // an expected answer during an outage, not a bug; one warn line without a stack, so an
+      // outage does not flood the error log with thousands of identical stacks.
+      this.logger.warn({ requestId: request.id, url: pathOf(request.url), msg: `dependency unavailable: ${exception.message} (${exception.name})` });
+    } else if (body.statusCode >= HttpStatus.INTERNAL_SERVER_ERROR && exception === thrown) {
       // Type, message, stack and codes only (no query parameters, driver details or config
       // secrets: see createErrorSerializer), with whatever the client sent cut out of the message
       // and stack (an error may quote its input: a password, an email, a token). The query string
