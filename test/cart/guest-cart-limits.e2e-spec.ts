@@ -133,6 +133,11 @@ describe('cart while Redis refuses writes (out of memory)', () => {
     expect((await cart.add(product.id, 3, { token: user.accessToken })).statusCode).toBe(200);
 
     await admin.config('SET', 'maxmemory', '1');
+    // What to alert on before this happens: /metrics reports Redis memory, its limit and the policy.
+    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/^redis_memory_max_bytes 1$/m);
+    expect(metrics).toMatch(/^redis_memory_used_bytes [1-9]\d*$/m);
+    expect(metrics).toMatch(/^redis_maxmemory_policy_info\{policy="noeviction"\} 1$/m);
     let answers: { name: string; status: number; retryAfter: unknown; body: string }[];
     try {
       const calls: [string, () => ReturnType<CartClient['get']>][] = [

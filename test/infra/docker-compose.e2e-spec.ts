@@ -134,6 +134,9 @@ describe('docker-compose.yml', () => {
     const conf = readFileSync(join(ROOT, 'docker/redis/redis.conf'), 'utf8');
     expect(conf).toMatch(/^appendonly yes$/m);
     expect(conf).toMatch(/^appendfsync everysec$/m);
+    // Nothing is evicted (carts, limits, locks and queues carry TTLs too); the limit comes from REDIS_MAXMEMORY.
+    expect(conf).toMatch(/^maxmemory-policy noeviction$/m);
+    expect(section(redis, ['command'])).toMatch(/--maxmemory[\s\S]*512mb/);
   });
 
   it('passes interpolated settings to the app containers', async () => {
