@@ -144,10 +144,80 @@ describe('Postgres primary outage', () => {
     });
     expect(failures).toEqual([]);
     expect(served).toBe(reads.length * 5);
-    // Back on the primary: reads are cached again.
-    const res = await untilOk(() => app.inject({ method: 'GET', url: `/api/v1/products/${products[0]!.id}` }));
-    expect(res.json()).toMatchObject({ id: products[0]!.id });
-    expect(await cache.products.get(products[0]!.id, { l1: false })).toMatchObject({ id: products[0]!.id });
+    // Back on the primary (reads retry it a couple of seconds after its last failure): cached again.
+    const deadline = Date.now() + 15_000;
+    let cached: unknown;
+    while (cached === undefined && Date.now() < deadline) {
+      const res = await app.inject({ method: 'GET', url: `/api/v1/products/${products[0]!.id}` });
+      expect(res.json()).toMatchObject({ id: products[0]!.id });
+      cached = await cache.products.get(products[0]!.id, { l1: false });
+      if (cached === undefined) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(cached).toMatchObject({ id: products[0]!.id });
+  });
+});
+
+/**
+ * A network partition rather than a refused connection: the proxy keeps the app's pooled
+ * connections open but passes nothing, and accepts new ones it never answers. Writes must still
+ * end in 503 with Retry-After (bounded by the client-side query timeout, statement timeout + 2 s,
+ * or the 3 s connect timeout), never hang or answer 500; catalog reads still come from the replica.
+ */
+describe('Postgres primary behind a network partition', () => {
+  const primary = new TcpProxy(hostPortOf(process.env.DB_PRIMARY_URL!));
+  let app: NestFastifyApplication;
+  let admin: RegisteredUser;
+  let customer: RegisteredUser;
+  let catalog: CatalogClient;
+  let products: Product[];
+  let category: Category;
+
+  beforeAll(async () => {
+    await primary.start();
+    app = await createTestApp({ THROTTLE_LIMIT: '1000000', DB_STATEMENT_TIMEOUT_MS: '1000', DB_PRIMARY_URL: primary.rewrite(process.env.DB_PRIMARY_URL!) });
+    admin = await createAdmin(app);
+    customer = await registerUser(app);
+    catalog = new CatalogClient(app, admin.accessToken);
+    const tag = uniq();
+    category = await catalog.createCategory({ name: `Partition ${tag}`, slug: `partition-${tag}` });
+    products = await Promise.all([0, 1].map((i) => catalog.createProduct({ name: `Partition ${tag} ${i}`, priceCents: 100 + i, stock: 50, categoryId: category.id })));
+    await waitForReplica(app, category.slug, products.length);
+    // Pooled primary connections exist (the writes above used them) and the catalog cache is cold.
+    expect(await app.get(CatalogCache).catalogChanged()).toBe(true);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await primary.stop();
+  });
+
+  it('writes answer 503 with Retry-After within the timeouts; product, list and category reads answer from the replica', async () => {
+    primary.freeze();
+    let writes: { name: string; status: number; retryAfter: unknown }[];
+    let reads: { url: string; status: number }[];
+    try {
+      const calls: [string, () => ReturnType<NestFastifyApplication['inject']>][] = [
+        ['update product', () => catalog.patchProduct(products[0]!.id, { priceCents: 999 })],
+        ['inventory', () => catalog.inventory([{ productId: products[1]!.id, delta: 1 }])],
+        ['create category', () => app.inject({ method: 'POST', url: '/api/v1/categories', headers: bearer(admin.accessToken), payload: { name: 'X', slug: `x-${uniq()}` } })],
+        ['checkout', () => app.inject({ method: 'POST', url: '/api/v1/orders', headers: { ...bearer(customer.accessToken), 'idempotency-key': randomUUID() }, payload: { items: [{ productId: products[1]!.id, quantity: 1 }] } })],
+        ['profile', () => app.inject({ method: 'PATCH', url: '/api/v1/users/me', headers: bearer(customer.accessToken), payload: { name: 'Renamed' } })],
+      ];
+      // All at once, as concurrent clients would: several pooled connections get stuck together.
+      writes = await Promise.all(calls.map(async ([name, call]) => {
+        const res = await call();
+        return { name, status: res.statusCode, retryAfter: res.headers['retry-after'] };
+      }));
+      const urls = [...products.map((p) => `/api/v1/products/${p.id}`), `/api/v1/products?category=${category.slug}`, '/api/v1/categories'];
+      reads = [];
+      for (const url of [...urls, ...urls]) reads.push({ url, status: (await app.inject({ method: 'GET', url })).statusCode });
+    } finally {
+      await primary.stop();
+      await primary.start();
+    }
+    for (const w of writes) expect({ name: w.name, status: w.status, retryAfter: Number(w.retryAfter) > 0 }).toEqual({ name: w.name, status: 503, retryAfter: true });
+    expect(reads.filter((r) => r.status !== 200)).toEqual([]);
+    const back = await untilOk(() => catalog.patchProduct(products[0]!.id, { priceCents: 555 }));
+    expect(back.json()).toMatchObject({ priceCents: 555 });
   });
 });
 

@@ -8,12 +8,22 @@ import net from 'node:net';
 export class TcpProxy {
   private server: net.Server | null = null;
   private readonly sockets = new Set<net.Socket>();
+  private frozen = false;
   port = 0;
 
   constructor(private readonly target: { host: string; port: number }) {}
 
   async start(): Promise<number> {
+    this.frozen = false;
     const server = net.createServer((client) => {
+      if (this.frozen) {
+        // A black hole: the connection is accepted, nothing ever comes back.
+        this.sockets.add(client);
+        client.on('close', () => this.sockets.delete(client));
+        client.on('error', () => client.destroy());
+        client.resume();
+        return;
+      }
       const upstream = net.connect(this.target.port, this.target.host);
       for (const s of [client, upstream]) {
         this.sockets.add(s);
@@ -31,6 +41,19 @@ export class TcpProxy {
     this.port = (server.address() as net.AddressInfo).port;
     this.server = server;
     return this.port;
+  }
+
+  /**
+   * A network partition rather than a refusal: connections stay open but nothing passes either way,
+   * and new ones are accepted and never answered. `stop()` then `start()` brings the path back.
+   */
+  freeze(): void {
+    this.frozen = true;
+    for (const s of this.sockets) {
+      s.unpipe();
+      s.removeAllListeners('data');
+      s.resume(); // read and drop
+    }
   }
 
   async stop(): Promise<void> {

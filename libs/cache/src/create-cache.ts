@@ -11,6 +11,7 @@ import { LockService } from './locks/lock.service.js';
 import {
   closeConnection,
   createRedisConnection,
+  isCluster,
   waitForReady,
   type RedisClient,
   type RedisConnectionOptions,
@@ -119,6 +120,14 @@ export class CacheService {
         store: this.l1,
         instanceId: this.instanceId,
         onError: options.onError,
+        tracking:
+          options.l1.serverAssisted === false || isCluster(this.client)
+            ? undefined
+            : {
+                prefixOf: (ns) => `${this.keys.prefix}:${ns}:v`,
+                namespaceOf: (key) => this.keys.namespaceOf(key),
+                probeKey: `${this.keys.prefix}:__cache_tracking_probe:${this.instanceId}`,
+              },
       });
       this.busStarted = this.bus.start();
     } else {

@@ -14,6 +14,11 @@ export function buildDataSourceOptions(db: DbConfig, extra: { entities?: DataSou
   const pgOptions = {
     // Each session gets a server-side statement timeout so a runaway query cannot pin a connection.
     options: `-c statement_timeout=${db.statementTimeoutMs}`,
+    // And a client-side one a little longer, for when the server cannot enforce it: behind a network
+    // partition a query on a pooled connection would otherwise wait for an answer forever (the
+    // request never answered). It fails as "unavailable" (503). TCP keepalive finds dead peers.
+    query_timeout: db.statementTimeoutMs + 2_000,
+    keepAlive: true,
     application_name: extra.applicationName ?? 'nest-commerce',
   };
   return {

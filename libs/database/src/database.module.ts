@@ -4,6 +4,7 @@ import { APP_CONFIG, type AppConfig } from '@app/common';
 import { buildDataSourceOptions } from './data-source-options.js';
 import { initializeDataSource } from './initialize-data-source.js';
 import { MigrateOnStart } from './migrate-on-start.service.js';
+import { PrimaryStatus } from './primary-status.js';
 import { ReplicaReader } from './replica-reader.service.js';
 import { DatabaseProbeRepository } from './repositories/database-probe.repository.js';
 import { OutboxListenerRepository } from './repositories/outbox-listener.repository.js';
@@ -11,7 +12,7 @@ import { OutboxRepository } from './repositories/outbox.repository.js';
 import { WalPositionRepository } from './repositories/wal-position.repository.js';
 import { Transactions } from './transactions.service.js';
 
-const SHARED = [ReplicaReader, Transactions, DatabaseProbeRepository, WalPositionRepository, OutboxRepository, OutboxListenerRepository];
+const SHARED = [PrimaryStatus, ReplicaReader, Transactions, DatabaseProbeRepository, WalPositionRepository, OutboxRepository, OutboxListenerRepository];
 
 @Global()
 @Module({})

@@ -3,6 +3,7 @@ export * from './database.module.js';
 export * from './migration-runner.js';
 export * from './migrations/index.js';
 export * from './replica-reader.service.js';
+export * from './primary-status.js';
 export * from './initialize-data-source.js';
 export * from './transactions.service.js';
 export * from './pg-errors.js';

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { PrimaryStatus } from './primary-status.js';
 
 type AfterCommit = () => unknown;
 
@@ -27,7 +28,10 @@ class UnitOfWork implements Transaction {
 export class Transactions {
   private readonly logger = new Logger(Transactions.name);
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly primary: PrimaryStatus,
+  ) {}
 
   /**
    * Runs `work` in a new transaction on the primary, then, after COMMIT, its after-commit callbacks
@@ -42,6 +46,9 @@ export class Transactions {
       unit = new UnitOfWork(manager);
       return work(unit);
     });
+    // The primary answers: reads that fall back to the replica go back to it (the writer's own
+    // read-back among them).
+    this.primary.up();
     let failure: unknown;
     for (const callback of unit.callbacks) {
       try {

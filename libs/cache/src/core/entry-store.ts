@@ -40,7 +40,9 @@ export class EntryStore {
       this.stats.notCached(this.counters, err); // not serializable: served uncached
       return;
     }
+    this.l1?.store.noteOwnWrite(k);
     const stored = await this.redis.run((c) => casSet(c, k, expected.head, payload, px), this.counters);
+    if (stored !== 1) this.l1?.store.forgetOwnWrite(k);
     if (stored === 1 && o.l1 !== false && this.l1 !== undefined) {
       // L1 keeps a copy (as Redis holds it), frozen: the loader's own object stays its caller's.
       this.l1.set(k, miss ? undefined : this.serializer.decode(this.serializer.encode(value)), fresh, expected.gen);

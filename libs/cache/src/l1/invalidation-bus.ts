@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisClient } from '../redis/connection.js';
-import { duplicateConnection } from '../redis/connection.js';
+import { subscriberConnection } from '../redis/connection.js';
 import { globToRegExp, type L1Store } from './l1-cache.js';
 
 /** One invalidation, as broadcast to the other instances. */
@@ -40,6 +40,19 @@ export interface InvalidationBusOptions {
   ackTimeoutMs?: number;
   /** Presence heartbeat (default 5000 ms; a member is live for 3 heartbeats). */
   heartbeatMs?: number;
+  /**
+   * Server-assisted invalidation (CLIENT TRACKING, broadcast mode): Redis itself tells us when any
+   * client (another service, redis-cli, a script) changes a key under the L1 namespaces' prefixes.
+   * Standalone and Sentinel only; needs the subscriber this bus creates (RESP2).
+   */
+  tracking?: {
+    /** The key prefix of the entries of namespace `ns` (tracked once L1 holds the namespace). */
+    prefixOf: (ns: string) => string;
+    /** The namespace of an entry key. */
+    namespaceOf: (key: string) => string | undefined;
+    /** A key of our own, tracked too, to find out whether Redis reports our scripts' writes to us. */
+    probeKey: string;
+  };
   onError?: (err: unknown) => void;
 }
 
@@ -66,6 +79,17 @@ export interface InvalidationBusOptions {
  *   invalidations do not wait for it (a crashed instance stalls one write, not every write until
  *   its presence expires); if it is alive, its next heartbeat finds itself dropped, flushes its L1
  *   and joins again.
+ *
+ * Writes made outside the library (another service, redis-cli) are seen through CLIENT TRACKING
+ * (see `tracking`): the cache connection registers the entry prefixes of the L1 namespaces in
+ * broadcast mode, redirected to our subscriber (NOLOOP: our own writes already went through the
+ * bus). Tracking is per connection, so it is registered again whenever either connection comes
+ * back, and whenever L1 starts holding a new namespace. Redis 7.0 also reports writes our own Lua
+ * scripts made (NOLOOP covers plain commands only): a probe at start finds out, and then the entries
+ * our compare-and-set script stores are noted so their one report each is not taken for an outside
+ * write (a mistaken drop costs one Redis read, never a stale value). A read that raced an outside write cannot
+ * fill L1 with the old value for long: the invalidation moves the namespace generation (a read
+ * begun before it never fills L1) or drops the entry it filled.
  */
 export class InvalidationBus {
   readonly instanceId: string;
@@ -91,6 +115,16 @@ export class InvalidationBus {
   private readonly lastSeq = new Map<string, number>();
   /** L1 flushes caused by a detected loss (a sequence gap or being dropped from presence). */
   lossFlushes = 0;
+  /** Invalidations Redis sent for keys changed outside the library (CLIENT TRACKING). */
+  trackedInvalidations = 0;
+  /** Whether Redis tracks our prefixes for us right now. */
+  trackingOn = false;
+  private subscriberId: number | undefined;
+  private subscribing: Promise<void> | undefined;
+  private trackingScheduled = false;
+  private probed = false;
+  private probeReported = false;
+  private probeWaiter: ((reported: boolean) => void) | undefined;
 
   constructor(private readonly opts: InvalidationBusOptions) {
     this.instanceId = opts.instanceId ?? randomUUID();
@@ -98,9 +132,13 @@ export class InvalidationBus {
     this.ackTimeoutMs = opts.ackTimeoutMs ?? 1_000;
     this.heartbeatMs = opts.heartbeatMs ?? 5_000;
     this.ownsSubscriber = !opts.subscriber;
-    this.subscriber = opts.subscriber ?? duplicateConnection(opts.publisher);
+    this.subscriber = opts.subscriber ?? subscriberConnection(opts.publisher);
     opts.store.suspended = true;
     this.subscriber.on('message', this.onMessage);
+    if (opts.tracking) {
+      this.subscriber.on('messageBuffer', this.onTrackingMessage);
+      opts.store.onNamespace = this.scheduleTracking;
+    }
     this.subscriber.on('ready', this.onReady);
     this.subscriber.on('close', this.onDown);
     this.subscriber.on('end', this.onDown);
@@ -153,6 +191,7 @@ export class InvalidationBus {
     this.opts.store.suspended = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.subscriber.off('message', this.onMessage);
+    this.subscriber.off('messageBuffer', this.onTrackingMessage);
     this.subscriber.off('ready', this.onReady);
     this.opts.publisher.off('ready', this.onPublisherReady);
     if (this.retry) clearTimeout(this.retry);
@@ -209,16 +248,105 @@ export class InvalidationBus {
     }
   }
 
-  private async subscribe(): Promise<void> {
+  /** One subscription per connection: start() and the 'ready' event both ask for it. */
+  private subscribe(): Promise<void> {
+    if (this.subscribed) return Promise.resolve();
+    this.subscribing ??= this.doSubscribe().finally(() => (this.subscribing = undefined));
+    return this.subscribing;
+  }
+
+  private async doSubscribe(): Promise<void> {
     try {
-      await this.subscriber.subscribe(this.channel);
+      // The redirect target of CLIENT TRACKING: read before SUBSCRIBE (a subscribed RESP2 connection cannot).
+      if (this.opts.tracking) this.subscriberId = Number(await this.subscriber.client('ID'));
+      await this.subscriber.subscribe(...(this.opts.tracking ? [this.channel, TRACKING_CHANNEL] : [this.channel]));
       if (this.closed) return;
       this.subscribed = true;
+      await this.enableTracking();
       await this.join();
     } catch (err) {
       this.opts.onError?.(err);
     }
   }
+
+  /** (Re)registers CLIENT TRACKING for the prefixes of every namespace L1 holds. */
+  private async enableTracking(): Promise<void> {
+    const tracking = this.opts.tracking;
+    if (!tracking || this.closed || !this.subscribed || this.subscriberId === undefined) return;
+    const prefixes = this.opts.store.names().map(tracking.prefixOf);
+    if (prefixes.length === 0) return;
+    prefixes.push(tracking.probeKey);
+    try {
+      // Prefixes cannot be added to a running registration: switch it off and on again.
+      await this.opts.publisher.call('CLIENT', 'TRACKING', 'OFF');
+      await this.opts.publisher.call(
+        'CLIENT',
+        'TRACKING',
+        'ON',
+        'REDIRECT',
+        String(this.subscriberId),
+        'BCAST',
+        'NOLOOP',
+        ...prefixes.flatMap((p) => ['PREFIX', p]),
+      );
+      this.trackingOn = true;
+      if (!this.probed) await this.probeScriptReports();
+    } catch (err) {
+      this.trackingOn = false;
+      this.opts.onError?.(err);
+    }
+  }
+
+  /**
+   * Writes the probe key from a Lua script and waits briefly for its report: Redis 7.0 reports
+   * script writes despite NOLOOP, later versions may not. The answer decides whether the entries
+   * our scripts store are noted (L1Store.ownScriptWritesReported).
+   */
+  private async probeScriptReports(): Promise<void> {
+    this.probed = true;
+    const key = this.opts.tracking!.probeKey;
+    this.opts.store.ownScriptWritesReported = true; // until known: noting costs nothing when no report comes
+    const reported = new Promise<boolean>((resolve) => {
+      this.probeWaiter = resolve;
+      setTimeout(() => resolve(false), PROBE_WAIT_MS).unref();
+    });
+    await this.opts.publisher.eval("redis.call('SET', KEYS[1], ARGV[1], 'PX', 60000) return 1", 1, key, String(Date.now()));
+    if (!(await reported) && !this.probeReported) this.opts.store.ownScriptWritesReported = false;
+    this.probeWaiter = undefined;
+  }
+
+  private readonly scheduleTracking = (): void => {
+    if (this.trackingScheduled) return;
+    this.trackingScheduled = true;
+    queueMicrotask(() => {
+      this.trackingScheduled = false;
+      void this.enableTracking();
+    });
+  };
+
+  /** Redis's own invalidations: keys changed by anyone but this connection; null = the database was flushed. */
+  private readonly onTrackingMessage = (channel: Buffer, message: unknown): void => {
+    if (channel.toString() !== TRACKING_CHANNEL) return;
+    this.trackedInvalidations++;
+    if (message === null || message === undefined) {
+      this.opts.store.clearAll();
+      return;
+    }
+    const keys = Array.isArray(message) ? (message as unknown[]) : [message];
+    for (const raw of keys) {
+      const key = String(raw);
+      if (key === this.opts.tracking!.probeKey) {
+        // Also when it arrives after the probe stopped waiting (a busy process): it answers the question.
+        this.opts.store.ownScriptWritesReported = true;
+        this.probeReported = true;
+        this.probeWaiter?.(true);
+        continue;
+      }
+      if (this.opts.store.takeOwnWrite(key)) continue; // the echo of our own store
+      const ns = this.opts.tracking!.namespaceOf(key);
+      if (ns !== undefined) this.opts.store.peek(ns)?.delete([key]);
+    }
+  };
 
   /**
    * Serves L1 again once subscribed: presence first, so invalidations published from now on wait
@@ -265,11 +393,20 @@ export class InvalidationBus {
   };
 
   private readonly onPublisherReady = (): void => {
-    if (!this.closed && this.subscribed && this.opts.store.suspended) void this.join();
+    if (this.closed) return;
+    if (this.opts.tracking && this.trackingOn) {
+      // Tracking belongs to the connection: outside writes made while it was down were not
+      // reported, and the new connection reports nothing until told again.
+      this.trackingOn = false;
+      this.flushForLoss();
+    }
+    void this.enableTracking();
+    if (this.subscribed && this.opts.store.suspended) void this.join();
   };
 
   private readonly onDown = (): void => {
     this.subscribed = false;
+    this.trackingOn = false; // Redis stops tracking when the redirect target goes away
     this.opts.store.suspended = true;
     this.opts.store.setAsideAll(); // not served; kept only for the fail-safe
     this.lastSeq.clear(); // L1 starts empty: nothing earlier can be missing
@@ -311,6 +448,10 @@ export class InvalidationBus {
 }
 
 const RETRY_MIN_MS = 25;
+/** Where Redis sends CLIENT TRACKING invalidations for a RESP2 redirect target. */
+const TRACKING_CHANNEL = '__redis__:invalidate';
+/** How long the probe waits for Redis to report our script's write. */
+const PROBE_WAIT_MS = 1_000;
 /** Publishers whose sequence is tracked (instances come and go; past this the map starts over). */
 const MAX_TRACKED_PUBLISHERS = 10_000;
 

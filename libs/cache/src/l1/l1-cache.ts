@@ -26,7 +26,15 @@ export interface L1Options {
    * fails: a recent value beats an error while both the cache and the source are down.
    */
   failSafeMs?: number;
+  /**
+   * Server-assisted invalidation (default true where it works: standalone and Sentinel): Redis
+   * tells every instance when anyone, also outside this library, changes an entry L1 may hold.
+   */
+  serverAssisted?: boolean;
 }
+
+/** How long after our own script write its tracking report is expected at most. */
+const OWN_WRITE_WINDOW_MS = 1_000;
 
 /** Passed to lru-cache's get() so a hit does not allocate an options object. */
 const GET_OPTIONS: LRUCache.GetOptions<string, L1Box, unknown> = {};
@@ -120,6 +128,15 @@ export class L1Namespace {
  */
 export class L1Store {
   suspended = false;
+  /** Told about each namespace the first time L1 holds it (server-assisted invalidation tracks it then). */
+  onNamespace: ((ns: string) => void) | undefined;
+  /**
+   * Whether Redis reports the writes of our own Lua scripts to our CLIENT TRACKING redirect
+   * (Redis 7.0 does, NOLOOP covering plain commands only). While true, the entries our scripts
+   * store are noted, and the one report each causes is not taken for an outside write.
+   */
+  ownScriptWritesReported = false;
+  private readonly ownWrites = new Map<string, { n: number; at: number }>();
   private readonly namespaces = new Map<string, L1Namespace>();
 
   constructor(readonly options: L1Options) {}
@@ -129,6 +146,7 @@ export class L1Store {
     if (!n) {
       n = new L1Namespace(this, this.options);
       this.namespaces.set(ns, n);
+      this.onNamespace?.(ns);
     }
     return n;
   }
@@ -137,8 +155,40 @@ export class L1Store {
     return this.namespaces.get(ns);
   }
 
+  names(): string[] {
+    return [...this.namespaces.keys()];
+  }
+
   clearAll(): void {
     for (const n of this.namespaces.values()) n.clear();
+  }
+
+  /** Before one of our scripts writes `key`: its report is ours, not an outside write. */
+  noteOwnWrite(key: string): void {
+    if (!this.ownScriptWritesReported) return;
+    const w = this.ownWrites.get(key);
+    if (w) {
+      w.n++;
+      w.at = Date.now();
+    } else {
+      if (this.ownWrites.size >= 10_000) this.ownWrites.clear(); // at worst an L1 drop too many
+      this.ownWrites.set(key, { n: 1, at: Date.now() });
+    }
+  }
+
+  /** Our script did not write `key` after all: no report will come. */
+  forgetOwnWrite(key: string): void {
+    const w = this.ownWrites.get(key);
+    if (w && --w.n <= 0) this.ownWrites.delete(key);
+  }
+
+  /** True (and consumed) when a tracking report of `key` is the echo of our own script write. */
+  takeOwnWrite(key: string): boolean {
+    const w = this.ownWrites.get(key);
+    if (!w) return false;
+    if (--w.n <= 0) this.ownWrites.delete(key);
+    // Reports arrive within milliseconds; an old note is a leftover, not this report's cause.
+    return Date.now() - w.at < OWN_WRITE_WINDOW_MS;
   }
 
   /** Redis went away: nothing is served from L1 until it is back; entries are set aside for the fail-safe. */

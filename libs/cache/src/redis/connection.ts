@@ -101,6 +101,19 @@ export function duplicateConnection(client: RedisClient): RedisClient {
   return guard(client.duplicate({ enableOfflineQueue: true, commandTimeout: undefined, maxRetriesPerRequest: null }));
 }
 
+/**
+ * The invalidation bus's subscriber: RESP2, because Redis delivers server-assisted (CLIENT
+ * TRACKING) invalidations to a RESP2 client as messages on `__redis__:invalidate`, which ioredis
+ * emits, while it drops RESP3 "invalidate" pushes. No automatic resubscription: the bus reads the
+ * connection's CLIENT ID on each connect, which a RESP2 connection cannot do once subscribed.
+ */
+export function subscriberConnection(client: RedisClient): RedisClient {
+  if (client instanceof Cluster) return duplicateConnection(client);
+  return guard(
+    client.duplicate({ enableOfflineQueue: true, commandTimeout: undefined, maxRetriesPerRequest: null, protocol: 2, autoResubscribe: false }),
+  );
+}
+
 export function isCluster(client: RedisClient): client is Cluster {
   return client instanceof Cluster;
 }

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { ReplicaReader, WalPositionRepository, isDatabaseUnavailable } from '@app/database';
+import { PrimaryStatus, ReplicaReader, WalPositionRepository, isDatabaseUnavailable } from '@app/database';
 import { CommitLsnStore } from '../store/commit-lsn.store.js';
 import { UncachedRead } from './uncached-read.js';
 
@@ -36,6 +36,7 @@ export class ReplicaFreshness {
     private readonly replicaReader: ReplicaReader,
     private readonly wal: WalPositionRepository,
     private readonly commitLsn: CommitLsnStore,
+    private readonly primary: PrimaryStatus,
   ) {}
 
   /** After a committed catalog write, before the list namespace is bumped. Never throws. */
@@ -70,14 +71,24 @@ export class ReplicaFreshness {
    */
   private async onPrimary<T>(work: (manager: EntityManager) => Promise<T>, replica?: EntityManager): Promise<T> {
     this.reads.primary++;
-    let primaryError: unknown;
-    try {
-      return await work(this.dataSource.manager);
-    } catch (error) {
-      if (!isDatabaseUnavailable(error)) throw error;
-      primaryError = error;
+    let value: T;
+    if (!replica) {
+      const read = await this.replicaReader.primaryFirst(work);
+      if (read.source === 'primary') return read.value;
+      value = read.value;
+    } else if (this.primary.suspectedDown) {
+      value = await work(replica);
+    } else {
+      try {
+        const fromPrimary = await work(this.dataSource.manager);
+        this.primary.up();
+        return fromPrimary;
+      } catch (error) {
+        if (!isDatabaseUnavailable(error)) throw error;
+        this.primary.down();
+      }
+      value = await work(replica);
     }
-    const value = replica ? await work(replica) : await this.replicaReader.onReplicaInstead(work, primaryError);
     this.reads.unverified++;
     throw new UncachedRead(value);
   }
