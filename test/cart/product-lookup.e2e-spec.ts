@@ -8,7 +8,7 @@ import { ProductFactory } from '../support/catalog.js';
 import { createTestApp } from '../support/test-app.js';
 import { CART_TEST_ENV } from './cart-fixtures.js';
 
-/** The cart's batched product read: cache hits in one MGET, every miss in ONE primary query. */
+/** The cart's batched product read: cache hits in one MGET, every miss in ONE primary query, then cached. */
 describe('ProductLookup.findMany', () => {
   let app: NestFastifyApplication;
   let products: ProductFactory;
@@ -43,6 +43,18 @@ describe('ProductLookup.findMany', () => {
     } finally {
       spy.mockRestore();
     }
+    // The misses were cached (unknown and deleted ids as short negative entries): no query now.
+    const again = jest.spyOn(dataSource, 'query');
+    try {
+      const found = await lookup.findMany([cold1!.id, cold2!.id, deleted!.id, '00000000-0000-4000-8000-000000000000']);
+      expect([...found.keys()].sort()).toEqual([cold1!.id, cold2!.id].sort());
+      expect(again.mock.calls.filter(([sql]) => /catalog\.products/.test(String(sql)))).toHaveLength(0);
+    } finally {
+      again.mockRestore();
+    }
+    // A catalog write drops the cached copy: the next lookup reads the new price.
+    expect((await app.inject({ method: 'PATCH', url: `/api/v1/products/${cold1!.id}`, headers: bearer(products.client.token), payload: { priceCents: 999 } })).statusCode).toBe(200);
+    expect((await lookup.findMany([cold1!.id])).get(cold1!.id)?.priceCents).toBe(999);
     expect((await lookup.findMany([])).size).toBe(0);
   });
 });

@@ -48,9 +48,13 @@ export class CatalogCache {
     return product ?? null;
   }
 
-  /** Cached products of `ids` (L1 first, then one MGET); undefined where not cached. */
-  cachedProducts(ids: readonly string[]): Promise<(Product | null | undefined)[]> {
-    return this.products.mget<Product | null>(ids);
+  /**
+   * Products of `ids` in order (undefined for unknown/deleted ids): L1 first, then one MGET, then
+   * ONE loader call for the misses, stored like single loads (compare-and-set, same stampede
+   * protection), unknown ids as short negative entries.
+   */
+  productsMany(ids: readonly string[], loader: (missing: string[]) => Promise<ReadonlyMap<string, Product>>): Promise<(Product | undefined)[]> {
+    return this.products.getMany<Product>(ids, (missing) => loader(missing as string[]), { nullIsMiss: true, negativeTtl: MINUTE });
   }
 
   list(key: string, loader: () => Promise<ProductPage>): Promise<ProductPage> {

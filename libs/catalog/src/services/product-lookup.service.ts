@@ -5,13 +5,11 @@ import { ProductsRepository } from '../repositories/products.repository.js';
 import { CatalogCache } from './catalog-cache.service.js';
 
 /**
- * Batched product reads for other modules: one cache round trip (MGET through the products
- * namespace, L1 first) for every id, then ONE primary read for the misses (the same read the
- * product cache loads with). Unknown and deleted ids are simply absent from the result.
- *
- * Misses are not written back to the cache on purpose: a plain set could put back a value older
- * than a concurrent catalog write's invalidation; ProductReader's single-key loads (compare-and-set
- * against the entry head) stay the only writers of product entries.
+ * Batched product reads for other modules (cart pricing, checkout): L1, then one cache round trip
+ * for every id, then ONE primary read for the misses (the same read the product cache loads with).
+ * Misses are cached for the next caller with
+ * compare-and-set against the entry seen before the read, so a read racing a catalog write never
+ * puts an old product back. Unknown and deleted ids are simply absent from the result.
  */
 @Injectable()
 export class ProductLookup {
@@ -25,14 +23,11 @@ export class ProductLookup {
     const unique = [...new Set(ids.map((id) => id.toLowerCase()))].filter(isUuid);
     const out = new Map<string, ProductSummary>();
     if (unique.length === 0) return out;
-    const cached = await this.cache.cachedProducts(unique);
-    const misses: string[] = [];
+    const products = await this.cache.productsMany(unique, async (missing) => new Map((await this.products.findLive(missing)).map((p) => [p.id, p])));
     unique.forEach((id, i) => {
-      const product = cached[i];
+      const product = products[i];
       if (product) out.set(id, summaryOf(product));
-      else misses.push(id);
     });
-    for (const product of await this.products.findLive(misses)) out.set(product.id, summaryOf(product));
     return out;
   }
 
