@@ -5,7 +5,10 @@
  * 1 and 32 calls in flight: hit throughput of raw ioredis GET + JSON.parse, our getOrLoad from
  * Redis (L2, L1 off) and from the in-process L1, bentocache getOrSet (Redis L2 only) and
  * cache-manager wrap (Keyv + @keyv/redis); then a 3-process × 500-call cold-miss stampede per
- * library, counting loader runs. Writes bench/results/cache.json.
+ * library, counting loader runs; then getMany of 100 keys against raw MGET, bentocache (no batch
+ * API: 100 gets at once) and cache-manager mget; the time to invalidate a tag carried by 10, 1,000
+ * and 100,000 keys, ours against bentocache's deleteByTag; and the delay from an outside write to
+ * the L1 eviction. Writes bench/results/cache.json.
  *
  * BENCH_DURATION_MS / BENCH_WARMUP_MS / BENCH_ROUNDS shorten or lengthen the run; --quick (or
  * BENCH_QUICK=1) runs 3 rounds of 250 ms slices and writes to bench/results/quick/.
@@ -18,6 +21,7 @@ import { opsPerSec } from './lib/measure.js';
 import { payload } from './lib/payload.js';
 import { MODE, QUICK, resultsFile, setting } from './lib/settings.js';
 import { stampede } from './lib/stampede.js';
+import { BATCH, batchSection, type BatchResult } from './lib/cache-batch.js';
 import { ours, rawIoredis, type Subject } from './lib/subjects.js';
 import { bentocache, cacheManager } from './peers/subjects.js';
 
@@ -27,6 +31,8 @@ const DURATION_MS = setting('BENCH_DURATION_MS', 400, 250);
 const WARMUP_MS = setting('BENCH_WARMUP_MS', 100, 50);
 const ROUNDS = setting('BENCH_ROUNDS', 10, 3);
 const STAMPEDE = { processes: 3, calls: 500 };
+/** Keys carrying the tag in the tag-invalidation section (100,000 only in the full run). */
+const TAG_SIZES = QUICK ? [10, 1_000] : [10, 1_000, 100_000];
 const RESULTS = resultsFile('cache');
 
 type Name = 'raw' | 'l2' | 'l1' | 'bentocache' | 'cacheManager' | 'l2AutoPipelining';
@@ -80,6 +86,7 @@ async function main(): Promise<void> {
 
   const loads: Record<string, number> = {};
   const stampedeErrors: Record<string, number> = {};
+  let batch: BatchResult;
   try {
     for (const lib of ['ours', 'bentocache', 'cacheManager']) {
       progress(`stampede: ${lib}`);
@@ -87,6 +94,7 @@ async function main(): Promise<void> {
       loads[lib] = r.loads;
       stampedeErrors[lib] = r.errors;
     }
+    batch = await batchSection(server, { rounds: ROUNDS, durationMs: DURATION_MS, warmupMs: WARMUP_MS, tagSizes: TAG_SIZES, progress });
   } finally {
     await server.dispose();
   }
@@ -102,8 +110,25 @@ async function main(): Promise<void> {
   console.log(`\ncold-miss stampede, ${STAMPEDE.processes} processes x ${STAMPEDE.calls} concurrent calls, loader 200 ms:`);
   printTable(['library', 'loader calls', 'failed calls'], Object.keys(loads).map((l) => [l, String(loads[l]), String(stampedeErrors[l])]));
 
+  const rawBatch = batch.batchesPerSec['raw MGET + JSON.parse']!;
+  console.log(`\nbatch read of ${BATCH} keys (1 KB JSON each), 8 batches in flight:`);
+  printTable(
+    ['subject', 'batches/s', 'vs raw MGET'],
+    Object.entries(batch.batchesPerSec).map(([n, v]) => [n, fmt(v), `${(v / rawBatch).toFixed(2)}x`]),
+  );
+  console.log('\ntag invalidation (one tag carried by N keys):');
+  printTable(
+    ['keys', 'ours (SSCAN + tombstones)', 'bentocache deleteByTag'],
+    TAG_SIZES.map((n) => [fmt(n), `${batch.tagInvalidationMs.ours![n]} ms`, `${batch.tagInvalidationMs.bentocache![n]} ms`]),
+  );
+  const ev = batch.outsideWriteToL1Eviction;
+  console.log(`\noutside write (another client) → L1 eviction (CLIENT TRACKING): p50 ${ev.p50} ms, p99 ${ev.p99} ms over ${ev.samples} writes`);
+
   const result = {
     mode: MODE,
+    batch: { keys: BATCH, batchesPerSec: batch.batchesPerSec, ratiosToRawMget: Object.fromEntries(Object.entries(batch.batchesPerSec).map(([n, v]) => [n, +(v / rawBatch).toFixed(3)])) },
+    tagInvalidationMs: batch.tagInvalidationMs,
+    outsideWriteToL1EvictionMs: ev,
     opsPerSec: Object.fromEntries(REQUIRED.map((n) => [n, at(n, 32)])),
     inFlight: 32,
     stampedeLoaderCalls: loads,

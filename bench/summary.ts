@@ -62,6 +62,31 @@ function cacheRows(r: Json): Row[] {
       goal: 'ours = 1',
       met: calls.ours === 1,
     },
+    ...batchRows(r),
+  ];
+}
+
+/** getMany, tag invalidation and outside-write rows (present in results written since those sections exist). */
+function batchRows(r: Json): Row[] {
+  const b = r.batch?.batchesPerSec;
+  if (!b) return [];
+  const ours = b['ours getMany'];
+  const raw = b['raw MGET + JSON.parse'];
+  const bento = b['bentocache (100 x get, no batch API)'];
+  const cm = b['cache-manager mget'];
+  const tags = r.tagInvalidationMs ?? {};
+  const sizes = Object.keys(tags.ours ?? {});
+  const ev = r.outsideWriteToL1EvictionMs;
+  return [
+    { figure: `getMany of ${r.batch.keys} keys vs raw MGET + JSON.parse`, value: `${x(ours / raw)} (${num(ours)} vs ${num(raw)} batches/s)`, goal: '≥ 0.90×', met: ours / raw >= 0.9 },
+    { figure: 'getMany vs bentocache (no batch API) / vs cache-manager mget', value: `${x(ours / bento)} / ${x(ours / cm)}`, goal: '> 1×', met: ours > bento && ours > cm },
+    {
+      figure: 'tag invalidation, ours vs bentocache deleteByTag',
+      value: sizes.map((n) => `${num(+n)} keys: ${ms(tags.ours[n])} vs ${ms(tags.bentocache?.[n])}`).join('; '),
+      goal: '—',
+      met: null,
+    },
+    ...(ev ? [{ figure: 'outside write → L1 eviction (CLIENT TRACKING)', value: `p50 ${ms(ev.p50)}, p99 ${ms(ev.p99)}`, goal: '—', met: null }] : []),
   ];
 }
 

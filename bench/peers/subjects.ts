@@ -62,3 +62,50 @@ export function cacheManager(url: string, namespace = 'bench-cm'): PeerSubject {
     },
   };
 }
+
+/** Batch reads and tag invalidation of the peers, for the batch and tag sections of bench:cache. */
+export interface PeerBatch {
+  name: string;
+  /** Writes keys `${prefix}${i}` (i < n), each with `tag` when given. */
+  fill(prefix: string, n: number, value: (i: number) => unknown, tag?: string): Promise<void>;
+  /** Reads the given keys in one batch call (bentocache has none: one get per key, all at once). */
+  readMany(keys: string[]): Promise<unknown[]>;
+  /** Invalidates every key carrying `tag`; undefined when the library has no tags. */
+  invalidateTag?(tag: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function bentocacheBatch(host: string, port: number, prefix = 'bench-bento-batch'): PeerBatch {
+  const bento = new BentoCache({ default: 'redis', prefix, stores: { redis: bentostore().useL2Layer(redisDriver({ connection: { host, port } })) } });
+  return {
+    name: 'bentocache',
+    async fill(p, n, value, tag) {
+      for (let i = 0; i < n; i += 200) {
+        await Promise.all(
+          Array.from({ length: Math.min(200, n - i) }, (_, j) => bento.set({ key: `${p}${i + j}`, value: value(i + j), ttl: TTL_MS, ...(tag ? { tags: [tag] } : {}) })),
+        );
+      }
+    },
+    readMany: (keys) => Promise.all(keys.map((key) => bento.get({ key }))),
+    invalidateTag: async (tag) => {
+      await bento.deleteByTag({ tags: [tag] });
+    },
+    close: () => bento.disconnectAll(),
+  };
+}
+
+export function cacheManagerBatch(url: string, namespace = 'bench-cm-batch'): PeerBatch {
+  const cache = createCache({ stores: [new Keyv({ store: new KeyvRedis(url), namespace })] });
+  return {
+    name: 'cacheManager',
+    async fill(p, n, value) {
+      for (let i = 0; i < n; i += 200) {
+        await cache.mset(Array.from({ length: Math.min(200, n - i) }, (_, j) => ({ key: `${p}${i + j}`, value: value(i + j), ttl: TTL_MS })));
+      }
+    },
+    readMany: (keys) => cache.mget(keys),
+    close: async () => {
+      await cache.disconnect();
+    },
+  };
+}
