@@ -1,6 +1,7 @@
 import { Controller, Get, Req, Res, type OnModuleDestroy } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import type { SchemaObject } from '@nestjs/swagger';
 import type { HealthIndicatorResult } from '@nestjs/terminus';
 import { Public } from '@app/common';
 import { DatabaseHealth } from './database.health.js';
@@ -29,6 +30,37 @@ const EXAMPLE_DETAILS = {
   postgresPrimary: { status: 'up' },
   postgresReplica: { status: 'up', responseTime: 2, lagSeconds: 0 },
   redis: { status: 'down', message: 'timeout' },
+};
+
+/** `postgresPrimary`, `postgresReplica`, `redis` → `{ status: up | down, ...figures }`. */
+const DEPENDENCIES_SCHEMA: SchemaObject = {
+  type: 'object',
+  additionalProperties: { type: 'object', properties: { status: { type: 'string', enum: ['up', 'down'] } }, required: ['status'], additionalProperties: true },
+};
+
+const READY_SCHEMA: SchemaObject = {
+  type: 'object',
+  properties: {
+    status: { type: 'string', enum: ['ok', 'degraded'] },
+    info: { ...DEPENDENCIES_SCHEMA, description: 'The dependencies that are up' },
+    error: { ...DEPENDENCIES_SCHEMA, description: 'The dependencies that are down' },
+    details: { ...DEPENDENCIES_SCHEMA, description: 'Every dependency' },
+  },
+  required: ['status', 'info', 'error', 'details'],
+  example: { status: 'degraded', info: {}, error: {}, details: EXAMPLE_DETAILS },
+};
+
+const NOT_READY_SCHEMA: SchemaObject = {
+  type: 'object',
+  properties: {
+    statusCode: { type: 'integer', example: 503 },
+    error: { type: 'string', example: 'Service Unavailable' },
+    message: { type: 'array', items: { type: 'string' }, example: ['postgresPrimary: down', 'postgresReplica: down'] },
+    requestId: { type: 'string' },
+    status: { type: 'string', enum: ['error'] },
+    details: DEPENDENCIES_SCHEMA,
+  },
+  required: ['statusCode', 'error', 'message', 'requestId', 'status', 'details'],
 };
 
 /**
@@ -66,8 +98,8 @@ export class HealthController implements OnModuleDestroy {
   @ApiOperation({
     summary: 'Readiness: Postgres primary, replica and Redis each up or down; 200 (ok or degraded) while this instance can serve, 503 while it shuts down or reaches no Postgres server',
   })
-  @ApiOkResponse({ schema: { example: { status: 'degraded', info: {}, error: {}, details: EXAMPLE_DETAILS } } })
-  @ApiServiceUnavailableResponse({ description: 'Shutting down, or neither the primary nor the replica answers' })
+  @ApiOkResponse({ schema: READY_SCHEMA, description: 'This instance serves: `ok` when every dependency is up, `degraded` when one is down' })
+  @ApiServiceUnavailableResponse({ schema: NOT_READY_SCHEMA, description: 'Shutting down, or neither the primary nor the replica answers' })
   async ready(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<ReadyBody | NotReadyBody> {
     const [primary, replica, redis] = await Promise.all([this.database.primary(), this.database.replica(), this.redis.check()]);
     const details: Details = { ...primary, ...replica.result, ...redis };
