@@ -102,7 +102,7 @@ describe('HTTP edge against hostile input', () => {
       const deep = `{"email":"a@example.com","password":${'['.repeat(3000)}${']'.repeat(3000)}}`;
       const res = await login(deep);
       expect(res.statusCode).toBe(400);
-      expect(messagesOf(res)).toEqual(['body: is nested deeper than 32 levels']);
+      expect(messagesOf(res)).toEqual(['password.0.0.0…: is nested deeper than 32 levels']);
       const deepObject = `${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}`;
       expect((await app.inject({ method: 'POST', url: '/api/v1/probe-hardening/big', headers: json, payload: deepObject })).statusCode).toBe(400);
     });
@@ -110,6 +110,10 @@ describe('HTTP edge against hostile input', () => {
     it('still refuses prototype keys and malformed JSON', async () => {
       const proto = await login('{"email":"a@example.com","password":"12345678","__proto__":{"role":"admin"}}');
       expect(proto.statusCode).toBe(400);
+      // A refused field, named as such: the text is valid JSON.
+      expect(proto.json().message).toEqual(['body: fields named __proto__, or constructor with a prototype field, are not allowed']);
+      const ctor = await login('{"email":"a@example.com","password":"12345678","constructor":{"prototype":{"role":"admin"}}}');
+      expect(ctor.json().message).toEqual(['body: fields named __proto__, or constructor with a prototype field, are not allowed']);
       const broken = await login('{"email": "a@example.com", "password": [}');
       expect(broken.statusCode).toBe(400);
       expect(broken.json()).toMatchObject({ statusCode: 400, message: 'body: is not valid JSON' });

@@ -6,7 +6,7 @@ import { Controller, Get, Module } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Writable } from 'node:stream';
 import { Public, UnavailableError } from '@app/common';
-import { createAdmin } from '../support/auth.js';
+import { bearer, createAdmin, registerUser, type RegisteredUser } from '../support/auth.js';
 import { createTestApp } from '../support/test-app.js';
 
 describe('fuzzer findings', () => {
@@ -86,6 +86,84 @@ describe('fuzzer findings', () => {
     // Without the header, register still works (it is optional).
     const registered = await app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { email: `${Date.now()}@example.com`, password: 'long enough pw', name: 'N' } });
     expect(registered.statusCode).toBe(201);
+  });
+});
+
+describe('fuzzer findings: body and query keys', () => {
+  let app: NestFastifyApplication;
+  let customer: RegisteredUser;
+  let admin: RegisteredUser;
+
+  beforeAll(async () => {
+    app = await createTestApp({ THROTTLE_LIMIT: '1000000' });
+    [customer, admin] = await Promise.all([registerUser(app), createAdmin(app)]);
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it.each(['constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__'])('an unknown body field named %s is refused with 400 naming it, and nothing is written', async (key) => {
+    const payload = `{"name":"Renamed ${key}","${key}":1}`;
+    const res = await app.inject({ method: 'PATCH', url: '/api/v1/users/me', headers: { ...bearer(customer.accessToken), 'content-type': 'application/json' }, payload });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toEqual([`${key}: property ${key} should not exist`]);
+    const me = await app.inject({ method: 'GET', url: '/api/v1/users/me', headers: bearer(customer.accessToken) });
+    expect(me.json().name).not.toBe(`Renamed ${key}`);
+  });
+
+  it.each([
+    [{ name: null }, 'name'],
+    [{ currentPassword: '', name: null }, 'name'],
+    [{ password: null, currentPassword: 'whatever-it-is' }, 'password'],
+    [{ password: 'a-new-password-1', currentPassword: null }, 'currentPassword'],
+  ])('PATCH /users/me with %j is a 400 naming %s, not a 500, and changes nothing', async (payload, field) => {
+    const before = (await app.inject({ method: 'GET', url: '/api/v1/users/me', headers: bearer(customer.accessToken) })).json();
+    const res = await app.inject({ method: 'PATCH', url: '/api/v1/users/me', headers: bearer(customer.accessToken), payload });
+    expect(res.statusCode).toBe(400);
+    expect((res.json().message as string[]).some((m) => m.startsWith(`${field}: `))).toBe(true);
+    const after = await app.inject({ method: 'GET', url: '/api/v1/users/me', headers: bearer(customer.accessToken) });
+    expect(after.statusCode).toBe(200);
+    expect(after.json()).toEqual(before);
+  });
+
+  it.each([
+    ['POST', '/api/v1/products', { sku: 'NULLS-1', name: 'Nulls', priceCents: 100, categoryId: '3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11', description: null }],
+    ['POST', '/api/v1/products', { sku: 'NULLS-2', name: 'Nulls', priceCents: 100, categoryId: '3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11', stock: null }],
+    ['POST', '/api/v1/categories', { name: null, slug: 'nulls' }],
+    ['POST', '/api/v1/orders', { items: null }],
+  ])('%s %s with a null field answers below 500', async (method, url, payload) => {
+    const res = await app.inject({ method: method as 'POST', url, headers: { ...bearer(admin.accessToken), 'idempotency-key': `nulls-${url}-${JSON.stringify(payload).length}` }, payload });
+    expect(res.statusCode).toBeLessThan(500);
+  });
+
+  it('an inherited key nested in an array item is refused by its path', async () => {
+    const res = await app.inject({
+      method: 'PATCH',
+      url: '/api/v1/products/inventory',
+      headers: { ...bearer(admin.accessToken), 'content-type': 'application/json' },
+      payload: `{"items":[{"productId":"3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11","stock":1,"constructor":{}}]}`,
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toEqual(['items.0.constructor: property constructor should not exist']);
+  });
+
+  it.each(['constructor=1', 'toString=x', '__proto__=1', 'prototype=1'])('an unknown query parameter %s is refused with 400 like any other', async (query) => {
+    const res = await app.inject({ method: 'GET', url: `/api/v1/products?${query}` });
+    expect(res.statusCode).toBe(400);
+    const key = query.split('=')[0]!;
+    expect(res.json().message).toEqual([`${key}: property ${key} should not exist`]);
+  });
+
+  it('a body field named __proto__ is refused as a field, not as malformed JSON', async () => {
+    const res = await app.inject({ method: 'POST', url: '/api/v1/cart/items', headers: { 'content-type': 'application/json' }, payload: '{"productId":"3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11","quantity":1,"__proto__":null}' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toEqual(['body: fields named __proto__, or constructor with a prototype field, are not allowed']);
+  });
+
+  it('a body nested too deep names the field it is nested under', async () => {
+    const res = await app.inject({ method: 'POST', url: '/api/v1/auth/refresh', headers: { 'content-type': 'application/json' }, payload: `{"refreshToken":${'{"a":'.repeat(40)}1${'}'.repeat(40)}}` });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toEqual(['refreshToken.a.a.a…: is nested deeper than 32 levels']);
   });
 });
 

@@ -321,6 +321,7 @@ describe('OpenAPI fuzzing', () => {
           ? fc.constantFrom<AuthChoice>('customer', 'customer', 'admin', 'admin', 'none')
           : fc.constantFrom<AuthChoice>('none', 'none', 'none', 'none', 'customer', 'admin');
       const requests = fc.oneof({ weight: 2, arbitrary: arbitraries.validRequest(op, authChoices, takesCartToken) }, { weight: 3, arbitrary: arbitraries.invalidRequest(op, authChoices, takesCartToken) });
+      const bodyFields = op.body ? Object.keys(model.resolve(op.body).properties ?? {}) : [];
       const s: OpStats = { requests: 0, statuses: new Map(), validRejected: new Map(), undocumented: new Set(), skipped: 0 };
       stats.set(op.key, s);
 
@@ -348,6 +349,17 @@ describe('OpenAPI fuzzing', () => {
           const schema = op.responses.get(res.statusCode);
           if (schema) problems.push(...model.conformance(parsed, schema).slice(0, 5).map((p) => `response schema: ${p}`));
           learn(op, res.statusCode, parsed);
+        }
+        // Unknown body fields and query parameters are refused, never silently ignored.
+        if (request.unknown.length && res.statusCode < 300) problems.push(`${res.statusCode} although the request carried unknown ${request.unknown.join(', ')}`);
+        // A 400 caused only by broken body fields names at least one of them (API.md: validation
+        // errors name every offending field).
+        if (!request.valid && res.statusCode === 400 && request.touched.length === request.mutations.length) {
+          const names = request.touched.filter((k) => k.trim() !== '');
+          const message = JSON.stringify((JSON.parse(res.body) as { message?: unknown }).message);
+          // A 400 about another documented field is the base request's own (semantic) refusal.
+          const aboutOtherField = bodyFields.some((f) => new RegExp(`"${f}[.:]`).test(message));
+          if (names.length === request.touched.length && !aboutOtherField && !names.some((k) => message.includes(k))) problems.push(`400 does not name the offending field(s) ${names.join(', ')}: ${message.slice(0, 200)}`);
         }
         if (request.valid && res.statusCode === 400) {
           const message = String((JSON.parse(res.body) as { message?: unknown }).message).slice(0, 120);

@@ -23,6 +23,10 @@ export interface FuzzRequest {
   body: { kind: 'none' } | { kind: 'json'; value: unknown } | ({ kind: 'raw' } & RawBody);
   /** Mutations applied to a valid request, for the report. */
   mutations: string[];
+  /** Body fields named by body-field mutations (one entry per such mutation). */
+  touched: string[];
+  /** Undocumented body fields or query parameters added: the answer must not be a 2xx. */
+  unknown: string[];
 }
 
 /** Real ids and names the valid requests draw from, per parameter or field name (filled at setup, grown by answers). */
@@ -164,7 +168,7 @@ export const HOSTILE_HEADER_VALUES: readonly string[] = HOSTILE_STRINGS.filter((
   'x'.repeat(8_000),
 ]);
 
-const PROTO_KEYS = ['__proto__', 'constructor', 'prototype', 'role', 'id', 'userId', 'isAdmin', 'createdAt', '$where', '', ' ', 'a.b', 'password'];
+const PROTO_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', 'role', 'id', 'userId', 'isAdmin', 'createdAt', '$where', '', ' ', 'a.b', 'password'];
 
 export class RequestArbitraries {
   constructor(
@@ -265,7 +269,7 @@ export class RequestArbitraries {
         headers: fc.record(headers, { requiredKeys: requiredHeaders }),
         body,
       })
-      .map((r) => ({ ...r, valid: true, rawPath: false, mutations: [] as string[] }));
+      .map((r) => ({ ...r, valid: true, rawPath: false, mutations: [] as string[], touched: [] as string[], unknown: [] as string[] }));
   }
 
   /** A valid request with one to three things broken. */
@@ -286,6 +290,7 @@ export class RequestArbitraries {
     const queryParams = op.parameters.filter((p) => p.in === 'query');
     const headerParams = op.parameters.filter((p) => p.in === 'header' && p.name !== 'x-cart-token');
     const label = (m: string, f: (r: FuzzRequest) => FuzzRequest) => (r: FuzzRequest) => { const next = f(r); return { ...next, mutations: [...next.mutations, m] }; };
+    const fieldLabel = (field: string, m: string, f: (r: FuzzRequest) => FuzzRequest) => (r: FuzzRequest) => { const next = label(m, f)(r); return { ...next, touched: [...next.touched, field] }; };
 
     if (pathParams.length) {
       options.push({
@@ -296,8 +301,15 @@ export class RequestArbitraries {
     options.push({
       weight: queryParams.length ? 3 : 1,
       arbitrary: fc
-        .tuple(queryParams.length ? fc.constantFrom(...queryParams.map((p) => p.name), 'unknownParam', '__proto__') : fc.constantFrom('unknownParam', '__proto__', 'page'), fc.oneof(hostileString.map((v) => [v]), fc.array(fc.constantFrom('1', '2', 'x'), { minLength: 2, maxLength: 3 })))
-        .map(([name, values]) => label(`query ${name}=${JSON.stringify(values).slice(0, 60)}`, (r) => ({ ...r, query: { ...r.query, [name]: values.length === 1 ? values[0]! : values } }))),
+        .tuple(queryParams.length ? fc.constantFrom(...queryParams.map((p) => p.name), 'unknownParam', '__proto__', 'constructor', 'toString') : fc.constantFrom('unknownParam', '__proto__', 'constructor', 'page'), fc.oneof(hostileString.map((v) => [v]), fc.array(fc.constantFrom('1', '2', 'x'), { minLength: 2, maxLength: 3 })))
+        .map(([name, values]) =>
+          label(`query ${name}=${JSON.stringify(values).slice(0, 60)}`, (r) => ({
+            ...r,
+            // Only routes with a query DTO refuse unknown parameters; the others ignore the query string.
+            unknown: queryParams.length === 0 || queryParams.some((p) => p.name === name) ? r.unknown : [...r.unknown, `?${name}`],
+            query: withKey(r.query, name, values.length === 1 ? values[0]! : values) as FuzzRequest['query'],
+          })),
+        ),
     });
     if (headerParams.length) {
       options.push({
@@ -328,20 +340,22 @@ export class RequestArbitraries {
     if (op.body) {
       const schema = this.model.resolve(op.body);
       const props = Object.keys(schema.properties ?? {});
-      options.push({ weight: 2, arbitrary: fc.constantFrom(...HOSTILE_RAW_BODIES).map((b) => label(`raw body ${JSON.stringify(b.raw).slice(0, 40)} as ${b.contentType || '(none)'}`, (r) => ({ ...r, body: { kind: 'raw' as const, ...b } }))) });
-      options.push({ weight: 1, arbitrary: hostileValue.map((v) => label(`body=${JSON.stringify(v)?.slice(0, 60)}`, (r) => ({ ...r, body: { kind: 'json' as const, value: v } }))) });
+      options.push({ weight: 2, arbitrary: fc.constantFrom(...HOSTILE_RAW_BODIES).map((b) => label(`raw body ${JSON.stringify(b.raw).slice(0, 40)} as ${b.contentType || '(none)'}`, (r) => ({ ...r, unknown: queryOnly(r.unknown), body: { kind: 'raw' as const, ...b } }))) });
+      options.push({ weight: 1, arbitrary: hostileValue.map((v) => label(`body=${JSON.stringify(v)?.slice(0, 60)}`, (r) => ({ ...r, unknown: queryOnly(r.unknown), body: { kind: 'json' as const, value: v } }))) });
       options.push({
         weight: 2,
-        arbitrary: fc.tuple(fc.constantFrom(...PROTO_KEYS), hostileValue).map(([k, v]) => label(`extra field ${k}`, (r) => ({ ...r, body: { kind: 'json' as const, value: { ...asObject(r.body), [k]: v } } }))),
+        arbitrary: fc.tuple(fc.constantFrom(...PROTO_KEYS), hostileValue).map(([k, v]) =>
+          fieldLabel(k, `extra field ${k}`, (r) => ({ ...r, unknown: props.includes(k) ? r.unknown : [...r.unknown, k], body: { kind: 'json' as const, value: withKey(asObject(r.body), k, v) } })),
+        ),
       });
       if (props.length) {
         options.push({
           weight: 5,
-          arbitrary: fc.tuple(fc.constantFrom(...props), hostileValue).map(([k, v]) => label(`field ${k}=${JSON.stringify(v)?.slice(0, 60)}`, (r) => ({ ...r, body: { kind: 'json' as const, value: { ...asObject(r.body), [k]: v } } }))),
+          arbitrary: fc.tuple(fc.constantFrom(...props), hostileValue).map(([k, v]) => fieldLabel(k, `field ${k}=${JSON.stringify(v)?.slice(0, 60)}`, (r) => ({ ...r, body: { kind: 'json' as const, value: { ...asObject(r.body), [k]: v } } }))),
         });
         options.push({
           weight: 1,
-          arbitrary: fc.constantFrom(...props).map((k) => label(`drop field ${k}`, (r) => { const value = { ...asObject(r.body) }; delete value[k]; return { ...r, body: { kind: 'json' as const, value } }; })),
+          arbitrary: fc.constantFrom(...props).map((k) => fieldLabel(k, `drop field ${k}`, (r) => { const value = { ...asObject(r.body) }; delete value[k]; return { ...r, body: { kind: 'json' as const, value } }; })),
         });
         // Nested: a hostile value inside the first element of each array field.
         const arrays = props.filter((k) => this.model.resolve(schema.properties![k]!).type === 'array');
@@ -349,7 +363,7 @@ export class RequestArbitraries {
           options.push({
             weight: 3,
             arbitrary: fc.tuple(fc.constantFrom(...arrays), fc.constantFrom('productId', 'quantity', 'stock', 'delta', 'extra'), hostileValue).map(([k, field, v]) =>
-              label(`${k}[0].${field}=${JSON.stringify(v)?.slice(0, 60)}`, (r) => {
+              fieldLabel(k, `${k}[0].${field}=${JSON.stringify(v)?.slice(0, 60)}`, (r) => {
                 const value = { ...asObject(r.body) };
                 const list = Array.isArray(value[k]) ? [...(value[k] as unknown[])] : [];
                 list[0] = { ...(typeof list[0] === 'object' && list[0] !== null ? list[0] : {}), [field]: v };
@@ -366,6 +380,16 @@ export class RequestArbitraries {
     return fc.oneof(...options);
   }
 }
+
+/** A copy of `object` with `key` set as an own property (`__proto__` included, as JSON.parse would). */
+function withKey(object: Record<string, unknown>, key: string, value: unknown): Record<string, unknown> {
+  const copy = { ...object };
+  Object.defineProperty(copy, key, { value, enumerable: true, writable: true, configurable: true });
+  return copy;
+}
+
+/** The unknown parts of a request that survive replacing its body: the query parameters. */
+const queryOnly = (unknown: string[]) => unknown.filter((u) => u.startsWith('?'));
 
 function asObject(body: FuzzRequest['body']): Record<string, unknown> {
   return body.kind === 'json' && typeof body.value === 'object' && body.value !== null && !Array.isArray(body.value) ? (body.value as Record<string, unknown>) : {};

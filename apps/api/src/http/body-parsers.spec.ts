@@ -6,10 +6,20 @@ const limits: BodyLimits = { maxDepth: 4, maxKeys: 3, maxStringLength: 10 };
 describe('body structure scan', () => {
   it('refuses nesting deeper than the limit, objects and arrays alike', () => {
     expect(structureProblem('{"a":{"b":[{"c":1}]}}', limits)).toBeNull();
-    expect(structureProblem('{"a":{"b":[{"c":[1]}]}}', limits)).toBe('body: is nested deeper than 4 levels');
-    expect(structureProblem('[[[[[]]]]]', limits)).toBe('body: is nested deeper than 4 levels');
+    expect(structureProblem('{"a":{"b":[{"c":[1]}]}}', limits)).toBe('a.b.0.c: is nested deeper than 4 levels');
+    expect(structureProblem('[[[[[]]]]]', limits)).toBe('0.0.0.0: is nested deeper than 4 levels');
     const deep = '['.repeat(3000) + ']'.repeat(3000);
-    expect(structureProblem(deep, BODY_LIMITS)).toBe('body: is nested deeper than 32 levels');
+    expect(structureProblem(deep, BODY_LIMITS)).toBe('0.0.0.0…: is nested deeper than 32 levels');
+  });
+
+  it('names the field where a limit was crossed (the body itself as `body`)', () => {
+    expect(structureProblem('{"email":"a","password":[[[[1]]]]}', limits)).toBe('password.0.0.0: is nested deeper than 4 levels');
+    expect(structureProblem('{"items":[{"x":1},{"productId":{"a":{"b":{}}}}]}', limits)).toBe('items.1.productId.a: is nested deeper than 4 levels');
+    // Keys with quotes, colons, commas and escapes are decoded; the scan is not fooled by them.
+    expect(structureProblem('{"a,\\"b":{"c:d":{"e":{"f":{}}}}}', limits)).toBe('a,"b.c:d.e.f: is nested deeper than 4 levels');
+    expect(structureProblem('{"x":1,"nested":{"a":1,"b":2,"c":3,"d":4}}', limits)).toBe('nested: has more than 3 fields');
+    expect(structureProblem('{"list":[1,{"a":1,"b":2,"c":3,"d":4}]}', limits)).toBe('list.1: has more than 3 fields');
+    expect(structureProblem('{"a":1,"b":2,"c":3,"d":4}', limits)).toBe('body: an object has more than 3 fields');
   });
 
   it('counts keys per object, not per body', () => {
@@ -26,7 +36,7 @@ describe('body structure scan', () => {
     expect(structureProblem('{"a":"{{{{{[[[[[:::::","b":"x\\"{[:","c":"\\\\"}', limits)).toBeNull();
     expect(structureProblem('{"a:b:c:d:e":1}', limits)).toBeNull();
     // An even run of backslashes does not escape the quote after it.
-    expect(structureProblem('{"a":"\\\\\\\\","b":[[[[[1]]]]]}', limits)).toBe('body: is nested deeper than 4 levels');
+    expect(structureProblem('{"a":"\\\\\\\\","b":[[[[[1]]]]]}', limits)).toBe('b.0.0.0: is nested deeper than 4 levels');
   });
 
   it('agrees with JSON.parse on the depth and key count of any JSON value', () => {

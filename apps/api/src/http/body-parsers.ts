@@ -25,6 +25,9 @@ export interface BodyLimits {
  */
 export const BODY_LIMITS: BodyLimits = { maxDepth: 32, maxKeys: 1_000, maxStringLength: 16_384 };
 
+/** A `__proto__` key, or `constructor` holding `prototype`, anywhere in a body. */
+const PROTOTYPE_KEY_PROBLEM = 'body: fields named __proto__, or constructor with a prototype field, are not allowed';
+
 /** Field problems reported for one body at most (the answer names them all up to this). */
 const MAX_PROBLEMS = 20;
 
@@ -68,6 +71,9 @@ export function registerBodyParsers(fastify: FastifyInstance, limits: BodyLimits
     const structure = structureProblem(text, limits);
     if (structure !== null) return done(new BadRequestException([structure]), undefined);
     parseJson(request, text, (error: Error | null, value?: unknown) => {
+      // Fastify's parser answers "invalid JSON" both for malformed text and for valid JSON with a
+      // prototype key (secure-json-parse refuses those): the latter is a refused field, said so.
+      if (error && isJson(text)) return done(new BadRequestException([PROTOTYPE_KEY_PROBLEM]), undefined);
       if (error) return done(error, undefined);
       const problems = stringProblems(value, limits);
       if (problems.length) return done(new BadRequestException(problems), undefined);
@@ -78,11 +84,21 @@ export function registerBodyParsers(fastify: FastifyInstance, limits: BodyLimits
     const form = parseForm(typeof body === 'string' ? body : body.toString('utf8'), '&', '=', { maxKeys: limits.maxKeys + 1 });
     if (Object.keys(form).length > limits.maxKeys) return done(new BadRequestException([`body: has more than ${limits.maxKeys} fields`]), undefined);
     // As Fastify's JSON parser: a `__proto__` field copied onto an object would replace its prototype.
-    if (Object.hasOwn(form, '__proto__')) return done(new BadRequestException(['body: Object contains forbidden prototype property']), undefined);
+    if (Object.hasOwn(form, '__proto__')) return done(new BadRequestException([PROTOTYPE_KEY_PROBLEM]), undefined);
     const problems = stringProblems(form, limits);
     if (problems.length) return done(new BadRequestException(problems), undefined);
     done(null, form);
   });
+}
+
+/** Whether the text parses as JSON at all (only asked for a body Fastify's parser refused). */
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const QUOTE = 0x22;
@@ -97,7 +113,9 @@ const COLON = 0x3a;
  * Depth and keys per object of JSON text, in one pass over the characters without building
  * anything: strings are skipped with indexOf, each `:` outside a string is one key of the
  * innermost object. Malformed text is left to JSON.parse (this returns null or a limit problem
- * for it, and both end in a 400).
+ * for it, and both end in a 400). A problem names the field where the limit was crossed
+ * (`items.0.tags: is nested deeper than 32 levels`; `body` for the body itself), found by a
+ * second scan that only runs for a refused body.
  */
 export function structureProblem(text: string, limits: BodyLimits): string | null {
   const { maxDepth, maxKeys } = limits;
@@ -107,27 +125,77 @@ export function structureProblem(text: string, limits: BodyLimits): string | nul
   for (let i = 0, n = text.length; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
-      let end = i + 1;
-      for (;;) {
-        end = text.indexOf('"', end);
-        if (end === -1) return null;
-        let backslashes = 0;
-        for (let k = end - 1; text.charCodeAt(k) === BACKSLASH; k--) backslashes++;
-        if ((backslashes & 1) === 0) break;
-        end++;
-      }
+      const end = stringEnd(text, i);
+      if (end === -1) return null;
       i = end;
     } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
-      if (++depth > maxDepth) return `body: is nested deeper than ${maxDepth} levels`;
+      if (++depth > maxDepth) return `${fieldPathAt(text, i, 0)}: is nested deeper than ${maxDepth} levels`;
       isObject[depth] = c === OPEN_OBJECT ? 1 : 0;
       keys[depth] = 0;
     } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
       if (depth > 0) depth--;
     } else if (c === COLON && depth > 0 && isObject[depth] === 1) {
-      if (++keys[depth]! > maxKeys) return `body: an object has more than ${maxKeys} fields`;
+      if (++keys[depth]! > maxKeys) {
+        const path = fieldPathAt(text, i, 1);
+        return path === 'body' ? `body: an object has more than ${maxKeys} fields` : `${path}: has more than ${maxKeys} fields`;
+      }
     }
   }
   return null;
+}
+
+/** Index of the quote closing the string that opens at `start`, or -1. */
+function stringEnd(text: string, start: number): number {
+  let end = start + 1;
+  for (;;) {
+    end = text.indexOf('"', end);
+    if (end === -1) return -1;
+    let backslashes = 0;
+    for (let k = end - 1; text.charCodeAt(k) === BACKSLASH; k--) backslashes++;
+    if ((backslashes & 1) === 0) return end;
+    end++;
+  }
+}
+
+/** Segments of a field path shown in a message; deeper ones become `…`. */
+const PATH_SEGMENTS_SHOWN = 4;
+
+/**
+ * The field path (`a.b.0.c`) of the value at `position` of JSON text, the containers still open
+ * there minus the innermost `drop`: `body` when it is the body itself. Slow path of
+ * structureProblem (a refused body only).
+ */
+function fieldPathAt(text: string, position: number, drop: number): string {
+  const frames: { object: boolean; key: string; index: number; expectKey: boolean }[] = [];
+  for (let i = 0; i < position; i++) {
+    const c = text.charCodeAt(i);
+    const top = frames[frames.length - 1];
+    if (c === QUOTE) {
+      const end = stringEnd(text, i);
+      if (end === -1) break;
+      if (top?.object && top.expectKey) {
+        let key: string;
+        try {
+          key = JSON.parse(text.slice(i, end + 1)) as string;
+        } catch {
+          key = text.slice(i + 1, end);
+        }
+        top.key = segment(key);
+        top.expectKey = false;
+      }
+      i = end;
+    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      frames.push({ object: c === OPEN_OBJECT, key: '', index: 0, expectKey: true });
+    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
+      frames.pop();
+    } else if (c === 0x2c /* , */ && top) {
+      if (top.object) top.expectKey = true;
+      else top.index++;
+    }
+  }
+  const segments = frames.slice(0, Math.max(0, frames.length - drop)).map((f) => (f.object ? f.key : String(f.index)));
+  if (segments.length === 0) return 'body';
+  return segments.length > PATH_SEGMENTS_SHOWN ? `${segments.slice(0, PATH_SEGMENTS_SHOWN).join('.')}…` : segments.join('.');
 }
 
 const wellFormed = (String.prototype as unknown as { isWellFormed?: (this: string) => boolean }).isWellFormed;

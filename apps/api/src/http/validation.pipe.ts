@@ -26,6 +26,34 @@ class Validation extends ValidationPipe {
   }
 }
 
+/**
+ * Keys class-transformer drops without a word when it builds a DTO: those the DTO instance
+ * inherits from Object.prototype (`constructor`, `toString`, `__proto__`, ...) and `prototype`.
+ * The whitelist never sees them, so they would be silently ignored instead of refused as unknown.
+ */
+const DROPPED_KEYS = new Set([...Object.getOwnPropertyNames(Object.prototype), 'prototype']);
+const MAX_DROPPED_KEY_PROBLEMS = 20;
+
+/** `path: property key should not exist` (the whitelist's wording) for each such key in a plain value, at any depth. */
+export function droppedKeyProblems(value: unknown): string[] {
+  const problems: string[] = [];
+  const pending: { node: unknown; path: string }[] = [{ node: value, path: '' }];
+  for (let next = pending.pop(); next !== undefined && problems.length < MAX_DROPPED_KEY_PROBLEMS; next = pending.pop()) {
+    const { node, path } = next;
+    if (typeof node !== 'object' || node === null) continue;
+    const prefix = path ? `${path}.` : '';
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) pending.push({ node: node[i], path: `${prefix}${i}` });
+      continue;
+    }
+    for (const key of Object.keys(node)) {
+      if (DROPPED_KEYS.has(key)) problems.push(`${prefix}${key}: property ${key} should not exist`);
+      else pending.push({ node: (node as Record<string, unknown>)[key], path: `${prefix}${key}` });
+    }
+  }
+  return problems;
+}
+
 /** Validated query DTOs kept per DTO class; query strings longer than this are not kept. */
 const QUERY_MEMO_ENTRIES = 1_000;
 const QUERY_MEMO_MAX_KEY = 512;
@@ -67,6 +95,8 @@ class AppValidationPipe implements PipeTransform {
    */
   private validate(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     let result: Promise<unknown>;
+    const dropped = metadata.type === 'body' || metadata.type === 'query' ? droppedKeyProblems(value) : [];
+    if (dropped.length) return Promise.reject(new BadRequestException(dropped));
     try {
       result = this.validation.transform(value, metadata);
     } catch (error) {

@@ -1,15 +1,19 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsIn, IsInt, IsNotEmpty, IsString, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
 import { ROLES, type Role } from '@app/identity';
 import { PaginationQueryDto } from '../../http/pagination-query.dto.js';
 import { PASSWORD_MAX, PASSWORD_MIN } from './auth.dto.js';
 
 const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
 
+/** `null` is not "absent" (IsOptional would let it through to the database): a field that is present must be valid. */
+const present = (_: object, value: unknown): boolean => value !== undefined;
+
+/** PATCH /users/me: any subset; `null` for a field is a 400 naming it. */
 export class UpdateMeDto {
   @ApiPropertyOptional({ minLength: 1, maxLength: 100, example: 'Ada King' })
-  @IsOptional()
+  @ValidateIf(present)
   @Transform(trim)
   @IsString()
   @IsNotEmpty()
@@ -17,14 +21,14 @@ export class UpdateMeDto {
   name?: string;
 
   @ApiPropertyOptional({ minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX, description: 'New password; needs currentPassword; revokes the other sessions' })
-  @IsOptional()
+  @ValidateIf(present)
   @IsString()
   @MinLength(PASSWORD_MIN, { message: `must be at least ${PASSWORD_MIN} characters` })
   @MaxLength(PASSWORD_MAX)
   password?: string;
 
   @ApiPropertyOptional({ maxLength: PASSWORD_MAX, description: 'Required when changing the password' })
-  @IsOptional()
+  @ValidateIf(present)
   @IsString()
   @MaxLength(PASSWORD_MAX)
   currentPassword?: string;
