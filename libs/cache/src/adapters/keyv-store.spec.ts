@@ -1,6 +1,8 @@
 import { createCache as createCacheManager } from 'cache-manager';
 import { Keyv } from 'keyv';
 import { CacheKit, sleep } from '../core/testing/kit.js';
+import { createCache, type CacheService } from '../create-cache.js';
+import { startRedisServer, type RedisServerHandle } from '../testing/redis-harness.js';
 import { CacheKeyvStore, cacheManagerStore, keyvStore } from './keyv-store.js';
 
 const kit = new CacheKit('keyv-store');
@@ -161,5 +163,52 @@ describe('CacheKeyvStore (Keyv adapter on a cache namespace)', () => {
     expect(await owned.get('still')).toBe('open');
     await owned.disconnect();
     expect(store.service.client.status).toBe('end');
+  });
+});
+
+describe('CacheKeyvStore while Redis is down', () => {
+  let server: RedisServerHandle;
+  let svc: CacheService;
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    svc = createCache({
+      redis: { url: server.url, commandTimeoutMs: 200, connectTimeoutMs: 300 },
+      prefix: 'keyv-outage',
+      breaker: { failureThreshold: 2, cooldownMs: 200 },
+    });
+    await svc.ready();
+  });
+
+  afterAll(async () => {
+    await svc.close();
+    await server.dispose();
+  });
+
+  it('cache-manager answers misses and refuses writes quietly, then caches again when Redis is back', async () => {
+    const cm = createCacheManager({ stores: [cacheManagerStore(svc, { namespace: 'outage' })] });
+    await cm.set('k', 'before');
+    expect(await cm.get('k')).toBe('before');
+
+    await server.stop();
+    const started = Date.now();
+    expect(await cm.get('k')).toBeUndefined(); // a miss, not an error
+    expect(await cm.mget(['k', 'j'])).toEqual([undefined, undefined]);
+    expect(await cm.set('k', 'during')).toBe('during'); // cache-manager resolves; the store reported false
+    expect(await cacheManagerStore(svc, { namespace: 'outage' }).set('k', 'during')).toBe(false);
+    let loads = 0;
+    expect(await cm.wrap('w', async () => ++loads)).toBe(1);
+    expect(await cm.wrap('w', async () => ++loads)).toBe(2); // nothing cached: the loader answers each time
+    expect(Date.now() - started).toBeLessThan(5_000);
+
+    await server.start();
+    await svc.ready(10_000);
+    let stored = false;
+    for (let i = 0; i < 50 && !stored; i++) {
+      await cm.set('k', 'after');
+      stored = (await cm.get('k')) === 'after';
+      if (!stored) await sleep(100);
+    }
+    expect(stored).toBe(true);
   });
 });
