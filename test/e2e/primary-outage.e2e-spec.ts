@@ -11,6 +11,8 @@ import { CatalogCache } from '../../libs/catalog/src/services/catalog-cache.serv
  * running for the other suites): every write answers 503 with Retry-After and the contract's error
  * body, never a 500; catalog reads are served from the replica; readiness says degraded.
  */
+const ip = () => ({ 'x-forwarded-for': randomClientIp() });
+
 describe('Postgres primary outage', () => {
   const primary = new TcpProxy(hostPortOf(process.env.DB_PRIMARY_URL!));
   const replica = new TcpProxy(hostPortOf(process.env.DB_REPLICA_URL!));
@@ -20,6 +22,8 @@ describe('Postgres primary outage', () => {
   let catalog: CatalogClient;
   let category: Category;
   let products: Product[];
+  let orderId: string;
+  let otherSessionId: string;
 
   beforeAll(async () => {
     await Promise.all([primary.start(), replica.start()]);
@@ -36,6 +40,18 @@ describe('Postgres primary outage', () => {
     products = await Promise.all([0, 1, 2].map((i) => catalog.createProduct({ name: `Outage ${tag} ${i}`, priceCents: 100 + i, stock: 50, categoryId: category.id })));
     const added = await app.inject({ method: 'POST', url: '/api/v1/cart/items', headers: bearer(customer.accessToken), payload: { productId: products[0]!.id, quantity: 1 } });
     expect(added.statusCode).toBe(200);
+    const order = await app.inject({
+      method: 'POST',
+      url: '/api/v1/orders',
+      headers: { ...bearer(customer.accessToken), 'idempotency-key': randomUUID() },
+      payload: { items: [{ productId: products[1]!.id, quantity: 1 }] },
+    });
+    expect(order.statusCode).toBe(201);
+    orderId = order.json().id;
+    const second = await app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: ip(), payload: { email: customer.email, password: customer.password } });
+    expect(second.statusCode).toBe(200);
+    const sessions = await app.inject({ method: 'GET', url: '/api/v1/auth/sessions', headers: bearer(customer.accessToken) });
+    otherSessionId = (sessions.json() as { id: string; current: boolean }[]).find((x) => !x.current)!.id;
     await waitForReplica(app, category.slug, products.length);
   });
 
@@ -53,8 +69,6 @@ describe('Postgres primary outage', () => {
       await primary.start();
     }
   }
-
-  const ip = () => ({ 'x-forwarded-for': randomClientIp() });
 
   it('answers every write with 503, Retry-After and the error body (never a 500)', async () => {
     const writes: [string, () => ReturnType<NestFastifyApplication['inject']>][] = [
@@ -91,6 +105,11 @@ describe('Postgres primary outage', () => {
       ['inventory', () => catalog.inventory([{ productId: products[2]!.id, delta: 1 }])],
       ['delete product', () => app.inject({ method: 'DELETE', url: `/api/v1/products/${products[2]!.id}`, headers: bearer(admin.accessToken) })],
       ['set role', () => app.inject({ method: 'PATCH', url: `/api/v1/users/${customer.user.id}`, headers: bearer(admin.accessToken), payload: { role: 'customer' } })],
+      ['delete category', () => app.inject({ method: 'DELETE', url: `/api/v1/categories/${category.id}`, headers: bearer(admin.accessToken) })],
+      ['cancel order', () => app.inject({ method: 'POST', url: `/api/v1/orders/${orderId}/cancel`, headers: bearer(customer.accessToken) })],
+      ['order status', () => app.inject({ method: 'PATCH', url: `/api/v1/orders/${orderId}/status`, headers: bearer(admin.accessToken), payload: { status: 'paid' } })],
+      ['revoke session', () => app.inject({ method: 'DELETE', url: `/api/v1/auth/sessions/${otherSessionId}`, headers: bearer(customer.accessToken) })],
+      ['logout', () => app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: bearer(customer.accessToken) })],
     ];
     const answers = await withoutPrimary(async () => {
       const out: Record<string, { status: number; retryAfter: unknown; body: Record<string, unknown> }> = {};
