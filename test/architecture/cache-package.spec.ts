@@ -176,7 +176,7 @@ describe('libs/cache as a standalone package', () => {
       expect(version).toMatch(/^\d+\.\d+\.\d+(-[\w.]+)?$/);
       expect({ name, version }).toEqual({ name, version: rootPkg.dependencies[name] });
     }
-    expect(Object.keys(pkg.dependencies).sort()).toEqual(['@msgpack/msgpack', 'cluster-key-slot', 'ioredis', 'lru-cache', 'redlock']);
+    expect(Object.keys(pkg.dependencies).sort()).toEqual(['@msgpack/msgpack', '@opentelemetry/api', 'cluster-key-slot', 'ioredis', 'lru-cache', 'redlock']);
     expect(Object.keys(pkg.peerDependenciesMeta).sort()).toEqual(Object.keys(pkg.peerDependencies).sort());
     for (const meta of Object.values(pkg.peerDependenciesMeta)) expect(meta.optional).toBe(true);
     // The peers' ranges accept what the monorepo runs on (e.g. ^12.0.0 for @nestjs/common 12.5.1).

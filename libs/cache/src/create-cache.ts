@@ -22,6 +22,7 @@ import { JsonSerializer, MsgpackSerializer, type Serializer } from './serializat
 import { CacheStats } from './stats/cache-stats.js';
 import { RedisAdmin } from './admin/redis-admin.js';
 import { RedisBatch } from './batch/redis-batch.js';
+import { registerOpenTelemetryMetrics } from './telemetry/open-telemetry.js';
 
 export interface CreateCacheOptions {
   /** A ready-made client (you close it) or connection options (the cache owns and closes it). */
@@ -53,6 +54,8 @@ export interface CreateCacheOptions {
   instanceId?: string;
   /** Called for Redis errors that were failed open and values that could not be cached (e.g. for logging; keep it cheap). */
   onError?: (err: unknown) => void;
+  /** Report the cache counters as OpenTelemetry metrics (a no-op without an SDK; default true). */
+  openTelemetry?: boolean;
   /** Called for every failed load, including background refreshes whose caller got a stale value. */
   onLoadError?: (err: unknown) => void;
   /**
@@ -92,6 +95,7 @@ export class CacheService {
   private readonly namespaces = new Map<string, CacheAside>();
   private readonly ownsClient: boolean;
   private readonly busStarted: Promise<void>;
+  private readonly stopTelemetry: (() => void) | undefined;
   private closed = false;
 
   constructor(private readonly options: CreateCacheOptions) {
@@ -100,6 +104,7 @@ export class CacheService {
     this.instanceId = options.instanceId ?? randomUUID();
     this.keys = new KeyBuilder({ prefix: options.prefix ?? 'app', maxKeyLength: options.maxKeyLength });
     this.stats = new CacheStats(options.onLoadError, options.onError);
+    this.stopTelemetry = options.openTelemetry === false ? undefined : registerOpenTelemetryMetrics(this.stats);
     this.breaker = new CircuitBreaker(options.breaker);
     // A reconnected client is healthy: close the circuit at once instead of waiting for a probe.
     this.client.on('ready', this.onReady);
@@ -191,6 +196,7 @@ export class CacheService {
     if (this.closed) return;
     this.closed = true;
     this.client.off('ready', this.onReady);
+    this.stopTelemetry?.();
     this.invalidator.close();
     await this.bus?.close();
     if (this.ownsClient) await closeConnection(this.client);

@@ -1,7 +1,7 @@
 // Public API of libs/cache without the Nest glue: the "." entry of the published package
-// (@nest-commerce/cache), which runs on ioredis, redlock, lru-cache, @msgpack/msgpack and
-// cluster-key-slot alone. The Nest module is "./nest", Prometheus metrics "./prometheus" and the
-// cache-manager / Keyv store "./keyv". Inside the monorepo, index.ts (@app/cache) exports all of it.
+// (@nest-commerce/cache), which runs on ioredis, redlock, lru-cache, @msgpack/msgpack,
+// cluster-key-slot and @opentelemetry/api (a no-op without an SDK) alone. The Nest module is
+// "./nest", Prometheus metrics "./prometheus" and the cache-manager / Keyv store "./keyv". Inside the monorepo, index.ts (@app/cache) exports all of it.
 
 // connection
 export {
@@ -71,3 +71,4 @@ export * from './admin/index.js';
 export { RedisUnavailableError, isUnavailabilityError } from './redis-ops/unavailable-error.js';
 export { LuaScript, type LuaArg } from './redis-ops/lua-script.js';
 export { failFast } from './redis-ops/fail-fast.js';
+export { registerOpenTelemetryMetrics, traceLoad } from './telemetry/open-telemetry.js';

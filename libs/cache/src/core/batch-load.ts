@@ -6,6 +6,7 @@ import type { CacheKey } from './cache-key.js';
 import type { EntryReader, ReadResult } from './entry-reader.js';
 import type { EntryStore } from './entry-store.js';
 import { CacheLoadTimeoutError } from './errors.js';
+import { traceLoad } from '../telemetry/open-telemetry.js';
 import type { LoadLock } from './load-lock.js';
 import type { ResolvedOptions } from './options.js';
 import { flightKey, type SingleFlight } from './single-flight.js';
@@ -56,6 +57,7 @@ export class BatchLoad {
     private readonly stats: CacheStats,
     private readonly lockTtlMs: number,
     private readonly lockWaitMs: number,
+    private readonly namespace: string,
   ) {}
 
   /** Values of `wanted` (distinct Redis keys) by Redis key. */
@@ -214,7 +216,10 @@ export class BatchLoad {
       this.counters.loads++;
       let values: Map<string, T | undefined>;
       try {
-        values = valuesByRedisKey(wanted, await loader(wanted.map((w) => w.key), { signal: NEVER_ABORTED }), o.nullIsMiss === true);
+        const answer = await traceLoad('cache.load_many', { 'cache.namespace': this.namespace, 'cache.keys': wanted.length }, async () =>
+          loader(wanted.map((w) => w.key), { signal: NEVER_ABORTED }),
+        );
+        values = valuesByRedisKey(wanted, answer, o.nullIsMiss === true);
       } catch (err) {
         this.stats.loadFailed(this.counters, err);
         throw err;

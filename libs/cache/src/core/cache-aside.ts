@@ -84,8 +84,8 @@ export class CacheAside {
     const lockWaitMs = opts.lockWaitMs ?? 5_000;
     const lock = new LoadLock(opts.redis, opts.keys, opts.namespace, this.reader, this.counters, lockTtlMs, lockWaitMs);
     const flights = new SingleFlight(); // shared: a getOrLoad joins a getMany's load of its key and vice versa
-    this.loads = new LoadRunner(flights, lock, this.reader, this.store, opts.invalidator, this.counters, opts.stats);
-    this.batches = new BatchLoad(flights, this.reader, this.store, lock, opts.invalidator, this.counters, opts.stats, lockTtlMs, lockWaitMs);
+    this.loads = new LoadRunner(flights, lock, this.reader, this.store, opts.invalidator, this.counters, opts.stats, opts.namespace);
+    this.batches = new BatchLoad(flights, this.reader, this.store, lock, opts.invalidator, this.counters, opts.stats, lockTtlMs, lockWaitMs, opts.namespace);
     this.head = opts.keys.entryHead(opts.namespace, this.keyVersion); // also validates the namespace
     this.keyCacheMax = Math.min(opts.l1?.store.options.max ?? 0, 100_000);
   }

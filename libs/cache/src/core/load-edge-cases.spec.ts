@@ -85,7 +85,7 @@ describe('CacheAside edge cases (real Redis)', () => {
     await sleep(100); // the other instance holds the load lock now
     const start = Date.now();
     await expect(svc.namespace('held').getOrLoad('k', async () => 'mine', { hardTimeoutMs: 300 })).rejects.toBeInstanceOf(CacheLoadTimeoutError);
-    expect(Date.now() - start).toBeLessThan(1_000); // the lock wait alone is 5 s
+    expect(Date.now() - start).toBeLessThan(2_500); // the lock wait alone is 5 s
     hold.resolve('theirs');
     expect(await holder).toBe('theirs');
   });

@@ -5,6 +5,7 @@ import type { CacheStats, NamespaceCounters } from '../stats/cache-stats.js';
 import type { EntryReader, ReadResult } from './entry-reader.js';
 import type { EntryStore } from './entry-store.js';
 import { CacheLoadTimeoutError } from './errors.js';
+import { traceLoad } from '../telemetry/open-telemetry.js';
 import type { LoadLock } from './load-lock.js';
 import type { ResolvedOptions } from './options.js';
 import { flightKey, type SingleFlight } from './single-flight.js';
@@ -34,6 +35,7 @@ export class LoadRunner {
     private readonly invalidator: Invalidator,
     private readonly counters: NamespaceCounters,
     private readonly stats: CacheStats,
+    private readonly namespace: string,
   ) {}
 
   /** The value of `k` from the loader (or from a concurrent load); `stale` is the entry being refreshed, if any. */
@@ -98,7 +100,7 @@ export class LoadRunner {
     this.counters.loads++;
     let value: T;
     try {
-      value = await loader({ signal, stale: stale?.value as T | undefined });
+      value = await traceLoad('cache.load', { 'cache.namespace': this.namespace }, async () => loader({ signal, stale: stale?.value as T | undefined }));
       // "null means not found": answer like the cached negative entry will (undefined), every time.
       if (value === null && o.nullIsMiss) value = undefined as T;
     } finally {
