@@ -72,6 +72,21 @@ describe('fuzzer findings', () => {
     expect(docs.paths['/api/v1/admin/cache/{namespace}'].delete.responses['400']).toBeDefined();
   });
 
+  it('the document lists the answers of the HTTP edge: rate limit, malformed, too large or unsupported bodies, malformed and over-long path parameters', async () => {
+    const docs = (await app.inject({ method: 'GET', url: '/docs-json' })).json();
+    const statuses = (path: string, method: string) => Object.keys(docs.paths[path][method].responses);
+    expect(statuses('/api/v1/products/{id}', 'delete')).toEqual(expect.arrayContaining(['400', '413', '414', '415', '429']));
+    expect(statuses('/api/v1/auth/logout', 'post')).toEqual(expect.arrayContaining(['400', '413', '415', '429']));
+    expect(statuses('/api/v1/products', 'get')).toContain('429');
+    expect(statuses('/api/v1/products', 'get')).not.toContain('415');
+    expect(statuses('/health/live', 'get')).not.toContain('429');
+    // An operation's own wording of a status is kept.
+    expect(docs.paths['/api/v1/auth/login'].post.responses['429'].description).toMatch(/failed logins/);
+    // And the server does answer them: an unsupported body on a route without one.
+    const res = await app.inject({ method: 'DELETE', url: '/api/v1/products/3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/xml' }, payload: '<a/>' });
+    expect(res.statusCode).toBe(415);
+  });
+
   it('register and login document X-Cart-Token once, as optional, and empty credentials as invalid', async () => {
     const docs = (await app.inject({ method: 'GET', url: '/docs-json' })).json();
     for (const route of ['register', 'login']) {
