@@ -174,6 +174,28 @@ describe('Postgres primary outage', () => {
     }
     expect(cached).toMatchObject({ id: products[0]!.id });
   });
+  it('prices the cart from the replica while the primary is down, also when product reads race it (never a 500)', async () => {
+    const cache = app.get(CatalogCache);
+    expect(await cache.catalogChanged()).toBe(true); // nothing cached: pricing has to reach Postgres
+    await waitForReplica(app, category.slug, products.length);
+    const statuses: number[] = [];
+    await withoutPrimary(async () => {
+      for (let round = 0; round < 3; round++) {
+        expect(await cache.catalogChanged()).toBe(true);
+        // The cart's batch lookup and single product reads of the same id share one load.
+        const [cart, ...reads] = await Promise.all([
+          app.inject({ method: 'GET', url: '/api/v1/cart', headers: bearer(customer.accessToken) }),
+          ...products.map((p) => app.inject({ method: 'GET', url: `/api/v1/products/${p.id}` })),
+        ]);
+        statuses.push(cart!.statusCode, ...reads.map((r) => r.statusCode));
+        expect(cart!.statusCode).toBe(200);
+        expect(cart!.json().items).toEqual([expect.objectContaining({ productId: products[0]!.id, quantity: 1 })]);
+      }
+      // Served from the replica, not cached.
+      expect(await cache.products.get(products[0]!.id, { l1: false })).toBeUndefined();
+    });
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+  });
 });
 
 /**

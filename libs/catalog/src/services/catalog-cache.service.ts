@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { CacheService, type CacheAside } from '@app/cache';
+import type { ReadSource } from '@app/database';
 import type { Category, Product, ProductPage } from '../catalog.types.js';
 import { ReplicaFreshness } from './replica-freshness.service.js';
-import { servedUncached } from './uncached-read.js';
+import { servedUncached, UncachedRead } from './uncached-read.js';
 
 /** Cache namespaces of the catalog (their hits and misses show in the cache stats). */
 export const CATALOG_NAMESPACES = { products: 'products', lists: 'product-lists', categories: 'categories' } as const;
@@ -51,10 +52,28 @@ export class CatalogCache {
   /**
    * Products of `ids` in order (undefined for unknown/deleted ids): L1 first, then one MGET, then
    * ONE loader call for the misses, stored like single loads (compare-and-set, same stampede
-   * protection), unknown ids as short negative entries.
+   * protection), unknown ids as short negative entries. `load` tells where it read: what the
+   * replica answered (the primary unreachable) is served, never cached.
    */
-  productsMany(ids: readonly string[], loader: (missing: string[]) => Promise<ReadonlyMap<string, Product>>): Promise<(Product | undefined)[]> {
-    return this.products.getMany<Product>(ids, (missing) => loader(missing as string[]), { nullIsMiss: true, negativeTtl: MINUTE });
+  async productsMany(ids: readonly string[], load: (missing: string[]) => Promise<{ value: ReadonlyMap<string, Product>; source: ReadSource }>): Promise<(Product | undefined)[]> {
+    try {
+      return await this.products.getMany<Product>(
+        ids,
+        async (missing) => {
+          const { value, source } = await load(missing as string[]);
+          if (source === 'replica') throw new UncachedRead(value);
+          return value;
+        },
+        { nullIsMiss: true, negativeTtl: MINUTE },
+      );
+    } catch (error) {
+      // This batch, or a single-product load it joined, read the replica: answer without caching.
+      if (!(error instanceof UncachedRead)) throw error;
+      const cached = await this.products.mget<Product | null>(ids);
+      const missing = ids.filter((_, i) => !cached[i]);
+      const loaded = missing.length ? (await load(missing)).value : new Map<string, Product>();
+      return ids.map((id, i) => cached[i] ?? loaded.get(id));
+    }
   }
 
   list(key: string, loader: () => Promise<ProductPage>): Promise<ProductPage> {
