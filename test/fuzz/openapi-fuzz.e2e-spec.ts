@@ -16,6 +16,10 @@
  *   FUZZ_RUNS_PER_OP=<n>     requests drawn per operation (default 150; password routes get 40 %)
  *   FUZZ_OP=<substring>      only the operations whose `METHOD /path` contains it
  *   FUZZ_PATH=<path>         with FUZZ_SEED and FUZZ_OP: replay one reported counterexample
+ *   FUZZ_CONCURRENT_PER_OP=<n>, FUZZ_CONCURRENCY=<n>
+ *                            the concurrent phase: n requests per operation (default 25), drawn
+ *                            from the same seed, interleaved over all operations and sent 8 at a
+ *                            time (races: the order of answers is not reproducible, the requests are)
  */
 import fc from 'fast-check';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -33,6 +37,9 @@ const RUNS_PER_OP = Number(process.env.FUZZ_RUNS_PER_OP ?? 150);
 const ONLY = process.env.FUZZ_OP ?? '';
 const REPLAY_PATH = process.env.FUZZ_PATH;
 const MIN_REQUESTS = 5_000;
+/** Requests per operation in the concurrent phase, sent FUZZ_CONCURRENCY at a time across operations. */
+const CONCURRENT_PER_OP = Number(process.env.FUZZ_CONCURRENT_PER_OP ?? 25);
+const CONCURRENCY = Number(process.env.FUZZ_CONCURRENCY ?? 8);
 
 /** Limits raised out of the fuzzer's way (every limiter still runs on every request). */
 const FUZZ_ENV: Record<string, string> = {
@@ -210,6 +217,59 @@ describe('OpenAPI fuzzing', () => {
     }
   }
 
+  /** The contract problems of one answer; counts it in `s`. */
+  function judge(op: Operation, request: FuzzRequest, res: { statusCode: number; headers: Record<string, string | string[] | number | undefined>; body: string }, s: OpStats): string[] {
+    const problems: string[] = [];
+    s.requests++;
+    s.statuses.set(res.statusCode, (s.statuses.get(res.statusCode) ?? 0) + 1);
+    if (!op.responses.has(res.statusCode)) {
+      s.undocumented.add(res.statusCode);
+      // A hostile path parameter may change which route matches at all (an empty or `../` id).
+      const pathChanged = request.mutations.some((m) => m.startsWith('path '));
+      if (!(res.statusCode === 404 && pathChanged)) problems.push(`status ${res.statusCode} is not in the document for this operation`);
+    }
+    // Redis INFO is Redis text by design (errorstat_* sections name Redis errors).
+    const body = op.key === 'GET /api/v1/admin/redis/info' && res.statusCode === 200 ? '{}' : res.body;
+    problems.push(...contractProblems({ statusCode: res.statusCode, headers: res.headers, body }, taint));
+    let parsed: unknown;
+    if (res.statusCode < 300 && res.body && /json/.test(String(res.headers['content-type']))) {
+      parsed = JSON.parse(res.body);
+      const schema = op.responses.get(res.statusCode);
+      if (schema) problems.push(...model.conformance(parsed, schema).slice(0, 5).map((p) => `response schema: ${p}`));
+      learn(op, res.statusCode, parsed);
+    }
+    // Unknown body fields and query parameters are refused, never silently ignored.
+    if (request.unknown.length && res.statusCode < 300) problems.push(`${res.statusCode} although the request carried unknown ${request.unknown.join(', ')}`);
+    // A 400 caused only by broken body fields names at least one of them (API.md: validation
+    // errors name every offending field).
+    if (!request.valid && res.statusCode === 400 && request.touched.length === request.mutations.length) {
+      const names = request.touched.filter((k) => k.trim() !== '');
+      const message = JSON.stringify((JSON.parse(res.body) as { message?: unknown }).message);
+      // A 400 about another documented field is the base request's own (semantic) refusal.
+      const aboutOtherField = (op.body ? Object.keys(model.resolve(op.body).properties ?? {}) : []).some((f) => new RegExp(`"${f}[.:]`).test(message));
+      if (names.length === request.touched.length && !aboutOtherField && !names.some((k) => message.includes(k))) problems.push(`400 does not name the offending field(s) ${names.join(', ')}: ${message.slice(0, 200)}`);
+    }
+    if (request.valid && res.statusCode === 400) {
+      const message = String((JSON.parse(res.body) as { message?: unknown }).message).slice(0, 120);
+      s.validRejected.set(message, (s.validRejected.get(message) ?? 0) + 1);
+    }
+    return problems;
+  }
+
+  /** Valid (2 in 5) and invalid (3 in 5) requests for `op`, with the callers it is meant for. */
+  function requestsFor(op: Operation): fc.Arbitrary<FuzzRequest> {
+    const cartRoute = CART_PATH.test(op.path);
+    const takesCartToken = cartRoute || op.parameters.some((p) => p.in === 'header' && p.name === 'x-cart-token');
+    const authChoices: fc.Arbitrary<AuthChoice> = cartRoute
+      ? fc.constantFrom<AuthChoice>('none', 'none', 'none', 'customer', 'customer', 'admin')
+      : op.secured
+        ? fc.constantFrom<AuthChoice>('customer', 'customer', 'admin', 'admin', 'none')
+        : fc.constantFrom<AuthChoice>('none', 'none', 'none', 'none', 'customer', 'admin');
+    return fc.oneof({ weight: 2, arbitrary: arbitraries.validRequest(op, authChoices, takesCartToken) }, { weight: 3, arbitrary: arbitraries.invalidRequest(op, authChoices, takesCartToken) });
+  }
+
+  const newStats = (): OpStats => ({ requests: 0, statuses: new Map(), validRejected: new Map(), undocumented: new Set(), skipped: 0 });
+
   beforeAll(async () => {
     app = await createTestApp(FUZZ_ENV);
     const config = testConfig(FUZZ_ENV);
@@ -313,16 +373,8 @@ describe('OpenAPI fuzzing', () => {
     process.stdout.write(`openapi fuzz: FUZZ_SEED=${SEED}${process.env.FUZZ_SEED ? '' : ' (default)'}, ${operations.length} operations, ${RUNS_PER_OP} runs per operation\n`);
 
     for (const op of operations) {
-      const cartRoute = CART_PATH.test(op.path);
-      const takesCartToken = cartRoute || op.parameters.some((p) => p.in === 'header' && p.name === 'x-cart-token');
-      const authChoices: fc.Arbitrary<AuthChoice> = cartRoute
-        ? fc.constantFrom<AuthChoice>('none', 'none', 'none', 'customer', 'customer', 'admin')
-        : op.secured
-          ? fc.constantFrom<AuthChoice>('customer', 'customer', 'admin', 'admin', 'none')
-          : fc.constantFrom<AuthChoice>('none', 'none', 'none', 'none', 'customer', 'admin');
-      const requests = fc.oneof({ weight: 2, arbitrary: arbitraries.validRequest(op, authChoices, takesCartToken) }, { weight: 3, arbitrary: arbitraries.invalidRequest(op, authChoices, takesCartToken) });
-      const bodyFields = op.body ? Object.keys(model.resolve(op.body).properties ?? {}) : [];
-      const s: OpStats = { requests: 0, statuses: new Map(), validRejected: new Map(), undocumented: new Set(), skipped: 0 };
+      const requests = requestsFor(op);
+      const s = newStats();
       stats.set(op.key, s);
 
       const property = fc.asyncProperty(requests, async (request) => {
@@ -337,40 +389,7 @@ describe('OpenAPI fuzzing', () => {
           }
           throw error;
         }
-        const problems: string[] = [];
-        s.requests++;
-        s.statuses.set(res.statusCode, (s.statuses.get(res.statusCode) ?? 0) + 1);
-        if (!op.responses.has(res.statusCode)) {
-          s.undocumented.add(res.statusCode);
-          // A hostile path parameter may change which route matches at all (an empty or `../` id).
-          const pathChanged = request.mutations.some((m) => m.startsWith('path '));
-          if (!(res.statusCode === 404 && pathChanged)) problems.push(`status ${res.statusCode} is not in the document for this operation`);
-        }
-        // Redis INFO is Redis text by design (errorstat_* sections name Redis errors).
-        const body = op.key === 'GET /api/v1/admin/redis/info' && res.statusCode === 200 ? '{}' : res.body;
-        problems.push(...contractProblems({ statusCode: res.statusCode, headers: res.headers, body }, taint));
-        let parsed: unknown;
-        if (res.statusCode < 300 && res.body && /json/.test(String(res.headers['content-type']))) {
-          parsed = JSON.parse(res.body);
-          const schema = op.responses.get(res.statusCode);
-          if (schema) problems.push(...model.conformance(parsed, schema).slice(0, 5).map((p) => `response schema: ${p}`));
-          learn(op, res.statusCode, parsed);
-        }
-        // Unknown body fields and query parameters are refused, never silently ignored.
-        if (request.unknown.length && res.statusCode < 300) problems.push(`${res.statusCode} although the request carried unknown ${request.unknown.join(', ')}`);
-        // A 400 caused only by broken body fields names at least one of them (API.md: validation
-        // errors name every offending field).
-        if (!request.valid && res.statusCode === 400 && request.touched.length === request.mutations.length) {
-          const names = request.touched.filter((k) => k.trim() !== '');
-          const message = JSON.stringify((JSON.parse(res.body) as { message?: unknown }).message);
-          // A 400 about another documented field is the base request's own (semantic) refusal.
-          const aboutOtherField = bodyFields.some((f) => new RegExp(`"${f}[.:]`).test(message));
-          if (names.length === request.touched.length && !aboutOtherField && !names.some((k) => message.includes(k))) problems.push(`400 does not name the offending field(s) ${names.join(', ')}: ${message.slice(0, 200)}`);
-        }
-        if (request.valid && res.statusCode === 400) {
-          const message = String((JSON.parse(res.body) as { message?: unknown }).message).slice(0, 120);
-          s.validRejected.set(message, (s.validRejected.get(message) ?? 0) + 1);
-        }
+        const problems = judge(op, request, res, s);
         if (problems.length) {
           throw new Error(`${res.statusCode} ${problems.join('; ').slice(0, 400)}\n  body: ${res.body.slice(0, 300)}`);
         }
@@ -406,5 +425,34 @@ describe('OpenAPI fuzzing', () => {
     const reached = [...stats.values()].reduce((n, s) => n + [...s.statuses].filter(([c]) => c < 300).reduce((m, [, k]) => m + k, 0), 0);
     if (!ONLY && !REPLAY_PATH) expect(reached).toBeGreaterThan(requestCount * 0.15);
   }, 900_000);
+  it('keeps the contract when requests to different operations run concurrently', async () => {
+    const operations = model.operations.filter((o) => !ONLY || o.key.includes(ONLY));
+    const queue: { op: Operation; request: FuzzRequest }[] = [];
+    const samples = operations.map((op) => fc.sample(requestsFor(op), { seed: opSeed(`concurrent ${op.key}`), numRuns: CONCURRENT_PER_OP }));
+    for (let i = 0; i < CONCURRENT_PER_OP; i++) operations.forEach((op, k) => queue.push({ op, request: samples[k]![i]! }));
+    const stats = newStats();
+    const failures: string[] = [];
+    const started = Date.now();
+    for (let i = 0; i < queue.length; i += CONCURRENCY) {
+      await Promise.all(
+        queue.slice(i, i + CONCURRENCY).map(async ({ op, request }) => {
+          let res;
+          try {
+            res = await send(op, request);
+          } catch (error) {
+            if (/header|invalid|URL/i.test((error as Error).message)) return;
+            throw error;
+          }
+          const problems = judge(op, request, res, stats);
+          if (problems.length && failures.length < 20) failures.push(`${op.key}: ${res.statusCode} ${problems.join('; ').slice(0, 300)}\n  request: ${abbreviate(JSON.stringify(request), 600)}`);
+        }),
+      );
+    }
+    const statuses = [...stats.statuses].sort(([a], [b]) => a - b).map(([c, n]) => `${c}×${n}`).join(' ');
+    process.stdout.write(`openapi fuzz (concurrent, ${CONCURRENCY} in flight): ${stats.requests} requests in ${((Date.now() - started) / 1000).toFixed(1)} s: ${statuses}\n`);
+    if (failures.length) process.stdout.write(`${failures.join('\n\n')}\n`);
+    expect(failures.map((f) => f.split('\n')[0]!.slice(0, 200))).toEqual([]);
+    expect(stats.requests).toBeGreaterThanOrEqual(operations.length * CONCURRENT_PER_OP * 0.9);
+  }, 300_000);
 });
 
