@@ -10,8 +10,9 @@
  * then the primary, each for CHAOS_OUTAGE_MS (default 10 s), and starts it again. It prints, per
  * route, the status counts before, during and after each outage, and the time each route and
  * /health/ready took to recover once the dependency was back. Exits non-zero when any answer was
- * a 5xx other than 503 (a dependency outage must give 503 with Retry-After, never a 500), or when
- * a route had not recovered by the end of its window.
+ * a 5xx other than 503 (a dependency outage must give 503 with Retry-After, never a 500), when
+ * a route had not recovered by the end of its window, or when the API process exited (the end of
+ * its log is printed).
  *
  * Everything it started (processes, data directories) is removed on exit, Ctrl-C included.
  *
@@ -25,7 +26,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -424,6 +425,8 @@ async function main(): Promise<void> {
 
   const apiLog = openSync(join(dir, 'api.log'), 'a');
   stack.api = spawn(process.execPath, ['dist/apps/api/src/main.js'], { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '', ...env }, stdio: ['ignore', apiLog, apiLog] });
+  let apiExit: { at: number; code: number | null; signal: string | null } | null = null;
+  stack.api.once('exit', (code, signal) => (apiExit = { at: Date.now(), code, signal }));
   const base = `http://127.0.0.1:${stack.apiPort}`;
   for (let i = 0; ; i++) {
     if (stack.api.exitCode !== null) throw new Error(`the API exited (${stack.api.exitCode}); see ${join(dir, 'api.log')}`);
@@ -525,8 +528,14 @@ async function main(): Promise<void> {
   lines.push('');
   lines.push(bad ? `chaos: FAIL, ${bad} answers with a 5xx other than 503: ${[...statuses].map(([k, v]) => `${k} ×${v}`).join(', ')}` : 'chaos: no 5xx other than 503');
   if (unrecovered) lines.push(`chaos: FAIL, ${unrecovered} route(s) still failing at the end of their window`);
+  const exited = apiExit as { at: number; code: number | null; signal: string | null } | null;
+  if (exited) {
+    const phase = phases.find((p) => exited.at >= p.during[0] && exited.at < p.after[1]);
+    const tail = readFileSync(join(dir, 'api.log'), 'utf8').split('\n').slice(-25).join('\n');
+    lines.push(`chaos: FAIL, the API process exited (code ${exited.code}, signal ${exited.signal})${phase ? ` during the ${phase.dependency} outage or its aftermath` : ''}; the end of its log:\n${tail}`);
+  }
   console.log(lines.join('\n'));
-  if (bad || unrecovered) {
+  if (bad || unrecovered || exited) {
     console.log(`chaos: API log: ${join(dir, 'api.log')}${process.env.CHAOS_KEEP ? '' : ' (set CHAOS_KEEP=1 to keep it)'}`);
     process.exitCode = 1;
   }
