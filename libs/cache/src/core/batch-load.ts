@@ -63,34 +63,37 @@ export class BatchLoad {
   /** Values of `wanted` (distinct Redis keys) by Redis key. */
   async load<T>(wanted: Wanted[], loader: BatchLoader<T>, o: ResolvedOptions): Promise<Map<string, T | undefined>> {
     const out = new Map<string, T | undefined>();
-    const joined: Promise<void>[] = [];
+    const work: Promise<void>[] = [];
     const mine: Wanted[] = [];
     for (const w of wanted) {
       const flight = this.flights.join<T | undefined>(flightKey(w.k, w.read));
-      if (flight) joined.push(flight.then((v) => void out.set(w.k, v)));
+      if (flight) work.push(flight.then((v) => void out.set(w.k, v)));
       else mine.push(w);
     }
-    if (mine.length) {
-      // Our loads become flights too, so concurrent single-key calls join them.
-      const settle = new Map<string, { resolve: (v: T | undefined) => void; reject: (e: unknown) => void }>();
-      for (const w of mine) {
-        const p = new Promise<T | undefined>((resolve, reject) => settle.set(w.k, { resolve, reject }));
-        this.flights.track(flightKey(w.k, w.read), p).catch(noop);
-      }
-      try {
-        const values = await this.run(mine, loader, o);
-        for (const w of mine) {
-          const v = values.get(w.k);
-          out.set(w.k, v);
-          settle.get(w.k)!.resolve(v);
-        }
-      } catch (err) {
-        for (const s of settle.values()) s.reject(err);
-        throw err;
-      }
-    }
-    await Promise.all(joined);
+    if (mine.length) work.push(this.loadMine(mine, loader, o, out));
+    // One await for all of them: when several fail, every rejection is handled (none is left unhandled).
+    await Promise.all(work);
     return out;
+  }
+
+  /** Loads the keys nobody in this process is loading yet, as flights that others can join. */
+  private async loadMine<T>(mine: Wanted[], loader: BatchLoader<T>, o: ResolvedOptions, out: Map<string, T | undefined>): Promise<void> {
+    const settle = new Map<string, { resolve: (v: T | undefined) => void; reject: (e: unknown) => void }>();
+    for (const w of mine) {
+      const p = new Promise<T | undefined>((resolve, reject) => settle.set(w.k, { resolve, reject }));
+      this.flights.track(flightKey(w.k, w.read), p).catch(noop);
+    }
+    try {
+      const values = await this.run(mine, loader, o);
+      for (const w of mine) {
+        const v = values.get(w.k);
+        out.set(w.k, v);
+        settle.get(w.k)!.resolve(v);
+      }
+    } catch (err) {
+      for (const s of settle.values()) s.reject(err);
+      throw err;
+    }
   }
 
   private async run<T>(wanted: Wanted[], loader: BatchLoader<T>, o: ResolvedOptions): Promise<Map<string, T | undefined>> {

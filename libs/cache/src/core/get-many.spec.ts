@@ -83,6 +83,30 @@ describe('getMany / setMany / deleteMany (real Redis)', () => {
     await expect(failing).rejects.toThrow('source down');
   });
 
+  it('a batch whose own load fails while a load it joined fails too leaves no unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (err: unknown): void => void unhandled.push(err);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const c = a.namespace('bothfail');
+      const single = c.getOrLoad('joined', async () => {
+        await sleep(50);
+        throw new Error('single failed');
+      });
+      single.catch(() => undefined);
+      await sleep(10); // the single load is in flight: the batch joins it for 'joined'
+      const batch = c.getMany(['joined', 'own'], async () => {
+        throw new Error('batch failed');
+      });
+      await expect(batch).rejects.toThrow(/failed/);
+      await expect(single).rejects.toThrow('single failed');
+      await sleep(100);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('serves stale entries at once and refreshes them in the background with one call', async () => {
     const c = a.namespace('stalemany');
     const opts = { ttl: 50, staleFor: 60_000, l1: false };
