@@ -1,7 +1,11 @@
+import { connect } from 'node:net';
 import Fastify from 'fastify';
 import type pino from 'pino';
 import { capturedLogger } from '@app/common/logging/testing/captured-logger.js';
 import { registerAccessLog } from './access-log.hook.js';
+
+/** Resolvers of callers waiting for the next request to reach /slow. */
+const slowArrivals: (() => void)[] = [];
 
 async function appWith(level: pino.LevelWithSilent): Promise<{ app: ReturnType<typeof Fastify>; lines: Record<string, unknown>[] }> {
   const { logger, lines } = capturedLogger(level);
@@ -9,7 +13,10 @@ async function appWith(level: pino.LevelWithSilent): Promise<{ app: ReturnType<t
   registerAccessLog(app, logger);
   app.get('/ok', () => ({ ok: true }));
   app.get('/health/live', () => ({ status: 'ok' }));
-  app.get('/slow', () => new Promise((resolve) => setTimeout(() => resolve({ late: true }), 300)));
+  app.get('/slow', () => {
+    for (const arrived of slowArrivals.splice(0)) arrived();
+    return new Promise((resolve) => setTimeout(() => resolve({ late: true }), 300));
+  });
   app.get('/boom', () => {
     throw new Error('boom');
   });
@@ -51,12 +58,14 @@ describe('access log', () => {
     const { app, lines } = await appWith('warn');
     await app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = app.server.address() as { port: number };
-    const controller = new AbortController();
-    const pending = fetch(`http://127.0.0.1:${port}/slow`, { headers: { 'x-request-id': 'req-gone' }, signal: controller.signal }).catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 50));
-    controller.abort();
-    await pending;
-    const deadline = Date.now() + 2_000;
+    const arrived = new Promise<void>((r) => slowArrivals.push(r));
+    // A raw socket: the client is gone the moment it is destroyed.
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    socket.write('GET /slow HTTP/1.1\r\nHost: localhost\r\nX-Request-ID: req-gone\r\n\r\n');
+    await arrived; // the handler runs: the client gives up while the server works on it
+    socket.destroy();
+    const deadline = Date.now() + 5_000;
     while (!lines.some((l) => l.msg === 'request aborted') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(lines).toContainEqual(expect.objectContaining({ level: 40, requestId: 'req-gone', msg: 'request aborted', req: expect.objectContaining({ url: '/slow' }) }));
     await app.close();
