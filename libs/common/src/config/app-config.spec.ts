@@ -39,13 +39,17 @@ describe('loadConfig', () => {
     expect(names.sort()).toEqual(['CURRENCY', 'LOG_LEVEL', 'PORT', 'REDIS_URL']);
   });
 
-  it('accepts the sample JWT secret only in development and test', () => {
-    expect(() => loadConfig({ ...valid, JWT_SECRET: SAMPLE_JWT_SECRET })).not.toThrow();
-    expect(() => loadConfig({ ...valid, NODE_ENV: 'development', JWT_SECRET: SAMPLE_JWT_SECRET })).not.toThrow();
+  it('accepts the sample JWT secret only in tests, and in development on a loopback address', () => {
     expect(() => loadConfig({ ...valid, NODE_ENV: 'test', JWT_SECRET: SAMPLE_JWT_SECRET })).not.toThrow();
-    const problems = problemsOf({ ...valid, NODE_ENV: 'production', JWT_SECRET: SAMPLE_JWT_SECRET });
-    expect(problems).toEqual([expect.stringMatching(/^JWT_SECRET: is the sample value/)]);
-    expect(problems.join('\n')).not.toContain(SAMPLE_JWT_SECRET);
+    expect(() => loadConfig({ ...valid, NODE_ENV: 'test', HOST: '0.0.0.0', JWT_SECRET: SAMPLE_JWT_SECRET })).not.toThrow();
+    for (const host of ['127.0.0.1', '::1', 'localhost']) {
+      expect(() => loadConfig({ ...valid, NODE_ENV: 'development', HOST: host, JWT_SECRET: SAMPLE_JWT_SECRET })).not.toThrow();
+    }
+    for (const [nodeEnv, host] of [['development', '0.0.0.0'], ['development', '10.0.0.5'], ['production', '127.0.0.1']]) {
+      const problems = problemsOf({ ...valid, NODE_ENV: nodeEnv, HOST: host, JWT_SECRET: SAMPLE_JWT_SECRET });
+      expect(problems).toEqual([expect.stringMatching(/^JWT_SECRET: is the sample value/)]);
+      expect(problems.join('\n')).not.toContain(SAMPLE_JWT_SECRET);
+    }
   });
 
   it('names what is wrong but never prints the values it refuses', () => {

@@ -3,8 +3,13 @@ import { z } from 'zod';
 /** The sample secret shipped in .env.example; only development and test may start with it. */
 export const SAMPLE_JWT_SECRET = 'local-dev-secret-change-me-0123456789abcdef';
 
-/** The only environments that may run with the sample JWT secret. */
-const SAMPLE_SECRET_ENVS: ReadonlySet<string> = new Set(['development', 'test']);
+/**
+ * Where the sample JWT secret is accepted: tests (which never listen on a network), and development
+ * on a loopback address only, so a laptop's API reachable from the network never signs with it.
+ */
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', '::1', 'localhost']);
+const sampleSecretAllowed = (env: { NODE_ENV: string; HOST: string }): boolean =>
+  env.NODE_ENV === 'test' || (env.NODE_ENV === 'development' && LOOPBACK_HOSTS.has(env.HOST));
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -112,8 +117,12 @@ export const envSchema = z
     CACHE_WARM_PRODUCTS: int(0, 100_000).default(200),
   })
   .superRefine((env, ctx) => {
-    if (env.JWT_SECRET === SAMPLE_JWT_SECRET && !SAMPLE_SECRET_ENVS.has(env.NODE_ENV)) {
-      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is the sample value from .env.example; set a real secret (the sample is accepted only with NODE_ENV=development or test)' });
+    if (env.JWT_SECRET === SAMPLE_JWT_SECRET && !sampleSecretAllowed(env)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['JWT_SECRET'],
+        message: 'is the sample value from .env.example; set a real secret (the sample is accepted only with NODE_ENV=test, or NODE_ENV=development and HOST on loopback)',
+      });
     }
     if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
       ctx.addIssue({ code: 'custom', path: ['HTTP_HEADERS_TIMEOUT_MS'], message: 'must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)' });
