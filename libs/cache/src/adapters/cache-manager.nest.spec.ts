@@ -20,7 +20,7 @@ class ItemsController {
   constructor(@Inject('APP_NAME') private readonly app: string) {}
 
   @Get('short/:id')
-  @CacheTTL(150)
+  @CacheTTL(1_000)
   short(@Param('id') id: string) {
     return this.answer(id);
   }
@@ -177,7 +177,7 @@ describe('@nestjs/cache-manager on libs/cache (CACHE_MANAGER and CacheIntercepto
     expect(first.headers['x-cache']).toBe('MISS');
     await stored('/items/short/7');
     expect((await a.inject({ method: 'GET', url: '/items/short/7' })).headers['x-cache']).toBe('HIT');
-    await sleep(250);
+    await sleep(1_200);
     const later = await a.inject({ method: 'GET', url: '/items/short/7' });
     expect(later.headers['x-cache']).toBe('MISS');
     expect(later.json().app).toBe('a');

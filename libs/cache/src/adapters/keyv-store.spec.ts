@@ -45,22 +45,23 @@ describe('CacheKeyvStore (Keyv adapter on a cache namespace)', () => {
   it('ttl: entries expire after it; no ttl means defaultTtl (never, by default)', async () => {
     const svc = await kit.cache();
     const keyv = cacheManagerStore(svc, { namespace: 'kv-ttl' });
-    await keyv.set('short', 1, 150);
+    // Lifetimes of a second: long enough that a busy machine reads them before they end.
+    await keyv.set('short', 1, 1_000);
     await keyv.set('forever', 2);
     expect(await keyv.get('short')).toBe(1);
     const client = await kit.client();
     expect(await client.pttl(svc.namespace('kv-ttl').key('forever'))).toBe(-1);
     const pttl = await client.pttl(svc.namespace('kv-ttl').key('short'));
     expect(pttl).toBeGreaterThan(0);
-    expect(pttl).toBeLessThanOrEqual(150);
-    await sleep(250);
+    expect(pttl).toBeLessThanOrEqual(1_000);
+    await sleep(1_200);
     expect(await keyv.get('short')).toBeUndefined();
     expect(await keyv.get('forever')).toBe(2);
 
-    const bounded = cacheManagerStore(svc, { namespace: 'kv-ttl2', defaultTtl: 100 });
+    const bounded = cacheManagerStore(svc, { namespace: 'kv-ttl2', defaultTtl: 1_000 });
     await bounded.set('k', 'v');
     expect(await bounded.get('k')).toBe('v');
-    await sleep(200);
+    await sleep(1_200);
     expect(await bounded.get('k')).toBeUndefined();
     expect(() => keyvStore(svc, { defaultTtl: 0 })).toThrow(RangeError);
   });
@@ -70,13 +71,13 @@ describe('CacheKeyvStore (Keyv adapter on a cache namespace)', () => {
     const store = keyvStore(svc, { namespace: 'kv-many' });
     expect(await store.setMany([
       { key: 'a', value: { value: 'A' } },
-      { key: 'b', value: { value: 'B', expires: Date.now() + 100 }, ttl: 100 },
+      { key: 'b', value: { value: 'B', expires: Date.now() + 1_000 }, ttl: 1_000 },
       { key: 'c', value: { value: 'C' }, ttl: 60_000 },
       { key: 'u', value: { value: undefined } },
     ])).toEqual([true, true, true, true]);
     expect(await store.getMany(['a', 'b', 'c', 'u', 'x'])).toEqual([{ value: 'A' }, { value: 'B' }, { value: 'C' }, undefined, undefined]);
     expect(await store.hasMany(['a', 'x'])).toEqual([true, false]);
-    await sleep(200);
+    await sleep(1_200);
     expect(await store.getMany(['a', 'b', 'c'])).toEqual([{ value: 'A' }, undefined, { value: 'C' }]);
     expect(await store.deleteMany(['a', 'c'])).toBe(true);
     expect(await store.has('a')).toBe(false);
