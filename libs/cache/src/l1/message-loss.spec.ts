@@ -71,7 +71,8 @@ describe('L1 coherence when invalidation messages are lost (real Redis)', () => 
     }
     // The first waits for the dead instance's acknowledgement (ackTimeoutMs = ttl + 1 s), then drops it.
     expect(times[0]).toBeGreaterThanOrEqual(l1.ttlMs);
-    for (const t of times.slice(1)) expect(t).toBeLessThan(500);
+    // The later ones wait for no dead instance: well under the 2 s acknowledgement timeout.
+    for (const t of times.slice(1)) expect(t).toBeLessThan(1_500);
   });
 
   it('killing the subscriber connections during 1,000 writes leaves no stale read', async () => {
