@@ -49,6 +49,9 @@ export default async function globalSetup(): Promise<void> {
   process.env.REDIS_KEY_PREFIX = `t${runId}`;
   // Workers started by tests serve no HTTP unless a test asks for a port.
   process.env.WORKER_PORT = '0';
+  // Every suite shares one client IP (inject's 127.0.0.1) and one key prefix: the guest-cart limit
+  // per IP would otherwise be used up by whichever suites run first. Its own spec sets it low.
+  process.env.CART_GUEST_THROTTLE_IP_LIMIT = '1000000';
 
   execFileSync(process.execPath, ['--import', 'tsx', resolve(ROOT, 'libs/database/src/cli/migrate.ts')], {
     cwd: ROOT,
