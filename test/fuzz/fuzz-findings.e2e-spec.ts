@@ -14,7 +14,7 @@ describe('fuzzer findings', () => {
   let adminToken: string;
 
   beforeAll(async () => {
-    app = await createTestApp({ THROTTLE_LIMIT: '1000000' });
+    app = await createTestApp({ THROTTLE_LIMIT: '1000000', REDIS_KEY_PREFIX: `${process.env.REDIS_KEY_PREFIX}f` });
     adminToken = (await createAdmin(app)).accessToken;
   });
   afterAll(async () => {
@@ -110,7 +110,7 @@ describe('fuzzer findings: body and query keys', () => {
   let admin: RegisteredUser;
 
   beforeAll(async () => {
-    app = await createTestApp({ THROTTLE_LIMIT: '1000000' });
+    app = await createTestApp({ THROTTLE_LIMIT: '1000000', REDIS_KEY_PREFIX: `${process.env.REDIS_KEY_PREFIX}f` });
     [customer, admin] = await Promise.all([registerUser(app), createAdmin(app)]);
   });
   afterAll(async () => {
