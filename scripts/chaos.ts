@@ -407,6 +407,8 @@ async function main(): Promise<void> {
     DB_PRIMARY_URL: `postgres://postgres@127.0.0.1:${stack.primaryPort}/commerce`,
     DB_REPLICA_URL: `postgres://postgres@127.0.0.1:${stack.replicaPort}/commerce`,
     REDIS_URL: `redis://127.0.0.1:${stack.redisPort}/0`,
+    // One Redis for everything, so stopping it takes the cache, carts and limits down together.
+    REDIS_CACHE_URL: '',
     REDIS_KEY_PREFIX: 'chaos',
     SWAGGER_ENABLED: 'false',
     // Rate limits out of the load's way (every limiter still runs).

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Local services without Docker: a PostgreSQL 15 primary, a streaming replica of it, and Redis.
+# Local services without Docker: a PostgreSQL 15 primary, a streaming replica of it, Redis, and
+# (with REDIS_CACHE_URL) the cache's own evicting Redis.
 #
 #   bash scripts/services.sh [up]          create/start whatever is missing (idempotent)
 #   bash scripts/services.sh status        state of primary, replica (with replay lag), redis
 #   bash scripts/services.sh stop-replica | start-replica
 #   bash scripts/services.sh pause-replay | resume-replay
-#   bash scripts/services.sh down          stop our primary + replica (never Redis)
+#   bash scripts/services.sh down          stop our primary + replica (never a Redis)
 #   bash scripts/services.sh reset --yes   down, then delete our data root
 #
 # Config: environment, else .env, else .env.example (DB_PRIMARY_URL, DB_REPLICA_URL, REDIS_URL,
-# PG_DATA_ROOT). Only data under PG_DATA_ROOT that this script created is ever touched; the
+# REDIS_CACHE_URL, REDIS_CACHE_MAXMEMORY, PG_DATA_ROOT). Only data under PG_DATA_ROOT that this script created is ever touched; the
 # Debian system cluster (5432) is left alone.
 set -euo pipefail
 
@@ -27,6 +28,8 @@ die() { echo "services: error: $*" >&2; exit 1; }
 env_load DB_PRIMARY_URL "postgres://postgres@127.0.0.1:5433/commerce"
 env_load DB_REPLICA_URL "postgres://postgres@127.0.0.1:5434/commerce"
 env_load REDIS_URL "redis://127.0.0.1:6379/0"
+env_load REDIS_CACHE_URL ""
+env_load REDIS_CACHE_MAXMEMORY "256mb"
 env_load PG_DATA_ROOT "/var/lib/postgresql/nest-commerce"
 
 P_HOST="" R_HOST="" RD_HOST="" RD_PASSWORD="" RD_USER="" RD_SCHEME=""
@@ -42,6 +45,12 @@ else
 fi
 parse_url "$REDIS_URL" RD || die "cannot parse REDIS_URL"
 RD_HOST=${RD_HOST:-127.0.0.1} RD_PORT=${RD_PORT:-6379} RD_PATH=${RD_PATH:-0}
+RC_HOST="" RC_PORT="" RC_PATH="" RC_PASSWORD="" RC_USER="" RC_SCHEME=""
+if [[ -n $REDIS_CACHE_URL ]]; then
+  parse_url "$REDIS_CACHE_URL" RC || die "cannot parse REDIS_CACHE_URL"
+  RC_HOST=${RC_HOST:-127.0.0.1} RC_PORT=${RC_PORT:-6379} RC_PATH=${RC_PATH:-0}
+  [[ "$RC_HOST:$RC_PORT" != "$RD_HOST:$RD_PORT" ]] || die "REDIS_CACHE_URL must name another server than REDIS_URL (the cache one evicts)"
+fi
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 PRIMARY_DIR=$PG_DATA_ROOT/primary
@@ -281,38 +290,59 @@ wait_caught_up() {
 }
 
 # ---------------------------------------------------------------- redis
-# rcli ARGS...: redis-cli on REDIS_URL's parts (its -u mishandles "redis://:password@host").
-rcli() {
-  local args=(-h "$RD_HOST" -p "$RD_PORT" -n "${RD_PATH:-0}")
-  [[ -z $RD_PASSWORD ]] || args+=(--no-auth-warning -a "$RD_PASSWORD")
-  [[ -z $RD_USER ]] || args+=(--user "$RD_USER")
-  [[ $RD_SCHEME != rediss ]] || args+=(--tls)
+# rcli_at PFX ARGS...: redis-cli on the parts of the URL parsed under PFX (RD: REDIS_URL, RC:
+# REDIS_CACHE_URL); its -u mishandles "redis://:password@host".
+rcli_at() {
+  local p=$1; shift
+  local host=${p}_HOST port=${p}_PORT db=${p}_PATH pw=${p}_PASSWORD user=${p}_USER scheme=${p}_SCHEME
+  local args=(-h "${!host}" -p "${!port}" -n "${!db:-0}")
+  [[ -z ${!pw} ]] || args+=(--no-auth-warning -a "${!pw}")
+  [[ -z ${!user} ]] || args+=(--user "${!user}")
+  [[ ${!scheme} != rediss ]] || args+=(--tls)
   timeout 5 redis-cli "${args[@]}" "$@"
 }
-redis_ping() { [[ $(rcli ping 2>/dev/null) == PONG ]]; }
+rcli() { rcli_at RD "$@"; }
+redis_ping_at() { [[ $(rcli_at "$1" ping 2>/dev/null) == PONG ]]; }
+redis_ping() { redis_ping_at RD; }
 
-ensure_redis() {
-  if command -v redis-cli >/dev/null 2>&1 && redis_ping; then
-    say "redis: already running at $RD_HOST:$RD_PORT"
+# ensure_redis_at PFX LABEL [redis-server args...]: a local redis-server for that URL, unless one answers.
+ensure_redis_at() {
+  local p=$1 label=$2; shift 2
+  local hv=${p}_HOST pv=${p}_PORT pwv=${p}_PASSWORD
+  local host=${!hv} port=${!pv} password=${!pwv}
+  if command -v redis-cli >/dev/null 2>&1 && redis_ping_at "$p"; then
+    say "$label: already running at $host:$port"
     return 0
   fi
-  is_local_host "$RD_HOST" || die "redis at $RD_HOST:$RD_PORT is not reachable and not local"
+  is_local_host "$host" || die "$label at $host:$port is not reachable and not local"
   ensure_redis_tools
-  if redis_ping; then say "redis: already running at $RD_HOST:$RD_PORT"; return 0; fi
-  port_in_use "$RD_PORT" && die "port $RD_PORT answers but not as the Redis of REDIS_URL (wrong password?)"
+  if redis_ping_at "$p"; then say "$label: already running at $host:$port"; return 0; fi
+  port_in_use "$port" && die "port $port answers but not as the $label of its URL (wrong password?)"
   mkdir -p /var/lib/redis /var/log/redis
-  local logfile=/var/log/redis/ci.log args=()
-  [[ $RD_PORT == 6379 ]] || logfile=/var/log/redis/nest-commerce-$RD_PORT.log
-  [[ -z $RD_PASSWORD ]] || args=(--requirepass "$RD_PASSWORD")
-  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port "$RD_PORT" --save "" \
+  local logfile=/var/log/redis/ci.log args=("$@")
+  [[ $port == 6379 ]] || logfile=/var/log/redis/nest-commerce-$port.log
+  [[ -z $password ]] || args+=(--requirepass "$password")
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port "$port" --save "" \
     --appendonly no --dir /var/lib/redis --logfile "$logfile" "${args[@]}" </dev/null >/dev/null 2>&1 9>&- ||
     die "redis-server failed to start (see $logfile)"
   local i
   for ((i = 0; i < 50; i++)); do
-    if redis_ping; then did "redis: started on $RD_HOST:$RD_PORT (log $logfile)"; return 0; fi
+    if redis_ping_at "$p"; then did "$label: started on $host:$port (log $logfile)"; return 0; fi
     sleep 0.1
   done
-  die "redis on $RD_PORT did not answer PING (see $logfile)"
+  die "$label on $port did not answer PING (see $logfile)"
+}
+
+ensure_redis() { ensure_redis_at RD redis; }
+
+# The cache's own server (REDIS_CACHE_URL): evicts least-recently-used keys at its limit, so cached
+# values make room while the main server (carts, limits, locks, queues) never evicts.
+ensure_cache_redis() {
+  [[ -n $REDIS_CACHE_URL ]] || return 0
+  ensure_redis_at RC "cache redis" --maxmemory "$REDIS_CACHE_MAXMEMORY" --maxmemory-policy allkeys-lru
+  local policy
+  policy=$(rcli_at RC config get maxmemory-policy 2>/dev/null | tail -n 1 | tr -d '\r')
+  [[ $policy == allkeys-* ]] || echo "cache redis: warning: maxmemory-policy is '${policy:-unknown}', not allkeys-lru: cached values are not evicted at the limit" >&2
 }
 
 # ---------------------------------------------------------------- commands
@@ -337,6 +367,7 @@ cmd_up() {
   ensure_primary
   ensure_replica
   ensure_redis
+  ensure_cache_redis
   if [[ $CHANGES -eq 0 ]]; then say "services: up, nothing changed"; else say "services: up, $CHANGES change(s)"; fi
 }
 
@@ -372,6 +403,13 @@ cmd_status() {
     say "redis: running at $RD_HOST:$RD_PORT (redis $ver)"
   else
     say "redis: not reachable at $RD_HOST:$RD_PORT"
+  fi
+  if [[ -n $REDIS_CACHE_URL ]] && command -v redis-cli >/dev/null 2>&1; then
+    if redis_ping_at RC; then
+      say "cache redis: running at $RC_HOST:$RC_PORT ($(rcli_at RC config get maxmemory-policy 2>/dev/null | tail -n 1 | tr -d '\r'))"
+    else
+      say "cache redis: not reachable at $RC_HOST:$RC_PORT"
+    fi
   fi
 }
 

@@ -47,6 +47,9 @@ export default async function globalSetup(): Promise<void> {
   process.env.DB_PRIMARY_URL = withDatabase(basePrimary, database);
   if (baseReplica) process.env.DB_REPLICA_URL = withDatabase(baseReplica, database);
   process.env.REDIS_KEY_PREFIX = `t${runId}`;
+  // Cached values share the main Redis in tests (every suite inspects one server); the suite of the
+  // cache's own server sets REDIS_CACHE_URL itself.
+  process.env.REDIS_CACHE_URL = process.env.TEST_REDIS_CACHE_URL ?? '';
   // Workers started by tests serve no HTTP unless a test asks for a port.
   process.env.WORKER_PORT = '0';
   // Every suite shares one client IP (inject's 127.0.0.1) and one key prefix: the guest-cart limit

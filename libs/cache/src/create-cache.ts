@@ -27,6 +27,13 @@ import { registerOpenTelemetryMetrics } from './telemetry/open-telemetry.js';
 export interface CreateCacheOptions {
   /** A ready-made client (you close it) or connection options (the cache owns and closes it). */
   redis: RedisClient | RedisConnectionOptions;
+  /**
+   * Where cached values live: entries, tags, namespace versions, load locks and the L1 bus (default:
+   * `redis`). A server of its own may run an evicting policy (`allkeys-lru`) so that cache data makes
+   * room under memory pressure, while `redis` keeps what must not vanish (locks, counters and what
+   * the app stores through `client`) under `noeviction`.
+   */
+  cacheRedis?: RedisClient | RedisConnectionOptions;
   /** First key segment of everything this cache writes (default "app"). */
   prefix?: string;
   /** Namespace of `cache` (default "default"). */
@@ -75,7 +82,10 @@ export interface NamespaceOptions {
  * Nest module (CacheService) and by workers or scripts through createCache().
  */
 export class CacheService {
+  /** The durable connection: locks, counters, batch, admin, and the app's own data. */
   readonly client: RedisClient;
+  /** The connection of the cached values (the same as `client` unless `cacheRedis` was given). */
+  readonly cacheClient: RedisClient;
   readonly keys: KeyBuilder;
   readonly stats: CacheStats;
   readonly breaker: CircuitBreaker;
@@ -86,6 +96,8 @@ export class CacheService {
   readonly counters: CounterService;
   readonly batch: RedisBatch;
   readonly admin: RedisAdmin;
+  /** RedisAdmin of the cache's server (`admin` when the cache shares `client`). */
+  readonly cacheAdmin: RedisAdmin;
   readonly l1: L1Store | undefined;
   readonly bus: InvalidationBus | undefined;
   readonly serializer: Serializer;
@@ -94,6 +106,7 @@ export class CacheService {
   private readonly redis: GuardedRedis;
   private readonly namespaces = new Map<string, CacheAside>();
   private readonly ownsClient: boolean;
+  private readonly ownsCacheClient: boolean;
   private readonly busStarted: Promise<void>;
   private readonly stopTelemetry: (() => void) | undefined;
   private closed = false;
@@ -101,14 +114,17 @@ export class CacheService {
   constructor(private readonly options: CreateCacheOptions) {
     this.ownsClient = !isClient(options.redis);
     this.client = isClient(options.redis) ? options.redis : createRedisConnection(options.redis);
+    const cacheRedis = options.cacheRedis;
+    this.ownsCacheClient = cacheRedis !== undefined && !isClient(cacheRedis);
+    this.cacheClient = cacheRedis === undefined ? this.client : isClient(cacheRedis) ? cacheRedis : createRedisConnection(cacheRedis);
     this.instanceId = options.instanceId ?? randomUUID();
     this.keys = new KeyBuilder({ prefix: options.prefix ?? 'app', maxKeyLength: options.maxKeyLength });
     this.stats = new CacheStats(options.onLoadError, options.onError);
     this.stopTelemetry = options.openTelemetry === false ? undefined : registerOpenTelemetryMetrics(this.stats);
     this.breaker = new CircuitBreaker(options.breaker);
     // A reconnected client is healthy: close the circuit at once instead of waiting for a probe.
-    this.client.on('ready', this.onReady);
-    this.redis = new GuardedRedis(this.client, this.breaker, {
+    this.cacheClient.on('ready', this.onReady);
+    this.redis = new GuardedRedis(this.cacheClient, this.breaker, {
       timeoutMs: options.operationTimeoutMs,
       onError: options.onError,
       coalesceWrites: options.coalesceWrites,
@@ -117,7 +133,7 @@ export class CacheService {
     if (options.l1) {
       this.l1 = new L1Store(options.l1);
       this.bus = new InvalidationBus({
-        publisher: this.client,
+        publisher: this.cacheClient,
         channel: `${this.keys.prefix}:__cache_invalidation`,
         presenceKey: `${this.keys.prefix}:__cache_instances`,
         // Longer than the L1 ttl by default: see InvalidationBus (strict invalidation).
@@ -126,7 +142,7 @@ export class CacheService {
         instanceId: this.instanceId,
         onError: options.onError,
         tracking:
-          options.l1.serverAssisted === false || isCluster(this.client)
+          options.l1.serverAssisted === false || isCluster(this.cacheClient)
             ? undefined
             : {
                 prefixOf: (ns) => `${this.keys.prefix}:${ns}:v`,
@@ -152,6 +168,7 @@ export class CacheService {
     this.counters = new CounterService(this.client, this.keys);
     this.batch = new RedisBatch(this.client);
     this.admin = new RedisAdmin(this.client);
+    this.cacheAdmin = this.cacheClient === this.client ? this.admin : new RedisAdmin(this.cacheClient);
   }
 
   /** The CacheAside of a namespace (one instance per namespace; options apply on first call). */
@@ -180,7 +197,7 @@ export class CacheService {
 
   /** Resolves when Redis is connected and (with L1) the invalidation bus is joined, so L1 serves. */
   async ready(timeoutMs = 5_000): Promise<void> {
-    await waitForReady(this.client, timeoutMs);
+    await Promise.all([waitForReady(this.client, timeoutMs), this.cacheClient === this.client ? undefined : waitForReady(this.cacheClient, timeoutMs)]);
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
@@ -195,11 +212,14 @@ export class CacheService {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.client.off('ready', this.onReady);
+    this.cacheClient.off('ready', this.onReady);
     this.stopTelemetry?.();
     this.invalidator.close();
     await this.bus?.close();
-    if (this.ownsClient) await closeConnection(this.client);
+    await Promise.all([
+      this.ownsClient ? closeConnection(this.client) : undefined,
+      this.ownsCacheClient ? closeConnection(this.cacheClient) : undefined,
+    ]);
   }
 
   private readonly onReady = (): void => this.breaker.reset();

@@ -26,7 +26,7 @@ export class CacheHealthIndicator {
     const indicator = this.health.check(key);
     const started = performance.now();
     try {
-      await withTimeout(this.cache.client.ping(), opts.timeoutMs ?? 1_000);
+      await withTimeout(this.cache.cacheClient.ping(), opts.timeoutMs ?? 1_000);
       return indicator.up({ latencyMs: Math.round((performance.now() - started) * 100) / 100, circuit: this.cache.breaker.state });
     } catch (err) {
       const data = { message: (err as Error).message, circuit: this.cache.breaker.state };

@@ -2,11 +2,11 @@ import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import { CacheModule } from '@app/cache';
 import { type AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { redisConnectionSettings } from '../config/redis-options.js';
+import { cacheRedisConnectionSettings, redisConnectionSettings } from '../config/redis-options.js';
 
 /**
  * libs/cache for a whole app (API, worker, CLI) from the validated config: one Redis connection
- * named after the app, the L1 (which joins the cross-instance invalidation bus), closed on shutdown.
+ * named after the app (two with REDIS_CACHE_URL: cached values on their own server), the L1 (which joins the cross-instance invalidation bus), closed on shutdown.
  * CacheModule is global, so every domain module gets CacheService injected.
  */
 @Module({})
@@ -27,6 +27,8 @@ export class AppCacheModule {
           inject: [APP_CONFIG],
           useFactory: (config: AppConfig) => ({
             redis: redisConnectionSettings(config, connectionName),
+            // Cached values on a server of their own when configured: it may evict, the main one must not.
+            cacheRedis: cacheRedisConnectionSettings(config, connectionName),
             prefix: config.redis.keyPrefix,
             defaultTtl: config.cache.defaultTtlMs,
             l1: config.cache.l1 ? { max: config.cache.l1.maxEntries, ttlMs: config.cache.l1.ttlMs, ackTimeoutMs: config.cache.l1.ackTimeoutMs } : false,

@@ -52,6 +52,8 @@ export interface AppConfig {
     password: string | null;
     keyPrefix: string;
     commandTimeoutMs: number;
+    /** A Redis server of its own for cached values (may evict); null = cached values live in the main one. */
+    cacheUrl: string | null;
   };
   cache: {
     defaultTtlMs: number;
@@ -184,6 +186,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       password: env.REDIS_PASSWORD || null,
       keyPrefix: env.REDIS_KEY_PREFIX,
       commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
+      cacheUrl: env.REDIS_CACHE_URL || null,
     },
     cache: {
       defaultTtlMs: env.CACHE_DEFAULT_TTL_MS,
@@ -241,6 +244,6 @@ export function configSecrets(config: AppConfig): string[] {
       return null;
     }
   };
-  const values = [config.jwt.secret, config.cart.tokenSecret, config.redis.password, passwordOf(config.database.primaryUrl), passwordOf(config.database.replicaUrl), passwordOf(config.redis.url)];
+  const values = [config.jwt.secret, config.cart.tokenSecret, config.redis.password, passwordOf(config.database.primaryUrl), passwordOf(config.database.replicaUrl), passwordOf(config.redis.url), passwordOf(config.redis.cacheUrl)];
   return values.filter((v): v is string => typeof v === 'string' && v.length > 0);
 }

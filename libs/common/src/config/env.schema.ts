@@ -66,6 +66,7 @@ export const envSchema = z
       .regex(/^[a-zA-Z0-9_-]{1,32}$/, 'must be 1-32 characters of letters, digits, - or _')
       .default('app'),
     REDIS_COMMAND_TIMEOUT_MS: int(10, 60_000).default(1000),
+    REDIS_CACHE_URL: z.union([z.literal(''), url(['redis:', 'rediss:'])]).default(''),
 
     CACHE_DEFAULT_TTL_MS: int(1_000, 604_800_000).default(60_000),
     CACHE_L1_ENABLED: bool.default(true),

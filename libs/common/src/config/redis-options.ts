@@ -25,3 +25,13 @@ export function redisConnectionSettings(config: AppConfig, name: string): RedisC
     name,
   };
 }
+
+/**
+ * Connection settings of the cache's own Redis server (REDIS_CACHE_URL, always standalone), or
+ * undefined when cached values share the main server.
+ */
+export function cacheRedisConnectionSettings(config: AppConfig, name: string): RedisConnectionSettings | undefined {
+  const { redis } = config;
+  if (!redis.cacheUrl) return undefined;
+  return { mode: 'standalone', url: redis.cacheUrl, sentinels: [], sentinelName: redis.sentinelName, nodes: [], commandTimeoutMs: redis.commandTimeoutMs, name: `${name}-cache` };
+}

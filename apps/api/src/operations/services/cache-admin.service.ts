@@ -1,5 +1,5 @@
 import { Injectable, ServiceUnavailableException } from '@nestjs/common';
-import { CacheStats, Invalidator, RedisAdmin, type ParsedInfo } from '@app/cache';
+import { CacheService, CacheStats, Invalidator, RedisAdmin, type ParsedInfo } from '@app/cache';
 import type { CacheStatsDto, RedisFiguresDto } from '../dto/cache-stats.dto.js';
 
 /** Cache figures and namespace invalidation for operators. */
@@ -9,6 +9,7 @@ export class CacheAdminService {
     private readonly cacheStats: CacheStats,
     private readonly invalidator: Invalidator,
     private readonly admin: RedisAdmin,
+    private readonly cache: CacheService,
   ) {}
 
   async stats(): Promise<CacheStatsDto> {
@@ -30,8 +31,10 @@ export class CacheAdminService {
     }
   }
 
+  /** Figures of the server holding the cached values (its own one with REDIS_CACHE_URL). */
   private async redisFigures(): Promise<RedisFiguresDto> {
-    const [info, keys] = await Promise.all([this.admin.info(), this.admin.dbsize()]);
+    const admin = this.cache.cacheAdmin;
+    const [info, keys] = await Promise.all([admin.info(), admin.dbsize()]);
     const num = (section: string, key: string): number => Number(info[section]?.[key] ?? 0);
     return {
       version: String(info.server?.redis_version ?? 'unknown'),
