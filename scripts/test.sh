@@ -3,6 +3,10 @@
 # Extra arguments go to Jest (e.g. `npm test -- test/e2e`).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=lib/node.sh
+source scripts/lib/node.sh
+use_node24
+echo "node: $(node -v)"
 
 bash scripts/install-deps.sh
 bash scripts/ensure-tools.sh

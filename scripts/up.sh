@@ -3,6 +3,10 @@
 # Ctrl-C stops both.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=lib/node.sh
+source scripts/lib/node.sh
+use_node24
+echo "node: $(node -v)"
 
 bash scripts/install-deps.sh
 bash scripts/services.sh up
