@@ -81,8 +81,15 @@ function batchRows(r: Json): Row[] {
     { figure: `getMany of ${r.batch.keys} keys vs raw MGET + JSON.parse`, value: `${x(ours / raw)} (${num(ours)} vs ${num(raw)} batches/s)`, goal: '≥ 0.90×', met: ours / raw >= 0.9 },
     { figure: 'getMany vs bentocache (no batch API) / vs cache-manager mget', value: `${x(ours / bento)} / ${x(ours / cm)}`, goal: '> 1×', met: ours > bento && ours > cm },
     {
-      figure: 'tag invalidation, ours vs bentocache deleteByTag',
-      value: sizes.map((n) => `${num(+n)} keys: ${ms(tags.ours[n])} vs ${ms(tags.bentocache?.[n])}`).join('; '),
+      figure: tags.oursSoft
+        ? 'tag invalidation, ours soft / hard O(1) / hard + sweep vs bentocache deleteByTag'
+        : 'tag invalidation, ours vs bentocache deleteByTag',
+      value: sizes
+        .map((n) => {
+          const o1 = tags.oursSoft ? `${ms(tags.oursSoft[n])} / ${ms(tags.oursHard?.[n])} / ` : '';
+          return `${num(+n)} keys: ${o1}${ms(tags.ours[n])} vs ${ms(tags.bentocache?.[n])}`;
+        })
+        .join('; '),
       goal: '—',
       met: null,
     },

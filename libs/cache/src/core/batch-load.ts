@@ -103,7 +103,7 @@ export class BatchLoad {
     const ttl = o.hardTimeoutMs ? o.hardTimeoutMs + 1_000 : this.lockTtlMs;
     const held = await this.lock.tryMany(wanted, ttl);
     if (held === FAILED) return this.loadAndStore(wanted, loader, o, new Map());
-    const { found: stored, still: ours } = await this.recheck<T>(wanted.filter((w) => held.has(w.k)), held);
+    const { found: stored, still: ours } = await this.recheck<T>(wanted.filter((w) => held.has(w.k)), held, o.tags);
     const theirs = wanted.filter((w) => !held.has(w.k));
     const [loaded, waited] = await Promise.all([
       ours.length ? this.loadAndStore(ours, loader, o, held) : new Map<string, T | undefined>(),
@@ -150,7 +150,7 @@ export class BatchLoad {
       if (now >= deadline) break;
       await sleep(Math.min(delay, deadline - now));
       delay = Math.min(delay * 1.5, 100);
-      const reads = await this.reader.readMany(waiting.map((w) => w.k));
+      const reads = await this.reader.readMany(waiting.map((w) => w.k), o.tags);
       if (reads === undefined) break; // Redis failed: load the rest ourselves
       const still: Wanted[] = [];
       const t = Date.now();
@@ -171,6 +171,7 @@ export class BatchLoad {
       const { found: late, still: orphaned } = await this.recheck<T>(
         still.filter((w) => retaken.has(w.k)),
         retaken,
+        o.tags,
       );
       for (const [k, v] of late) found.set(k, v);
       for (const w of orphaned) {
@@ -186,10 +187,14 @@ export class BatchLoad {
    * and our SET NX: those are answered (and their locks freed); the rest are ours to load, with
    * the fresher read to compare-and-set against.
    */
-  private async recheck<T>(taken: Wanted[], locks: ReadonlyMap<string, HeldLock>): Promise<{ found: Map<string, T | undefined>; still: Wanted[] }> {
+  private async recheck<T>(
+    taken: Wanted[],
+    locks: ReadonlyMap<string, HeldLock>,
+    tags: readonly string[] | undefined,
+  ): Promise<{ found: Map<string, T | undefined>; still: Wanted[] }> {
     const found = new Map<string, T | undefined>();
     if (taken.length === 0) return { found, still: taken };
-    const reads = await this.reader.readMany(taken.map((w) => w.k));
+    const reads = await this.reader.readMany(taken.map((w) => w.k), tags);
     if (reads === undefined) return { found, still: taken };
     const now = Date.now();
     const still: Wanted[] = [];
@@ -213,8 +218,10 @@ export class BatchLoad {
     locks: ReadonlyMap<string, HeldLock>,
   ): Promise<Map<string, T | undefined>> {
     try {
-      // Tag membership first, as in getOrLoad: a concurrent tag invalidation sees these keys.
-      const tagged = o.tags?.length ? await Promise.all(wanted.map((w) => (w.read.ok ? this.store.addTags(w.k, o) : true))) : undefined;
+      // Tags first, as in getOrLoad: a concurrent tag invalidation moves past these stamps.
+      const ok = wanted.filter((w) => w.read.ok).map((w) => w.k);
+      const stamps = o.tags?.length && ok.length ? await this.store.addTags(ok, o) : undefined;
+      const tagged = !o.tags?.length || ok.length === 0 || stamps !== undefined;
       const started = Date.now();
       this.counters.loads++;
       let values: Map<string, T | undefined>;
@@ -231,7 +238,7 @@ export class BatchLoad {
       }
       if (Date.now() - started < this.invalidator.tombstoneTtl) {
         await Promise.all(
-          wanted.map((w, i) => (w.read.ok && (tagged?.[i] ?? true) ? this.store.storeLoaded(w.k, w.read, values.get(w.k), o) : undefined)),
+          wanted.map((w) => (w.read.ok && tagged ? this.store.storeLoaded(w.k, w.read, values.get(w.k), o, stamps) : undefined)),
         );
       }
       return values;

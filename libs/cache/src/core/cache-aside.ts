@@ -16,7 +16,9 @@ import { SingleFlight } from './single-flight.js';
 import { CacheLoadTimeoutError } from './errors.js';
 import { raceDeadline } from '../resilience/circuit-breaker.js';
 import { resolveOptions, type GetOrLoadOptions, type ResolvedOptions, type SetOptions } from './options.js';
-import { serveStale } from './stale-refresh.js';
+import { serveStale, withinGrace } from './stale-refresh.js';
+import { TagVersions } from './tag-versions.js';
+import type { TagInvalidationOptions } from '../invalidation/invalidator.js';
 
 export type { Loader, LoaderContext } from './load-runner.js';
 export type { BatchLoader } from './batch-load.js';
@@ -55,6 +57,7 @@ export class CacheAside {
   private readonly redis: GuardedRedis;
   private readonly serializer: Serializer;
   private readonly reader: EntryReader;
+  private readonly tags: TagVersions;
   private readonly store: EntryStore;
   private readonly loads: LoadRunner;
   private readonly batches: BatchLoad;
@@ -76,10 +79,11 @@ export class CacheAside {
     this.serializer = opts.serializer ?? defaultSerializer;
     this.l1 = opts.l1;
     this.counters = opts.stats.for(opts.namespace);
-    this.reader = new EntryReader(opts.redis, opts.keys, opts.namespace, this.serializer, opts.l1, this.counters);
+    this.tags = new TagVersions(opts.redis, opts.keys, opts.namespace, opts.l1, this.counters);
+    this.reader = new EntryReader(opts.redis, opts.keys, opts.namespace, this.serializer, opts.l1, this.counters, this.tags);
     this.invalidator = opts.invalidator;
     this.defaults = resolveOptions({ ttl: 60_000 }, stripUndefined(opts.defaults));
-    this.store = new EntryStore(opts.redis, opts.keys, opts.namespace, this.serializer, opts.l1, this.counters, opts.invalidator, opts.stats);
+    this.store = new EntryStore(opts.redis, opts.keys, opts.namespace, this.serializer, opts.l1, this.counters, opts.invalidator, opts.stats, this.tags);
     const lockTtlMs = opts.lockTtlMs ?? 10_000;
     const lockWaitMs = opts.lockWaitMs ?? 5_000;
     const lock = new LoadLock(opts.redis, opts.keys, opts.namespace, this.reader, this.counters, lockTtlMs, lockWaitMs);
@@ -122,10 +126,11 @@ export class CacheAside {
       readAt = Date.now();
     }
     const o = options === undefined ? this.defaults : resolveOptions(this.defaults, options);
-    const sent = this.reader.send(k);
+    const tagKeys = o.tags?.length ? this.tags.keysOf(o.tags) : undefined;
+    const sent = this.reader.send(k, tagKeys);
     if (sent === undefined) return this.missWithoutRedis(k, loader, o, l1); // circuit open: fail open
     return sent.then(
-      (res) => this.onRead(k, res, gen, readAt, loader, o, l1),
+      (res) => this.onRead(k, res, gen, readAt, loader, o, l1, tagKeys),
       (err: unknown) => {
         this.redis.failed(err, this.counters);
         return this.missWithoutRedis(k, loader, o, l1);
@@ -179,7 +184,16 @@ export class CacheAside {
     return k;
   }
 
-  private onRead<T>(k: string, res: Raw[], gen: number, readAt: number, loader: Loader<T>, o: ResolvedOptions, l1: L1Namespace | undefined): T | Promise<T> {
+  private onRead<T>(
+    k: string,
+    res: Raw[],
+    gen: number,
+    readAt: number,
+    loader: Loader<T>,
+    o: ResolvedOptions,
+    l1: L1Namespace | undefined,
+    tagKeys: string[] | undefined,
+  ): T | Promise<T> {
     this.redis.succeeded();
     const raw = res[1];
     if (l1 === undefined && raw) {
@@ -190,16 +204,23 @@ export class CacheAside {
         return v as T;
       }
     }
-    const read = this.reader.toResult(res[0]!, res[1]!, gen, readAt);
+    const read = this.reader.toResult(res[0]!, res[1]!, gen, readAt, tagKeys, res);
+    // A tagged entry whose tags' versions were neither read along nor in L1: read them first.
+    if (read.unresolved) return this.reader.resolve(read).then((r) => this.decide(k, r, loader, o, l1));
+    return this.decide(k, read, loader, o, l1);
+  }
+
+  /** Hit, stale serve (with one refresh) or miss, for a read whose entry is judged. */
+  private decide<T>(k: string, read: ReadResult, loader: Loader<T>, o: ResolvedOptions, l1: L1Namespace | undefined): T | Promise<T> {
     const e = read.entry;
     if (e !== undefined) {
       const now = Date.now();
       if (now < e.freshUntil) {
         this.counters.hits++;
-        if (l1 !== undefined) l1.set(k, e.value, e.freshUntil - now, gen, readAt);
+        if (l1 !== undefined) l1.set(k, e.value, e.freshUntil - now, read.gen, read.at, this.tags.keyed(e.tags));
         return e.value as T;
       }
-      if (o.staleFor) {
+      if (withinGrace(e, o.staleFor, now)) {
         this.counters.hits++;
         if ((this.refreshBackoff.get(k) ?? 0) > now) {
           this.counters.staleServes++; // the last refresh failed moments ago: not again yet
@@ -223,7 +244,7 @@ export class CacheAside {
   private async loadFresh<T>(key: CacheKey, loader: Loader<T>, options: GetOrLoadOptions): Promise<T> {
     const o = resolveOptions(this.defaults, options);
     const k = this.key(key);
-    const read = await this.reader.read(k);
+    const read = await this.reader.read(k, o.tags);
     this.counters.misses++;
     return this.loads.load(k, read, loader, o, undefined);
   }
@@ -260,7 +281,7 @@ export class CacheAside {
     const now = Date.now();
     if (e !== undefined && now < e.freshUntil) {
       this.counters.hits++;
-      l1?.set(k, e.value, e.freshUntil - now, read.gen, read.at);
+      l1?.set(k, e.value, e.freshUntil - now, read.gen, read.at, this.tags.keyed(e.tags));
       return e.value as T;
     }
     this.counters.misses++;
@@ -289,7 +310,7 @@ export class CacheAside {
       if (e !== undefined && now < e.freshUntil) {
         this.counters.hits++;
         out[todo[j]!] = e.value as T;
-        this.l1?.set(full[todo[j]!]!, e.value, e.freshUntil - now, r!.gen, r!.at);
+        this.l1?.set(full[todo[j]!]!, e.value, e.freshUntil - now, r!.gen, r!.at, this.tags.keyed(e.tags));
       } else this.counters.misses++;
     }
     return out;
@@ -321,7 +342,7 @@ export class CacheAside {
     }
     if (todo.size === 0) return out;
     const ks = [...todo.keys()];
-    const reads = await this.reader.readMany(ks);
+    const reads = await this.reader.readMany(ks, o.tags);
     const now = Date.now();
     const missing: Wanted[] = [];
     const stale: Wanted[] = [];
@@ -329,10 +350,10 @@ export class CacheAside {
       const read = reads?.[j] ?? FAILED_READ;
       const e = read.entry;
       const { key, at } = todo.get(k)!;
-      if (e !== undefined && (now < e.freshUntil || o.staleFor)) {
+      if (e !== undefined && (now < e.freshUntil || withinGrace(e, o.staleFor, now))) {
         this.counters.hits++;
         for (const i of at) out[i] = e.value as T;
-        if (now < e.freshUntil) l1?.set(k, e.value, e.freshUntil - now, read.gen, read.at);
+        if (now < e.freshUntil) l1?.set(k, e.value, e.freshUntil - now, read.gen, read.at, this.tags.keyed(e.tags));
         else {
           this.counters.staleServes++;
           stale.push({ key, k, read });
@@ -383,8 +404,13 @@ export class CacheAside {
     return this.invalidator.invalidateKeys(this.namespace, [this.key(key)]);
   }
 
-  invalidateTag(tag: string): Promise<boolean> {
-    return this.invalidator.invalidateTag(this.namespace, tag);
+  /**
+   * Invalidates every entry carrying `tag`. `{ soft: true }`: O(1), entries become stale (served
+   * within staleFor while one caller refreshes each); default: hard (a miss at once), also
+   * tombstoning the tag's recorded keys unless `sweep: false` (then O(1) too). See Invalidator.
+   */
+  invalidateTag(tag: string, options?: TagInvalidationOptions): Promise<boolean> {
+    return this.invalidator.invalidateTag(this.namespace, tag, options);
   }
 
   invalidateAll(): Promise<boolean> {

@@ -98,6 +98,31 @@ describe('on a Redis Cluster (3 masters)', () => {
     expect(await c.mget([['k', 0], ['k', 39]])).toEqual([undefined, undefined]);
   });
 
+  it('soft and hard O(1) tag invalidation across slots (tag versions read per slot, no CROSSSLOT)', async () => {
+    const ns = 'clsoft';
+    const tags = ['t-a', 't-b', 't-c'];
+    const opts = { ttl: 60_000, staleFor: 10_000, tags };
+    const keys = Array.from({ length: 30 }, (_, i) => ['k', i] as const);
+    const versionSlots = new Set(await Promise.all(tags.map((t) => slot(svc.keys.tagVersion(ns, t)))));
+    expect(versionSlots.size).toBeGreaterThan(1);
+    for (const k of keys) await svc.namespace(ns).getOrLoad([...k], async () => 'v1', opts);
+    expect(await other.namespace(ns).getMany(keys.map((k) => [...k]), async () => { throw new Error('cached'); }, opts)).toEqual(Array(30).fill('v1'));
+    expect(await svc.namespace(ns).invalidateTag('t-b', { soft: true })).toBe(true);
+    let calls = 0;
+    const loader = async () => (calls++, 'v2');
+    // Stale within grace on the other instance (its L1 dropped the tag's version), one refresh per key.
+    expect(await other.namespace(ns).getOrLoad(['k', 0], loader, opts)).toBe('v1');
+    expect(await other.namespace(ns).get(['k', 1])).toBeUndefined();
+    const until = Date.now() + 3_000;
+    while ((await svc.namespace(ns).get(['k', 0], { l1: false })) !== 'v2' && Date.now() < until) await sleep(10);
+    expect(calls).toBe(1);
+    expect(await svc.namespace(ns).invalidateTag('t-c', { sweep: false })).toBe(true);
+    expect(await other.namespace(ns).getOrLoad(['k', 5], async () => 'v3', opts)).toBe('v3');
+    expect(await svc.namespace(ns).mget(keys.slice(6).map((k) => [...k]))).toEqual(Array(24).fill(undefined));
+    const errors = (s: CacheService) => s.stats.snapshot().namespaces[ns]?.errors ?? 0;
+    expect(errors(svc) + errors(other)).toBe(0); // a CROSSSLOT would be a failed-open Redis error
+  });
+
   it('L1 invalidation crosses instances through cluster pub/sub', async () => {
     await svc.namespace('cll1').getOrLoad('k', async () => 'v1');
     expect(await other.namespace('cll1').getOrLoad('k', async () => 'x')).toBe('v1');

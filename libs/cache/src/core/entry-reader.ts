@@ -7,6 +7,7 @@ import { ensureNamespaceVersion } from '../redis/scripts.js';
 import { decodeEntry, EntryKind, HEAD_LENGTH, NO_VERSION, versionOf, type Entry } from '../serialization/envelope.js';
 import type { Serializer } from '../serialization/serializer.js';
 import type { NamespaceCounters } from '../stats/cache-stats.js';
+import { tagMark, type TagStates, type TagVersions } from './tag-versions.js';
 
 /** One Redis read of an entry together with the current namespace version. */
 export interface ReadResult {
@@ -21,15 +22,24 @@ export interface ReadResult {
   gen: number;
   /** When the read was sent (epoch ms; 0 when unknown): an L1 fill's life counts from it. */
   at: number;
+  /**
+   * The versions of the caller's tags as this read saw them ('' without tags). Part of the flight
+   * and load-lock keys: a caller that saw a tag invalidation never joins a load begun before it.
+   */
+  mark: string;
+  /** A tagged entry whose tags' states are not known yet (entry is undefined until resolve()). */
+  unresolved?: { entry: Entry; keys: string[] };
 }
 
-export const FAILED_READ: ReadResult = Object.freeze({ ok: false, nsVersion: 0, head: '', entry: undefined, gen: -1, at: 0 });
+export const FAILED_READ: ReadResult = Object.freeze({ ok: false, nsVersion: 0, head: '', entry: undefined, gen: -1, at: 0, mark: '' });
 
 export type Raw = string | Buffer | null;
 
 /**
- * Reads entries in one round trip: MGET(versionKey, key…) on a single node; on a cluster the keys
- * live in different slots, so the GETs are sent in parallel (still one round-trip time).
+ * Reads entries in one round trip: MGET(versionKey, key…, tag-version keys…) on a single node; on a
+ * cluster the keys live in different slots, so the GETs are sent in parallel (still one round-trip
+ * time). The caller's tags (options.tags) are read along; a tagged entry whose tags' states are
+ * neither among them nor in L1 costs one more read of those (resolve()).
  *
  * The hot path (CacheAside.getOrLoad) uses send() + toResult() itself, so a hit costs one promise
  * reaction; read()/readMany() are the same steps for everything else.
@@ -45,7 +55,8 @@ export class EntryReader {
     namespace: string,
     private readonly serializer: Serializer,
     private readonly l1: L1Namespace | undefined,
-    private readonly counters?: NamespaceCounters,
+    private readonly counters: NamespaceCounters | undefined,
+    readonly tags: TagVersions,
   ) {
     this.versionKey = keys.namespaceVersionKey(namespace);
     this.cluster = isCluster(redis.client);
@@ -57,22 +68,29 @@ export class EntryReader {
    * replies, rejects on a Redis failure (report it with redis.failed()), or is undefined when the
    * circuit is open (fail open without a call). On success the caller reports redis.succeeded().
    */
-  send(key: string): Promise<Raw[]> | undefined {
+  send(key: string, tagKeys?: readonly string[]): Promise<Raw[]> | undefined {
     if (!this.redis.admit()) return undefined;
     // Raw bytes: only the payload of a fresh entry is ever turned into text (decodeFreshValue).
-    if (!this.cluster) return this.redis.command('mget', [this.versionKey, key], true) as Promise<Raw[]>;
-    return Promise.all([this.redis.command('get', [this.versionKey], true), this.redis.command('get', [key], true)]) as Promise<Raw[]>;
+    if (!this.cluster) {
+      return this.redis.command('mget', tagKeys ? [this.versionKey, key, ...tagKeys] : [this.versionKey, key], true) as Promise<Raw[]>;
+    }
+    const gets = [this.redis.command('get', [this.versionKey], true), this.redis.command('get', [key], true)];
+    if (tagKeys) for (const t of tagKeys) gets.push(this.redis.command('get', [t], true));
+    return Promise.all(gets) as Promise<Raw[]>;
   }
 
-  read(key: string): Promise<ReadResult> {
+  /** One entry (with the versions of `tags`, the caller's); a tagged entry's tags are resolved. */
+  read(key: string, tags?: readonly string[]): Promise<ReadResult> {
     const gen = this.l1 ? this.l1.generation : 0;
     const at = Date.now();
-    const sent = this.send(key);
+    const tagKeys = this.tags.keysOf(tags);
+    const sent = this.send(key, tagKeys);
     if (sent === undefined) return Promise.resolve(FAILED_READ);
     return sent.then(
       (res) => {
         this.redis.succeeded();
-        return this.toResult(res[0]!, res[1]!, gen, at);
+        const read = this.toResult(res[0]!, res[1]!, gen, at, tagKeys, res);
+        return read.unresolved ? this.resolve(read) : read;
       },
       (err: unknown) => {
         this.redis.failed(err, this.counters);
@@ -81,14 +99,37 @@ export class EntryReader {
     );
   }
 
-  async readMany(keys: readonly string[]): Promise<ReadResult[] | undefined> {
+  /** read() for many keys in one round trip (the tags' versions once for all); undefined when Redis failed. */
+  async readMany(keys: readonly string[], tags?: readonly string[]): Promise<ReadResult[] | undefined> {
     const gen = this.l1 ? this.l1.generation : 0;
     const at = Date.now();
-    const res = await this.redis.run((c) => this.fetch(c, keys), this.counters);
+    const tagKeys = this.tags.keysOf(tags);
+    const res = await this.redis.run((c) => this.fetch(c, tagKeys ? [...keys, ...tagKeys] : keys), this.counters);
     if (res === FAILED) return undefined;
+    const from = keys.length + 1;
+    const states = tagKeys ? this.tags.statesOf(tagKeys, res, from, gen, at) : undefined;
+    const mark = tagKeys ? tagMark(res, from, tagKeys.length) : '';
     const out: ReadResult[] = new Array(keys.length);
-    for (let i = 0; i < keys.length; i++) out[i] = this.toResult(res[0]!, res[i + 1]!, gen, at);
-    return out;
+    let unknown: Set<string> | undefined;
+    for (let i = 0; i < keys.length; i++) {
+      const r = (out[i] = this.toResultWith(res[0]!, res[i + 1]!, gen, at, states, mark));
+      if (r.unresolved) for (const k of r.unresolved.keys) (unknown ??= new Set()).add(k);
+    }
+    if (unknown === undefined) return out;
+    // The tags of entries the caller did not name: one more read for all of them.
+    const more = await this.tags.load([...unknown], gen);
+    return out.map((r) => (r.unresolved ? this.judged(r, more) : r));
+  }
+
+  /** A read whose entry waits for its tags' states: reads them (one MGET per slot) and judges it. */
+  async resolve(read: ReadResult): Promise<ReadResult> {
+    return this.judged(read, await this.tags.load(read.unresolved!.keys, read.gen));
+  }
+
+  /** The read with its entry judged by `states`; a miss when they could not be read (fail open: load). */
+  private judged(read: ReadResult, states: TagStates | undefined): ReadResult {
+    const verdict = states === undefined ? undefined : this.tags.judge(read.unresolved!.entry, states);
+    return { ...read, entry: Array.isArray(verdict) ? undefined : verdict, unresolved: undefined };
   }
 
   /** Current namespace version, created if the key is missing (for writes); undefined when Redis failed. */
@@ -132,10 +173,19 @@ export class EntryReader {
     return out;
   }
 
-  /** The raw replies of one entry and the namespace version, read at `at` while the L1 generation was `gen`. */
-  toResult(rawVersion: Raw, raw: Raw, gen: number, at = 0): ReadResult {
+  /**
+   * The raw replies of one entry and the namespace version, read at `at` while the L1 generation
+   * was `gen`; with `tagKeys`, `res[from…]` are their versions. A tagged entry whose tags' states
+   * are unknown comes back `unresolved` (see resolve()).
+   */
+  toResult(rawVersion: Raw, raw: Raw, gen: number, at = 0, tagKeys?: readonly string[], res?: readonly Raw[], from = 2): ReadResult {
+    if (tagKeys === undefined) return this.toResultWith(rawVersion, raw, gen, at, undefined, '');
+    return this.toResultWith(rawVersion, raw, gen, at, this.tags.statesOf(tagKeys, res!, from, gen, at), tagMark(res!, from, tagKeys.length));
+  }
+
+  private toResultWith(rawVersion: Raw, raw: Raw, gen: number, at: number, states: TagStates | undefined, mark: string): ReadResult {
     const nsVersion = versionOf(rawVersion);
-    if (!raw) return { ok: true, nsVersion, head: '', entry: undefined, gen, at };
+    if (!raw) return { ok: true, nsVersion, head: '', entry: undefined, gen, at, mark };
     let entry: Entry | undefined;
     try {
       entry = decodeEntry(this.serializer, raw);
@@ -143,8 +193,13 @@ export class EntryReader {
       entry = undefined; // undecodable payload: a miss; the reload overwrites it
     }
     const head = entry ? entry.head : headOf(raw);
-    const usable = entry && entry.kind !== EntryKind.Tombstone && entry.nsVersion === nsVersion ? entry : undefined;
-    return { ok: true, nsVersion, head, entry: usable, gen, at };
+    let usable = entry && entry.kind !== EntryKind.Tombstone && entry.nsVersion === nsVersion ? entry : undefined;
+    if (usable?.tags !== undefined) {
+      const verdict = this.tags.judge(usable, states);
+      if (Array.isArray(verdict)) return { ok: true, nsVersion, head, entry: undefined, gen, at, mark, unresolved: { entry: usable, keys: verdict } };
+      usable = verdict;
+    }
+    return { ok: true, nsVersion, head, entry: usable, gen, at, mark };
   }
 }
 

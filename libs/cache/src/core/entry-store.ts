@@ -6,14 +6,18 @@ import { FAILED, type GuardedRedis } from '../resilience/guarded-redis.js';
 import { EntryKind, encodeEntry, newToken } from '../serialization/envelope.js';
 import type { Serializer } from '../serialization/serializer.js';
 import type { CacheStats, NamespaceCounters } from '../stats/cache-stats.js';
+import type { TagStamp } from '../serialization/tag-stamps.js';
 import type { ReadResult } from './entry-reader.js';
 import { FOREVER, jitteredTtl, type ResolvedOptions } from './options.js';
+import type { TagVersions } from './tag-versions.js';
 
 /**
  * The write side of the entries (EntryReader is the read side). A loaded value is stored with
  * compare-and-set on the entry head seen before loading, so a load that lost a race with an
  * invalidation or a newer write never puts its old value back; set()'s unconditional write drops the
- * previous value from every L1. Tag membership is recorded here too, before a load reads its source.
+ * previous value from every L1. Tags are recorded here too, before a load reads its source: the
+ * entry's key joins each tag's set (for the sweep of a hard invalidation) and the tags' versions are
+ * read, to be stored with the value (tag-versions.ts).
  */
 export class EntryStore {
   constructor(
@@ -25,17 +29,21 @@ export class EntryStore {
     private readonly counters: NamespaceCounters,
     private readonly invalidator: Invalidator,
     private readonly stats: CacheStats,
+    private readonly tags: TagVersions,
   ) {}
 
-  /** Stores a loader's value (or "not found", with negativeTtl) if the entry is still `expected`; fills L1 when stored. */
-  async storeLoaded<T>(k: string, expected: ReadResult, value: T, o: ResolvedOptions): Promise<void> {
+  /**
+   * Stores a loader's value (or "not found", with negativeTtl) if the entry is still `expected`,
+   * with the tag versions `stamps` read before the load; fills L1 when stored.
+   */
+  async storeLoaded<T>(k: string, expected: ReadResult, value: T, o: ResolvedOptions, stamps?: readonly TagStamp[]): Promise<void> {
     const miss = value === undefined || (value === null && o.nullIsMiss === true);
     if (miss && !o.negativeTtl) return;
     const fresh = miss ? o.negativeTtl! : jitteredTtl(o.ttl, o.jitter);
     const px = miss ? fresh : fresh + (o.staleFor ?? 0);
     let payload: string | Buffer;
     try {
-      payload = encodeEntry(this.serializer, miss ? EntryKind.Negative : EntryKind.Value, newToken(), expected.nsVersion, freshUntil(fresh), value);
+      payload = encodeEntry(this.serializer, miss ? EntryKind.Negative : EntryKind.Value, newToken(), expected.nsVersion, freshUntil(fresh), value, stamps);
     } catch (err) {
       this.stats.notCached(this.counters, err); // not serializable: served uncached
       return;
@@ -45,7 +53,7 @@ export class EntryStore {
     if (stored !== 1) this.l1?.store.forgetOwnWrite(k);
     if (stored === 1 && o.l1 !== false && this.l1 !== undefined) {
       // L1 keeps a copy (as Redis holds it), frozen: the loader's own object stays its caller's.
-      this.l1.set(k, miss ? undefined : this.serializer.decode(this.serializer.encode(value)), fresh, expected.gen);
+      this.l1.set(k, miss ? undefined : this.serializer.decode(this.serializer.encode(value)), fresh, expected.gen, undefined, this.tags.keyed(stamps));
     }
   }
 
@@ -54,11 +62,12 @@ export class EntryStore {
    * (other instances may hold the previous value, ours too). False when it could not be stored.
    */
   async write<T>(k: string, nsVersion: number, value: T, o: ResolvedOptions): Promise<boolean> {
-    if (o.tags?.length && !(await this.addTags(k, o))) return false;
+    const stamps = o.tags?.length ? await this.addTags([k], o) : undefined;
+    if (o.tags?.length && !stamps) return false;
     const fresh = jitteredTtl(o.ttl, o.jitter);
     let payload: string | Buffer;
     try {
-      payload = encodeEntry(this.serializer, EntryKind.Value, newToken(), nsVersion, freshUntil(fresh), value);
+      payload = encodeEntry(this.serializer, EntryKind.Value, newToken(), nsVersion, freshUntil(fresh), value, stamps);
     } catch (err) {
       this.stats.notCached(this.counters, err);
       return false;
@@ -71,12 +80,13 @@ export class EntryStore {
 
   /** write() for many entries: the SETs leave in one round trip, then one L1 broadcast for all keys. */
   async writeMany(entries: readonly (readonly [string, unknown])[], nsVersion: number, o: ResolvedOptions): Promise<boolean> {
-    if (o.tags?.length && !(await Promise.all(entries.map(([k]) => this.addTags(k, o)))).every(Boolean)) return false;
+    const stamps = o.tags?.length ? await this.addTags(entries.map(([k]) => k), o) : undefined;
+    if (o.tags?.length && !stamps) return false;
     const sets: [string, string | Buffer, number][] = [];
     for (const [k, value] of entries) {
       const fresh = jitteredTtl(o.ttl, o.jitter);
       try {
-        sets.push([k, encodeEntry(this.serializer, EntryKind.Value, newToken(), nsVersion, freshUntil(fresh), value), fresh + (o.staleFor ?? 0)]);
+        sets.push([k, encodeEntry(this.serializer, EntryKind.Value, newToken(), nsVersion, freshUntil(fresh), value, stamps), fresh + (o.staleFor ?? 0)]);
       } catch (err) {
         this.stats.notCached(this.counters, err);
         return false;
@@ -90,12 +100,19 @@ export class EntryStore {
     return res !== FAILED;
   }
 
-  /** Adds `k` to the sets of its tags (o.tags), kept alive at least as long as the entry; false when Redis failed. */
-  async addTags(k: string, o: ResolvedOptions): Promise<boolean> {
+  /**
+   * Records the tags (o.tags) of entries `ks` about to be loaded or written: adds each key to the
+   * tag's set, kept alive at least as long as the entry, and reads the tags' versions, in one round
+   * trip. The stamps to store the values with; undefined when Redis failed (then nothing is stored).
+   */
+  async addTags(ks: readonly string[], o: ResolvedOptions): Promise<TagStamp[] | undefined> {
     // A set with no expiry (-1) is never shortened by TAG_ADD; an entry living forever keeps its tag forever.
     const life = Math.min(Math.max(o.ttl + (o.staleFor ?? 0), o.negativeTtl ?? 0) + 60_000, FOREVER);
-    const res = await this.redis.run((c) => Promise.all(o.tags!.map((t) => tagAdd(c, this.keys.tag(this.namespace, t), life, k))));
-    return res !== FAILED;
+    const [added, stamps] = await Promise.all([
+      this.redis.run((c) => Promise.all(o.tags!.flatMap((t) => ks.map((k) => tagAdd(c, this.keys.tag(this.namespace, t), life, k))))),
+      this.tags.stamp(o.tags!),
+    ]);
+    return added === FAILED ? undefined : stamps;
   }
 }
 

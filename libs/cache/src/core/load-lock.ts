@@ -53,7 +53,7 @@ export class LoadLock {
       if (got === FAILED) return { read: latest };
       if (got === 'OK') {
         // Double-check: the previous holder may have stored between our read and our SET NX.
-        const again = await this.reader.read(k);
+        const again = await this.reader.read(k, o.tags);
         const e = again.entry;
         if (e !== undefined && Date.now() < e.freshUntil && storedSince(e, read, o)) {
           this.release(lockKey, token);
@@ -66,7 +66,7 @@ export class LoadLock {
       if (now >= deadline) return { read: latest };
       await sleep(Math.min(delay, deadline - now));
       delay = Math.min(delay * 1.5, 100);
-      const again = await this.reader.read(k);
+      const again = await this.reader.read(k, o.tags);
       const e = again.entry;
       if (e !== undefined && Date.now() < e.freshUntil && storedSince(e, read, o)) return { hit: e };
       if (!again.ok) return { read: latest };
@@ -96,11 +96,13 @@ export class LoadLock {
 
   /**
    * The load lock is per (entry, observed state): instances that saw the same entry head and
-   * namespace version share one loader, while a caller that already saw an invalidation never waits
-   * for a load started before it (that load's store is doomed to fail its compare-and-set).
+   * namespace version (and tag versions) share one loader, while a caller that already saw an
+   * invalidation never waits for a load started before it (its store fails the compare-and-set, or
+   * its value carries the old tag versions).
    */
   private keyFor(k: string, r: ReadResult): string {
-    return `${this.keys.lockFor(this.namespace, k)}:${r.nsVersion}:${r.head || '-'}`;
+    const base = `${this.keys.lockFor(this.namespace, k)}:${r.nsVersion}:${r.head || '-'}`;
+    return r.mark ? `${base}:${r.mark}` : base;
   }
 }
 

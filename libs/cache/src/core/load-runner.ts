@@ -1,6 +1,7 @@
 import type { Invalidator } from '../invalidation/invalidator.js';
 import { raceDeadline } from '../resilience/circuit-breaker.js';
 import type { Entry } from '../serialization/envelope.js';
+import type { TagStamp } from '../serialization/tag-stamps.js';
 import type { CacheStats, NamespaceCounters } from '../stats/cache-stats.js';
 import type { EntryReader, ReadResult } from './entry-reader.js';
 import type { EntryStore } from './entry-store.js';
@@ -17,6 +18,9 @@ export interface LoaderContext<T> {
   stale?: T;
 }
 export type Loader<T> = (ctx: LoaderContext<T>) => Promise<T> | T;
+
+/** The stamps of a load without tags (undefined stamps: the tags could not be recorded, don't store). */
+const NO_STAMPS: readonly TagStamp[] = Object.freeze([]);
 
 /**
  * One load of a missed (or stale) entry, from the miss to the stored value: joins the load this
@@ -62,10 +66,11 @@ export class LoadRunner {
     let work: Promise<T>;
     const ac = new AbortController();
     try {
-      // Tag membership is recorded before the loader reads the source, so a concurrent tag
-      // invalidation either sees this key or happened before the read (see Invalidator).
-      const tagged = expected.ok && o.tags?.length ? await this.store.addTags(k, o) : true;
-      work = this.loadAndStore(k, expected, tagged, loader, o, stale, ac.signal);
+      // Tags are recorded before the loader reads the source, so a concurrent tag invalidation
+      // either moves the tag's version past the stamp (and sees this key in the tag's set) or
+      // happened before the read (see Invalidator).
+      const stamps = expected.ok && o.tags?.length ? await this.store.addTags([k], o) : NO_STAMPS;
+      work = this.loadAndStore(k, expected, stamps, loader, o, stale, ac.signal);
     } catch (err) {
       if (token !== undefined) this.lock.release(lockKey!, token);
       throw err;
@@ -90,7 +95,7 @@ export class LoadRunner {
   private async loadAndStore<T>(
     k: string,
     expected: ReadResult,
-    tagged: boolean,
+    stamps: readonly TagStamp[] | undefined,
     loader: Loader<T>,
     o: ResolvedOptions,
     stale: Entry | undefined,
@@ -107,8 +112,8 @@ export class LoadRunner {
       this.counters.loadTimeMsTotal += Date.now() - started;
     }
     // A load older than the tombstone lifetime could outlive the tombstone that guards it.
-    if (expected.ok && tagged && Date.now() - started < this.invalidator.tombstoneTtl) {
-      await this.store.storeLoaded(k, expected, value, o);
+    if (expected.ok && stamps !== undefined && Date.now() - started < this.invalidator.tombstoneTtl) {
+      await this.store.storeLoaded(k, expected, value, o, stamps);
     }
     return value;
   }

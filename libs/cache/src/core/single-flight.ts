@@ -22,9 +22,9 @@ export class SingleFlight {
 }
 
 /**
- * The flight key includes the namespace version and entry head the caller saw, so a caller that
- * already observed an invalidation never joins a load started before it.
+ * The flight key includes the namespace version, entry head and tag versions the caller saw, so a
+ * caller that already observed an invalidation never joins a load started before it.
  */
 export function flightKey(k: string, read: ReadResult): string {
-  return read.ok ? `${k}|${read.nsVersion}|${read.head}` : `${k}|!`;
+  return read.ok ? `${k}|${read.nsVersion}|${read.head}|${read.mark}` : `${k}|!`;
 }

@@ -1,4 +1,5 @@
 import { raceDeadline } from '../resilience/circuit-breaker.js';
+import type { Entry } from '../serialization/envelope.js';
 import type { NamespaceCounters } from '../stats/cache-stats.js';
 
 const noop = (): void => {};
@@ -21,4 +22,12 @@ export function serveStale<T>(refresh: Promise<T>, stale: T, softTimeoutMs: numb
     return stale;
   };
   return raceDeadline(refresh, softTimeoutMs, served).catch(served);
+}
+
+/**
+ * Whether a stale entry may still be served (and refreshed): within staleFor, and for an entry
+ * stale because a tag of it was invalidated softly, within staleFor of that invalidation.
+ */
+export function withinGrace(e: Entry, staleFor: number | undefined, now: number): boolean {
+  return !!staleFor && (e.softInvalidatedAt === undefined || now < e.softInvalidatedAt + staleFor);
 }

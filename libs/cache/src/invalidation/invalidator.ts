@@ -6,6 +6,7 @@ import { applyInvalidation } from '../l1/invalidation-bus.js';
 import type { L1Store } from '../l1/l1-cache.js';
 import { isCluster, type RedisClient } from '../redis/connection.js';
 import { bumpNamespaceVersion } from '../redis/scripts.js';
+import { bumpTagVersion } from '../redis/tag-scripts.js';
 import { EntryKind, encodeEntry, newToken } from '../serialization/envelope.js';
 import { defaultSerializer } from '../serialization/serializer.js';
 import { FAILED, type GuardedRedis } from '../resilience/guarded-redis.js';
@@ -35,17 +36,41 @@ export interface InvalidatorOptions {
   retryMs?: number;
 }
 
+/** How invalidateTag() invalidates. */
+export interface TagInvalidationOptions {
+  /**
+   * O(1): entries carrying the tag become stale, not gone: served within their staleFor (counted
+   * from this invalidation) while one caller refreshes each; a miss without staleFor. Default false.
+   */
+  soft?: boolean;
+  /**
+   * Hard only: also tombstone the keys recorded in the tag's set (SSCAN, O(keys)), which frees their
+   * memory now. Default true; false makes the hard invalidation O(1) too (the entries become misses
+   * at once either way, and leave Redis by their ttl).
+   */
+  sweep?: boolean;
+}
+
 /*
  * Design (cross-instance correctness):
  * - Key: the entry is overwritten with a short-lived tombstone, not deleted. Readers see a miss;
  *   a load that started earlier expected another entry head, so its compare-and-set store fails.
  *   When Redis refuses the tombstone for lack of memory (noeviction), the entry is UNLINKed instead
  *   (always allowed): a load in flight could then store, but under OOM its SET is refused as well.
- * - Tag: a tag is a Redis set of entry keys. CacheAside adds the key to the set BEFORE it runs the
- *   loader, so a tag invalidation either sees the key (and tombstones it) or ran before the loader
- *   read the database. Members are SSCANned, SREMed (not DEL: a member added concurrently must
- *   survive), then tombstoned: a reload that re-adds a member between the two steps keeps it in the
- *   set, and its store fails against the tombstone.
+ * - Tag, O(1): every tag has a version key (`{c}:{h}`, server clock, see redis/tag-scripts.ts).
+ *   CacheAside reads the tag's version BEFORE it runs the loader and stores it in the entry; a read
+ *   compares it with the tag's current version (read along with the entry, or kept in L1, which the
+ *   bump drops on every instance through the bus): past a soft bump (c) the entry is stale, past a
+ *   hard one (h) it is dead. A load that began before the bump stores an entry that is already stale
+ *   or dead; callers that saw the bump never join it (its versions are in the flight and lock keys).
+ *   Versions are compared only with versions of the same key, never with a clock: no clock skew,
+ *   and a key on any cluster slot. Only the end of a soft invalidation's grace period (staleFor
+ *   after it) is measured against the server's clock, so app clocks off by d shift it by d.
+ * - Tag sweep (hard, by default): a tag is also a Redis set of entry keys. CacheAside adds the key to
+ *   the set BEFORE it runs the loader, so the sweep either sees the key (and tombstones it) or ran
+ *   before the loader read the database. Members are SSCANned, SREMed (not DEL: a member added
+ *   concurrently must survive), then tombstoned: a reload that re-adds a member between the two steps
+ *   keeps it in the set, and its store fails against the tombstone.
  * - Namespace: a bump of the namespace version (O(1); see NS_VERSION_BUMP). Entries carry the version
  *   seen when their load started, and every Redis read fetches the current version together with the
  *   entry (one MGET on a standalone node, parallel GETs on a cluster) — so once the bump returned, no
@@ -108,16 +133,39 @@ export class Invalidator {
     await this.opts.bus?.publish({ ns: namespace, k: [...fullKeys] });
   }
 
-  async invalidateTag(namespace: string, tag: string): Promise<boolean> {
-    const tagKey = this.opts.keys.tag(namespace, tag);
-    const ok = await this.invalidateTagKey(namespace, tagKey);
-    if (!ok) this.keep(() => this.pending.addTag(namespace, tag));
+  /** Invalidates the entries carrying `tag`: hard by default, or soft (see TagInvalidationOptions). */
+  async invalidateTag(namespace: string, tag: string, options: TagInvalidationOptions = {}): Promise<boolean> {
+    const soft = options.soft === true;
+    let ok = await this.bumpTag(namespace, tag, !soft);
+    if (!soft && options.sweep !== false) ok = (await this.invalidateTagKey(namespace, this.opts.keys.tag(namespace, tag))) && ok;
+    // A failed hard one is retried whole (with the sweep), a failed soft one as soft.
+    if (!ok) this.keep(() => (soft ? this.pending.addSoftTag(namespace, tag) : this.pending.addTag(namespace, tag)));
     return ok;
   }
 
-  async invalidateTags(namespace: string, tags: readonly string[]): Promise<boolean> {
-    const results = await Promise.all(tags.map((t) => this.invalidateTag(namespace, t)));
+  async invalidateTags(namespace: string, tags: readonly string[], options?: TagInvalidationOptions): Promise<boolean> {
+    const results = await Promise.all(tags.map((t) => this.invalidateTag(namespace, t, options)));
     return results.every(Boolean);
+  }
+
+  /**
+   * O(1) whatever the number of entries: moves the tag's version, then drops its cached version
+   * from every L1 (which makes every L1 entry carrying the tag a non-hit there). When Redis refuses
+   * the write for lack of memory, the version key is UNLINKed instead (always allowed): a missing
+   * version kills every entry stamped with the tag, so a soft invalidation then acts as a hard one.
+   */
+  private async bumpTag(namespace: string, tag: string, hard: boolean): Promise<boolean> {
+    const key = this.opts.keys.tagVersion(namespace, tag);
+    this.local(namespace, { k: [key] });
+    const bump = (c: RedisClient): Promise<unknown> =>
+      bumpTagVersion(c, key, hard).catch((err: unknown) => {
+        if (!isOutOfMemory(err)) throw err;
+        return c.unlink(key);
+      });
+    const ok = (await this.opts.redis.run(bump)) !== FAILED;
+    this.local(namespace, { k: [key] });
+    await this.opts.bus?.publish({ ns: namespace, k: [key] });
+    return ok;
   }
 
   /** O(1): bumps the namespace version; every entry written under an older version is dead. */
@@ -294,8 +342,15 @@ export class Invalidator {
       }
       for (const [ns, tags] of todo.tags) {
         for (const tag of tags) {
+          if (!(await this.bumpTag(ns, tag, true))) return;
           if (!(await this.invalidateTagKey(ns, this.opts.keys.tag(ns, tag)))) return;
           this.pending.tagDone(ns, tag);
+        }
+      }
+      for (const [ns, tags] of this.pending.softSnapshot()) {
+        for (const tag of tags) {
+          if (!(await this.bumpTag(ns, tag, false))) return;
+          this.pending.softTagDone(ns, tag);
         }
       }
       for (const [ns, keys] of todo.keys) {

@@ -8,6 +8,8 @@
 export class PendingInvalidations {
   private readonly keys = new Map<string, Set<string>>();
   private readonly tags = new Map<string, Set<string>>();
+  /** Soft tag invalidations (a hard one of the same tag covers them). */
+  private readonly softTags = new Map<string, Set<string>>();
   private readonly namespaces = new Set<string>();
   private keyCount = 0;
 
@@ -16,6 +18,7 @@ export class PendingInvalidations {
   get size(): number {
     let tags = 0;
     for (const t of this.tags.values()) tags += t.size;
+    for (const t of this.softTags.values()) tags += t.size;
     return this.keyCount + tags + this.namespaces.size;
   }
 
@@ -36,12 +39,31 @@ export class PendingInvalidations {
     let set = this.tags.get(namespace);
     if (!set) this.tags.set(namespace, (set = new Set()));
     set.add(tag);
+    this.softTagDone(namespace, tag);
+  }
+
+  addSoftTag(namespace: string, tag: string): void {
+    if (this.namespaces.has(namespace) || this.tags.get(namespace)?.has(tag)) return;
+    let set = this.softTags.get(namespace);
+    if (!set) this.softTags.set(namespace, (set = new Set()));
+    set.add(tag);
+  }
+
+  /** The soft tag invalidations to retry (after snapshot()'s hard ones). */
+  softSnapshot(): [string, string[]][] {
+    return [...this.softTags].map(([ns, t]) => [ns, [...t]]);
+  }
+
+  softTagDone(namespace: string, tag: string): void {
+    const set = this.softTags.get(namespace);
+    if (set?.delete(tag) && set.size === 0) this.softTags.delete(namespace);
   }
 
   addNamespace(namespace: string): void {
     this.namespaces.add(namespace);
     this.dropKeysOf(namespace);
     this.tags.delete(namespace);
+    this.softTags.delete(namespace);
   }
 
   /** A snapshot to retry: namespace bumps first (they cover the rest of their namespace), then tags, then keys. */

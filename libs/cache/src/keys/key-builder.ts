@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
  *   key (`#<sha256>`). Lone UTF-16 surrogates become `%uXXXX`: UTF-8 has no encoding for them, so
  *   sent as they are, every one of them would reach Redis as the same U+FFFD.
  * - Segments right after the namespace that start with `_` are reserved for internals
- *   (`_nsver`, `_tag`, `_lock`); user data always has `v<digits>` there, so they cannot collide.
+ *   (`_nsver`, `_tag`, `_tagv`, `_lock`); user data always has `v<digits>` there, so they cannot collide.
  * - Keys longer than maxKeyLength keep a readable head and end with `#<sha256 of the full tail>`.
  * - `hashTagged(ns, id, ...)` produces `{prefix}:{ns:id}:...` so all keys of one id share a cluster slot.
  */
@@ -116,6 +116,14 @@ export class KeyBuilder {
   /** Set of cache keys carrying a tag. */
   tag(namespace: string, tag: string): string {
     return this.fit(`${this.ns(namespace)}:_tag:${escapeKeyPart(tag)}`);
+  }
+
+  /**
+   * A tag's version (`{last invalidation}:{last hard invalidation}`, µs of the server clock): bumped
+   * to invalidate every entry carrying the tag in O(1). Its own slot on a cluster, read per slot.
+   */
+  tagVersion(namespace: string, tag: string): string {
+    return this.fit(`${this.ns(namespace)}:_tagv:${escapeKeyPart(tag)}`);
   }
 
   /** Counter bumped to invalidate a whole namespace in O(1). */

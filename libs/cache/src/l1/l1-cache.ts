@@ -7,6 +7,14 @@ import { LRUCache } from 'lru-cache';
 export interface L1Box {
   readonly v: unknown;
   p: Promise<unknown> | undefined;
+  /** The entry's tags: a hit only while L1 holds each tag's state, not newer than the stamp. */
+  readonly t?: readonly L1TagStamp[];
+}
+
+/** A tag of an L1 entry: the tag-version key and the version its value was loaded under. */
+export interface L1TagStamp {
+  readonly key: string;
+  readonly v: number;
 }
 
 export interface L1Options {
@@ -72,9 +80,11 @@ export class L1Namespace {
     this.lru.clear();
   }
 
-  /** Fast path: one Map lookup plus a TTL check. */
+  /** Fast path: one Map lookup plus a TTL check (and a lookup per tag for a tagged entry). */
   get(key: string): L1Box | undefined {
-    return this.store.suspended ? undefined : this.lru.get(key);
+    if (this.store.suspended) return undefined;
+    const box = this.lru.get(key);
+    return box === undefined || box.t === undefined || this.tagsCurrent(box.t) ? box : undefined;
   }
 
   /** The value as a resolved promise (the same promise for every hit on this entry), or undefined. */
@@ -82,8 +92,23 @@ export class L1Namespace {
     if (this.store.suspended) return undefined;
     const box = this.lru.get(key, GET_OPTIONS);
     GET_OPTIONS.status = undefined; // lru-cache stores its (diagnostics) status here: never reuse one
-    if (box === undefined) return undefined;
+    if (box === undefined || (box.t !== undefined && !this.tagsCurrent(box.t))) return undefined;
     return box.p ?? (box.p = Promise.resolve(box.v));
+  }
+
+  /**
+   * Whether no tag of an entry was invalidated since its load, as far as L1 knows: the state of
+   * each tag (kept here under its version key by TagVersions) is present and not past the stamp.
+   * An invalidation drops the state on every instance (invalidation bus), so the entry stops
+   * being a hit at once; the Redis read then decides (stale, dead, or still fresh).
+   */
+  private tagsCurrent(stamps: readonly L1TagStamp[]): boolean {
+    for (let i = 0; i < stamps.length; i++) {
+      const s = this.lru.get(stamps[i]!.key, GET_OPTIONS);
+      GET_OPTIONS.status = undefined;
+      if (s === undefined || (s.v as { c: number }).c > stamps[i]!.v) return false;
+    }
+    return true;
   }
 
   /**
@@ -91,13 +116,13 @@ export class L1Namespace {
    * read, not from now: a reply handled late (a stalled event loop) must not outlive, in L1, the
    * wait of an invalidation that was published after the read (ttlMs < ackTimeoutMs).
    */
-  set(key: string, value: unknown, ttlMs: number, generationAtRead: number, readAt?: number): void {
+  set(key: string, value: unknown, ttlMs: number, generationAtRead: number, readAt?: number, tags?: readonly L1TagStamp[]): void {
     if (this.store.suspended || generationAtRead !== this.generation) return;
     const ttl = Math.min(ttlMs, readAt === undefined ? this.store.options.ttlMs : this.store.options.ttlMs - (Date.now() - readAt));
     if (ttl <= 0) return;
     // Every caller that hits this entry gets the same object: frozen, one caller's change cannot
     // show up in another's answer (it throws in strict code instead).
-    const box: L1Box = { v: deepFreeze(value), p: undefined };
+    const box: L1Box = { v: deepFreeze(value), p: undefined, t: tags };
     this.lru.set(key, box, { ttl });
   }
 

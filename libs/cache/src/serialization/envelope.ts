@@ -1,4 +1,5 @@
 import type { Serializer } from './serializer.js';
+import { encodeStamps, parseStamps, STAMPS_MARK, type TagStamp } from './tag-stamps.js';
 
 /*
  * Every cache entry is stored as `{kind}{token}|{nsVersion}|{freshUntil}|{payload}`:
@@ -8,6 +9,8 @@ import type { Serializer } from './serializer.js';
  *               invalidation cannot put its value back
  *   nsVersion   namespace version seen when the load started (never NO_VERSION); entries older than the current
  *               version are ignored (namespace invalidation in O(1), also safe in a cluster)
+ *               ; an entry with tags adds `;{tag}={tagVersion},…` (see tag-stamps.ts): the tag
+ *               versions seen before its load, so a later tag invalidation makes it stale or dead
  *   freshUntil  epoch ms; after it the entry is stale (still served within staleFor, see CacheAside)
  * A cached null is kind V with payload "null": distinct from a miss (no key) and from N.
  */
@@ -23,6 +26,13 @@ export interface Entry {
   nsVersion: number;
   freshUntil: number;
   value: unknown;
+  /** Its tags with the versions seen before the load (absent: no tags). */
+  tags?: readonly TagStamp[];
+  /**
+   * Set by the reader when a tag was softly invalidated after the load: the server time (epoch ms)
+   * of that invalidation. The entry is then stale (freshUntil 0) and served only within staleFor of it.
+   */
+  softInvalidatedAt?: number;
 }
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -39,8 +49,9 @@ export function encodeEntry(
   nsVersion: number,
   freshUntil: number,
   value: unknown,
+  tags?: readonly TagStamp[],
 ): string | Buffer {
-  const header = `${String.fromCharCode(kind)}${token}|${nsVersion}|${freshUntil}|`;
+  const header = `${String.fromCharCode(kind)}${token}|${nsVersion}${encodeStamps(tags)}|${freshUntil}|`;
   if (kind !== EntryKind.Value) return header;
   const payload = serializer.encode(value);
   if (typeof payload === 'string') return header + payload;
@@ -56,34 +67,51 @@ export function decodeEntry(serializer: Serializer, raw: string | Buffer): Entry
     const i3 = i2 === -1 ? -1 : raw.indexOf('|', i2 + 1);
     if (i3 === -1) return undefined;
     const kind = raw.charCodeAt(0) as EntryKind;
-    return {
+    const semi = raw.lastIndexOf(STAMPS_MARK, i2);
+    const vEnd = semi > HEAD_LENGTH ? semi : i2;
+    const entry: Entry = {
       kind,
       head: raw.slice(0, HEAD_LENGTH),
-      nsVersion: intField(raw, HEAD_LENGTH + 1, i2),
+      nsVersion: intField(raw, HEAD_LENGTH + 1, vEnd),
       freshUntil: intField(raw, i2 + 1, i3),
       value: kind === EntryKind.Value ? serializer.decode(raw.slice(i3 + 1)) : undefined,
     };
+    return vEnd === i2 ? entry : withStamps(entry, raw.slice(vEnd + 1, i2));
   }
   if (raw.length < HEAD_LENGTH + 4 || raw[HEAD_LENGTH] !== SEP) return undefined;
   const i2 = raw.indexOf(SEP, HEAD_LENGTH + 1);
   const i3 = i2 === -1 ? -1 : raw.indexOf(SEP, i2 + 1);
   if (i3 === -1) return undefined;
   const kind = raw[0] as EntryKind;
-  return {
+  const semi = raw.lastIndexOf(SEMI, i2);
+  const vEnd = semi > HEAD_LENGTH ? semi : i2;
+  const entry: Entry = {
     kind,
     head: raw.toString('latin1', 0, HEAD_LENGTH),
-    nsVersion: intBytes(raw, HEAD_LENGTH + 1, i2, 'latin1'),
+    nsVersion: intBytes(raw, HEAD_LENGTH + 1, vEnd, 'latin1'),
     freshUntil: intBytes(raw, i2 + 1, i3, 'latin1'),
     value: kind === EntryKind.Value ? serializer.decode(raw.subarray(i3 + 1)) : undefined,
   };
+  return vEnd === i2 ? entry : withStamps(entry, raw.toString('latin1', vEnd + 1, i2));
+}
+
+const SEMI = STAMPS_MARK.charCodeAt(0);
+
+/** The entry with its tag stamps; corrupt stamps make it foreign data (undefined, a miss). */
+function withStamps(entry: Entry, text: string): Entry | undefined {
+  const tags = parseStamps(text);
+  if (tags === undefined) return undefined;
+  entry.tags = tags;
+  return entry;
 }
 
 /** Returned by decodeFreshValue when the entry is not a fresh hit (absent, other version, stale, tombstone, corrupt). */
 export const NOT_FRESH: unique symbol = Symbol('cache.notFresh');
 
 /**
- * The hot path of a read: the value of `raw` if it is a fresh value/negative entry of namespace
- * version `nsVersion` at `now` (undefined for a negative entry), else NOT_FRESH — then decodeEntry
+ * The hot path of a read: the value of `raw` if it is a fresh untagged value/negative entry of
+ * namespace version `nsVersion` at `now` (a tagged entry's version field is not a number, so it
+ * takes the general path, which checks its tags) (undefined for a negative entry), else NOT_FRESH — then decodeEntry
  * tells the caller what it is. Same verdict as decodeEntry + the version and freshness checks,
  * without building an Entry; the payload is only decoded for a fresh entry. From a Buffer (the
  * reader asks Redis for raw bytes), only the payload is turned into text.
