@@ -7,7 +7,7 @@ import type { EntryReader, ReadResult } from './entry-reader.js';
 import type { EntryStore } from './entry-store.js';
 import { CacheLoadTimeoutError } from './errors.js';
 import { traceLoad } from '../telemetry/open-telemetry.js';
-import type { LoadLock } from './load-lock.js';
+import type { HeldLock, LoadLock } from './load-lock.js';
 import type { ResolvedOptions } from './options.js';
 import { flightKey, type SingleFlight } from './single-flight.js';
 
@@ -26,11 +26,6 @@ export interface Wanted {
   key: CacheKey;
   k: string;
   read: ReadResult;
-}
-
-interface HeldLock {
-  lockKey: string;
-  token: string;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -204,7 +199,7 @@ export class BatchLoad {
       if (e !== undefined && now < e.freshUntil) {
         found.set(w.k, e.value as T | undefined);
         const lock = locks.get(w.k)!;
-        this.lock.release(lock.lockKey, lock.token);
+        this.lock.release(lock);
       } else still.push(r.ok && r.nsVersion === w.read.nsVersion ? { ...w, read: r } : w);
     });
     return { found, still };
@@ -238,14 +233,14 @@ export class BatchLoad {
       }
       if (Date.now() - started < this.invalidator.tombstoneTtl) {
         await Promise.all(
-          wanted.map((w) => (w.read.ok && tagged ? this.store.storeLoaded(w.k, w.read, values.get(w.k), o, stamps) : undefined)),
+          wanted.map((w) => (w.read.ok && tagged ? this.store.storeLoaded(w.k, w.read, values.get(w.k), o, stamps, locks.get(w.k)) : undefined)),
         );
       }
       return values;
     } finally {
       for (const w of wanted) {
         const lock = locks.get(w.k);
-        if (lock) this.lock.release(lock.lockKey, lock.token);
+        if (lock) this.lock.release(lock);
       }
     }
   }

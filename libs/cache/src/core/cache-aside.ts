@@ -86,7 +86,7 @@ export class CacheAside {
     this.store = new EntryStore(opts.redis, opts.keys, opts.namespace, this.serializer, opts.l1, this.counters, opts.invalidator, opts.stats, this.tags);
     const lockTtlMs = opts.lockTtlMs ?? 10_000;
     const lockWaitMs = opts.lockWaitMs ?? 5_000;
-    const lock = new LoadLock(opts.redis, opts.keys, opts.namespace, this.reader, this.counters, lockTtlMs, lockWaitMs);
+    const lock = new LoadLock(opts.redis, opts.keys, opts.namespace, this.reader, this.counters, lockTtlMs, lockWaitMs, opts.invalidator.tombstoneTtl);
     const flights = new SingleFlight(); // shared: a getOrLoad joins a getMany's load of its key and vice versa
     this.loads = new LoadRunner(flights, lock, this.reader, this.store, opts.invalidator, this.counters, opts.stats, opts.namespace);
     this.batches = new BatchLoad(flights, this.reader, this.store, lock, opts.invalidator, this.counters, opts.stats, lockTtlMs, lockWaitMs, opts.namespace);

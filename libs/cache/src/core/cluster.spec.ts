@@ -2,7 +2,7 @@ import type { Cluster } from 'ioredis';
 import { createCache, type CacheService } from '../create-cache.js';
 import { waitForReady } from '../redis/connection.js';
 import { startRedisCluster, type RedisClusterHandle } from '../testing/redis-harness.js';
-import { sleep } from './testing/kit.js';
+import { deferred, sleep } from './testing/kit.js';
 
 describe('on a Redis Cluster (3 masters)', () => {
   let cluster: RedisClusterHandle;
@@ -134,6 +134,32 @@ describe('on a Redis Cluster (3 masters)', () => {
       await sleep(10);
     }
     expect(v).toBe('v2');
+  });
+
+  it('a load holder past its lease cannot store once another took over (fence and entry share a slot)', async () => {
+    const lease = { ttlMs: 300, waitMs: 10_000 };
+    const make = () => createCache({ redis: { nodes: cluster.nodes, commandTimeoutMs: 2_000 }, prefix: 'ct', l1: { max: 100, ttlMs: 10_000 }, loadLock: lease });
+    const a = make();
+    const b = make();
+    try {
+      await Promise.all([a.ready(15_000), b.ready(15_000)]);
+      const entry = a.namespace('clfence').key('k');
+      expect(await slot(`${svc.keys.lockFor('clfence', entry)}:fence`)).toBe(await slot(entry));
+      const [aStarted, aGate, bStarted, bGate] = [deferred(), deferred(), deferred(), deferred()];
+      const first = a.namespace('clfence').getOrLoad('k', async () => (aStarted.resolve(), await aGate.promise, 'old'));
+      await aStarted.promise;
+      const second = b.namespace('clfence').getOrLoad('k', async () => (bStarted.resolve(), await bGate.promise, 'new'));
+      await bStarted.promise; // a's lease ran out: b holds the lock now, both expected the missing entry
+      aGate.resolve();
+      expect(await first).toBe('old'); // a's caller gets its own value, but a's store is refused
+      bGate.resolve();
+      expect(await second).toBe('new');
+      expect(await other.namespace('clfence').get('k')).toBe('new');
+      expect(a.namespace('clfence').peek('k')).toBeUndefined();
+      expect(b.namespace('clfence').peek('k')).toEqual({ value: 'new' });
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
   });
 
   it('the connection factory waits for the cluster like for a single node', async () => {

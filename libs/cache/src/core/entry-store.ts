@@ -7,6 +7,7 @@ import { EntryKind, encodeEntry, newToken } from '../serialization/envelope.js';
 import type { Serializer } from '../serialization/serializer.js';
 import type { CacheStats, NamespaceCounters } from '../stats/cache-stats.js';
 import type { TagStamp } from '../serialization/tag-stamps.js';
+import type { HeldLock } from '../redis/load-lock-scripts.js';
 import type { ReadResult } from './entry-reader.js';
 import { FOREVER, jitteredTtl, type ResolvedOptions } from './options.js';
 import type { TagVersions } from './tag-versions.js';
@@ -33,10 +34,11 @@ export class EntryStore {
   ) {}
 
   /**
-   * Stores a loader's value (or "not found", with negativeTtl) if the entry is still `expected`,
-   * with the tag versions `stamps` read before the load; fills L1 when stored.
+   * Stores a loader's value (or "not found", with negativeTtl) if the entry is still `expected` and,
+   * when loaded under the load `lock`, no later holder took over (its fence), with the tag versions
+   * `stamps` read before the load; fills L1 when stored.
    */
-  async storeLoaded<T>(k: string, expected: ReadResult, value: T, o: ResolvedOptions, stamps?: readonly TagStamp[]): Promise<void> {
+  async storeLoaded<T>(k: string, expected: ReadResult, value: T, o: ResolvedOptions, stamps?: readonly TagStamp[], lock?: HeldLock): Promise<void> {
     const miss = value === undefined || (value === null && o.nullIsMiss === true);
     if (miss && !o.negativeTtl) return;
     const fresh = miss ? o.negativeTtl! : jitteredTtl(o.ttl, o.jitter);
@@ -49,7 +51,7 @@ export class EntryStore {
       return;
     }
     this.l1?.store.noteOwnWrite(k);
-    const stored = await this.redis.run((c) => casSet(c, k, expected.head, payload, px), this.counters);
+    const stored = await this.redis.run((c) => casSet(c, k, expected.head, payload, px, lock), this.counters);
     if (stored !== 1) this.l1?.store.forgetOwnWrite(k);
     if (stored === 1 && o.l1 !== false && this.l1 !== undefined) {
       // L1 keeps a copy (as Redis holds it), frozen: the loader's own object stays its caller's.

@@ -1,17 +1,19 @@
 import type { KeyBuilder } from '../keys/key-builder.js';
-import { release } from '../redis/scripts.js';
+import { acquireLoadLock, releaseLoadLock, type HeldLock } from '../redis/load-lock-scripts.js';
 import { FAILED, type GuardedRedis } from '../resilience/guarded-redis.js';
 import { newToken, type Entry } from '../serialization/envelope.js';
 import type { NamespaceCounters } from '../stats/cache-stats.js';
 import type { EntryReader, ReadResult } from './entry-reader.js';
 import type { ResolvedOptions } from './options.js';
 
+export type { HeldLock };
+
 /**
  * What a miss found at the lock: the value another holder stored meanwhile, or the go-ahead to load
- * (`token`/`lockKey` when we hold the lock; without them after a Redis failure or a wait that ran
- * out) with the freshest read to compare-and-set against.
+ * (`lock` when we hold it; without it after a Redis failure or a wait that ran out) with the
+ * freshest read to compare-and-set against.
  */
-export type WaitOutcome = { hit: Entry } | { timedOut: true } | { token?: string; lockKey?: string; read: ReadResult };
+export type WaitOutcome = { hit: Entry } | { timedOut: true } | { lock?: HeldLock; read: ReadResult };
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -19,7 +21,10 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * The distributed load lock, so that one loader per entry runs across all instances: SET NX PX with
  * a random token. A caller that finds the lock taken polls the entry until the holder stored it, the
  * lock frees or lockWaitMs passes (then it loads itself). Release is value-checked (a Lua script),
- * so a holder whose lease ran out never frees the next holder's lock.
+ * so a holder whose lease ran out never frees the next holder's lock. Taking the lock also makes the
+ * entry's fence name our token (load-lock-scripts.ts), and the holder's store goes through only
+ * while it still does: a holder that outlived its lease (GC pause, SIGSTOP, slow loader) cannot
+ * write once another holder took over, even when both expected the same entry head.
  */
 export class LoadLock {
   constructor(
@@ -32,6 +37,8 @@ export class LoadLock {
     private readonly ttlMs: number,
     /** How long a waiter polls for the holder's value before loading itself. */
     private readonly waitMs: number,
+    /** Longest load whose value is still stored (the tombstone lifetime): the fence outlives it. */
+    private readonly maxLoadMs: number,
   ) {}
 
   /**
@@ -41,6 +48,7 @@ export class LoadLock {
    */
   async acquireOrWait(k: string, read: ReadResult, o: ResolvedOptions): Promise<WaitOutcome> {
     const token = newToken() + newToken();
+    const fenceKey = this.fenceFor(k);
     const ttl = o.hardTimeoutMs ? o.hardTimeoutMs + 1_000 : this.ttlMs;
     const start = Date.now();
     const hardDeadline = o.hardTimeoutMs ? start + o.hardTimeoutMs : Infinity;
@@ -48,18 +56,18 @@ export class LoadLock {
     let latest = read;
     let delay = 10;
     for (;;) {
-      const lockKey = this.keyFor(k, latest);
-      const got = await this.redis.run((c) => c.set(lockKey, token, 'PX', ttl, 'NX'), this.counters);
+      const lock: HeldLock = { lockKey: this.keyFor(k, latest), fenceKey, token };
+      const got = await this.redis.run((c) => acquireLoadLock(c, lock, ttl, this.fenceMs(ttl)), this.counters);
       if (got === FAILED) return { read: latest };
-      if (got === 'OK') {
+      if (got) {
         // Double-check: the previous holder may have stored between our read and our SET NX.
         const again = await this.reader.read(k, o.tags);
         const e = again.entry;
         if (e !== undefined && Date.now() < e.freshUntil && storedSince(e, read, o)) {
-          this.release(lockKey, token);
+          this.release(lock);
           return { hit: e };
         }
-        return { token, lockKey, read: again.ok ? again : latest };
+        return { lock, read: again.ok ? again : latest };
       }
       const now = Date.now();
       if (now >= hardDeadline) return { timedOut: true };
@@ -75,23 +83,24 @@ export class LoadLock {
   }
 
   /**
-   * One SET NX PX per entry in one round trip (each is its own command: the keys may live in
-   * different cluster slots). The tokens of the locks we got, by entry key; FAILED when Redis failed.
+   * One lock attempt per entry in one round trip (each its own script call: the keys may live in
+   * different cluster slots). The locks we got, by entry key; FAILED when Redis failed.
    */
-  async tryMany(entries: readonly { k: string; read: ReadResult }[], ttl: number): Promise<Map<string, { lockKey: string; token: string }> | typeof FAILED> {
-    const attempts = entries.map(({ k, read }) => ({ k, lockKey: this.keyFor(k, read), token: newToken() + newToken() }));
-    const got = await this.redis.run((c) => Promise.all(attempts.map((a) => c.set(a.lockKey, a.token, 'PX', ttl, 'NX'))), this.counters);
+  async tryMany(entries: readonly { k: string; read: ReadResult }[], ttl: number): Promise<Map<string, HeldLock> | typeof FAILED> {
+    const attempts = entries.map(({ k, read }) => ({ k, lock: { lockKey: this.keyFor(k, read), fenceKey: this.fenceFor(k), token: newToken() + newToken() } }));
+    const fenceMs = this.fenceMs(ttl);
+    const got = await this.redis.run((c) => Promise.all(attempts.map((a) => acquireLoadLock(c, a.lock, ttl, fenceMs))), this.counters);
     if (got === FAILED) return FAILED;
-    const held = new Map<string, { lockKey: string; token: string }>();
+    const held = new Map<string, HeldLock>();
     attempts.forEach((a, i) => {
-      if (got[i] === 'OK') held.set(a.k, { lockKey: a.lockKey, token: a.token });
+      if (got[i]) held.set(a.k, a.lock);
     });
     return held;
   }
 
-  /** Frees the lock if it still holds `token`; fire and forget (an unreleased lock expires with its lease). */
-  release(lockKey: string, token: string): void {
-    void this.redis.run((c) => release(c, lockKey, token));
+  /** Frees the lock and the fence where still ours; fire and forget (an unreleased lock expires with its lease). */
+  release(lock: HeldLock): void {
+    void this.redis.run((c) => releaseLoadLock(c, lock));
   }
 
   /**
@@ -103,6 +112,16 @@ export class LoadLock {
   private keyFor(k: string, r: ReadResult): string {
     const base = `${this.keys.lockFor(this.namespace, k)}:${r.nsVersion}:${r.head || '-'}`;
     return r.mark ? `${base}:${r.mark}` : base;
+  }
+
+  /** One fence per entry, whatever state its lock was taken for: any later holder fences us out. */
+  private fenceFor(k: string): string {
+    return `${this.keys.lockFor(this.namespace, k)}:fence`;
+  }
+
+  /** The fence outlives every load that may still store: up to a lease until the loader starts, then maxLoadMs. */
+  private fenceMs(leaseMs: number): number {
+    return leaseMs + this.maxLoadMs;
   }
 }
 

@@ -7,7 +7,7 @@ import type { EntryReader, ReadResult } from './entry-reader.js';
 import type { EntryStore } from './entry-store.js';
 import { CacheLoadTimeoutError } from './errors.js';
 import { traceLoad } from '../telemetry/open-telemetry.js';
-import type { LoadLock } from './load-lock.js';
+import type { HeldLock, LoadLock } from './load-lock.js';
 import type { ResolvedOptions } from './options.js';
 import { flightKey, type SingleFlight } from './single-flight.js';
 
@@ -53,14 +53,12 @@ export class LoadRunner {
     // A namespace without a version key gets one first (every racing caller gets the same one), so
     // the load lock and the store both use a version that exists before the loader reads its source.
     let expected = await this.reader.withVersion(read);
-    let lockKey: string | undefined;
-    let token: string | undefined;
+    let lock: HeldLock | undefined;
     if (expected.ok && o.lock !== false) {
       const outcome = await this.lock.acquireOrWait(k, expected, o);
       if ('hit' in outcome) return outcome.hit.value as T;
       if ('timedOut' in outcome) throw new CacheLoadTimeoutError(k, o.hardTimeoutMs!);
-      token = outcome.token;
-      lockKey = outcome.lockKey;
+      lock = outcome.lock;
       expected = outcome.read;
     }
     let work: Promise<T>;
@@ -70,17 +68,20 @@ export class LoadRunner {
       // either moves the tag's version past the stamp (and sees this key in the tag's set) or
       // happened before the read (see Invalidator).
       const stamps = expected.ok && o.tags?.length ? await this.store.addTags([k], o) : NO_STAMPS;
-      work = this.loadAndStore(k, expected, stamps, loader, o, stale, ac.signal);
+      work = this.loadAndStore(k, expected, stamps, loader, o, stale, ac.signal, lock);
     } catch (err) {
-      if (token !== undefined) this.lock.release(lockKey!, token);
+      if (lock !== undefined) this.lock.release(lock);
       throw err;
     }
     // The lock is held until the loader really ends, even past a hard timeout: the late value is
     // still stored, and other callers wait for it instead of starting loaders of their own.
-    if (token !== undefined) void work.then(
-      () => this.lock.release(lockKey!, token),
-      () => this.lock.release(lockKey!, token),
-    );
+    if (lock !== undefined) {
+      const held = lock;
+      void work.then(
+        () => this.lock.release(held),
+        () => this.lock.release(held),
+      );
+    }
     work.catch((err: unknown) => this.stats.loadFailed(this.counters, err));
     if (!o.hardTimeoutMs) return work;
     const left = Math.max(o.hardTimeoutMs - (Date.now() - begun), 0);
@@ -91,7 +92,7 @@ export class LoadRunner {
     });
   }
 
-  /** Runs the loader and stores its value (with compare-and-set); resolves to the value. */
+  /** Runs the loader and stores its value (compare-and-set, fenced by `lock` when held); resolves to the value. */
   private async loadAndStore<T>(
     k: string,
     expected: ReadResult,
@@ -100,6 +101,7 @@ export class LoadRunner {
     o: ResolvedOptions,
     stale: Entry | undefined,
     signal: AbortSignal,
+    lock: HeldLock | undefined,
   ): Promise<T> {
     const started = Date.now();
     this.counters.loads++;
@@ -113,7 +115,7 @@ export class LoadRunner {
     }
     // A load older than the tombstone lifetime could outlive the tombstone that guards it.
     if (expected.ok && stamps !== undefined && Date.now() - started < this.invalidator.tombstoneTtl) {
-      await this.store.storeLoaded(k, expected, value, o, stamps);
+      await this.store.storeLoaded(k, expected, value, o, stamps, lock);
     }
     return value;
   }

@@ -1,3 +1,4 @@
+import calculateSlot from 'cluster-key-slot';
 import { escapeKeyPart, hashTagged, KeyBuilder } from './key-builder.js';
 
 describe('KeyBuilder', () => {
@@ -43,7 +44,7 @@ describe('KeyBuilder', () => {
   it('keeps internal keys apart from entries', () => {
     expect(keys.namespaceVersionKey('p')).toBe('app:p:_nsver');
     expect(keys.tag('p', 'cat:1')).toBe('app:p:_tag:cat%3A1');
-    expect(keys.lockFor('p', keys.versioned('p', 1, 'x'))).toBe('app:p:_lock:v1:x');
+    expect(keys.lockFor('p', keys.versioned('p', 1, 'x'))).toBe('app:p:_lock:{app:p:v1:x}');
   });
 
   it('builds SCAN patterns whose only wildcards are the ones it appends', () => {
@@ -67,6 +68,13 @@ describe('KeyBuilder', () => {
     const k = kb.hashTagged('cart', 'abc', 'y'.repeat(400));
     expect(k.startsWith('app:{cart:abc}:')).toBe(true);
     expect(k.length).toBeLessThanOrEqual(100);
+  });
+
+  it('puts the load lock of an entry in the entry\'s cluster slot, also for escaped and over-long keys', () => {
+    const kb = new KeyBuilder({ prefix: 'app', maxKeyLength: 100 });
+    for (const entry of [kb.versioned('p', 1, 'x'), kb.versioned('p', 1, 'a{b}c', 'z:*'), kb.versioned('p', 1, 'y'.repeat(400))]) {
+      expect(calculateSlot(`${kb.lockFor('p', entry)}:123:-`)).toBe(calculateSlot(entry));
+    }
   });
 
   it('hashTagged puts {ns:id} braces with an escaped id', () => {

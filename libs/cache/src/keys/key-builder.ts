@@ -136,12 +136,13 @@ export class KeyBuilder {
     return this.fit(`${this.ns(namespace)}:_${kind}:${joinParts(parts)}`);
   }
 
-  /** Lock key guarding the load of a cache entry. */
+  /**
+   * Base of the load-lock keys of a cache entry, hash-tagged with the whole entry key: entry keys
+   * carry no braces (escaped), so `{entry key}` hashes to the entry's own cluster slot and one script
+   * can check the lock's fence and store the entry.
+   */
   lockFor(namespace: string, cacheKey: string): string {
-    // Reuse the entry key's tail; it is already escaped.
-    const head = `${this.ns(namespace)}:`;
-    const tail = cacheKey.startsWith(head) ? cacheKey.slice(head.length) : cacheKey;
-    return this.fit(`${head}_lock:${tail}`);
+    return this.fit(`${this.ns(namespace)}:_lock:{${cacheKey}}`);
   }
 
   /**

@@ -2,22 +2,23 @@ import { LuaScript } from '../redis-ops/lua-script.js';
 import type { RedisClient } from './connection.js';
 
 /*
- * Lua scripts of the cache-aside miss path. Each touches exactly one key, so they run unchanged on
- * a cluster. They go through LuaScript like every script of the library (EVALSHA, EVAL after a
- * NOSCRIPT), on the client a GuardedRedis.run callback receives.
+ * Lua scripts of the cache-aside miss path. Each touches one key (CAS_SET also the entry's load
+ * fence, hash-tagged into the entry's slot), so they run unchanged on a cluster. They go through
+ * LuaScript like every script of the library (EVALSHA, EVAL after a NOSCRIPT), on the client a
+ * GuardedRedis.run callback receives.
  */
 
-/** Store only if the entry's head (kind+token, bytes 0..8) is still the one seen before loading; PX 0 = no expiry. */
+/**
+ * Store only if the entry's head (kind+token, bytes 0..8) is still the one seen before loading and,
+ * given a load fence (KEYS[2]), while it names our lock (ARGV[4], see load-lock-scripts.ts). PX 0 =
+ * no expiry.
+ */
 export const CAS_SET = new LuaScript(`
+if KEYS[2] and redis.call('GET', KEYS[2]) ~= ARGV[4] then return 0 end
 local h = redis.call('GETRANGE', KEYS[1], 0, 8)
 if h ~= ARGV[1] then return 0 end
 if ARGV[3] == '0' then redis.call('SET', KEYS[1], ARGV[2]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
 return 1`);
-
-/** Release a lock only if we still own it. */
-export const RELEASE = new LuaScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`);
 
 /** Add members to a tag set and make sure the set lives at least as long as its newest entry. */
 export const TAG_ADD = new LuaScript(`
@@ -86,14 +87,21 @@ export function expireLogically(client: RedisClient, key: string, token: string)
   return EXPIRE_LOGICALLY.run(client, [key], [token]) as Promise<number>;
 }
 
-/** CAS_SET: 1 when `value` was stored with a PX of `px` ms (Infinity: no expiry), 0 when the entry's head is no longer `head`. */
-export function casSet(client: RedisClient, key: string, head: string, value: string | Buffer, px: number): Promise<number> {
-  return CAS_SET.run(client, [key], [head, value, Number.isFinite(px) ? px : 0]) as Promise<number>;
-}
-
-/** RELEASE: 1 when the lock held `token` and was deleted, else 0. */
-export function release(client: RedisClient, key: string, token: string): Promise<number> {
-  return RELEASE.run(client, [key], [token]) as Promise<number>;
+/**
+ * CAS_SET: 1 when `value` was stored with a PX of `px` ms (Infinity: no expiry), 0 when the entry's
+ * head is no longer `head` or the load `fence` no longer names `fence.token`.
+ */
+export function casSet(
+  client: RedisClient,
+  key: string,
+  head: string,
+  value: string | Buffer,
+  px: number,
+  fence?: { fenceKey: string; token: string },
+): Promise<number> {
+  const ttl = Number.isFinite(px) ? px : 0;
+  if (fence === undefined) return CAS_SET.run(client, [key], [head, value, ttl]) as Promise<number>;
+  return CAS_SET.run(client, [key, fence.fenceKey], [head, value, ttl, fence.token]) as Promise<number>;
 }
 
 /** TAG_ADD: adds `member` to the tag set `key`, whose life becomes at least `ttlMs`. */
