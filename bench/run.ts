@@ -5,8 +5,8 @@
  *
  *   tsx bench/run.ts [--quick] [--only cache,http,...]
  *
- * Builds dist once when it is missing, runs `npm run bench:<name>` for cache, http, auth, orders
- * and outbox (so their tool and dependency steps run too) with BENCH_QUICK set in short mode,
+ * Builds dist once when it is missing, runs `npm run bench:<name>` for cache, http, auth, orders,
+ * outbox and hostile (so their tool and dependency steps run too) with BENCH_QUICK set in short mode,
  * goes on after a failing bench, records exit codes and durations in run.json, then builds
  * summary.md from the benches' JSON files (bench/summary.ts; a full run also updates the table in
  * README.md). Exits non-zero when a bench failed.

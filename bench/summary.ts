@@ -1,6 +1,6 @@
 /**
  * The benchmark summary: one table of every ratio and figure with its goal and whether it is met,
- * built from the JSON results the benches write (cache, http, auth, orders, outbox) and from
+ * built from the JSON results the benches write (cache, http, auth, orders, outbox, hostile) and from
  * run.json (exit codes and durations, written by bench/run.ts).
  *
  *   tsx bench/summary.ts            bench/results/summary.md, and the table in README.md
@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { ROOT } from './lib/processes.js';
 import { QUICK, RESULTS_DIR } from './lib/settings.js';
 
-export const BENCHES = ['cache', 'http', 'auth', 'orders', 'outbox'] as const;
+export const BENCHES = ['cache', 'http', 'auth', 'orders', 'outbox', 'hostile'] as const;
 export type BenchName = (typeof BENCHES)[number];
 
 export interface RunRecord {
@@ -220,7 +220,32 @@ function outboxRows(r: Json): Row[] {
   ];
 }
 
-const ROWS: Record<BenchName, (r: Json) => Row[]> = { cache: cacheRows, http: httpRows, auth: authRows, orders: ordersRows, outbox: outboxRows };
+function hostileRows(r: Json): Row[] {
+  const f = r.refusals ?? {};
+  const h = r.health ?? {};
+  const kb = (bytes: number | undefined): string => (bytes === undefined ? '?' : `${Math.round(bytes / 1000)} KB`);
+  const refused = (k: Json): string => `p99 ${ms(k?.p99Ms)}, p50 ${ms(k?.p50Ms)} (${x(k?.p99Ratio)} / ${x(k?.p50Ratio)} the \`{}\` → 400 reference)`;
+  const under = (l: Json): string => `${ms(l?.p99Ms)} vs ${ms(h.idle?.p99Ms)} idle (${x(l?.p99RatioToIdle)}; max ${ms(l?.maxMs)})`;
+  return [
+    { figure: `40,000-key body (${kb(f.login40kKeys?.bodyBytes)}) → POST /auth/login, refused 413`, value: refused(f.login40kKeys), goal: 'p99 < 10 ms', met: f.login40kKeys ? f.login40kKeys.p99Ms < 10 : null },
+    {
+      figure: `${f.inventoryKeysWithinLimit?.label ?? 'key-heavy body → inventory (admin)'}, refused 400 (1,000 keys per object)`,
+      value: refused(f.inventoryKeysWithinLimit),
+      goal: 'p99 < 10 ms',
+      met: f.inventoryKeysWithinLimit ? f.inventoryKeysWithinLimit.p99Ms < 10 : null,
+    },
+    { figure: '1 MB body (413) / 3,000-deep body (400) → POST /auth/login', value: `p99 ${ms(f.login1MB?.p99Ms)} / ${ms(f.loginDeep3000?.p99Ms)}`, goal: '—', met: null },
+    {
+      figure: `GET /health/live p99 while ${r.settings?.senders ?? 4} senders send the 40,000-key body`,
+      value: `${ms(h.keys40kLoad?.p99Ms)} vs ${ms(h.smallBodyLoad?.p99Ms)} under the same load of \`{}\` (${x(h.p99RatioKeys40kToSmallBodyLoad)}); idle ${ms(h.idle?.p99Ms)}`,
+      goal: '≤ 2× the `{}` load or ≤ 10 ms',
+      met: h.keys40kLoad && h.smallBodyLoad ? h.p99RatioKeys40kToSmallBodyLoad <= 2 || h.keys40kLoad.p99Ms <= 10 : null,
+    },
+    { figure: 'GET /health/live p99 while they send every hostile body in turn', value: under(h.hostileLoad), goal: '—', met: null },
+  ];
+}
+
+const ROWS: Record<BenchName, (r: Json) => Row[]> = { cache: cacheRows, http: httpRows, auth: authRows, orders: ordersRows, outbox: outboxRows, hostile: hostileRows };
 
 function readJson(file: string): Json | undefined {
   return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
