@@ -11,7 +11,6 @@ import { LockService } from './locks/lock.service.js';
 import {
   closeConnection,
   createRedisConnection,
-  isCluster,
   waitForReady,
   type RedisClient,
   type RedisConnectionOptions,
@@ -142,7 +141,7 @@ export class CacheService {
         instanceId: this.instanceId,
         onError: options.onError,
         tracking:
-          options.l1.serverAssisted === false || isCluster(this.cacheClient)
+          options.l1.serverAssisted === false
             ? undefined
             : {
                 prefixOf: (ns) => `${this.keys.prefix}:${ns}:v`,

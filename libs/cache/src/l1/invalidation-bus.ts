@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisClient } from '../redis/connection.js';
-import { subscriberConnection } from '../redis/connection.js';
+import { isCluster, subscriberConnection } from '../redis/connection.js';
+import { ClusterTracking } from './cluster-tracking.js';
 import { globToRegExp, type L1Store } from './l1-cache.js';
+import { PROBE_SCRIPT, TRACKING_CHANNEL, TrackingReports, type TrackingOptions } from './tracking-reports.js';
 
 /** One invalidation, as broadcast to the other instances. */
 export interface InvalidationMessage {
@@ -43,16 +45,10 @@ export interface InvalidationBusOptions {
   /**
    * Server-assisted invalidation (CLIENT TRACKING, broadcast mode): Redis itself tells us when any
    * client (another service, redis-cli, a script) changes a key under the L1 namespaces' prefixes.
-   * Standalone and Sentinel only; needs the subscriber this bus creates (RESP2).
+   * Standalone and Sentinel: needs the subscriber this bus creates (RESP2). Cluster: per master
+   * (see ClusterTracking), with subscribers of its own.
    */
-  tracking?: {
-    /** The key prefix of the entries of namespace `ns` (tracked once L1 holds the namespace). */
-    prefixOf: (ns: string) => string;
-    /** The namespace of an entry key. */
-    namespaceOf: (key: string) => string | undefined;
-    /** A key of our own, tracked too, to find out whether Redis reports our scripts' writes to us. */
-    probeKey: string;
-  };
+  tracking?: TrackingOptions;
   onError?: (err: unknown) => void;
 }
 
@@ -90,6 +86,10 @@ export interface InvalidationBusOptions {
  * write (a mistaken drop costs one Redis read, never a stale value). A read that raced an outside write cannot
  * fill L1 with the old value for long: the invalidation moves the namespace generation (a read
  * begun before it never fills L1) or drops the entry it filled.
+ *
+ * On a cluster, tracking is per node: each master reports writes to its own keys only, to a
+ * redirect target on that node (ClusterTracking). L1 serves only while every master reports, and
+ * starts empty again after any master stopped reporting or the topology changed.
  */
 export class InvalidationBus {
   readonly instanceId: string;
@@ -115,16 +115,16 @@ export class InvalidationBus {
   private readonly lastSeq = new Map<string, number>();
   /** L1 flushes caused by a detected loss (a sequence gap or being dropped from presence). */
   lossFlushes = 0;
-  /** Invalidations Redis sent for keys changed outside the library (CLIENT TRACKING). */
-  trackedInvalidations = 0;
-  /** Whether Redis tracks our prefixes for us right now. */
-  trackingOn = false;
   private subscriberId: number | undefined;
   private subscribing: Promise<void> | undefined;
   private trackingScheduled = false;
   private probed = false;
-  private probeReported = false;
-  private probeWaiter: ((reported: boolean) => void) | undefined;
+  /** Reports of CLIENT TRACKING, applied to L1. */
+  private readonly reports: TrackingReports | undefined;
+  /** Standalone: tracking registered on the publisher connection. */
+  private standaloneTracking = false;
+  /** Cluster: tracking per master. */
+  private readonly clusterTracking: ClusterTracking | undefined;
 
   constructor(private readonly opts: InvalidationBusOptions) {
     this.instanceId = opts.instanceId ?? randomUUID();
@@ -136,7 +136,18 @@ export class InvalidationBus {
     opts.store.suspended = true;
     this.subscriber.on('message', this.onMessage);
     if (opts.tracking) {
-      this.subscriber.on('messageBuffer', this.onTrackingMessage);
+      this.reports = new TrackingReports(opts.store, opts.tracking);
+      if (isCluster(opts.publisher)) {
+        this.clusterTracking = new ClusterTracking({
+          cluster: opts.publisher,
+          reports: this.reports,
+          onLoss: this.onTrackingLoss,
+          onCovered: this.onTrackingCovered,
+          onError: opts.onError,
+        });
+      } else {
+        this.subscriber.on('messageBuffer', this.reports.onMessage);
+      }
       opts.store.onNamespace = this.scheduleTracking;
     }
     this.subscriber.on('ready', this.onReady);
@@ -146,10 +157,21 @@ export class InvalidationBus {
     opts.publisher.on('ready', this.onPublisherReady);
   }
 
-  /** Subscribes and joins the presence hash; L1 stays suspended until subscribed. Never rejects. */
+  /** Invalidations Redis sent for keys changed outside the library (CLIENT TRACKING). */
+  get trackedInvalidations(): number {
+    return this.reports?.count ?? 0;
+  }
+
+  /** Whether Redis tracks our prefixes for us right now (on a cluster: every master does). */
+  get trackingOn(): boolean {
+    return this.clusterTracking ? this.clusterTracking.reporting : this.standaloneTracking;
+  }
+
+  /** Subscribes and joins the presence hash; L1 stays suspended until subscribed (and, on a cluster with tracking, until every master reports). Never rejects. */
   async start(): Promise<void> {
     this.heartbeat = setInterval(() => void this.beat(), this.heartbeatMs);
     this.heartbeat.unref();
+    this.clusterTracking?.start();
     await this.subscribe();
   }
 
@@ -191,7 +213,8 @@ export class InvalidationBus {
     this.opts.store.suspended = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.subscriber.off('message', this.onMessage);
-    this.subscriber.off('messageBuffer', this.onTrackingMessage);
+    if (this.reports) this.subscriber.off('messageBuffer', this.reports.onMessage);
+    this.clusterTracking?.close();
     this.subscriber.off('ready', this.onReady);
     this.opts.publisher.off('ready', this.onPublisherReady);
     if (this.retry) clearTimeout(this.retry);
@@ -258,8 +281,9 @@ export class InvalidationBus {
   private async doSubscribe(): Promise<void> {
     try {
       // The redirect target of CLIENT TRACKING: read before SUBSCRIBE (a subscribed RESP2 connection cannot).
-      if (this.opts.tracking) this.subscriberId = Number(await this.subscriber.client('ID'));
-      await this.subscriber.subscribe(...(this.opts.tracking ? [this.channel, TRACKING_CHANNEL] : [this.channel]));
+      const tracked = this.reports !== undefined && !this.clusterTracking;
+      if (tracked) this.subscriberId = Number(await this.subscriber.client('ID'));
+      await this.subscriber.subscribe(...(tracked ? [this.channel, TRACKING_CHANNEL] : [this.channel]));
       if (this.closed) return;
       this.subscribed = true;
       await this.enableTracking();
@@ -269,13 +293,13 @@ export class InvalidationBus {
     }
   }
 
-  /** (Re)registers CLIENT TRACKING for the prefixes of every namespace L1 holds. */
+  /** Standalone: (re)registers CLIENT TRACKING for the prefixes of every namespace L1 holds. */
   private async enableTracking(): Promise<void> {
-    const tracking = this.opts.tracking;
-    if (!tracking || this.closed || !this.subscribed || this.subscriberId === undefined) return;
-    const prefixes = this.opts.store.names().map(tracking.prefixOf);
+    const reports = this.reports;
+    if (!reports || this.clusterTracking || this.closed || !this.subscribed || this.subscriberId === undefined) return;
+    const prefixes = reports.prefixes();
     if (prefixes.length === 0) return;
-    prefixes.push(tracking.probeKey);
+    prefixes.push(reports.opts.probeKey);
     try {
       // Prefixes cannot be added to a running registration: switch it off and on again.
       await this.opts.publisher.call('CLIENT', 'TRACKING', 'OFF');
@@ -289,30 +313,15 @@ export class InvalidationBus {
         'NOLOOP',
         ...prefixes.flatMap((p) => ['PREFIX', p]),
       );
-      this.trackingOn = true;
-      if (!this.probed) await this.probeScriptReports();
+      this.standaloneTracking = true;
+      if (!this.probed) {
+        this.probed = true;
+        await reports.probe((key) => this.opts.publisher.eval(PROBE_SCRIPT, 1, key, String(Date.now())));
+      }
     } catch (err) {
-      this.trackingOn = false;
+      this.standaloneTracking = false;
       this.opts.onError?.(err);
     }
-  }
-
-  /**
-   * Writes the probe key from a Lua script and waits briefly for its report: Redis 7.0 reports
-   * script writes despite NOLOOP, later versions may not. The answer decides whether the entries
-   * our scripts store are noted (L1Store.ownScriptWritesReported).
-   */
-  private async probeScriptReports(): Promise<void> {
-    this.probed = true;
-    const key = this.opts.tracking!.probeKey;
-    this.opts.store.ownScriptWritesReported = true; // until known: noting costs nothing when no report comes
-    const reported = new Promise<boolean>((resolve) => {
-      this.probeWaiter = resolve;
-      setTimeout(() => resolve(false), PROBE_WAIT_MS).unref();
-    });
-    await this.opts.publisher.eval("redis.call('SET', KEYS[1], ARGV[1], 'PX', 60000) return 1", 1, key, String(Date.now()));
-    if (!(await reported) && !this.probeReported) this.opts.store.ownScriptWritesReported = false;
-    this.probeWaiter = undefined;
   }
 
   private readonly scheduleTracking = (): void => {
@@ -320,32 +329,25 @@ export class InvalidationBus {
     this.trackingScheduled = true;
     queueMicrotask(() => {
       this.trackingScheduled = false;
-      void this.enableTracking();
+      if (this.clusterTracking) this.clusterTracking.sync();
+      else void this.enableTracking();
     });
   };
 
-  /** Redis's own invalidations: keys changed by anyone but this connection; null = the database was flushed. */
-  private readonly onTrackingMessage = (channel: Buffer, message: unknown): void => {
-    if (channel.toString() !== TRACKING_CHANNEL) return;
-    this.trackedInvalidations++;
-    if (message === null || message === undefined) {
-      this.opts.store.clearAll();
-      return;
-    }
-    const keys = Array.isArray(message) ? (message as unknown[]) : [message];
-    for (const raw of keys) {
-      const key = String(raw);
-      if (key === this.opts.tracking!.probeKey) {
-        // Also when it arrives after the probe stopped waiting (a busy process): it answers the question.
-        this.opts.store.ownScriptWritesReported = true;
-        this.probeReported = true;
-        this.probeWaiter?.(true);
-        continue;
-      }
-      if (this.opts.store.takeOwnWrite(key)) continue; // the echo of our own store
-      const ns = this.opts.tracking!.namespaceOf(key);
-      if (ns !== undefined) this.opts.store.peek(ns)?.delete([key]);
-    }
+  /**
+   * Cluster: a master stopped reporting (its subscriber or our connection to it went away, or the
+   * topology changed). Outside writes there go unreported from now on: L1 is suspended like when
+   * the bus subscriber is lost, and starts empty once every master reports again.
+   */
+  private readonly onTrackingLoss = (): void => {
+    if (this.closed) return;
+    this.lossFlushes++;
+    this.opts.store.suspended = true;
+    this.opts.store.setAsideAll();
+  };
+
+  private readonly onTrackingCovered = (): void => {
+    if (!this.closed && this.subscribed) void this.join();
   };
 
   /**
@@ -366,7 +368,8 @@ export class InvalidationBus {
       this.scheduleRetry();
       return;
     }
-    if (this.closed || !this.subscribed) return;
+    // On a cluster every master must report first (onTrackingCovered joins then).
+    if (this.closed || !this.subscribed || this.clusterTracking?.covered === false) return;
     this.opts.store.clearAll();
     this.opts.store.suspended = false;
     this.retryDelayMs = RETRY_MIN_MS;
@@ -394,10 +397,10 @@ export class InvalidationBus {
 
   private readonly onPublisherReady = (): void => {
     if (this.closed) return;
-    if (this.opts.tracking && this.trackingOn) {
+    if (this.standaloneTracking) {
       // Tracking belongs to the connection: outside writes made while it was down were not
       // reported, and the new connection reports nothing until told again.
-      this.trackingOn = false;
+      this.standaloneTracking = false;
       this.flushForLoss();
     }
     void this.enableTracking();
@@ -406,7 +409,7 @@ export class InvalidationBus {
 
   private readonly onDown = (): void => {
     this.subscribed = false;
-    this.trackingOn = false; // Redis stops tracking when the redirect target goes away
+    this.standaloneTracking = false; // Redis stops tracking when the redirect target goes away
     this.opts.store.suspended = true;
     this.opts.store.setAsideAll(); // not served; kept only for the fail-safe
     this.lastSeq.clear(); // L1 starts empty: nothing earlier can be missing
@@ -448,10 +451,6 @@ export class InvalidationBus {
 }
 
 const RETRY_MIN_MS = 25;
-/** Where Redis sends CLIENT TRACKING invalidations for a RESP2 redirect target. */
-const TRACKING_CHANNEL = '__redis__:invalidate';
-/** How long the probe waits for Redis to report our script's write. */
-const PROBE_WAIT_MS = 1_000;
 /** Publishers whose sequence is tracked (instances come and go; past this the map starts over). */
 const MAX_TRACKED_PUBLISHERS = 10_000;
 

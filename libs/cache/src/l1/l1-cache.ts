@@ -35,8 +35,8 @@ export interface L1Options {
    */
   failSafeMs?: number;
   /**
-   * Server-assisted invalidation (default true where it works: standalone and Sentinel): Redis
-   * tells every instance when anyone, also outside this library, changes an entry L1 may hold.
+   * Server-assisted invalidation (default true; standalone, Sentinel, and per master on a cluster):
+   * Redis tells every instance when anyone, also outside this library, changes an entry L1 may hold.
    */
   serverAssisted?: boolean;
 }
@@ -186,6 +186,9 @@ export class L1Store {
 
   clearAll(): void {
     for (const n of this.namespaces.values()) n.clear();
+    // A note whose report was lost with a connection would swallow the report of a later outside
+    // write: start over (at worst one of our own entries is dropped once by its late report).
+    this.ownWrites.clear();
   }
 
   /** Before one of our scripts writes `key`: its report is ours, not an outside write. */

@@ -114,6 +114,28 @@ export function subscriberConnection(client: RedisClient): RedisClient {
   );
 }
 
+/**
+ * A RESP2 subscriber to one cluster node, for the CLIENT TRACKING reports of that node (tracking
+ * and its redirect target are per node). Built from the cluster's own connection to the node so it
+ * shares host, port, auth and TLS; it reconnects by itself, and resubscribes through its owner
+ * (the owner reads the new CLIENT ID first, which a subscribed RESP2 connection cannot).
+ */
+export function nodeSubscriberConnection(node: Redis): Redis {
+  return guard(
+    new Redis({
+      ...node.options,
+      protocol: 2,
+      lazyConnect: false,
+      readOnly: false,
+      enableOfflineQueue: true,
+      commandTimeout: undefined,
+      maxRetriesPerRequest: null,
+      autoResubscribe: false,
+      retryStrategy: reconnectDelay,
+    }),
+  );
+}
+
 export function isCluster(client: RedisClient): client is Cluster {
   return client instanceof Cluster;
 }
