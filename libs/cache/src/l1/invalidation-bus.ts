@@ -118,6 +118,11 @@ export class InvalidationBus {
   private subscriberId: number | undefined;
   private subscribing: Promise<void> | undefined;
   private trackingScheduled = false;
+  /** The latest standalone tracking registration (they run one after another). */
+  private trackingQueue: Promise<void> = Promise.resolve();
+  /** Standalone: the prefixes registered for `trackedRedirect` (the subscriber's client id). */
+  private readonly trackedPrefixes = new Set<string>();
+  private trackedRedirect: number | undefined;
   private probed = false;
   /** Reports of CLIENT TRACKING, applied to L1. */
   private readonly reports: TrackingReports | undefined;
@@ -293,27 +298,41 @@ export class InvalidationBus {
     }
   }
 
-  /** Standalone: (re)registers CLIENT TRACKING for the prefixes of every namespace L1 holds. */
-  private async enableTracking(): Promise<void> {
+  /**
+   * Standalone: registers CLIENT TRACKING for the prefixes of every namespace L1 holds. Runs one at a
+   * time: two overlapping registrations would send a prefix twice, which Redis refuses ("prefix
+   * overlaps"), leaving the later namespaces unregistered.
+   */
+  private enableTracking(): Promise<void> {
+    const run = this.trackingQueue.then(() => this.registerTracking());
+    this.trackingQueue = run;
+    return run;
+  }
+
+  private async registerTracking(): Promise<void> {
     const reports = this.reports;
-    if (!reports || this.clusterTracking || this.closed || !this.subscribed || this.subscriberId === undefined) return;
-    const prefixes = reports.prefixes();
-    if (prefixes.length === 0) return;
-    prefixes.push(reports.opts.probeKey);
+    const redirect = this.subscriberId;
+    if (!reports || this.clusterTracking || this.closed || !this.subscribed || redirect === undefined) return;
+    const wanted = reports.prefixes();
+    if (wanted.length === 0) return;
+    wanted.push(reports.opts.probeKey);
+    // From scratch when nothing runs for this redirect target (start, a reconnect). Otherwise only the
+    // new prefixes are added to the running registration: Redis refuses a prefix registered twice,
+    // and switching off to start over would leave a gap in which writes go unreported.
+    const fresh = !this.standaloneTracking || this.trackedRedirect !== redirect;
+    if (fresh) this.trackedPrefixes.clear();
+    const missing = wanted.filter((p) => !this.trackedPrefixes.has(p));
+    if (missing.length === 0) return;
     try {
-      // Prefixes cannot be added to a running registration: switch it off and on again.
-      await this.opts.publisher.call('CLIENT', 'TRACKING', 'OFF');
-      await this.opts.publisher.call(
-        'CLIENT',
-        'TRACKING',
-        'ON',
-        'REDIRECT',
-        String(this.subscriberId),
-        'BCAST',
-        'NOLOOP',
-        ...prefixes.flatMap((p) => ['PREFIX', p]),
-      );
+      if (fresh) await this.opts.publisher.call('CLIENT', 'TRACKING', 'OFF');
+      // Our writes noted until now left on this connection before the ON: they get no report, and a
+      // note left waiting for one would swallow the report of a later outside write of that key.
+      const notedBefore = this.opts.store.ownWriteMark();
+      await this.opts.publisher.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', String(redirect), 'BCAST', 'NOLOOP', ...missing.flatMap((p) => ['PREFIX', p]));
+      for (const p of missing) this.trackedPrefixes.add(p);
+      this.trackedRedirect = redirect;
       this.standaloneTracking = true;
+      for (const p of missing) this.opts.store.forgetOwnWritesUnder(p, notedBefore);
       if (!this.probed) {
         this.probed = true;
         await reports.probe((key) => this.opts.publisher.eval(PROBE_SCRIPT, 1, key, String(Date.now())));

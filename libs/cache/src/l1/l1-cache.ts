@@ -161,7 +161,8 @@ export class L1Store {
    * store are noted, and the one report each causes is not taken for an outside write.
    */
   ownScriptWritesReported = false;
-  private readonly ownWrites = new Map<string, { n: number; at: number }>();
+  private readonly ownWrites = new Map<string, { n: number; at: number; seq: number }>();
+  private noteSeq = 0;
   private readonly namespaces = new Map<string, L1Namespace>();
 
   constructor(readonly options: L1Options) {}
@@ -195,13 +196,25 @@ export class L1Store {
   noteOwnWrite(key: string): void {
     if (!this.ownScriptWritesReported) return;
     const w = this.ownWrites.get(key);
+    const seq = ++this.noteSeq;
     if (w) {
       w.n++;
       w.at = Date.now();
+      w.seq = seq;
     } else {
       if (this.ownWrites.size >= 10_000) this.ownWrites.clear(); // at worst an L1 drop too many
-      this.ownWrites.set(key, { n: 1, at: Date.now() });
+      this.ownWrites.set(key, { n: 1, at: Date.now(), seq });
     }
+  }
+
+  /** Where the numbering of own-write notes stands (see forgetOwnWritesUnder). */
+  ownWriteMark(): number {
+    return this.noteSeq;
+  }
+
+  /** Drops the notes of keys under `prefix` made up to `mark`: their writes were sent before the prefix was tracked, so no report comes. */
+  forgetOwnWritesUnder(prefix: string, mark: number): void {
+    for (const [key, w] of this.ownWrites) if (w.seq <= mark && key.startsWith(prefix)) this.ownWrites.delete(key);
   }
 
   /** Our script did not write `key` after all: no report will come. */

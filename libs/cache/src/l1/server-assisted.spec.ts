@@ -65,6 +65,31 @@ describe('server-assisted L1 invalidation (CLIENT TRACKING)', () => {
     expect(await ca.getOrLoad('k', async () => 'v2')).toBe('v2');
   });
 
+  it('namespaces first used one after another in quick succession are all tracked (registrations never overlap)', async () => {
+    const errors: unknown[] = [];
+    const c = createCache({ redis: { url: server.url, commandTimeoutMs: 2_000 }, prefix: 'trk2', l1: { max: 100, ttlMs: 60_000 }, onError: (e) => errors.push(e) });
+    try {
+      await c.ready();
+      await warm(c.namespace('n0'), 'k', 'n0');
+      await eventually(() => c.bus!.trackingOn);
+      // Each first use re-registers tracking (OFF, then ON with every prefix); these overlap in time.
+      const names = ['n1', 'n2', 'n3', 'n4', 'n5', 'n6'];
+      const loads: Promise<unknown>[] = [];
+      for (const n of names) {
+        loads.push(c.namespace(n).getOrLoad('k', async () => n));
+        await new Promise((r) => setImmediate(r));
+      }
+      await Promise.all(loads);
+      await eventually(() => c.bus!.trackingOn);
+      for (const n of names) await warm(c.namespace(n), 'k', n);
+      for (const n of names) await outside.set(c.namespace(n).key('k'), 'changed outside');
+      await eventually(() => names.every((n) => c.namespace(n).peek('k') === undefined));
+      expect(errors.map((e) => (e as Error).message)).toEqual([]);
+    } finally {
+      await c.close();
+    }
+  });
+
   it('an entry a load just stored stays in L1: the report of our own script write is not taken for an outside write', async () => {
     const ca = a.namespace('echo');
     await eventually(() => a.bus!.trackingOn);
