@@ -3,7 +3,10 @@
 #   bash scripts/ensure-tools.sh          a Compose validator (the infra tests): `docker compose`
 #                                         (v2 plugin) if it already works, else the Debian package
 #                                         `docker-compose` (v1), which validates files with `config`
-#                                         without any engine
+#                                         without any engine; and the browser of the Swagger UI
+#                                         check (test/browser): Debian's `chromium`, driven by
+#                                         playwright-core (not checked with SKIP_BROWSER_TESTS=1)
+#   bash scripts/ensure-tools.sh chromium only the browser
 #   bash scripts/ensure-tools.sh wrk      the HTTP load generator of `npm run bench:http`
 # Idempotent and quiet: prints one line per tool, runs `apt-get update` at most once.
 set -euo pipefail
@@ -36,6 +39,32 @@ if [[ "${1:-}" == "wrk" ]]; then
   exit 0
 fi
 
+# Debian's build (never a browser download): the browser spec launches /usr/bin/chromium.
+ensure_chromium() {
+  if [[ "${SKIP_BROWSER_TESTS:-}" == "1" ]]; then
+    echo "chromium: not checked (SKIP_BROWSER_TESTS=1)"
+  elif [[ -x /usr/bin/chromium ]] && /usr/bin/chromium --version >/dev/null 2>&1; then
+    echo "chromium: already installed"
+  else
+    if [[ $(id -u) -ne 0 ]]; then
+      echo "ensure-tools: the Swagger UI browser check (test/browser) needs Debian's 'chromium'; installing it needs root (run: sudo bash $0 chromium), or set SKIP_BROWSER_TESTS=1 to leave the check out" >&2
+      exit 1
+    fi
+    apt_install chromium
+    if /usr/bin/chromium --version >/dev/null 2>&1; then
+      echo "chromium: installed ($(/usr/bin/chromium --version 2>/dev/null | head -1))"
+    else
+      echo "chromium: installed but '/usr/bin/chromium --version' does not work" >&2
+      exit 1
+    fi
+  fi
+}
+
+if [[ "${1:-}" == "chromium" ]]; then
+  ensure_chromium
+  exit 0
+fi
+
 # A throwaway compose file proves the validator actually runs (not just that a binary exists).
 printf 'services:\n  probe:\n    image: busybox\n' >"$probe_dir/compose.yml"
 compose_works() { "$@" -f "$probe_dir/compose.yml" config >/dev/null 2>&1; }
@@ -53,3 +82,5 @@ else
     exit 1
   fi
 fi
+
+ensure_chromium
