@@ -88,7 +88,7 @@ export class HealthController implements OnModuleDestroy {
   }
 
   @Get('live')
-  @ApiOperation({ summary: 'Liveness: 200 while the process runs' })
+  @ApiOperation({ operationId: 'getLiveness', summary: 'Liveness: 200 while the process runs' })
   @ApiOkResponse({ schema: { example: { status: 'ok' } } })
   live(): { status: 'ok' } {
     return { status: 'ok' };
@@ -96,6 +96,7 @@ export class HealthController implements OnModuleDestroy {
 
   @Get('ready')
   @ApiOperation({
+    operationId: 'getReadiness',
     summary: 'Readiness: Postgres primary, replica and Redis each up or down; 200 (ok or degraded) while this instance can serve, 503 while it shuts down or reaches no Postgres server',
   })
   @ApiOkResponse({ schema: READY_SCHEMA, description: 'This instance serves: `ok` when every dependency is up, `degraded` when one is down' })

@@ -5,7 +5,7 @@ import { LIMIT_MAX, PAGE_MAX } from '@app/common';
 
 /** `?page=1&limit=20` of every paginated list (limit 1..100), with the contract's defaults. */
 export class PaginationQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: PAGE_MAX, default: 1 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: PAGE_MAX, default: 1 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -13,7 +13,7 @@ export class PaginationQueryDto {
   @Max(PAGE_MAX)
   page: number = 1;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: LIMIT_MAX, default: 20 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: LIMIT_MAX, default: 20 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

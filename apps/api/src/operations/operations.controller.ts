@@ -1,12 +1,12 @@
 import { Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { QueueAdmin } from '@app/jobs';
-import { ErrorBody } from '@app/common';
 import { AdminOnly } from '../auth/index.js';
 import { CacheStatsDto } from './dto/cache-stats.dto.js';
 import { NamespaceParamDto } from './dto/namespace-param.dto.js';
 import { QueuesDto, RetriedDto } from './dto/queues.dto.js';
 import { CacheAdminService } from './services/cache-admin.service.js';
+import { ApiErrors } from '../http/api-errors.decorator.js';
 
 @ApiTags('operations')
 @AdminOnly()
@@ -18,7 +18,7 @@ export class OperationsController {
   ) {}
 
   @Get('cache/stats')
-  @ApiOperation({ summary: 'Cache hits, misses and hit rate per namespace, totals, and Redis figures' })
+  @ApiOperation({ operationId: 'getCacheStats', summary: 'Cache hits, misses and hit rate per namespace, totals, and Redis figures' })
   @ApiOkResponse({ type: CacheStatsDto })
   stats(): Promise<CacheStatsDto> {
     return this.cacheAdmin.stats();
@@ -26,26 +26,26 @@ export class OperationsController {
 
   @Delete('cache/:namespace')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Invalidate a whole cache namespace on every instance (O(1) version bump)' })
+  @ApiOperation({ operationId: 'invalidateCacheNamespace', summary: 'Invalidate a whole cache namespace on every instance (O(1) version bump)' })
   @ApiNoContentResponse({ description: 'Invalidated' })
-  @ApiBadRequestResponse({ type: ErrorBody, description: 'Not a namespace name (lower-case letters, digits, - and _)' })
-  @ApiServiceUnavailableResponse({ type: ErrorBody, description: 'Redis is unavailable' })
+  @ApiErrors({ status: 400, description: 'Not a namespace name (lower-case letters, digits, - and _)' })
+  @ApiErrors({ status: 503, description: 'Redis is unavailable' })
   async invalidate(@Param() params: NamespaceParamDto): Promise<void> {
     await this.cacheAdmin.invalidateNamespace(params.namespace);
   }
 
   @Get('redis/info')
-  @ApiOperation({ summary: 'Redis INFO, parsed into sections' })
+  @ApiOperation({ operationId: 'getRedisInfo', summary: 'Redis INFO, parsed into sections' })
   @ApiOkResponse({ schema: { type: 'object', additionalProperties: { type: 'object' }, example: { server: { redis_version: '7.0.15' }, memory: { used_memory: 1048576 } } } })
-  @ApiServiceUnavailableResponse({ type: ErrorBody, description: 'Redis is unavailable' })
+  @ApiErrors({ status: 503, description: 'Redis is unavailable' })
   info(): Promise<Record<string, unknown>> {
     return this.cacheAdmin.info();
   }
 
   @Get('queues')
-  @ApiOperation({ summary: 'Job counts per queue, and the outbox backlog (events committed, not yet relayed)' })
+  @ApiOperation({ operationId: 'listQueues', summary: 'Job counts per queue, and the outbox backlog (events committed, not yet relayed)' })
   @ApiOkResponse({ type: QueuesDto })
-  @ApiServiceUnavailableResponse({ type: ErrorBody, description: 'Redis (the queues) or Postgres (the outbox) is unavailable' })
+  @ApiErrors({ status: 503, description: 'Redis (the queues) or Postgres (the outbox) is unavailable' })
   async queueCounts(): Promise<QueuesDto> {
     const [queues, outbox] = await Promise.all([this.queues.counts(), this.queues.outboxBacklog()]);
     return { queues, outbox };
@@ -53,11 +53,11 @@ export class OperationsController {
 
   @Post('queues/:name/retry-failed')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Move every failed job of the queue back to waiting' })
+  @ApiOperation({ operationId: 'retryFailedJobs', summary: 'Move every failed job of the queue back to waiting' })
   @ApiParam({ name: 'name', example: 'bestsellers' })
   @ApiOkResponse({ type: RetriedDto })
-  @ApiNotFoundResponse({ type: ErrorBody, description: 'No queue of that name' })
-  @ApiServiceUnavailableResponse({ type: ErrorBody, description: 'Redis is unavailable' })
+  @ApiErrors({ status: 404, description: 'No queue of that name' })
+  @ApiErrors({ status: 503, description: 'Redis is unavailable' })
   async retryFailed(@Param('name') name: string): Promise<RetriedDto> {
     return { retried: await this.queues.retryFailed(name) };
   }

@@ -2,7 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 
 /** The one error shape every failed request answers with. */
 export class ErrorBody {
-  @ApiProperty({ example: 400 })
+  @ApiProperty({ type: 'integer', minimum: 400, maximum: 599, example: 400 })
   statusCode!: number;
 
   @ApiProperty({ example: 'Bad Request' })

@@ -1,17 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Put, Res, UseGuards, UseInterceptors } from '@nestjs/common';
-import {
-  ApiConflictResponse,
-  ApiNoContentResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnprocessableEntityResponse,
-} from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ErrorBody } from '@app/common';
 import { CartService, type CartCaller, type CartResult } from '@app/cart';
 import { Public } from '../../auth/index.js';
 import { ParseUuidPipe } from '../../http/parse-uuid.pipe.js';
@@ -20,8 +9,9 @@ import { CartCountDto, CartDto } from '../dto/cart.dto.js';
 import { CART_TOKEN_RESPONSE_HEADER, CartRoute } from '../http/cart-api-docs.js';
 import { CartCallerGuard, CurrentCartCaller } from '../http/cart-caller.guard.js';
 import { GuestCartLimitInterceptor } from '../http/guest-cart-limit.interceptor.js';
+import { ApiErrors, type ErrorDoc } from '../../http/api-errors.decorator.js';
 
-const GUEST_CART_LIMIT = { type: ErrorBody, description: 'Rate limit, or too many new guest carts from this client IP (a write without X-Cart-Token); `Retry-After` says when to retry' };
+const GUEST_CART_LIMIT: ErrorDoc = { status: 429, description: 'Rate limit, or too many new guest carts from this client IP (a write without X-Cart-Token); `Retry-After` says when to retry' };
 
 /** Cart routes: with a bearer token the user's cart, without one a guest cart (X-Cart-Token). */
 @ApiTags('cart')
@@ -33,7 +23,7 @@ export class CartController {
 
   @Get()
   @CartRoute()
-  @ApiOperation({ summary: 'The caller’s cart, priced with the current catalog prices' })
+  @ApiOperation({ operationId: 'getCart', summary: 'The caller’s cart, priced with the current catalog prices' })
   @ApiOkResponse({ type: CartDto, headers: CART_TOKEN_RESPONSE_HEADER })
   async get(@CurrentCartCaller() caller: CartCaller, @Res({ passthrough: true }) reply: FastifyReply): Promise<CartDto> {
     return send(reply, await this.cart.get(caller));
@@ -41,7 +31,7 @@ export class CartController {
 
   @Get('count')
   @CartRoute()
-  @ApiOperation({ summary: 'Units and lines in the caller’s cart (no catalog lookup)' })
+  @ApiOperation({ operationId: 'getCartCount', summary: 'Units and lines in the caller’s cart (no catalog lookup)' })
   @ApiOkResponse({ type: CartCountDto, headers: CART_TOKEN_RESPONSE_HEADER })
   async count(@CurrentCartCaller() caller: CartCaller, @Res({ passthrough: true }) reply: FastifyReply): Promise<CartCountDto> {
     return send(reply, await this.cart.count(caller));
@@ -51,12 +41,12 @@ export class CartController {
   @HttpCode(HttpStatus.OK)
   @CartRoute()
   @UseInterceptors(GuestCartLimitInterceptor)
-  @ApiTooManyRequestsResponse(GUEST_CART_LIMIT)
-  @ApiOperation({ summary: 'Add units of a product to its line (a guest without a token gets a new cart and its X-Cart-Token)' })
+  @ApiErrors(GUEST_CART_LIMIT)
+  @ApiOperation({ operationId: 'addCartItem', summary: 'Add units of a product to its line (a guest without a token gets a new cart and its X-Cart-Token)' })
   @ApiOkResponse({ type: CartDto, headers: CART_TOKEN_RESPONSE_HEADER, description: 'The cart after the change' })
-  @ApiNotFoundResponse({ type: ErrorBody, description: 'Unknown or deleted product' })
-  @ApiConflictResponse({ type: ErrorBody, description: 'The line would hold more than the product’s stock' })
-  @ApiUnprocessableEntityResponse({ type: ErrorBody, description: 'The line would exceed 100 units, or the cart 100 products' })
+  @ApiErrors({ status: 404, description: 'Unknown or deleted product' })
+  @ApiErrors({ status: 409, description: 'The line would hold more than the product’s stock' })
+  @ApiErrors({ status: 422, description: 'The line would exceed 100 units, or the cart 100 products' })
   async add(@CurrentCartCaller() caller: CartCaller, @Body() body: AddCartItemDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<CartDto> {
     return send(reply, await this.cart.addItem(caller, body.productId.toLowerCase(), body.quantity));
   }
@@ -64,13 +54,13 @@ export class CartController {
   @Put('items/:productId')
   @CartRoute()
   @UseInterceptors(GuestCartLimitInterceptor)
-  @ApiTooManyRequestsResponse(GUEST_CART_LIMIT)
-  @ApiOperation({ summary: 'Set the quantity of a line (0 removes it)' })
+  @ApiErrors(GUEST_CART_LIMIT)
+  @ApiOperation({ operationId: 'setCartItem', summary: 'Set the quantity of a line (0 removes it)' })
   @ApiParam({ name: 'productId', format: 'uuid' })
   @ApiOkResponse({ type: CartDto, headers: CART_TOKEN_RESPONSE_HEADER, description: 'The cart after the change' })
-  @ApiNotFoundResponse({ type: ErrorBody, description: 'Unknown or deleted product (quantity > 0)' })
-  @ApiConflictResponse({ type: ErrorBody, description: 'More than the product’s stock' })
-  @ApiUnprocessableEntityResponse({ type: ErrorBody, description: 'The cart would exceed 100 products' })
+  @ApiErrors({ status: 404, description: 'Unknown or deleted product (quantity > 0)' })
+  @ApiErrors({ status: 409, description: 'More than the product’s stock' })
+  @ApiErrors({ status: 422, description: 'The cart would exceed 100 products' })
   async set(
     @CurrentCartCaller() caller: CartCaller,
     @Param('productId', new ParseUuidPipe('productId')) productId: string,
@@ -82,7 +72,7 @@ export class CartController {
 
   @Delete('items/:productId')
   @CartRoute()
-  @ApiOperation({ summary: 'Remove a line (no error when it is not in the cart)' })
+  @ApiOperation({ operationId: 'removeCartItem', summary: 'Remove a line (no error when it is not in the cart)' })
   @ApiParam({ name: 'productId', format: 'uuid' })
   @ApiOkResponse({ type: CartDto, headers: CART_TOKEN_RESPONSE_HEADER, description: 'The cart after the change' })
   async remove(
@@ -96,7 +86,7 @@ export class CartController {
   @Delete()
   @HttpCode(HttpStatus.NO_CONTENT)
   @CartRoute()
-  @ApiOperation({ summary: 'Empty the cart' })
+  @ApiOperation({ operationId: 'emptyCart', summary: 'Empty the cart' })
   @ApiNoContentResponse({ description: 'Emptied (also when there was nothing to empty)' })
   empty(@CurrentCartCaller() caller: CartCaller): Promise<void> {
     return this.cart.empty(caller);

@@ -8,13 +8,13 @@ export class CartItemDto {
   @ApiProperty({ example: 'Espresso cup set', description: 'Current product name (the name when added, if the product was deleted)' })
   name!: string;
 
-  @ApiProperty({ example: 2490, minimum: 0, description: 'Current unit price in minor units (the price when added, if the product was deleted)' })
+  @ApiProperty({ type: 'integer', example: 2490, minimum: 0, description: 'Current unit price in minor units (the price when added, if the product was deleted)' })
   priceCents!: number;
 
-  @ApiProperty({ example: 2, minimum: 1, maximum: 100 })
+  @ApiProperty({ type: 'integer', example: 2, minimum: 1, maximum: 100 })
   quantity!: number;
 
-  @ApiProperty({ example: 4980, minimum: 0, description: 'priceCents × quantity' })
+  @ApiProperty({ type: 'integer', example: 4980, minimum: 0, description: 'priceCents × quantity' })
   lineTotalCents!: number;
 
   @ApiProperty({ example: true, description: 'false when the product was deleted or has fewer than `quantity` units in stock' })
@@ -26,10 +26,10 @@ export class CartDto {
   @ApiProperty({ type: [CartItemDto], description: 'Lines in the order they were added' })
   items!: CartItemDto[];
 
-  @ApiProperty({ example: 2, minimum: 0, description: 'Units over the available lines' })
+  @ApiProperty({ type: 'integer', example: 2, minimum: 0, description: 'Units over the available lines' })
   totalQuantity!: number;
 
-  @ApiProperty({ example: 4980, minimum: 0, description: 'Sum of lineTotalCents over the available lines, minor units' })
+  @ApiProperty({ type: 'integer', example: 4980, minimum: 0, description: 'Sum of lineTotalCents over the available lines, minor units' })
   totalCents!: number;
 
   @ApiProperty({ example: 'EUR', description: 'ISO 4217 store currency' })
@@ -41,9 +41,9 @@ export class CartDto {
 
 /** Size of the cart (e.g. for a badge): no catalog lookup. */
 export class CartCountDto {
-  @ApiProperty({ example: 3, minimum: 0, description: 'Units over all lines' })
+  @ApiProperty({ type: 'integer', example: 3, minimum: 0, description: 'Units over all lines' })
   count!: number;
 
-  @ApiProperty({ example: 2, minimum: 0, maximum: 100, description: 'Distinct products' })
+  @ApiProperty({ type: 'integer', example: 2, minimum: 0, maximum: 100, description: 'Distinct products' })
   lines!: number;
 }

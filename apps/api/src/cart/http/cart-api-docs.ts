@@ -1,13 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiHeader,
-  ApiServiceUnavailableResponse,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
-import { ErrorBody } from '@app/common';
+import { ApiBearerAuth, ApiHeader } from '@nestjs/swagger';
+import { ApiErrors } from '../../http/api-errors.decorator.js';
 
 /** The X-Cart-Token response header of guest answers. */
 export const CART_TOKEN_RESPONSE_HEADER = {
@@ -29,8 +22,8 @@ export const CartRoute = (): MethodDecorator =>
       required: false,
       description: 'Guest cart token from an earlier cart answer; ignored when a valid bearer token is sent. Malformed, forged or tampered → 400',
     }),
-    ApiBadRequestResponse({ type: ErrorBody, description: 'Validation error naming each field, malformed productId, or invalid X-Cart-Token' }),
-    ApiUnauthorizedResponse({ type: ErrorBody, description: 'An Authorization header was sent but the token is invalid, expired or revoked (send none to use a guest cart)' }),
-    ApiTooManyRequestsResponse({ type: ErrorBody, description: 'Rate limit' }),
-    ApiServiceUnavailableResponse({ type: ErrorBody, description: 'Cart storage (Redis) unreachable: `cart: temporarily unavailable`' }),
+    ApiErrors({ status: 400, description: 'Validation error naming each field, malformed productId, or invalid X-Cart-Token' }),
+    ApiErrors({ status: 401, description: 'An Authorization header was sent but the token is invalid, expired or revoked (send none to use a guest cart)' }),
+    ApiErrors({ status: 429, description: 'Rate limit' }),
+    ApiErrors({ status: 503, description: 'Cart storage (Redis) unreachable: `cart: temporarily unavailable`' }),
   );

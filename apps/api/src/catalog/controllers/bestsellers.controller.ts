@@ -15,7 +15,7 @@ export class BestsellersController {
 
   @Public()
   @Get()
-  @ApiOperation({ summary: 'Live products ordered by units sold (empty until orders exist; ETag)' })
+  @ApiOperation({ operationId: 'listBestsellers', summary: 'Live products ordered by units sold (empty until orders exist; ETag)' })
   @ApiConditionalGet([BestsellerDto])
   async top(@Query() query: BestsellersQueryDto, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
     return conditionalJson(req, reply, jsonBody(await this.bestsellers.top(query.limit ?? 10)));

@@ -1,7 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ErrorBody } from '@app/common';
 import { ProductReader, ProductWriter } from '@app/catalog';
 import { AdminOnly, Public } from '../../auth/index.js';
 import { ADMIN_WRITE_BODY_LIMIT, BodyLimit } from '../../http/body-parsers.js';
@@ -11,6 +10,7 @@ import { ProductDto, ProductPageDto } from '../dto/product.dto.js';
 import { ProductQueryDto } from '../dto/product-query.dto.js';
 import { CreateProductDto, UpdateProductDto } from '../dto/product-write.dto.js';
 import { ApiConditionalGet } from '../http/api-docs.js';
+import { ApiErrors } from '../../http/api-errors.decorator.js';
 
 @ApiTags('catalog')
 @Controller('products')
@@ -22,7 +22,7 @@ export class ProductsController {
 
   @Public()
   @Get()
-  @ApiOperation({ summary: 'Products, filtered, sorted and paginated (cached; ETag)' })
+  @ApiOperation({ operationId: 'listProducts', summary: 'Products, filtered, sorted and paginated (cached; ETag)' })
   @ApiConditionalGet(ProductPageDto)
   async list(@Query() query: ProductQueryDto, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
     return conditionalJson(req, reply, jsonBodyOf(await this.reader.list(query)));
@@ -30,7 +30,7 @@ export class ProductsController {
 
   @Public()
   @Get(':id')
-  @ApiOperation({ summary: 'One live product (cached; ETag)' })
+  @ApiOperation({ operationId: 'getProduct', summary: 'One live product (cached; ETag)' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiConditionalGet(ProductDto, { notFound: true })
   async get(@Param('id', new ParseUuidPipe('id')) id: string, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
@@ -40,10 +40,10 @@ export class ProductsController {
   @AdminOnly()
   @Post()
   @BodyLimit(ADMIN_WRITE_BODY_LIMIT)
-  @ApiOperation({ summary: 'Create a product (currency: the store currency)' })
+  @ApiOperation({ operationId: 'createProduct', summary: 'Create a product (currency: the store currency)' })
   @ApiCreatedResponse({ type: ProductDto })
-  @ApiBadRequestResponse({ type: ErrorBody, description: 'Invalid body, or categoryId names no category' })
-  @ApiConflictResponse({ type: ErrorBody, description: 'SKU taken' })
+  @ApiErrors({ status: 400, description: 'Invalid body, or categoryId names no category' })
+  @ApiErrors({ status: 409, description: 'SKU taken' })
   create(@Body() dto: CreateProductDto): Promise<ProductDto> {
     return this.writer.create(dto);
   }
@@ -51,12 +51,12 @@ export class ProductsController {
   @AdminOnly()
   @Patch(':id')
   @BodyLimit(ADMIN_WRITE_BODY_LIMIT)
-  @ApiOperation({ summary: 'Partial update; every later read on every instance shows it' })
+  @ApiOperation({ operationId: 'updateProduct', summary: 'Partial update; every later read on every instance shows it' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: ProductDto })
-  @ApiBadRequestResponse({ type: ErrorBody, description: 'Invalid body or id, or categoryId names no category' })
-  @ApiNotFoundResponse({ type: ErrorBody })
-  @ApiConflictResponse({ type: ErrorBody, description: 'SKU taken' })
+  @ApiErrors({ status: 400, description: 'Invalid body or id, or categoryId names no category' })
+  @ApiErrors(404)
+  @ApiErrors({ status: 409, description: 'SKU taken' })
   update(@Param('id', new ParseUuidPipe('id')) id: string, @Body() dto: UpdateProductDto): Promise<ProductDto> {
     return this.writer.update(id, dto);
   }
@@ -64,10 +64,10 @@ export class ProductsController {
   @AdminOnly()
   @Delete(':id')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Soft delete: gone from reads and lists, kept in past orders' })
+  @ApiOperation({ operationId: 'deleteProduct', summary: 'Soft delete: gone from reads and lists, kept in past orders' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiNoContentResponse()
-  @ApiNotFoundResponse({ type: ErrorBody })
+  @ApiErrors(404)
   remove(@Param('id', new ParseUuidPipe('id')) id: string): Promise<void> {
     return this.writer.remove(id);
   }

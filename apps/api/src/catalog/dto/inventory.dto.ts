@@ -34,14 +34,14 @@ export class InventoryItemDto {
   @IsUuid()
   productId!: string;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: STOCK_MAX, description: 'New absolute stock (exactly one of stock or delta)' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: STOCK_MAX, example: 50, description: 'New absolute stock (exactly one of stock or delta)' })
   @ValidateIf((o: InventoryItemDto) => o.stock !== undefined || o.delta === undefined)
   @IsInt({ message: 'must be an integer number (send either stock or delta)' })
   @Min(0)
   @Max(STOCK_MAX)
   stock?: number;
 
-  @ApiPropertyOptional({ minimum: -DELTA_MAX, maximum: DELTA_MAX, description: 'Change to apply, e.g. -1 (exactly one of stock or delta)' })
+  @ApiPropertyOptional({ type: 'integer', minimum: -DELTA_MAX, maximum: DELTA_MAX, example: -1, description: 'Change to apply, e.g. -1 (exactly one of stock or delta)' })
   @ValidateIf((o: InventoryItemDto) => o.delta !== undefined)
   @IsInt()
   @Min(-DELTA_MAX)
@@ -65,7 +65,7 @@ export class InventoryLevelDto {
   @ApiProperty({ format: 'uuid' })
   productId!: string;
 
-  @ApiProperty({ minimum: 0, example: 49 })
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: STOCK_MAX, example: 49 })
   stock!: number;
 }
 

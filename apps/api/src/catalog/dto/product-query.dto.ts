@@ -38,7 +38,7 @@ export class ProductQueryDto extends PaginationQueryDto {
   @MaxLength(120)
   category?: string;
 
-  @ApiPropertyOptional({ description: 'Lowest price in cents (inclusive)', minimum: 0, example: 1000 })
+  @ApiPropertyOptional({ type: 'integer', description: 'Lowest price in cents (inclusive)', minimum: 0, maximum: INT4_MAX, example: 1000 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -46,7 +46,7 @@ export class ProductQueryDto extends PaginationQueryDto {
   @Max(INT4_MAX)
   minPrice?: number;
 
-  @ApiPropertyOptional({ description: 'Highest price in cents (inclusive); must be ≥ minPrice', minimum: 0, example: 5000 })
+  @ApiPropertyOptional({ type: 'integer', description: 'Highest price in cents (inclusive); must be ≥ minPrice', minimum: 0, maximum: INT4_MAX, example: 5000 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -68,7 +68,7 @@ export class ProductQueryDto extends PaginationQueryDto {
 
 /** Query of GET /products/bestsellers. */
 export class BestsellersQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: LIMIT_MAX, default: 10 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: LIMIT_MAX, default: 10 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

@@ -27,13 +27,13 @@ export class CreateProductDto {
   @Matches(NO_NUL, { message: NO_NUL_MESSAGE })
   description?: string;
 
-  @ApiProperty({ example: 2490, minimum: 0, maximum: INT4_MAX, description: 'Price in cents' })
+  @ApiProperty({ type: 'integer', example: 2490, minimum: 0, maximum: INT4_MAX, description: 'Price in cents' })
   @IsInt()
   @Min(0)
   @Max(INT4_MAX)
   priceCents!: number;
 
-  @ApiPropertyOptional({ example: 12, minimum: 0, maximum: STOCK_MAX, default: 0 })
+  @ApiPropertyOptional({ type: 'integer', example: 12, minimum: 0, maximum: STOCK_MAX, default: 0 })
   @IsOptional()
   @IsInt()
   @Min(0)
@@ -68,14 +68,14 @@ export class UpdateProductDto {
   @Matches(NO_NUL, { message: NO_NUL_MESSAGE })
   description?: string;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: INT4_MAX })
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: INT4_MAX })
   @ValidateIf(present)
   @IsInt()
   @Min(0)
   @Max(INT4_MAX)
   priceCents?: number;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: STOCK_MAX })
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: STOCK_MAX })
   @ValidateIf(present)
   @IsInt()
   @Min(0)

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { INT4_MAX, LIMIT_MAX, PAGE_MAX, STOCK_MAX } from '@app/catalog';
 
 /** A product's category as embedded in product responses. */
 export class CategoryRefDto {
@@ -26,13 +27,13 @@ export class ProductDto {
   @ApiProperty({ example: 'Four double-walled glass cups, 80 ml each.' })
   description!: string;
 
-  @ApiProperty({ example: 2490, minimum: 0, description: 'Price in minor units (cents); never a float' })
+  @ApiProperty({ type: 'integer', example: 2490, minimum: 0, maximum: INT4_MAX, description: 'Price in minor units (cents); never a float' })
   priceCents!: number;
 
   @ApiProperty({ example: 'EUR', description: 'ISO 4217 store currency' })
   currency!: string;
 
-  @ApiProperty({ example: 12, minimum: 0 })
+  @ApiProperty({ type: 'integer', example: 12, minimum: 0, maximum: STOCK_MAX })
   stock!: number;
 
   @ApiProperty({ type: CategoryRefDto })
@@ -50,18 +51,18 @@ export class ProductPageDto {
   @ApiProperty({ type: [ProductDto] })
   items!: ProductDto[];
 
-  @ApiProperty({ example: 137, description: 'Products matching the filters, over all pages' })
+  @ApiProperty({ type: 'integer', example: 137, minimum: 0, description: 'Products matching the filters, over all pages' })
   total!: number;
 
-  @ApiProperty({ example: 1, minimum: 1 })
+  @ApiProperty({ type: 'integer', example: 1, minimum: 1, maximum: PAGE_MAX })
   page!: number;
 
-  @ApiProperty({ example: 20, minimum: 1, maximum: 100 })
+  @ApiProperty({ type: 'integer', example: 20, minimum: 1, maximum: LIMIT_MAX })
   limit!: number;
 }
 
 /** A product with the units sold so far (bestsellers). */
 export class BestsellerDto extends ProductDto {
-  @ApiProperty({ example: 42, minimum: 0, description: 'Units sold (from placed orders)' })
+  @ApiProperty({ type: 'integer', example: 42, minimum: 0, description: 'Units sold (from placed orders)' })
   unitsSold!: number;
 }

@@ -1,6 +1,6 @@
 import { applyDecorators, type Type } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiResponse } from '@nestjs/swagger';
-import { ErrorBody } from '@app/common';
+import { ApiHeader, ApiOkResponse, ApiResponse } from '@nestjs/swagger';
+import { ApiErrors } from '../../http/api-errors.decorator.js';
 
 /** Swagger for a public conditional GET: 200 with ETag, 304 on If-None-Match, 400 on bad input. */
 export const ApiConditionalGet = (type: Type<unknown> | [Type<unknown>], opts: { notFound?: boolean } = {}): MethodDecorator =>
@@ -9,9 +9,9 @@ export const ApiConditionalGet = (type: Type<unknown> | [Type<unknown>], opts: {
     ApiOkResponse({
       type: Array.isArray(type) ? type[0] : type,
       isArray: Array.isArray(type),
-      headers: { ETag: { description: 'Validator of this body', schema: { type: 'string' } } },
+      headers: { ETag: { description: 'Validator of this body (send it back in If-None-Match)', schema: { type: 'string', example: '"q0Xb2k9yZmQpr7cWq1vJ3sN5tLe"' } } },
     }),
     ApiResponse({ status: 304, description: 'Not modified (If-None-Match matched the current ETag)' }),
-    ApiBadRequestResponse({ type: ErrorBody, description: 'Invalid parameter (the message names it)' }),
-    ...(opts.notFound ? [ApiNotFoundResponse({ type: ErrorBody, description: 'Unknown or deleted' })] : []),
+    ApiErrors({ status: 400, description: 'Invalid parameter (the message names it)' }),
+    ...(opts.notFound ? [ApiErrors({ status: 404, description: 'Unknown or deleted' })] : []),
   );

@@ -1,27 +1,16 @@
 import { Body, Controller, Header, Headers, HttpCode, HttpStatus, Post } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiConflictResponse,
-  ApiCreatedResponse,
-  ApiHeader,
-  ApiNoContentResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
-import { ErrorBody, Public } from '@app/common';
+import { ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Public } from '@app/common';
 import { AuthService, type ClientInfo } from '@app/identity';
 import { Authenticated, CurrentUser, type AuthUser } from '../../auth/index.js';
 import { AuthResponseDto, LoginDto, RefreshDto, RegisterDto } from '../dto/auth.dto.js';
 import { LimitAttempts } from '../../throttling/attempt-limit.interceptor.js';
 import { Client } from './client.decorator.js';
+import { ApiErrors, type ErrorDoc } from '../../http/api-errors.decorator.js';
 
 const CART_TOKEN = { name: 'x-cart-token', required: false, description: 'Guest cart to merge into the user’s cart' };
-const TOO_MANY = { type: ErrorBody, description: 'Rate limited; see the Retry-After header (seconds)' };
-const HASHING_BUSY = { type: ErrorBody, description: 'Too many password hashes at once on this instance; see the Retry-After header (seconds)' };
+const TOO_MANY: ErrorDoc = { status: 429, description: 'Rate limited; see the Retry-After header (seconds)' };
+const HASHING_BUSY: ErrorDoc = { status: 503, description: 'Too many password hashes at once on this instance; see the Retry-After header (seconds)' };
 
 @ApiTags('auth')
 @Controller('auth')
@@ -33,13 +22,13 @@ export class AuthController {
   @Public()
   @LimitAttempts('register')
   @HttpCode(HttpStatus.CREATED)
-  @ApiOperation({ summary: 'Create a customer account and sign in (limited per IP)' })
+  @ApiOperation({ operationId: 'register', summary: 'Create a customer account and sign in (limited per IP)' })
   @ApiHeader(CART_TOKEN)
   @ApiCreatedResponse({ type: AuthResponseDto })
-  @ApiBadRequestResponse({ type: ErrorBody, description: 'Invalid fields (e.g. password shorter than 8, or not well-formed Unicode), or unknown fields' })
-  @ApiConflictResponse({ type: ErrorBody, description: 'Email already registered' })
-  @ApiTooManyRequestsResponse(TOO_MANY)
-  @ApiServiceUnavailableResponse(HASHING_BUSY)
+  @ApiErrors({ status: 400, description: 'Invalid fields (e.g. password shorter than 8, or not well-formed Unicode), or unknown fields' })
+  @ApiErrors({ status: 409, description: 'Email already registered' })
+  @ApiErrors(TOO_MANY)
+  @ApiErrors(HASHING_BUSY)
   register(@Body() body: RegisterDto, @Client() client: ClientInfo, @Headers('x-cart-token') cartToken?: string): Promise<AuthResponseDto> {
     return this.auth.register(body, client, cartToken);
   }
@@ -49,13 +38,13 @@ export class AuthController {
   @Public()
   @LimitAttempts('login')
   @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: 'Sign in with email and password (failures limited per email and IP, and per IP)' })
+  @ApiOperation({ operationId: 'login', summary: 'Sign in with email and password (failures limited per email and IP, and per IP)' })
   @ApiHeader(CART_TOKEN)
   @ApiOkResponse({ type: AuthResponseDto })
-  @ApiBadRequestResponse({ type: ErrorBody })
-  @ApiUnauthorizedResponse({ type: ErrorBody, description: 'Wrong email or password (one message for both)' })
-  @ApiTooManyRequestsResponse({ type: ErrorBody, description: 'Too many failed logins for this email from this IP, or from this IP; see the Retry-After header (seconds)' })
-  @ApiServiceUnavailableResponse(HASHING_BUSY)
+  @ApiErrors(400)
+  @ApiErrors({ status: 401, description: 'Wrong email or password (one message for both)' })
+  @ApiErrors({ status: 429, description: 'Too many failed logins for this email from this IP, or from this IP; see the Retry-After header (seconds)' })
+  @ApiErrors(HASHING_BUSY)
   login(@Body() body: LoginDto, @Client() client: ClientInfo, @Headers('x-cart-token') cartToken?: string): Promise<AuthResponseDto> {
     return this.auth.login(body, client, cartToken);
   }
@@ -64,11 +53,11 @@ export class AuthController {
   @Header('Cache-Control', 'no-store')
   @Public()
   @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: 'Exchange a refresh token for a new pair; a reused token revokes its session' })
+  @ApiOperation({ operationId: 'refreshToken', summary: 'Exchange a refresh token for a new pair; a reused token revokes its session' })
   @ApiOkResponse({ type: AuthResponseDto })
-  @ApiBadRequestResponse({ type: ErrorBody })
-  @ApiUnauthorizedResponse({ type: ErrorBody, description: 'Unknown, expired, revoked or already used refresh token' })
-  @ApiTooManyRequestsResponse(TOO_MANY)
+  @ApiErrors(400)
+  @ApiErrors({ status: 401, description: 'Unknown, expired, revoked or already used refresh token' })
+  @ApiErrors(TOO_MANY)
   refresh(@Body() body: RefreshDto): Promise<AuthResponseDto> {
     return this.auth.refresh(body.refreshToken);
   }
@@ -76,7 +65,7 @@ export class AuthController {
   @Post('logout')
   @Authenticated()
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'End the current session (its access and refresh tokens stop working at once)' })
+  @ApiOperation({ operationId: 'logout', summary: 'End the current session (its access and refresh tokens stop working at once)' })
   @ApiNoContentResponse({ description: 'Signed out' })
   logout(@CurrentUser() user: AuthUser): Promise<void> {
     return this.auth.logout(user.sessionId);

@@ -1,10 +1,10 @@
 import { Controller, Delete, Get, HttpCode, HttpStatus, Param } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ErrorBody } from '@app/common';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { SessionService } from '@app/identity';
 import { Authenticated, CurrentUser, type AuthUser } from '../../auth/index.js';
 import { ParseUuidPipe } from '../../http/parse-uuid.pipe.js';
 import { SessionDto, toSessionDto } from '../dto/session.dto.js';
+import { ApiErrors } from '../../http/api-errors.decorator.js';
 
 @ApiTags('auth')
 @Authenticated()
@@ -13,7 +13,7 @@ export class SessionsController {
   constructor(private readonly sessions: SessionService) {}
 
   @Get()
-  @ApiOperation({ summary: 'The caller’s active sessions, newest first' })
+  @ApiOperation({ operationId: 'listSessions', summary: 'The caller’s active sessions, newest first' })
   @ApiOkResponse({ type: [SessionDto] })
   async list(@CurrentUser() user: AuthUser): Promise<SessionDto[]> {
     return (await this.sessions.listActive(user.id)).map((s) => toSessionDto(s, user.sessionId));
@@ -21,11 +21,11 @@ export class SessionsController {
 
   @Delete(':id')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Revoke one of the caller’s sessions (effective at once)' })
+  @ApiOperation({ operationId: 'revokeSession', summary: 'Revoke one of the caller’s sessions (effective at once)' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiNoContentResponse({ description: 'Revoked' })
-  @ApiBadRequestResponse({ type: ErrorBody, description: 'Malformed id' })
-  @ApiNotFoundResponse({ type: ErrorBody, description: 'No such session of the caller' })
+  @ApiErrors({ status: 400, description: 'Malformed id' })
+  @ApiErrors({ status: 404, description: 'No such session of the caller' })
   revoke(@CurrentUser() user: AuthUser, @Param('id', new ParseUuidPipe('id')) id: string): Promise<void> {
     return this.sessions.revokeOwn(user.id, id, 'revoked');
   }

@@ -1,15 +1,5 @@
 import { Body, Controller, Get, Header, Param, Patch, Query } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-} from '@nestjs/swagger';
-import { ErrorBody } from '@app/common';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { UsersService } from '@app/identity';
 import { AdminOnly, Authenticated, CurrentUser, type AuthUser } from '../../auth/index.js';
 import { jsonBodyOf } from '../../http/json-body.js';
@@ -17,6 +7,7 @@ import { ParseUuidPipe } from '../../http/parse-uuid.pipe.js';
 import { LimitAttempts } from '../../throttling/attempt-limit.interceptor.js';
 import { UserDto, UsersPageDto } from '../dto/user.dto.js';
 import { ListUsersQuery, UpdateMeDto, UpdateRoleDto } from '../dto/users.dto.js';
+import { ApiErrors } from '../../http/api-errors.decorator.js';
 
 @ApiTags('users')
 @Controller('users')
@@ -25,7 +16,7 @@ export class UsersController {
 
   @Get('me')
   @Authenticated()
-  @ApiOperation({ summary: 'The caller’s profile' })
+  @ApiOperation({ operationId: 'getMe', summary: 'The caller’s profile' })
   @ApiOkResponse({ type: UserDto })
   @Header('Content-Type', 'application/json; charset=utf-8')
   async me(@CurrentUser() user: AuthUser): Promise<string> {
@@ -36,31 +27,31 @@ export class UsersController {
   @Patch('me')
   @Authenticated()
   @LimitAttempts('password-change')
-  @ApiOperation({ summary: 'Change name and/or password (needs currentPassword; revokes the other sessions; password checks limited per user and IP)' })
+  @ApiOperation({ operationId: 'updateMe', summary: 'Change name and/or password (needs currentPassword; revokes the other sessions; password checks limited per user and IP)' })
   @ApiOkResponse({ type: UserDto })
-  @ApiBadRequestResponse({ type: ErrorBody, description: 'Invalid or unknown fields, missing or wrong currentPassword' })
-  @ApiTooManyRequestsResponse({ type: ErrorBody, description: 'Too many wrong currentPassword for this user, or password changes from this IP; see the Retry-After header (seconds)' })
-  @ApiServiceUnavailableResponse({ type: ErrorBody, description: 'Too many password hashes at once on this instance; see the Retry-After header (seconds)' })
+  @ApiErrors({ status: 400, description: 'Invalid or unknown fields, missing or wrong currentPassword' })
+  @ApiErrors({ status: 429, description: 'Too many wrong currentPassword for this user, or password changes from this IP; see the Retry-After header (seconds)' })
+  @ApiErrors({ status: 503, description: 'Too many password hashes at once on this instance; see the Retry-After header (seconds)' })
   updateMe(@CurrentUser() user: AuthUser, @Body() body: UpdateMeDto): Promise<UserDto> {
     return this.users.updateProfile(user.id, user.sessionId, body);
   }
 
   @Get()
   @AdminOnly()
-  @ApiOperation({ summary: 'All users, newest first (paginated)' })
+  @ApiOperation({ operationId: 'listUsers', summary: 'All users, newest first (paginated)' })
   @ApiOkResponse({ type: UsersPageDto })
-  @ApiBadRequestResponse({ type: ErrorBody, description: 'page or limit out of range' })
+  @ApiErrors({ status: 400, description: 'page or limit out of range' })
   list(@Query() query: ListUsersQuery): Promise<UsersPageDto> {
     return this.users.list(query.page, query.limit);
   }
 
   @Patch(':id')
   @AdminOnly()
-  @ApiOperation({ summary: 'Change a user’s role (applies to their live sessions at once)' })
+  @ApiOperation({ operationId: 'setUserRole', summary: 'Change a user’s role (applies to their live sessions at once)' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: UserDto })
-  @ApiBadRequestResponse({ type: ErrorBody, description: 'Malformed id or invalid role' })
-  @ApiNotFoundResponse({ type: ErrorBody, description: 'No such user' })
+  @ApiErrors({ status: 400, description: 'Malformed id or invalid role' })
+  @ApiErrors({ status: 404, description: 'No such user' })
   setRole(@Param('id', new ParseUuidPipe('id')) id: string, @Body() body: UpdateRoleDto): Promise<UserDto> {
     return this.users.setRole(id, body.role);
   }

@@ -63,6 +63,6 @@ export class AuthResponseDto {
   @ApiProperty({ description: 'Opaque single-use token for POST /auth/refresh' })
   refreshToken!: string;
 
-  @ApiProperty({ description: 'Access token lifetime in seconds', example: 900 })
+  @ApiProperty({ type: 'integer', minimum: 1, description: 'Access token lifetime in seconds', example: 900 })
   expiresIn!: number;
 }

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { LIMIT_MAX, PAGE_MAX } from '@app/common';
 import { ROLES, type Role } from '@app/identity';
 
 /** A user as responses show it (never a password hash). */
@@ -23,12 +24,12 @@ export class UsersPageDto {
   @ApiProperty({ type: [UserDto] })
   items!: UserDto[];
 
-  @ApiProperty({ example: 42 })
+  @ApiProperty({ type: 'integer', example: 42, minimum: 0, description: 'Users over all pages' })
   total!: number;
 
-  @ApiProperty({ example: 1 })
+  @ApiProperty({ type: 'integer', example: 1, minimum: 1, maximum: PAGE_MAX })
   page!: number;
 
-  @ApiProperty({ example: 20 })
+  @ApiProperty({ type: 'integer', example: 20, minimum: 1, maximum: LIMIT_MAX })
   limit!: number;
 }

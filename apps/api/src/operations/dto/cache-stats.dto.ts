@@ -1,25 +1,25 @@
 import { ApiProperty } from '@nestjs/swagger';
 
 export class NamespaceStatsDto {
-  @ApiProperty({ example: 1200 }) hits!: number;
-  @ApiProperty({ example: 800, description: 'Hits answered by the in-process L1' }) l1Hits!: number;
-  @ApiProperty({ example: 35 }) misses!: number;
+  @ApiProperty({ type: 'integer', minimum: 0, example: 1200 }) hits!: number;
+  @ApiProperty({ type: 'integer', minimum: 0, example: 800, description: 'Hits answered by the in-process L1' }) l1Hits!: number;
+  @ApiProperty({ type: 'integer', minimum: 0, example: 35 }) misses!: number;
   @ApiProperty({ example: 0.9717, description: 'hits / (hits + misses), 0 when there were no reads' }) hitRate!: number;
-  @ApiProperty({ example: 35 }) loads!: number;
+  @ApiProperty({ type: 'integer', minimum: 0, example: 35 }) loads!: number;
   @ApiProperty({ example: 412.5 }) loadTimeMsTotal!: number;
-  @ApiProperty({ example: 0 }) staleServes!: number;
-  @ApiProperty({ example: 0 }) errors!: number;
-  @ApiProperty({ example: 0, description: 'Loader failures and hard timeouts, background refreshes included' }) loadErrors!: number;
+  @ApiProperty({ type: 'integer', minimum: 0, example: 0 }) staleServes!: number;
+  @ApiProperty({ type: 'integer', minimum: 0, example: 0 }) errors!: number;
+  @ApiProperty({ type: 'integer', minimum: 0, example: 0, description: 'Loader failures and hard timeouts, background refreshes included' }) loadErrors!: number;
 }
 
 export class RedisFiguresDto {
   @ApiProperty({ example: '7.0.15' }) version!: string;
-  @ApiProperty({ example: 1048576 }) usedMemoryBytes!: number;
+  @ApiProperty({ type: 'integer', minimum: 0, example: 1048576 }) usedMemoryBytes!: number;
   @ApiProperty({ example: '1.00M' }) usedMemoryHuman!: string;
-  @ApiProperty({ example: 12 }) connectedClients!: number;
-  @ApiProperty({ example: 4242, description: 'Keys in the current database (all masters on a cluster)' }) keys!: number;
-  @ApiProperty({ example: 100000 }) keyspaceHits!: number;
-  @ApiProperty({ example: 2500 }) keyspaceMisses!: number;
+  @ApiProperty({ type: 'integer', minimum: 0, example: 12 }) connectedClients!: number;
+  @ApiProperty({ type: 'integer', minimum: 0, example: 4242, description: 'Keys in the current database (all masters on a cluster)' }) keys!: number;
+  @ApiProperty({ type: 'integer', minimum: 0, example: 100000 }) keyspaceHits!: number;
+  @ApiProperty({ type: 'integer', minimum: 0, example: 2500 }) keyspaceMisses!: number;
 }
 
 export class CacheStatsDto {

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
+import { LIMIT_MAX, PAGE_MAX } from '@app/common';
 import { ORDER_STATUSES, type OrderStatus } from '@app/orders';
 import { IsUuid } from '../../http/is-uuid.decorator.js';
 import { PaginationQueryDto } from '../../http/pagination-query.dto.js';
@@ -56,13 +57,13 @@ export class OrderPageDto {
   @ApiProperty({ type: [OwnedOrderDto] })
   items!: OwnedOrderDto[];
 
-  @ApiProperty({ example: 3, type: 'integer' })
+  @ApiProperty({ example: 3, type: 'integer', minimum: 0, description: 'Orders over all pages' })
   total!: number;
 
-  @ApiProperty({ example: 1, type: 'integer' })
+  @ApiProperty({ example: 1, type: 'integer', minimum: 1, maximum: PAGE_MAX })
   page!: number;
 
-  @ApiProperty({ example: 20, type: 'integer' })
+  @ApiProperty({ example: 20, type: 'integer', minimum: 1, maximum: LIMIT_MAX })
   limit!: number;
 }
 

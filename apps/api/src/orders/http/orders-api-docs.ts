@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiHeader, ApiParam } from '@nestjs/swagger';
-import { ApiError } from '../../http/api-error.decorator.js';
+import { ApiErrors } from '../../http/api-errors.decorator.js';
 
 export const IDEMPOTENCY_KEY_DOC = ApiHeader({
   name: 'Idempotency-Key',
@@ -14,6 +14,6 @@ export const IDEMPOTENCY_KEY_DOC = ApiHeader({
 export const OrderByIdRoute = (): MethodDecorator =>
   applyDecorators(
     ApiParam({ name: 'id', format: 'uuid' }),
-    ApiError(400, 'Malformed id or invalid body', ['id: must be a UUID']),
-    ApiError(404, 'No such order of the caller (customers) or at all (admins)', 'order 6c1f0a52-3f5e-4d8b-9a0e-8f2b1d7c4e21 not found'),
+    ApiErrors({ status: 400, description: 'Malformed id or invalid body', message: ['id: must be a UUID'] }),
+    ApiErrors({ status: 404, description: 'No such order of the caller (customers) or at all (admins)', message: 'order 6c1f0a52-3f5e-4d8b-9a0e-8f2b1d7c4e21 not found' }),
   );
