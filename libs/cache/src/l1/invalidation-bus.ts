@@ -29,6 +29,12 @@ interface AckMessage {
   o: string;
 }
 
+/** Sent by a publisher right after it dropped instances from presence for missed acknowledgements. */
+interface DropMessage {
+  drop: string[];
+  o: string;
+}
+
 export interface InvalidationBusOptions {
   publisher: RedisClient;
   /** Dedicated connection for SUBSCRIBE (default: a duplicate of publisher). */
@@ -198,11 +204,18 @@ export class InvalidationBus {
     try {
       // Numbered even if the PUBLISH fails: receivers then see the gap and flush.
       const s = ++this.seq;
-      await this.opts.publisher.publish(this.channel, JSON.stringify({ ...msg, o: this.instanceId, id, s }));
+      await this.publishInOrder(JSON.stringify({ ...msg, o: this.instanceId, id, s }));
       if (await waiter.expect(await this.liveInstances(), this.ackTimeoutMs)) return true;
       // Whoever did not confirm is dropped from presence: later invalidations do not wait for it.
+      // An instance that is alive after all (its subscriber came back) learns it from the notice,
+      // which reaches it before any later message of ours: it stops serving L1 at once and joins
+      // again with an empty L1, instead of serving unwaited-for until its next heartbeat.
       const silent = waiter.missing();
-      if (silent.length) await this.opts.publisher.hdel(this.opts.presenceKey, ...silent);
+      if (silent.length) {
+        await this.opts.publisher.hdel(this.opts.presenceKey, ...silent);
+        const notice: DropMessage = { drop: silent, o: this.instanceId };
+        await this.publishInOrder(JSON.stringify(notice));
+      }
       return false;
     } catch (err) {
       // Fail-open: other instances' L1 entries expire by TTL, and instances that lost Redis cleared L1.
@@ -231,6 +244,29 @@ export class InvalidationBus {
       // best effort: the entry expires by itself
     }
     if (this.ownsSubscriber) this.subscriber.disconnect();
+  }
+
+  /**
+   * PUBLISH through one fixed node: a receiver must get one publisher's messages in the order they
+   * were sent (sequence numbers, drop notices). On a cluster, ioredis sends a key-less command to a
+   * random master, and messages published on different masters reach a subscriber in any order.
+   */
+  private publishInOrder(payload: string): Promise<number> {
+    const publisher = this.opts.publisher;
+    if (!isCluster(publisher)) return publisher.publish(this.channel, payload);
+    const masters = publisher.nodes('master');
+    if (masters.length === 0) return publisher.publish(this.channel, payload);
+    const name = (n: (typeof masters)[number]) => `${n.options.host}:${n.options.port}`;
+    const pinned = masters.reduce((a, b) => (name(b) < name(a) ? b : a));
+    return pinned.publish(this.channel, payload);
+  }
+
+  /** A publisher dropped us from presence: our L1 may miss what it sends next without waiting for us. */
+  private onDropped(): void {
+    if (this.closed || this.opts.store.suspended) return;
+    this.flushForLoss();
+    this.opts.store.suspended = true;
+    void this.join();
   }
 
   /** Other instances whose presence has not expired. */
@@ -449,14 +485,18 @@ export class InvalidationBus {
 
   private readonly onMessage = (channel: string, raw: string): void => {
     if (channel !== this.channel) return;
-    let msg: InvalidationMessage | AckMessage;
+    let msg: InvalidationMessage | AckMessage | DropMessage;
     try {
-      msg = JSON.parse(raw) as InvalidationMessage | AckMessage;
+      msg = JSON.parse(raw) as InvalidationMessage | AckMessage | DropMessage;
     } catch {
       return;
     }
     if ('ack' in msg) {
       this.waiting.get(msg.ack)?.acked(msg.o);
+      return;
+    }
+    if ('drop' in msg) {
+      if (Array.isArray(msg.drop) && msg.drop.includes(this.instanceId)) this.onDropped();
       return;
     }
     if (msg.o === this.instanceId) return;
