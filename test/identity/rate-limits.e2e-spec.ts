@@ -86,12 +86,24 @@ describe('identity: rate limits', () => {
         const ok = await get(ip);
         expect(ok.statusCode).toBe(200);
         expect(ok.headers['x-ratelimit-limit']).toBe('4');
+        expect(ok.headers['x-ratelimit-remaining']).toBe(String(3 - i));
+        expect(Number(ok.headers['x-ratelimit-reset'])).toBeGreaterThan(0);
       }
       const blocked = await get(ip);
       expect(blocked.statusCode).toBe(429);
       expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
-      expect(blocked.json()).toMatchObject({ statusCode: 429, error: 'Too Many Requests' });
+      expect(blocked.headers['x-ratelimit-limit']).toBeUndefined();
+      expect(blocked.json()).toEqual({ statusCode: 429, error: 'Too Many Requests', message: expect.stringMatching(/^Too many requests; retry in \d+ s$/), requestId: blocked.headers['x-request-id'] });
       expect((await get(randomClientIp())).statusCode).toBe(200);
+    });
+
+    it('limits before authenticating: over the limit a request without a token gets 429, not 401', async () => {
+      const ip = randomClientIp();
+      const me = () => limited.inject({ method: 'GET', url: '/api/v1/users/me', headers: { 'x-forwarded-for': ip } });
+      for (let i = 0; i < 4; i++) expect((await me()).statusCode).toBe(401);
+      const blocked = await me();
+      expect(blocked.statusCode).toBe(429);
+      expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
     });
   });
 });

@@ -52,11 +52,11 @@ describe('RedisThrottlerStorage', () => {
     expect(results.filter((r) => !r.isBlocked)).toHaveLength(10);
   });
 
-  it('take(): hot keys reserve hits locally, never admitting more than the limit across instances', async () => {
+  it('hot keys reserve hits locally, never admitting more than the limit across instances', async () => {
     const key = randomUUID();
     const [one, two] = [new RedisThrottlerStorage(redis, new KeyBuilder({ prefix }), 16), new RedisThrottlerStorage(redis, new KeyBuilder({ prefix }), 16)];
     // limit 1000 -> reservations of up to 10 (1 %); 1,200 concurrent attempts over two instances.
-    const attempts = Array.from({ length: 1200 }, (_, i) => (i % 2 ? one : two).take(key, 60_000, 1000, 60_000, 't'));
+    const attempts = Array.from({ length: 1200 }, (_, i) => (i % 2 ? one : two).increment(key, 60_000, 1000, 60_000, 't'));
     const results = await Promise.all(attempts);
     const admitted = results.filter((r) => !r.isBlocked).length;
     expect(admitted).toBeLessThanOrEqual(1000);
@@ -65,10 +65,10 @@ describe('RedisThrottlerStorage', () => {
     expect(Number(await redis.get(`${prefix}:{throttle:t%3A${key}}:hits`))).toBeLessThanOrEqual(1001);
   });
 
-  it('take(): small limits go to Redis for every request', async () => {
+  it('small limits go to Redis for every request', async () => {
     const key = randomUUID();
     const storage16 = new RedisThrottlerStorage(redis, new KeyBuilder({ prefix }), 16);
-    const results = await Promise.all(Array.from({ length: 30 }, () => storage16.take(key, 60_000, 10, 60_000, 't')));
+    const results = await Promise.all(Array.from({ length: 30 }, () => storage16.increment(key, 60_000, 10, 60_000, 't')));
     expect(results.filter((r) => !r.isBlocked)).toHaveLength(10);
   });
 

@@ -66,18 +66,20 @@ interface Reservation {
 }
 
 /**
- * @nestjs/throttler storage on Redis, shared by every API instance. Keys live under the app's key
- * prefix (`{prefix}:{throttle:<name>:<key>}:hits|block`). When Redis is unreachable it fails open:
+ * @nestjs/throttler storage on Redis, shared by every API instance; ThrottlerGuard calls
+ * increment() once per request and throttler. Keys live under the app's key prefix
+ * (`{prefix}:{throttle:<name>:<key>}:hits|block`). When Redis is unreachable it fails open:
  * requests are not limited rather than refused.
  *
- * take() is increment() with local reservations for hot keys: a Redis call per request was the
- * largest single cost of every API request (a socket write + reply), so when one key is busy an
- * instance takes several hits at once (the Lua script counts them in Redis immediately) and hands
- * them out locally until they run out or the window ends. The limit holds exactly (never more than
- * `limit` admitted per window across instances: reserved hits are already counted); the slack is
- * the other way: hits reserved but unused by other instances can make a client that spreads over
+ * Local reservations for hot keys (reserveMax > 1, THROTTLE_RESERVE_MAX): a Redis call per request
+ * is the largest single cost of a cached API request (a socket write + reply), so when one key is
+ * busy an instance takes several hits at once (the Lua script counts them in Redis immediately) and
+ * hands them out locally until they run out or the window ends. The limit holds exactly (never more
+ * than `limit` admitted per window across instances: reserved hits are already counted); the slack
+ * is the other way: hits reserved but unused by other instances can make a client that spreads over
  * instances see 429 up to (instances - 1) x (reservation - 1) requests early. Reservations are at
- * most 1 % of the limit and `reserveMax`; limits under 200 never reserve.
+ * most 1 % of the limit and `reserveMax`; limits under 200 never reserve. This sits entirely behind
+ * the ThrottlerStorage contract: the guard cannot tell a reserved hit from a counted one.
  */
 export class RedisThrottlerStorage implements ThrottlerStorage {
   private readonly logger = new Logger('Throttler');
@@ -91,25 +93,25 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     private readonly reserveMax = 1,
   ) {}
 
-  async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
-    return (await this.hit(key, ttl, limit, blockDuration, throttlerName, 1)).record;
-  }
-
   /**
-   * Counts one request like increment(), served from a local reservation when the key is hot: then
-   * the record is returned as is, not as a promise (the caller need not wait a turn).
+   * Counts one request (ThrottlerStorage.increment): from this instance's reservation when the key
+   * is hot and one is left in the window, else through the Lua script.
    */
-  take(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): ThrottlerStorageRecord | Promise<ThrottlerStorageRecord> {
+  increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
     const batch = Math.min(this.reserveMax, Math.floor(limit * RESERVE_SHARE));
-    if (batch <= 1) return this.increment(key, ttl, limit, blockDuration, throttlerName);
+    if (batch <= 1) return this.single(key, ttl, limit, blockDuration, throttlerName);
     const id = `${throttlerName}:${key}`;
     const r = this.reservations.get(id);
-    // Fast path, no promise chain beyond the caller's await: a token is left in this window.
+    // Fast path, no async function frame: a token is left in this window.
     if (r !== undefined && r.tokens > 0) {
       const now = Date.now();
-      if (now < r.expiresAt) return this.spend(r, limit, now);
+      if (now < r.expiresAt) return Promise.resolve(this.spend(r, limit, now));
     }
     return this.takeSlow(id, key, ttl, limit, blockDuration, throttlerName, batch);
+  }
+
+  private async single(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
+    return (await this.hit(key, ttl, limit, blockDuration, throttlerName, 1)).record;
   }
 
   private async takeSlow(id: string, key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string, batch: number): Promise<ThrottlerStorageRecord> {
@@ -119,7 +121,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
       if (r !== undefined && r.tokens > 0 && now < r.expiresAt) return this.spend(r, limit, now);
       if (r === undefined) {
         this.sweep(now);
-        if (this.reservations.size >= MAX_RESERVATIONS) return this.increment(key, ttl, limit, blockDuration, throttlerName);
+        if (this.reservations.size >= MAX_RESERVATIONS) return this.single(key, ttl, limit, blockDuration, throttlerName);
         r = { tokens: 0, hits: 0, expiresAt: 0, next: 1, waiting: 0 };
         this.reservations.set(id, r);
       }

@@ -74,7 +74,7 @@ export interface AppConfig {
   };
   /**
    * reserveMax: most hits one instance takes from Redis at once for a hot key of the default limit
-   * (1 = every request goes to Redis); see apps/api/src/identity/throttling/redis-throttler-storage.ts.
+   * (1 = every request goes to Redis); see apps/api/src/throttling/redis-throttler-storage.ts.
    */
   throttle: { ttlSeconds: number; limit: number; reserveMax?: number };
   /**
