@@ -34,6 +34,8 @@ export default {
   },
   globalSetup: '<rootDir>/test/setup/global-setup.ts',
   globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
+  // Every answer of an app made by createTestApp is checked against openapi.json; violations fail the file.
+  setupFilesAfterEnv: ['<rootDir>/test/setup/openapi-conformance.setup.ts'],
   testTimeout: 60000,
   maxWorkers: 2,
 };

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Module, Post } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { STATUS_CODES } from 'node:http';
 import { IsEmail, IsInt, IsString, Max, Min, MinLength, ValidateNested } from 'class-validator';
 import { Type } from 'class-transformer';
 import { Public } from '@app/common';
@@ -89,6 +90,26 @@ describe('HTTP foundation', () => {
     const res = await app.inject({ method: 'GET', url: '/api/v1/nope' });
     expect(res.statusCode).toBe(404);
     expect(res.json()).toMatchObject({ statusCode: 404, error: 'Not Found', requestId: res.headers['x-request-id'] });
+  });
+
+  it('answers the router’s and body parser’s own refusals with the contract body and the echoed request id', async () => {
+    const json = { 'content-type': 'application/json' };
+    const cases: [label: string, options: Parameters<NestFastifyApplication['inject']>[0] & object, status: number][] = [
+      ['unknown route', { method: 'GET', url: '/api/v1/nope' }, 404],
+      ['path parameter over the router limit', { method: 'GET', url: `/api/v1/products/${'x'.repeat(5_000)}` }, 414],
+      ['malformed percent-encoding', { method: 'GET', url: '/api/v1/products/%%32%65' }, 400],
+      ['body over the limit', { method: 'POST', url: '/api/v1/auth/login', headers: json, payload: JSON.stringify({ email: 'a@example.com', password: 'x'.repeat(1_048_576) }) }, 413],
+      ['unsupported media type', { method: 'POST', url: '/api/v1/auth/login', headers: { 'content-type': 'application/xml' }, payload: '<login/>' }, 415],
+    ];
+    for (const [label, options, status] of cases) {
+      const requestId = `framework-${status}-${label.replace(/\W+/g, '-')}`;
+      const res = await app.inject({ ...options, headers: { ...options.headers, 'x-request-id': requestId } });
+      expect({ label, status: res.statusCode }).toEqual({ label, status });
+      expect(res.headers['x-request-id']).toBe(requestId);
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      expect(res.json()).toEqual({ statusCode: status, error: STATUS_CODES[status], message: expect.any(String), requestId });
+      expect(res.body).not.toContain('FST_');
+    }
   });
 
   it('echoes a well-formed X-Request-ID and generates one otherwise', async () => {

@@ -636,7 +636,10 @@ export interface components {
              * @example KIT-ESP-001
              */
             sku: string;
-            /** @example 12 */
+            /**
+             * @description Units in stock; a write sets at most 1,000,000,000, inventory deltas and cancelled orders may add beyond that
+             * @example 12
+             */
             stock: number;
             /**
              * @description Units sold (from placed orders)
@@ -877,21 +880,24 @@ export interface components {
              * @example 50
              */
             stock?: number;
-        };
+        } & (unknown | unknown);
         InventoryLevelDto: {
             /**
              * Format: uuid
              * @example 0b7e3f0e-2f6a-4c61-9a43-7a0f3f1e5d21
              */
             productId: string;
-            /** @example 49 */
+            /**
+             * @description The new stock (a delta may raise it beyond the 1,000,000,000 a write sets)
+             * @example 49
+             */
             stock: number;
         };
         InventoryResultDto: {
             items: components["schemas"]["InventoryLevelDto"][];
         };
         InventoryUpdateDto: {
-            /** @description At most one item per product */
+            /** @description At most one item per product (a product named twice is a 400) */
             items: components["schemas"]["InventoryItemDto"][];
         };
         LoginDto: {
@@ -1063,7 +1069,10 @@ export interface components {
              * @example KIT-ESP-001
              */
             sku: string;
-            /** @example 12 */
+            /**
+             * @description Units in stock; a write sets at most 1,000,000,000, inventory deltas and cancelled orders may add beyond that
+             * @example 12
+             */
             stock: number;
             /**
              * Format: date-time
@@ -1146,7 +1155,10 @@ export interface components {
              * @example ada@example.com
              */
             email: string;
-            /** @example Ada Lovelace */
+            /**
+             * @description Trimmed; must not be blank
+             * @example Ada Lovelace
+             */
             name: string;
             /** @example correct horse battery staple */
             password: string;
@@ -1206,14 +1218,17 @@ export interface components {
              * @example correct horse battery staple
              */
             currentPassword?: string;
-            /** @example Ada King */
+            /**
+             * @description Trimmed; must not be blank
+             * @example Ada King
+             */
             name?: string;
             /**
              * @description New password; needs currentPassword; revokes the other sessions
              * @example correct horse battery staple
              */
             password?: string;
-        };
+        } | unknown | unknown;
         UpdateOrderStatusDto: {
             /**
              * @description placed → paid → shipped → delivered; placed or paid → cancelled
@@ -1322,6 +1337,12 @@ export interface operations {
             /** @description Not a namespace name (lower-case letters, digits, - and _) */
             400: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -1343,6 +1364,12 @@ export interface operations {
             /** @description Missing, invalid, expired or revoked token */
             401: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -1362,6 +1389,12 @@ export interface operations {
             /** @description Caller is not an admin */
             403: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -1440,6 +1473,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -1461,6 +1500,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -1508,6 +1553,12 @@ export interface operations {
             /** @description Missing, invalid, expired or revoked token */
             401: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -1527,6 +1578,12 @@ export interface operations {
             /** @description Caller is not an admin */
             403: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -1548,6 +1605,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -1559,6 +1622,33 @@ export interface operations {
                      *       "message": "Too many requests; retry in 30 s",
                      *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
                      *       "statusCode": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency this request needs is unreachable (the primary database for a write, Redis for the cart, no database server for a read); see the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (at least 1) */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Service Unavailable",
+                     *       "message": "database: temporarily unavailable",
+                     *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
+                     *       "statusCode": 503
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -1595,6 +1685,12 @@ export interface operations {
             /** @description Missing, invalid, expired or revoked token */
             401: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -1614,6 +1710,12 @@ export interface operations {
             /** @description Caller is not an admin */
             403: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -1635,6 +1737,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -1656,6 +1764,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -1705,6 +1819,12 @@ export interface operations {
             /** @description Invalid body or parameters (the message names each field), or a body that is not valid JSON */
             400: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -1726,6 +1846,12 @@ export interface operations {
             /** @description Missing, invalid, expired or revoked token */
             401: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -1745,6 +1871,12 @@ export interface operations {
             /** @description Caller is not an admin */
             403: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -1764,6 +1896,12 @@ export interface operations {
             /** @description No queue of that name */
             404: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -1842,6 +1980,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -1863,6 +2007,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -1912,6 +2062,12 @@ export interface operations {
             /** @description Missing, invalid, expired or revoked token */
             401: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -1931,6 +2087,12 @@ export interface operations {
             /** @description Caller is not an admin */
             403: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -1952,6 +2114,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -1973,6 +2141,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -2027,6 +2201,12 @@ export interface operations {
             /** @description Invalid parameters or body; the message names each offending field */
             400: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -2048,6 +2228,12 @@ export interface operations {
             /** @description Wrong email or password (one message for both) */
             401: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -2107,6 +2293,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -2128,6 +2320,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -2173,6 +2371,12 @@ export interface operations {
             /** @description Invalid body or parameters (the message names each field), or a body that is not valid JSON */
             400: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -2194,6 +2398,12 @@ export interface operations {
             /** @description Missing, invalid, expired or revoked token */
             401: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -2253,6 +2463,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -2264,6 +2480,33 @@ export interface operations {
                      *       "message": "Too many requests; retry in 30 s",
                      *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
                      *       "statusCode": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency this request needs is unreachable (the primary database for a write, Redis for the cart, no database server for a read); see the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (at least 1) */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Service Unavailable",
+                     *       "message": "database: temporarily unavailable",
+                     *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
+                     *       "statusCode": 503
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -2304,6 +2547,12 @@ export interface operations {
             /** @description Invalid parameters or body; the message names each offending field */
             400: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -2325,6 +2574,12 @@ export interface operations {
             /** @description Unknown, expired, revoked or already used refresh token */
             401: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -2384,6 +2639,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -2395,6 +2656,33 @@ export interface operations {
                      *       "message": "Too many requests; retry in 30 s",
                      *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
                      *       "statusCode": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency this request needs is unreachable (the primary database for a write, Redis for the cart, no database server for a read); see the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (at least 1) */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Service Unavailable",
+                     *       "message": "database: temporarily unavailable",
+                     *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
+                     *       "statusCode": 503
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -2438,6 +2726,12 @@ export interface operations {
             /** @description Invalid fields (e.g. password shorter than 8, or not well-formed Unicode), or unknown fields */
             400: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -2459,6 +2753,12 @@ export interface operations {
             /** @description Email already registered */
             409: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -2518,6 +2818,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -2539,6 +2845,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -2586,6 +2898,12 @@ export interface operations {
             /** @description Missing, invalid, expired or revoked token */
             401: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -2607,6 +2925,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -2618,6 +2942,33 @@ export interface operations {
                      *       "message": "Too many requests; retry in 30 s",
                      *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
                      *       "statusCode": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency this request needs is unreachable (the primary database for a write, Redis for the cart, no database server for a read); see the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (at least 1) */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Service Unavailable",
+                     *       "message": "database: temporarily unavailable",
+                     *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
+                     *       "statusCode": 503
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -2654,6 +3005,12 @@ export interface operations {
             /** @description Malformed id */
             400: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -2675,6 +3032,12 @@ export interface operations {
             /** @description Missing, invalid, expired or revoked token */
             401: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -2694,6 +3057,12 @@ export interface operations {
             /** @description No such session of the caller */
             404: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -2772,6 +3141,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -2783,6 +3158,33 @@ export interface operations {
                      *       "message": "Too many requests; retry in 30 s",
                      *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
                      *       "statusCode": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency this request needs is unreachable (the primary database for a write, Redis for the cart, no database server for a read); see the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (at least 1) */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Service Unavailable",
+                     *       "message": "database: temporarily unavailable",
+                     *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
+                     *       "statusCode": 503
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -2824,6 +3226,12 @@ export interface operations {
             /** @description Validation error naming each field, malformed productId, or invalid X-Cart-Token */
             400: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -2845,6 +3253,12 @@ export interface operations {
             /** @description An Authorization header was sent but the token is invalid, expired or revoked (send none to use a guest cart) */
             401: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -2866,6 +3280,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -2887,6 +3307,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -2935,6 +3361,12 @@ export interface operations {
             /** @description Validation error naming each field, malformed productId, or invalid X-Cart-Token */
             400: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -2956,6 +3388,12 @@ export interface operations {
             /** @description An Authorization header was sent but the token is invalid, expired or revoked (send none to use a guest cart) */
             401: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -3015,6 +3453,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -3036,6 +3480,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -3088,6 +3538,12 @@ export interface operations {
             /** @description Validation error naming each field, malformed productId, or invalid X-Cart-Token */
             400: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -3109,6 +3565,12 @@ export interface operations {
             /** @description An Authorization header was sent but the token is invalid, expired or revoked (send none to use a guest cart) */
             401: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -3130,6 +3592,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -3151,6 +3619,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -3207,6 +3681,12 @@ export interface operations {
             /** @description Validation error naming each field, malformed productId, or invalid X-Cart-Token */
             400: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -3228,6 +3708,12 @@ export interface operations {
             /** @description An Authorization header was sent but the token is invalid, expired or revoked (send none to use a guest cart) */
             401: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -3247,6 +3733,12 @@ export interface operations {
             /** @description Unknown or deleted product */
             404: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -3266,6 +3758,12 @@ export interface operations {
             /** @description The line would hold more than the product’s stock */
             409: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -3323,6 +3821,12 @@ export interface operations {
             /** @description The line would exceed 100 units, or the cart 100 products */
             422: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -3348,6 +3852,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -3369,6 +3879,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -3427,6 +3943,12 @@ export interface operations {
             /** @description Validation error naming each field, malformed productId, or invalid X-Cart-Token */
             400: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -3448,6 +3970,12 @@ export interface operations {
             /** @description An Authorization header was sent but the token is invalid, expired or revoked (send none to use a guest cart) */
             401: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -3467,6 +3995,12 @@ export interface operations {
             /** @description Unknown or deleted product (quantity > 0) */
             404: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -3486,6 +4020,12 @@ export interface operations {
             /** @description More than the product’s stock */
             409: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -3562,6 +4102,12 @@ export interface operations {
             /** @description The cart would exceed 100 products */
             422: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -3587,6 +4133,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -3608,6 +4160,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -3662,6 +4220,12 @@ export interface operations {
             /** @description Validation error naming each field, malformed productId, or invalid X-Cart-Token */
             400: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -3683,6 +4247,12 @@ export interface operations {
             /** @description An Authorization header was sent but the token is invalid, expired or revoked (send none to use a guest cart) */
             401: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -3761,6 +4331,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -3782,6 +4358,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -3831,9 +4413,11 @@ export interface operations {
                     "application/json": components["schemas"]["CategoryDto"][];
                 };
             };
-            /** @description Not modified (If-None-Match matched the current ETag) */
+            /** @description Not modified (If-None-Match matched the current ETag); no body */
             304: {
                 headers: {
+                    /** @description Validator of this body (send it back in If-None-Match) */
+                    ETag?: string;
                     /** @description Requests allowed per window for this client IP and route */
                     "X-RateLimit-Limit"?: number;
                     /** @description Requests left in the current window */
@@ -3849,6 +4433,12 @@ export interface operations {
             /** @description Invalid parameter (the message names it) */
             400: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -3872,6 +4462,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -3883,6 +4479,33 @@ export interface operations {
                      *       "message": "Too many requests; retry in 30 s",
                      *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
                      *       "statusCode": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency this request needs is unreachable (the primary database for a write, Redis for the cart, no database server for a read); see the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (at least 1) */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Service Unavailable",
+                     *       "message": "database: temporarily unavailable",
+                     *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
+                     *       "statusCode": 503
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -3923,6 +4546,12 @@ export interface operations {
             /** @description Invalid body, or parentId names no category */
             400: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -3944,6 +4573,12 @@ export interface operations {
             /** @description Missing, invalid, expired or revoked token */
             401: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -3963,6 +4598,12 @@ export interface operations {
             /** @description Caller is not an admin */
             403: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -3982,6 +4623,12 @@ export interface operations {
             /** @description Slug taken */
             409: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -4041,6 +4688,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -4052,6 +4705,33 @@ export interface operations {
                      *       "message": "Too many requests; retry in 30 s",
                      *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
                      *       "statusCode": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency this request needs is unreachable (the primary database for a write, Redis for the cart, no database server for a read); see the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (at least 1) */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Service Unavailable",
+                     *       "message": "database: temporarily unavailable",
+                     *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
+                     *       "statusCode": 503
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -4088,6 +4768,12 @@ export interface operations {
             /** @description Invalid body or parameters (the message names each field), or a body that is not valid JSON */
             400: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -4109,6 +4795,12 @@ export interface operations {
             /** @description Missing, invalid, expired or revoked token */
             401: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -4128,6 +4820,12 @@ export interface operations {
             /** @description Caller is not an admin */
             403: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -4147,6 +4845,12 @@ export interface operations {
             /** @description No such resource (unknown or deleted id) */
             404: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -4166,6 +4870,12 @@ export interface operations {
             /** @description Still used by products or subcategories */
             409: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -4244,6 +4954,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -4255,6 +4971,33 @@ export interface operations {
                      *       "message": "Too many requests; retry in 30 s",
                      *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
                      *       "statusCode": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency this request needs is unreachable (the primary database for a write, Redis for the cart, no database server for a read); see the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (at least 1) */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Service Unavailable",
+                     *       "message": "database: temporarily unavailable",
+                     *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
+                     *       "statusCode": 503
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -4297,6 +5040,12 @@ export interface operations {
             /** @description Invalid body, unknown parent or a cycle */
             400: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -4318,6 +5067,12 @@ export interface operations {
             /** @description Missing, invalid, expired or revoked token */
             401: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -4337,6 +5092,12 @@ export interface operations {
             /** @description Caller is not an admin */
             403: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -4356,6 +5117,12 @@ export interface operations {
             /** @description No such resource (unknown or deleted id) */
             404: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -4375,6 +5142,12 @@ export interface operations {
             /** @description Slug taken */
             409: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -4453,6 +5226,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -4464,6 +5243,33 @@ export interface operations {
                      *       "message": "Too many requests; retry in 30 s",
                      *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
                      *       "statusCode": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency this request needs is unreachable (the primary database for a write, Redis for the cart, no database server for a read); see the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (at least 1) */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Service Unavailable",
+                     *       "message": "database: temporarily unavailable",
+                     *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
+                     *       "statusCode": 503
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -4505,6 +5311,12 @@ export interface operations {
             /** @description page, limit or userId invalid */
             400: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -4526,6 +5338,12 @@ export interface operations {
             /** @description Missing, invalid, expired or revoked token */
             401: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -4545,6 +5363,12 @@ export interface operations {
             /** @description A customer asked for another user’s orders */
             403: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -4566,6 +5390,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -4577,6 +5407,33 @@ export interface operations {
                      *       "message": "Too many requests; retry in 30 s",
                      *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
                      *       "statusCode": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency this request needs is unreachable (the primary database for a write, Redis for the cart, no database server for a read); see the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (at least 1) */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Service Unavailable",
+                     *       "message": "database: temporarily unavailable",
+                     *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
+                     *       "statusCode": 503
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -4622,6 +5479,12 @@ export interface operations {
             /** @description Missing or malformed Idempotency-Key, or an invalid body (the message names each field) */
             400: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -4643,6 +5506,12 @@ export interface operations {
             /** @description Missing, invalid, expired or revoked token */
             401: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -4662,6 +5531,12 @@ export interface operations {
             /** @description Unknown or deleted product(s) in `items`, named; nothing changed */
             404: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -4681,6 +5556,12 @@ export interface operations {
             /** @description Not enough stock for the named product(s) (or a cart product no longer sold); nothing changed */
             409: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -4738,6 +5619,12 @@ export interface operations {
             /** @description Empty cart, or the key was already used with a different body */
             422: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -4759,6 +5646,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -4780,6 +5673,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -4829,6 +5728,12 @@ export interface operations {
             /** @description Malformed id or invalid body */
             400: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -4850,6 +5755,12 @@ export interface operations {
             /** @description Missing, invalid, expired or revoked token */
             401: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -4869,6 +5780,12 @@ export interface operations {
             /** @description No such order of the caller (customers) or at all (admins) */
             404: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -4909,6 +5826,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -4920,6 +5843,33 @@ export interface operations {
                      *       "message": "Too many requests; retry in 30 s",
                      *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
                      *       "statusCode": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency this request needs is unreachable (the primary database for a write, Redis for the cart, no database server for a read); see the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (at least 1) */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Service Unavailable",
+                     *       "message": "database: temporarily unavailable",
+                     *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
+                     *       "statusCode": 503
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -4958,6 +5908,12 @@ export interface operations {
             /** @description Malformed id or invalid body */
             400: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -4979,6 +5935,12 @@ export interface operations {
             /** @description Missing, invalid, expired or revoked token */
             401: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -4998,6 +5960,12 @@ export interface operations {
             /** @description No such order of the caller (customers) or at all (admins) */
             404: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -5017,6 +5985,12 @@ export interface operations {
             /** @description The order is shipped, delivered or already cancelled */
             409: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -5095,6 +6069,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -5106,6 +6086,33 @@ export interface operations {
                      *       "message": "Too many requests; retry in 30 s",
                      *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
                      *       "statusCode": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency this request needs is unreachable (the primary database for a write, Redis for the cart, no database server for a read); see the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (at least 1) */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Service Unavailable",
+                     *       "message": "database: temporarily unavailable",
+                     *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
+                     *       "statusCode": 503
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -5144,6 +6151,12 @@ export interface operations {
             /** @description Malformed id or invalid body */
             400: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -5165,6 +6178,12 @@ export interface operations {
             /** @description Missing, invalid, expired or revoked token */
             401: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -5184,6 +6203,12 @@ export interface operations {
             /** @description No such order of the caller (customers) or at all (admins) */
             404: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -5224,6 +6249,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -5235,6 +6266,33 @@ export interface operations {
                      *       "message": "Too many requests; retry in 30 s",
                      *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
                      *       "statusCode": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency this request needs is unreachable (the primary database for a write, Redis for the cart, no database server for a read); see the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (at least 1) */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Service Unavailable",
+                     *       "message": "database: temporarily unavailable",
+                     *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
+                     *       "statusCode": 503
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -5273,6 +6331,12 @@ export interface operations {
             /** @description Malformed id or invalid body */
             400: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -5294,6 +6358,12 @@ export interface operations {
             /** @description Missing, invalid, expired or revoked token */
             401: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -5313,6 +6383,12 @@ export interface operations {
             /** @description Caller is not an admin */
             403: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -5332,6 +6408,12 @@ export interface operations {
             /** @description No such order of the caller (customers) or at all (admins) */
             404: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -5372,6 +6454,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -5383,6 +6471,33 @@ export interface operations {
                      *       "message": "Too many requests; retry in 30 s",
                      *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
                      *       "statusCode": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency this request needs is unreachable (the primary database for a write, Redis for the cart, no database server for a read); see the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (at least 1) */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Service Unavailable",
+                     *       "message": "database: temporarily unavailable",
+                     *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
+                     *       "statusCode": 503
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -5425,6 +6540,12 @@ export interface operations {
             /** @description Malformed id or invalid body */
             400: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -5446,6 +6567,12 @@ export interface operations {
             /** @description Missing, invalid, expired or revoked token */
             401: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -5465,6 +6592,12 @@ export interface operations {
             /** @description Caller is not an admin */
             403: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -5484,6 +6617,12 @@ export interface operations {
             /** @description No such order of the caller (customers) or at all (admins) */
             404: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -5503,6 +6642,12 @@ export interface operations {
             /** @description Transition not allowed from the current status (both named) */
             409: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -5581,6 +6726,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -5592,6 +6743,33 @@ export interface operations {
                      *       "message": "Too many requests; retry in 30 s",
                      *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
                      *       "statusCode": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency this request needs is unreachable (the primary database for a write, Redis for the cart, no database server for a read); see the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (at least 1) */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Service Unavailable",
+                     *       "message": "database: temporarily unavailable",
+                     *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
+                     *       "statusCode": 503
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -5645,9 +6823,11 @@ export interface operations {
                     "application/json": components["schemas"]["ProductPageDto"];
                 };
             };
-            /** @description Not modified (If-None-Match matched the current ETag) */
+            /** @description Not modified (If-None-Match matched the current ETag); no body */
             304: {
                 headers: {
+                    /** @description Validator of this body (send it back in If-None-Match) */
+                    ETag?: string;
                     /** @description Requests allowed per window for this client IP and route */
                     "X-RateLimit-Limit"?: number;
                     /** @description Requests left in the current window */
@@ -5663,6 +6843,12 @@ export interface operations {
             /** @description Invalid parameter (the message names it) */
             400: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -5686,6 +6872,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -5697,6 +6889,33 @@ export interface operations {
                      *       "message": "Too many requests; retry in 30 s",
                      *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
                      *       "statusCode": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency this request needs is unreachable (the primary database for a write, Redis for the cart, no database server for a read); see the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (at least 1) */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Service Unavailable",
+                     *       "message": "database: temporarily unavailable",
+                     *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
+                     *       "statusCode": 503
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -5737,6 +6956,12 @@ export interface operations {
             /** @description Invalid body, or categoryId names no category */
             400: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -5758,6 +6983,12 @@ export interface operations {
             /** @description Missing, invalid, expired or revoked token */
             401: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -5777,6 +7008,12 @@ export interface operations {
             /** @description Caller is not an admin */
             403: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -5796,6 +7033,12 @@ export interface operations {
             /** @description SKU taken */
             409: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -5855,6 +7098,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -5866,6 +7115,33 @@ export interface operations {
                      *       "message": "Too many requests; retry in 30 s",
                      *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
                      *       "statusCode": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency this request needs is unreachable (the primary database for a write, Redis for the cart, no database server for a read); see the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (at least 1) */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Service Unavailable",
+                     *       "message": "database: temporarily unavailable",
+                     *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
+                     *       "statusCode": 503
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -5906,9 +7182,11 @@ export interface operations {
                     "application/json": components["schemas"]["ProductDto"];
                 };
             };
-            /** @description Not modified (If-None-Match matched the current ETag) */
+            /** @description Not modified (If-None-Match matched the current ETag); no body */
             304: {
                 headers: {
+                    /** @description Validator of this body (send it back in If-None-Match) */
+                    ETag?: string;
                     /** @description Requests allowed per window for this client IP and route */
                     "X-RateLimit-Limit"?: number;
                     /** @description Requests left in the current window */
@@ -5924,6 +7202,12 @@ export interface operations {
             /** @description Invalid parameter (the message names it) */
             400: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -5945,6 +7229,12 @@ export interface operations {
             /** @description Unknown or deleted */
             404: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -5985,6 +7275,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -5996,6 +7292,33 @@ export interface operations {
                      *       "message": "Too many requests; retry in 30 s",
                      *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
                      *       "statusCode": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency this request needs is unreachable (the primary database for a write, Redis for the cart, no database server for a read); see the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (at least 1) */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Service Unavailable",
+                     *       "message": "database: temporarily unavailable",
+                     *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
+                     *       "statusCode": 503
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -6032,6 +7355,12 @@ export interface operations {
             /** @description Invalid body or parameters (the message names each field), or a body that is not valid JSON */
             400: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -6053,6 +7382,12 @@ export interface operations {
             /** @description Missing, invalid, expired or revoked token */
             401: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -6072,6 +7407,12 @@ export interface operations {
             /** @description Caller is not an admin */
             403: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -6091,6 +7432,12 @@ export interface operations {
             /** @description No such resource (unknown or deleted id) */
             404: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -6169,6 +7516,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -6180,6 +7533,33 @@ export interface operations {
                      *       "message": "Too many requests; retry in 30 s",
                      *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
                      *       "statusCode": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency this request needs is unreachable (the primary database for a write, Redis for the cart, no database server for a read); see the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (at least 1) */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Service Unavailable",
+                     *       "message": "database: temporarily unavailable",
+                     *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
+                     *       "statusCode": 503
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -6222,6 +7602,12 @@ export interface operations {
             /** @description Invalid body or id, or categoryId names no category */
             400: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -6243,6 +7629,12 @@ export interface operations {
             /** @description Missing, invalid, expired or revoked token */
             401: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -6262,6 +7654,12 @@ export interface operations {
             /** @description Caller is not an admin */
             403: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -6281,6 +7679,12 @@ export interface operations {
             /** @description No such resource (unknown or deleted id) */
             404: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -6300,6 +7704,12 @@ export interface operations {
             /** @description SKU taken */
             409: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -6378,6 +7788,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -6389,6 +7805,33 @@ export interface operations {
                      *       "message": "Too many requests; retry in 30 s",
                      *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
                      *       "statusCode": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency this request needs is unreachable (the primary database for a write, Redis for the cart, no database server for a read); see the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (at least 1) */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Service Unavailable",
+                     *       "message": "database: temporarily unavailable",
+                     *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
+                     *       "statusCode": 503
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -6429,9 +7872,11 @@ export interface operations {
                     "application/json": components["schemas"]["BestsellerDto"][];
                 };
             };
-            /** @description Not modified (If-None-Match matched the current ETag) */
+            /** @description Not modified (If-None-Match matched the current ETag); no body */
             304: {
                 headers: {
+                    /** @description Validator of this body (send it back in If-None-Match) */
+                    ETag?: string;
                     /** @description Requests allowed per window for this client IP and route */
                     "X-RateLimit-Limit"?: number;
                     /** @description Requests left in the current window */
@@ -6447,6 +7892,12 @@ export interface operations {
             /** @description Invalid parameter (the message names it) */
             400: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -6470,6 +7921,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -6481,6 +7938,33 @@ export interface operations {
                      *       "message": "Too many requests; retry in 30 s",
                      *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
                      *       "statusCode": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency this request needs is unreachable (the primary database for a write, Redis for the cart, no database server for a read); see the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (at least 1) */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Service Unavailable",
+                     *       "message": "database: temporarily unavailable",
+                     *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
+                     *       "statusCode": 503
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -6521,6 +8005,12 @@ export interface operations {
             /** @description Invalid body (e.g. both stock and delta, duplicate productId) */
             400: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -6542,6 +8032,12 @@ export interface operations {
             /** @description Missing, invalid, expired or revoked token */
             401: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -6561,6 +8057,12 @@ export interface operations {
             /** @description Caller is not an admin */
             403: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -6580,6 +8082,12 @@ export interface operations {
             /** @description Unknown or deleted product(s), named; nothing changed */
             404: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -6599,6 +8107,12 @@ export interface operations {
             /** @description Stock would go below 0 for the named product(s); nothing changed */
             409: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -6658,6 +8172,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -6669,6 +8189,33 @@ export interface operations {
                      *       "message": "Too many requests; retry in 30 s",
                      *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
                      *       "statusCode": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency this request needs is unreachable (the primary database for a write, Redis for the cart, no database server for a read); see the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (at least 1) */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Service Unavailable",
+                     *       "message": "database: temporarily unavailable",
+                     *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
+                     *       "statusCode": 503
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -6708,6 +8255,12 @@ export interface operations {
             /** @description page or limit out of range */
             400: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -6729,6 +8282,12 @@ export interface operations {
             /** @description Missing, invalid, expired or revoked token */
             401: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -6748,6 +8307,12 @@ export interface operations {
             /** @description Caller is not an admin */
             403: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -6769,6 +8334,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -6780,6 +8351,33 @@ export interface operations {
                      *       "message": "Too many requests; retry in 30 s",
                      *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
                      *       "statusCode": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency this request needs is unreachable (the primary database for a write, Redis for the cart, no database server for a read); see the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (at least 1) */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Service Unavailable",
+                     *       "message": "database: temporarily unavailable",
+                     *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
+                     *       "statusCode": 503
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -6822,6 +8420,12 @@ export interface operations {
             /** @description Malformed id or invalid role */
             400: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -6843,6 +8447,12 @@ export interface operations {
             /** @description Missing, invalid, expired or revoked token */
             401: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -6862,6 +8472,12 @@ export interface operations {
             /** @description Caller is not an admin */
             403: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -6881,6 +8497,12 @@ export interface operations {
             /** @description No such user */
             404: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -6959,6 +8581,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -6970,6 +8598,33 @@ export interface operations {
                      *       "message": "Too many requests; retry in 30 s",
                      *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
                      *       "statusCode": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency this request needs is unreachable (the primary database for a write, Redis for the cart, no database server for a read); see the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (at least 1) */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Service Unavailable",
+                     *       "message": "database: temporarily unavailable",
+                     *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
+                     *       "statusCode": 503
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -7006,6 +8661,12 @@ export interface operations {
             /** @description Missing, invalid, expired or revoked token */
             401: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -7027,6 +8688,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -7038,6 +8705,33 @@ export interface operations {
                      *       "message": "Too many requests; retry in 30 s",
                      *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
                      *       "statusCode": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency this request needs is unreachable (the primary database for a write, Redis for the cart, no database server for a read); see the Retry-After header (seconds) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying (at least 1) */
+                    "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "Service Unavailable",
+                     *       "message": "database: temporarily unavailable",
+                     *       "requestId": "3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11",
+                     *       "statusCode": 503
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -7078,6 +8772,12 @@ export interface operations {
             /** @description Invalid or unknown fields, missing or wrong currentPassword */
             400: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -7099,6 +8799,12 @@ export interface operations {
             /** @description Missing, invalid, expired or revoked token */
             401: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -7158,6 +8864,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -7179,6 +8891,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -7228,6 +8946,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -7307,6 +9031,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -7326,6 +9056,12 @@ export interface operations {
             /** @description Shutting down, or neither the primary nor the replica answers */
             503: {
                 headers: {
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -7395,6 +9131,12 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying (at least 1) */
                     "Retry-After"?: number;
+                    /** @description Requests allowed per window for this client IP and route */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Seconds until the current window ends */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;

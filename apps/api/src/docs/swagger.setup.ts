@@ -3,6 +3,7 @@ import { DECORATORS, DocumentBuilder, SwaggerModule, type HeaderObject, type Ope
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { IS_PUBLIC_KEY } from '@app/common';
 import { RETRY_AFTER_HEADER, errorResponse } from '../http/api-errors.decorator.js';
+import { applySchemaExtras } from './schema-extras.js';
 
 /** The bearer security scheme's name in components.securitySchemes. */
 export const BEARER = 'bearer';
@@ -35,6 +36,7 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
     // Every route names its operationId in @ApiOperation; a route that forgets gets its method name.
     operationIdFactory: (_controllerKey: string, methodKey: string) => methodKey,
   });
+  applySchemaExtras(document.components?.schemas as Parameters<typeof applySchemaExtras>[0]);
   documentSecurity(document, publicOperations(app));
   documentEdgeResponses(document);
   documentCommonHeaders(document);
@@ -102,7 +104,8 @@ const WRITE_METHODS = new Set(['post', 'put', 'patch', 'delete']);
 /**
  * The answers the HTTP edge gives before a route's own code runs, added to every operation they
  * can happen to (an operation's own description of a status is kept): the default rate limit
- * (429) on every route; a malformed, too large or unsupported body (400, 413, 415) on every
+ * (429) on every route; a dependency the request needs being unreachable (503, API routes: a
+ * write while the primary is down, a cart call while Redis is, a read that reaches no database); a malformed, too large or unsupported body (400, 413, 415) on every
  * route that takes one, since the body is parsed before the route sees it; a malformed or over-long
  * path parameter (400, 414). Error answers documented without an example get the one of their status.
  */
@@ -113,6 +116,7 @@ export function documentEdgeResponses(document: OpenAPIObject): void {
       responses[status] ??= errorResponse({ status, description });
     };
     add(429, 'Rate limited (per client IP and route); see the Retry-After header (seconds)');
+    if (path.startsWith('/api/')) add(503, 'A dependency this request needs is unreachable (the primary database for a write, Redis for the cart, no database server for a read); see the Retry-After header (seconds)');
     if (WRITE_METHODS.has(method)) {
       add(400, 'Invalid body or parameters (the message names each field), or a body that is not valid JSON');
       add(413, 'Body larger than the route accepts');
@@ -143,16 +147,20 @@ const RATE_LIMIT_HEADERS: Record<string, HeaderObject> = {
   'X-RateLimit-Reset': { description: 'Seconds until the current window ends', schema: { type: 'integer', minimum: 0, example: 60 } },
 };
 
+/** Answers the HTTP edge gives before the rate limit counts the request: they carry no X-RateLimit-*. */
+const BEFORE_RATE_LIMIT = new Set(['413', '414', '415']);
+
 /**
  * Headers the HTTP layer adds: X-Request-ID on every answer; the default rate limit's X-RateLimit-*
- * on every answer of a request it admitted (documented on the 2xx and 304 ones); Retry-After on 429
- * and on the contract's 503 (a dependency unreachable; the readiness probe's 503 sends none).
+ * on every answer of a request it counted (success or error, its own 429 included; not the edge's
+ * 413, 414 and 415); Retry-After on 429 and on the contract's 503 (a dependency unreachable; the
+ * readiness probe's 503 sends none).
  */
 function documentCommonHeaders(document: OpenAPIObject): void {
   for (const [, , operation] of operationsOf(document)) {
     for (const [status, response] of Object.entries(operation.responses as Record<string, ResponseObject>)) {
       const headers: Record<string, HeaderObject> = { ...(response.headers as Record<string, HeaderObject> | undefined), ...REQUEST_ID_HEADER };
-      if (/^2/.test(status) || status === '304') Object.assign(headers, RATE_LIMIT_HEADERS);
+      if (!BEFORE_RATE_LIMIT.has(status)) Object.assign(headers, RATE_LIMIT_HEADERS);
       const errorBody = (response.content?.['application/json']?.schema as { $ref?: string } | undefined)?.$ref === '#/components/schemas/ErrorBody';
       if (status === '429' || (status === '503' && errorBody)) Object.assign(headers, RETRY_AFTER_HEADER);
       response.headers = headers;

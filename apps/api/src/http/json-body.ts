@@ -53,14 +53,15 @@ export function etagMatches(ifNoneMatch: string | string[] | undefined, etag: st
 
 /**
  * Conditional GET for a cached body: always sends ETag (+ `Cache-Control: no-cache`, so clients
- * revalidate and see writes at once); 304 without a body when If-None-Match matches, else the
- * JSON text. Used with `@Res({ passthrough: true })`: Nest sends the returned string.
+ * revalidate and see writes at once); 304 without a body (and without a Content-Type: nothing,
+ * not an empty string, is sent) when If-None-Match matches, else the JSON text. Used with
+ * `@Res({ passthrough: true })`: Nest sends the returned string.
  */
-export function conditionalJson(request: FastifyRequest, reply: FastifyReply, body: JsonBody): string {
+export function conditionalJson(request: FastifyRequest, reply: FastifyReply, body: JsonBody): string | undefined {
   void reply.header('etag', body.etag).header('cache-control', 'no-cache');
   if (etagMatches(request.headers['if-none-match'], body.etag)) {
     void reply.status(304);
-    return '';
+    return undefined;
   }
   void reply.header('content-type', 'application/json; charset=utf-8');
   return body.json;

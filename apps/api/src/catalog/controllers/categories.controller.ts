@@ -18,7 +18,7 @@ export class CategoriesController {
   @Get()
   @ApiOperation({ operationId: 'listCategories', summary: 'All categories, by name (cached; ETag)' })
   @ApiConditionalGet([CategoryDto])
-  async list(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
+  async list(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<string | undefined> {
     return conditionalJson(req, reply, jsonBodyOf(await this.categories.list()));
   }
 

@@ -12,7 +12,8 @@ import {
   registerDecorator,
   type ValidationArguments,
 } from 'class-validator';
-import { DELTA_MAX, STOCK_MAX } from '@app/catalog';
+import { DELTA_MAX, INT4_MAX, STOCK_MAX } from '@app/catalog';
+import { ApiSchemaExtras } from '../../docs/schema-extras.js';
 import { IsUuid } from '../../http/is-uuid.decorator.js';
 
 /** Fails when the other property is also present: an item sets stock OR applies a delta. */
@@ -29,6 +30,7 @@ function NotWith(other: string): PropertyDecorator {
 }
 
 /** One inventory change: `{ productId, stock }` sets the stock, `{ productId, delta }` adds to it. */
+@ApiSchemaExtras({ oneOf: [{ required: ['stock'] }, { required: ['delta'] }] })
 export class InventoryItemDto {
   @ApiProperty({ format: 'uuid' })
   @IsUuid()
@@ -52,7 +54,7 @@ export class InventoryItemDto {
 
 /** PATCH /products/inventory: applied all or nothing, in one transaction. */
 export class InventoryUpdateDto {
-  @ApiProperty({ type: [InventoryItemDto], minItems: 1, maxItems: 100, description: 'At most one item per product' })
+  @ApiProperty({ type: [InventoryItemDto], minItems: 1, maxItems: 100, description: 'At most one item per product (a product named twice is a 400)' })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(100)
@@ -65,7 +67,7 @@ export class InventoryLevelDto {
   @ApiProperty({ format: 'uuid' })
   productId!: string;
 
-  @ApiProperty({ type: 'integer', minimum: 0, maximum: STOCK_MAX, example: 49 })
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: INT4_MAX, example: 49, description: 'The new stock (a delta may raise it beyond the 1,000,000,000 a write sets)' })
   stock!: number;
 }
 

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { INT4_MAX, LIMIT_MAX, PAGE_MAX, STOCK_MAX } from '@app/catalog';
+import { INT4_MAX, LIMIT_MAX, PAGE_MAX } from '@app/catalog';
 
 /** A product's category as embedded in product responses. */
 export class CategoryRefDto {
@@ -33,7 +33,7 @@ export class ProductDto {
   @ApiProperty({ example: 'EUR', description: 'ISO 4217 store currency' })
   currency!: string;
 
-  @ApiProperty({ type: 'integer', example: 12, minimum: 0, maximum: STOCK_MAX })
+  @ApiProperty({ type: 'integer', example: 12, minimum: 0, maximum: INT4_MAX, description: 'Units in stock; a write sets at most 1,000,000,000, inventory deltas and cancelled orders may add beyond that' })
   stock!: number;
 
   @ApiProperty({ type: CategoryRefDto })

@@ -22,7 +22,7 @@ export class RegisterDto {
   @MaxLength(PASSWORD_MAX)
   password!: string;
 
-  @ApiProperty({ minLength: 1, maxLength: 100, example: 'Ada Lovelace' })
+  @ApiProperty({ minLength: 1, maxLength: 100, pattern: '\\S', example: 'Ada Lovelace', description: 'Trimmed; must not be blank' })
   @Transform(trim)
   @IsString()
   @IsNotEmpty()

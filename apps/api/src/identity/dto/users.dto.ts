@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsIn, IsInt, IsNotEmpty, IsString, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
 import { ROLES, type Role } from '@app/identity';
+import { ApiSchemaExtras } from '../../docs/schema-extras.js';
 import { PaginationQueryDto } from '../../http/pagination-query.dto.js';
 import { PASSWORD_MAX, PASSWORD_MIN } from './auth.dto.js';
 
@@ -11,8 +12,9 @@ const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'stri
 const present = (_: object, value: unknown): boolean => value !== undefined;
 
 /** PATCH /users/me: any subset; `null` for a field is a 400 naming it. */
+@ApiSchemaExtras({ anyOf: [{ not: { properties: { password: { type: 'string' } }, required: ['password'] } }, { required: ['currentPassword'] }] })
 export class UpdateMeDto {
-  @ApiPropertyOptional({ minLength: 1, maxLength: 100, example: 'Ada King' })
+  @ApiPropertyOptional({ minLength: 1, maxLength: 100, pattern: '\\S', example: 'Ada King', description: 'Trimmed; must not be blank' })
   @ValidateIf(present)
   @Transform(trim)
   @IsString()
