@@ -26,6 +26,11 @@
  * The API runs with LOG_LEVEL=warn (no access log line per request; the reference logs nothing)
  * and a rate limit high enough never to answer 429 (the limiter still runs on every request).
  * BENCH_DURATION_MS / BENCH_WARMUP_MS / BENCH_ROUNDS / BENCH_SOLO_MS / BENCH_CONNECTIONS tune the run.
+ *
+ * The rate limiter's local reservation (RedisThrottlerStorage, THROTTLE_RESERVE_MAX): a second API
+ * on the same database and key prefix runs with THROTTLE_RESERVE_MAX=1 (a Redis call per request),
+ * and its cached product GET is a subject of the same rounds, right after the first API's
+ * (alternating); both are printed side by side. BENCH_RESERVE_COMPARE=0 leaves it out.
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -50,6 +55,7 @@ const CONNECTIONS = setting('BENCH_CONNECTIONS', 32, 32);
 const PRODUCTS = 1_000;
 const LIST_PATH = '/api/v1/products?category=kitchen&sort=price&limit=20';
 const CLIENT = process.env.BENCH_CLIENT === 'builtin' || !wrkAvailable() ? 'builtin' : 'wrk';
+const RESERVE_COMPARE = process.env.BENCH_RESERVE_COMPARE !== '0';
 
 loadEnvDefaults();
 
@@ -97,6 +103,9 @@ async function waitReplica(primaryUrl: string, replicaUrl: string): Promise<void
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/** The cached product GET of the second API (THROTTLE_RESERVE_MAX=1). */
+const RESERVE_ONE = 'api product (cached, THROTTLE_RESERVE_MAX=1)';
 
 type Row = { name: string; rps: number; p50Ms: number; p99Ms: number; requests: number; non200: Record<string, number>; errors: number; cpuUsPerRequest: number };
 
@@ -175,6 +184,15 @@ async function main(): Promise<void> {
     const api = start(process.execPath, [resolve(ROOT, 'dist/apps/api/src/main.js')], { ...env, PORT: String(apiPort), HOST: '127.0.0.1' });
     children.push(api.child);
     await waitHttp(apiPort, '/health/live', api);
+    // The same API with a Redis call per rate-limited request (no local reservation).
+    let reserveOne: { port: number; pid: number } | null = null;
+    if (RESERVE_COMPARE) {
+      const port = await freePort();
+      const second = start(process.execPath, [resolve(ROOT, 'dist/apps/api/src/main.js')], { ...env, THROTTLE_RESERVE_MAX: '1', PORT: String(port), HOST: '127.0.0.1' });
+      children.push(second.child);
+      await waitHttp(port, '/health/live', second);
+      reserveOne = { port, pid: second.child.pid! };
+    }
 
     const db = new pg.Client({ connectionString: env.DB_PRIMARY_URL });
     await db.connect();
@@ -219,6 +237,7 @@ async function main(): Promise<void> {
     const subjects: Subject[] = [
       { name: 'reference product', port: refPort, pid: refPid, plan: products },
       { name: 'api product (cached)', port: apiPort, pid: apiPid, plan: products },
+      ...(reserveOne ? [{ name: RESERVE_ONE, port: reserveOne.port, pid: reserveOne.pid, plan: products }] : []),
       { name: 'reference list', port: refPort, pid: refPid, plan: get(LIST_PATH) },
       { name: 'api list (cached)', port: apiPort, pid: apiPid, plan: get(LIST_PATH) },
       // The platform's floor: a public Nest route with no catalog code (same adapter, hooks, guards).
@@ -266,6 +285,19 @@ async function main(): Promise<void> {
     const ratio = (a: number, b: number): number => Math.round((a / b) * 100) / 100;
     const product = { api: row('api product (cached)'), reference: row('reference product') };
     const list = { api: row('api list (cached)'), reference: row('reference list') };
+    const reserveMaxLabel = env.THROTTLE_RESERVE_MAX ?? 'default (64)';
+    const reservation = best.has(RESERVE_ONE)
+      ? {
+          reserveMax: reserveMaxLabel,
+          rps: Math.round(product.api.rps),
+          p99Ms: product.api.p99Ms,
+          cpuUsPerRequest: product.api.cpuUsPerRequest,
+          reserveOneRps: Math.round(row(RESERVE_ONE).rps),
+          reserveOneP99Ms: row(RESERVE_ONE).p99Ms,
+          reserveOneCpuUsPerRequest: row(RESERVE_ONE).cpuUsPerRequest,
+          rpsRatio: ratio(product.api.rps, row(RESERVE_ONE).rps),
+        }
+      : null;
     const summary = {
       productRpsRatio: ratio(product.api.rps, product.reference.rps),
       productP99Ratio: ratio(product.api.p99Ms, product.reference.p99Ms),
@@ -303,6 +335,7 @@ async function main(): Promise<void> {
     };
     line(product.reference, alone('reference product'));
     line(product.api, `${summary.productRpsRatio}× req/s, ${summary.productP99Ratio}× p99`);
+    if (reservation) line(row(RESERVE_ONE), `${ratio(row(RESERVE_ONE).rps, product.reference.rps)}× req/s, ${ratio(row(RESERVE_ONE).p99Ms, product.reference.p99Ms)}× p99`);
     line(list.reference, alone('reference list'));
     line(list.api, `${summary.listRpsRatio}× req/s, ${summary.listP99Ratio}× p99`);
     line(row('reference get-cart (10 lines)'), alone('reference get-cart (10 lines)'));
@@ -313,6 +346,11 @@ async function main(): Promise<void> {
     line(row('api list (uncached, Postgres)'), `${summary.uncachedListRpsRatio}× req/s, ${summary.uncachedListP99Ratio}× p99`);
     line(row('api floor (/health/live)'), `${ratio(row('api floor (/health/live)').rps, product.reference.rps)}× the reference: Nest + global guards, no catalog code`);
     console.log('');
+    if (reservation) {
+      console.log(
+        `rate-limit reservation, cached product GET: THROTTLE_RESERVE_MAX=${reserveMaxLabel} ${reservation.rps} req/s (p99 ${reservation.p99Ms.toFixed(2)} ms, ${reservation.cpuUsPerRequest} µs/req) vs THROTTLE_RESERVE_MAX=1 ${reservation.reserveOneRps} req/s (p99 ${reservation.reserveOneP99Ms.toFixed(2)} ms, ${reservation.reserveOneCpuUsPerRequest} µs/req): ${reservation.rpsRatio}×`,
+      );
+    }
     const heap = memory.heapUsedMb === null ? 'heap n/a (no /metrics)' : `heap used ${memory.heapUsedMb} MB of ${memory.heapTotalMb} MB`;
     console.log(`API at the end: RSS ${memory.rssMb} MB (peak ${memory.peakRssMb} MB), ${heap}; goal RSS ≤ ${GOALS.apiRssMbMax} MB: ${targets.apiRssMet ? 'met' : 'NOT met'}`);
     const verdict = (ok: boolean): string => (ok ? 'met' : 'NOT met');
@@ -328,6 +366,7 @@ async function main(): Promise<void> {
       settings: { client: CLIENT, connections: CONNECTIONS, durationMs: DURATION_MS, warmupMs: WARMUP_MS, soloMs: SOLO_MS, rounds: ROUNDS, products: PRODUCTS, listPath: LIST_PATH, apiLogLevel: 'warn' },
       results: [...best.values()],
       summary,
+      reservation,
       referenceSolo,
       targets,
       apiMemoryAtEnd: memory,

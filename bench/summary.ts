@@ -137,6 +137,15 @@ function httpRows(r: Json): Row[] {
       met: s.cartAddRpsRatio >= 0.8,
     },
   ];
+  const rv = r.reservation;
+  if (rv) {
+    rows.push({
+      figure: 'rate-limit local reservation: cached product GET, THROTTLE_RESERVE_MAX default vs 1 (req/s)',
+      value: `${x(rv.rpsRatio)} (${num(rv.rps)} vs ${num(rv.reserveOneRps)} req/s; p99 ${ms(rv.p99Ms)} vs ${ms(rv.reserveOneP99Ms)})`,
+      goal: '—',
+      met: null,
+    });
+  }
   const mem = r.apiMemoryAtEnd;
   rows.push(
     mem
