@@ -89,12 +89,18 @@ export const BAD_REQUEST_EXCEPTIONS: readonly BadRequestException[] = [
     applies: (r) => r.strings.some((s) => s.length > 16_384),
   },
   {
-    why: 'an inventory batch naming one product twice (uniqueness of one field of the items)',
-    operations: ['PATCH /api/v1/products/inventory'],
+    why: 'an inventory batch or a checkout naming one product twice (uniqueness of one field of the items)',
+    operations: ['PATCH /api/v1/products/inventory', 'POST /api/v1/orders'],
     applies: (r) => {
-      const ids = ((r.body as { items?: { productId?: unknown }[] } | undefined)?.items ?? []).map((i) => i?.productId);
+      // UUIDs compare case-insensitively: the same product spelled in upper and lower case counts twice.
+      const ids = ((r.body as { items?: { productId?: unknown }[] } | undefined)?.items ?? []).map((i) => (typeof i?.productId === 'string' ? i.productId.toLowerCase() : i?.productId));
       return new Set(ids).size < ids.length;
     },
+  },
+  {
+    why: 'a guest cart token of the documented shape whose signature is wrong (forged or tampered), or sent twice',
+    operations: ['GET /api/v1/cart', 'DELETE /api/v1/cart', 'GET /api/v1/cart/count', 'POST /api/v1/cart/items', 'PUT /api/v1/cart/items/{productId}', 'DELETE /api/v1/cart/items/{productId}', 'POST /api/v1/auth/login', 'POST /api/v1/auth/register'],
+    messages: [/^x-cart-token: is invalid$/],
   },
   {
     why: 'a wrong currentPassword (which password is right is not in the document)',

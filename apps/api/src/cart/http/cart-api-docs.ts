@@ -14,6 +14,9 @@ export const CART_TOKEN_RESPONSE_HEADER = {
  * What every cart route shares: optional bearer auth (signed-in → the user's cart), the optional
  * X-Cart-Token request header (guests), and the common error answers.
  */
+/** `<lower-case cart uuid>.<HMAC-SHA256 base64url>`: the shape of a guest cart token (its signature is checked by the API). */
+export const CART_TOKEN_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\\.[A-Za-z0-9_-]{43}$';
+
 export const CartRoute = (): MethodDecorator =>
   applyDecorators(
     ApiBearerAuth(),
@@ -21,6 +24,7 @@ export const CartRoute = (): MethodDecorator =>
       name: 'X-Cart-Token',
       required: false,
       description: 'Guest cart token from an earlier cart answer; ignored when a valid bearer token is sent. Malformed, forged or tampered → 400',
+      schema: { type: 'string', pattern: CART_TOKEN_PATTERN },
     }),
     ApiErrors({ status: 400, description: 'Validation error naming each field, malformed productId, or invalid X-Cart-Token' }),
     ApiErrors({ status: 401, description: 'An Authorization header was sent but the token is invalid, expired or revoked (send none to use a guest cart)' }),

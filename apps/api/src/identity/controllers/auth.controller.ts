@@ -7,8 +7,9 @@ import { AuthResponseDto, LoginDto, RefreshDto, RegisterDto } from '../dto/auth.
 import { LimitAttempts } from '../../throttling/attempt-limit.interceptor.js';
 import { Client } from './client.decorator.js';
 import { ApiErrors, type ErrorDoc } from '../../http/api-errors.decorator.js';
+import { CART_TOKEN_PATTERN } from '../../cart/http/cart-api-docs.js';
 
-const CART_TOKEN = { name: 'x-cart-token', required: false, description: 'Guest cart to merge into the user’s cart' };
+const CART_TOKEN = { name: 'x-cart-token', required: false, description: 'Guest cart to merge into the user’s cart', schema: { type: 'string' as const, pattern: CART_TOKEN_PATTERN } };
 const TOO_MANY: ErrorDoc = { status: 429, description: 'Rate limited; see the Retry-After header (seconds)' };
 const HASHING_BUSY: ErrorDoc = { status: 503, description: 'Too many password hashes at once on this instance; see the Retry-After header (seconds)' };
 
