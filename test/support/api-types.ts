@@ -1214,7 +1214,7 @@ export interface components {
         };
         UpdateMeDto: {
             /**
-             * @description Required when changing the password
+             * @description Required (not empty) when changing the password
              * @example correct horse battery staple
              */
             currentPassword?: string;
@@ -1228,7 +1228,9 @@ export interface components {
              * @example correct horse battery staple
              */
             password?: string;
-        } | unknown | unknown;
+        } | unknown | {
+            currentPassword: string;
+        };
         UpdateOrderStatusDto: {
             /**
              * @description placed → paid → shipped → delivered; placed or paid → cancelled
@@ -2040,7 +2042,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description Sections by lower-cased name; each field a number (when numeric), a string, or the fields of a `k=v,…` list (keyspace, commandstats) */
             200: {
                 headers: {
                     /** @description Requests allowed per window for this client IP and route */
@@ -2055,7 +2057,11 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        [key: string]: Record<string, never>;
+                        [key: string]: {
+                            [key: string]: string | number | {
+                                [key: string]: string | number;
+                            };
+                        };
                     };
                 };
             };

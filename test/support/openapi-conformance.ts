@@ -396,6 +396,7 @@ export class OpenApiConformance {
         }
       }
     } else if (operation.bodyRequired) problems.push('body: required but missing');
+    else if (exchange.requestHeaders['content-type'] !== undefined) problems.push('body: a content-type announces a body, and an empty one is no JSON');
     request.strings = stringsIn([request.path, [...request.query.values()], request.body]);
     return { problems, request };
   }

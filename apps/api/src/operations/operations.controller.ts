@@ -36,7 +36,19 @@ export class OperationsController {
 
   @Get('redis/info')
   @ApiOperation({ operationId: 'getRedisInfo', summary: 'Redis INFO, parsed into sections' })
-  @ApiOkResponse({ schema: { type: 'object', additionalProperties: { type: 'object' }, example: { server: { redis_version: '7.0.15' }, memory: { used_memory: 1048576 } } } })
+  @ApiOkResponse({
+    description: 'Sections by lower-cased name; each field a number (when numeric), a string, or the fields of a `k=v,…` list (keyspace, commandstats)',
+    schema: {
+      type: 'object',
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: {
+          oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'object', additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }] } }],
+        },
+      },
+      example: { server: { redis_version: '7.0.15', uptime_in_seconds: 12 }, memory: { used_memory: 1048576 }, keyspace: { db0: { keys: 3, expires: 0, avg_ttl: 0 } } },
+    },
+  })
   @ApiErrors({ status: 503, description: 'Redis is unavailable' })
   info(): Promise<Record<string, unknown>> {
     return this.cacheAdmin.info();

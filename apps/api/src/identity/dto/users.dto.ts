@@ -12,7 +12,7 @@ const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'stri
 const present = (_: object, value: unknown): boolean => value !== undefined;
 
 /** PATCH /users/me: any subset; `null` for a field is a 400 naming it. */
-@ApiSchemaExtras({ anyOf: [{ not: { properties: { password: { type: 'string' } }, required: ['password'] } }, { required: ['currentPassword'] }] })
+@ApiSchemaExtras({ anyOf: [{ not: { properties: { password: { type: 'string' } }, required: ['password'] } }, { properties: { currentPassword: { type: 'string', minLength: 1 } }, required: ['currentPassword'] }] })
 export class UpdateMeDto {
   @ApiPropertyOptional({ minLength: 1, maxLength: 100, pattern: '\\S', example: 'Ada King', description: 'Trimmed; must not be blank' })
   @ValidateIf(present)
@@ -29,7 +29,7 @@ export class UpdateMeDto {
   @MaxLength(PASSWORD_MAX)
   password?: string;
 
-  @ApiPropertyOptional({ maxLength: PASSWORD_MAX, description: 'Required when changing the password' })
+  @ApiPropertyOptional({ maxLength: PASSWORD_MAX, description: 'Required (not empty) when changing the password' })
   @ValidateIf(present)
   @IsString()
   @MaxLength(PASSWORD_MAX)
