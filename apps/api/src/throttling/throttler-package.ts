@@ -16,3 +16,6 @@ const throttler = await import('@nestjs/throttler');
 
 export const ThrottlerGuard = throttler.ThrottlerGuard;
 export const ThrottlerModule = throttler.ThrottlerModule;
+/** Per-route overrides of the throttlers (none needed today). */
+export const SkipThrottle = throttler.SkipThrottle;
+export const Throttle = throttler.Throttle;
