@@ -8,12 +8,11 @@
  * `--check` writes nothing and exits 1 when openapi.json or the types are out of date.
  */
 import 'reflect-metadata';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import openapiTS, { astToString } from 'openapi-typescript';
-import type { loadConfig as LoadConfig } from '@app/common';
-import type { createApp as CreateApp } from '../apps/api/src/app.factory.js';
 import { stableJson } from '../apps/api/src/docs/stable-json.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -31,19 +30,15 @@ async function main(): Promise<void> {
       // missing file: the next one, or the environment alone
     }
   }
-  // The compiled app: Nest's dependency injection needs the decorator metadata tsc emits.
-  const { loadConfig } = (await import(resolve(ROOT, 'dist/libs/common/src/index.js'))) as { loadConfig: typeof LoadConfig };
-  const { createApp } = (await import(resolve(ROOT, 'dist/apps/api/src/app.factory.js'))) as { createApp: typeof CreateApp };
-  const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent', SWAGGER_ENABLED: 'true' });
-  const app = await createApp(config);
-  let json: string;
-  try {
-    const res = await app.inject({ method: 'GET', url: '/docs-json' });
-    if (res.statusCode !== 200) throw new Error(`GET /docs-json answered ${res.statusCode}`);
-    json = stableJson(res.json());
-  } finally {
-    await app.close();
-  }
+  // The compiled app (Nest's dependency injection needs the decorator metadata tsc emits), in a plain
+  // Node process: see scripts/openapi-document.mjs.
+  const raw = execFileSync(process.execPath, [resolve(ROOT, 'scripts/openapi-document.mjs')], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_OPTIONS: '' },
+    maxBuffer: 64 * 1024 * 1024,
+    encoding: 'utf8',
+  });
+  const json = stableJson(JSON.parse(raw));
   const types = TYPES_BANNER + astToString(await openapiTS(JSON.parse(json), { alphabetize: true }));
 
   const stale: string[] = [];
