@@ -2,7 +2,7 @@ import type { KeyBuilder } from '../keys/key-builder.js';
 import type { L1Namespace } from '../l1/l1-cache.js';
 import { isCluster, type RedisClient } from '../redis/connection.js';
 import { FAILED, type GuardedRedis } from '../resilience/guarded-redis.js';
-import calculateSlot from 'cluster-key-slot';
+import { indexesBySlot } from '../keys/slots.js';
 import { ensureNamespaceVersion } from '../redis/scripts.js';
 import { decodeEntry, EntryKind, HEAD_LENGTH, NO_VERSION, versionOf, type Entry } from '../serialization/envelope.js';
 import type { Serializer } from '../serialization/serializer.js';
@@ -154,13 +154,7 @@ export class EntryReader {
       return binary ? c.mgetBuffer(this.versionKey, ...keys) : c.mget(this.versionKey, ...keys);
     }
     // A cluster refuses an MGET across slots: one MGET per slot, all in parallel, plus the version.
-    const bySlot = new Map<number, number[]>();
-    keys.forEach((k, i) => {
-      const slot = calculateSlot(k);
-      const at = bySlot.get(slot);
-      if (at) at.push(i);
-      else bySlot.set(slot, [i]);
-    });
+    const bySlot = indexesBySlot(keys);
     const out: Raw[] = new Array<Raw>(keys.length + 1).fill(null);
     await Promise.all([
       c.get(this.versionKey).then((v) => void (out[0] = v)),

@@ -1,4 +1,4 @@
-import calculateSlot from 'cluster-key-slot';
+import { indexesBySlot } from '../keys/slots.js';
 import type { KeyBuilder } from '../keys/key-builder.js';
 import type { L1Namespace, L1TagStamp } from '../l1/l1-cache.js';
 import { isCluster, type RedisClient } from '../redis/connection.js';
@@ -100,13 +100,7 @@ export class TagVersions {
   /** Raw replies for `keys`, in order: one MGET on a single node, one MGET per slot on a cluster. */
   async fetch(c: RedisClient, keys: readonly string[]): Promise<Raw[]> {
     if (!this.cluster) return c.mget(...keys);
-    const bySlot = new Map<number, number[]>();
-    keys.forEach((k, i) => {
-      const slot = calculateSlot(k);
-      const at = bySlot.get(slot);
-      if (at) at.push(i);
-      else bySlot.set(slot, [i]);
-    });
+    const bySlot = indexesBySlot(keys);
     const out: Raw[] = new Array<Raw>(keys.length).fill(null);
     await Promise.all(
       [...bySlot.values()].map(async (at) => {
