@@ -99,7 +99,10 @@ describe.each(targets)('load lock of a crashed or paused holder, across processe
   /** An instance in this process, with L1 and the same lease as the holders. */
   async function instance(): Promise<CacheService> {
     const svc = createCache({
-      redis: { ...redis, commandTimeoutMs: 2_000 },
+      // A Redis call that fails is failed open (the caller loads without the lock), which these
+      // cases would take for a broken lease: a generous deadline, so a busy machine only slows them.
+      redis: { ...redis, commandTimeoutMs: 10_000 },
+      operationTimeoutMs: 10_000,
       prefix,
       l1: { max: 100, ttlMs: 30_000 },
       loadLock: { ttlMs: LEASE, waitMs: 60_000 },
