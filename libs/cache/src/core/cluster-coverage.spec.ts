@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import { CACHE_MANAGER, CacheModule as NestCacheModule, type Cache } from '@nestjs/cache-manager';
 import { Test } from '@nestjs/testing';
-import { trace, type Attributes, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api';
-import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { trace } from '@opentelemetry/api';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { createCache as createCacheManager } from 'cache-manager';
 import type { Cluster, Redis } from 'ioredis';
 import { Keyv } from 'keyv';
@@ -16,6 +16,7 @@ import { closeConnection, createRedisConnection, waitForReady } from '../redis/c
 import { registerCacheMetrics } from '../stats/prometheus.js';
 import { registerOpenTelemetryMetrics } from '../telemetry/open-telemetry.js';
 import { startRedisCluster, type RedisClusterHandle } from '../testing/redis-harness.js';
+import { CollectingReader, recordingProvider, type RecordedSpan } from '../testing/telemetry-recorders.js';
 import { CacheKit, sleep } from './testing/kit.js';
 
 /**
@@ -45,50 +46,6 @@ const internals = (svc: CacheService): BusInternals => svc.bus as unknown as Bus
 function busSubscriberConnection(svc: CacheService): Redis | null {
   const sub = internals(svc).subscriber as unknown as { subscriber: { getInstance(): Redis | null } };
   return sub.subscriber.getInstance();
-}
-
-/** A metric reader the test collects from on demand. */
-class CollectingReader extends MetricReader {
-  protected onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
-interface RecordedSpan {
-  name: string;
-  attributes: Attributes;
-  error: boolean;
-  ended: boolean;
-}
-
-/** A tracer provider that records the spans it is asked for (as in telemetry/open-telemetry.spec.ts). */
-function recordingProvider(spans: RecordedSpan[]): TracerProvider {
-  const startSpan = (name: string, options?: { attributes?: Attributes }): Span => {
-    const rec: RecordedSpan = { name, attributes: { ...options?.attributes }, error: false, ended: false };
-    spans.push(rec);
-    const span = {
-      setStatus: (s: { code: number }) => ((rec.error = s.code === 2), span),
-      recordException: () => undefined,
-      end: () => void (rec.ended = true),
-      setAttribute: () => span,
-      setAttributes: () => span,
-      isRecording: () => true,
-      spanContext: () => ({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: 1 }),
-    };
-    return span as unknown as Span;
-  };
-  const tracer = {
-    startSpan,
-    startActiveSpan: (name: string, ...rest: unknown[]) => {
-      const fn = rest[rest.length - 1] as (span: Span) => unknown;
-      const options = rest.length > 1 ? (rest[0] as { attributes?: Attributes }) : undefined;
-      return fn(startSpan(name, options));
-    },
-  } as unknown as Tracer;
-  return { getTracer: () => tracer };
 }
 
 const spans: RecordedSpan[] = [];

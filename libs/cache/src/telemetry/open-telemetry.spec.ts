@@ -1,51 +1,8 @@
-import { trace, type Attributes, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api';
-import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { trace } from '@opentelemetry/api';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { CacheKit } from '../core/testing/kit.js';
+import { CollectingReader, recordingProvider, type RecordedSpan as Recorded } from '../testing/telemetry-recorders.js';
 import { registerOpenTelemetryMetrics } from './open-telemetry.js';
-
-/** A metric reader the test collects from on demand. */
-class CollectingReader extends MetricReader {
-  protected onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
-interface Recorded {
-  name: string;
-  attributes: Attributes;
-  error: boolean;
-  ended: boolean;
-}
-
-/** A tracer provider that records the spans it is asked for (registered as the global one). */
-function recordingProvider(spans: Recorded[]): TracerProvider {
-  const startSpan = (name: string, options?: { attributes?: Attributes }): Span => {
-    const rec: Recorded = { name, attributes: { ...options?.attributes }, error: false, ended: false };
-    spans.push(rec);
-    const span = {
-      setStatus: (s: { code: number }) => ((rec.error = s.code === 2), span),
-      recordException: () => undefined,
-      end: () => void (rec.ended = true),
-      setAttribute: () => span,
-      setAttributes: () => span,
-      isRecording: () => true,
-      spanContext: () => ({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: 1 }),
-    };
-    return span as unknown as Span;
-  };
-  const tracer = {
-    startSpan,
-    startActiveSpan: (name: string, ...rest: unknown[]) => {
-      const fn = rest[rest.length - 1] as (span: Span) => unknown;
-      const options = rest.length > 1 ? (rest[0] as { attributes?: Attributes }) : undefined;
-      return fn(startSpan(name, options));
-    },
-  } as unknown as Tracer;
-  return { getTracer: () => tracer };
-}
 
 describe('OpenTelemetry (real Redis)', () => {
   const kit = new CacheKit('otel');
