@@ -15,6 +15,7 @@ import { CacheEvict, CachePut, Cacheable } from '../nest/method-decorators.js';
 import { closeConnection, createRedisConnection, waitForReady } from '../redis/connection.js';
 import { registerCacheMetrics } from '../stats/prometheus.js';
 import { registerOpenTelemetryMetrics } from '../telemetry/open-telemetry.js';
+import { ClusterPlacement } from '../testing/cluster-placement.js';
 import { startRedisCluster, type RedisClusterHandle } from '../testing/redis-harness.js';
 import { CollectingReader, recordingProvider, type RecordedSpan } from '../testing/telemetry-recorders.js';
 import { CacheKit, sleep } from './testing/kit.js';
@@ -54,8 +55,7 @@ describe('libs/cache capabilities on a Redis Cluster (3 masters)', () => {
   let cluster: RedisClusterHandle;
   /** A plain cluster client: "another service" writing outside the library, and the test's eyes. */
   let outside: Cluster;
-  /** Slot ranges → master port, read once (no resharding in this file). */
-  let slotOwners: { from: number; to: number; port: number }[];
+  let placement: ClusterPlacement;
   const open: CacheService[] = [];
   let prefixSeq = 0;
 
@@ -64,8 +64,7 @@ describe('libs/cache capabilities on a Redis Cluster (3 masters)', () => {
     cluster = await startRedisCluster({ masters: 3 });
     outside = createRedisConnection({ nodes: cluster.nodes, commandTimeoutMs: 5_000 }) as Cluster;
     await waitForReady(outside, 15_000);
-    const slots = await outside.cluster('SLOTS');
-    slotOwners = slots.map(([from, to, [, port]]) => ({ from, to, port }));
+    placement = await ClusterPlacement.of(outside);
   }, 60_000);
 
   afterAll(async () => {
@@ -83,16 +82,8 @@ describe('libs/cache capabilities on a Redis Cluster (3 masters)', () => {
 
   const newPrefix = (label: string) => `cc${++prefixSeq}-${label}`;
 
-  async function portOf(key: string): Promise<number> {
-    const slot = (await outside.cluster('KEYSLOT', key)) as number;
-    return slotOwners.find((r) => slot >= r.from && slot <= r.to)!.port;
-  }
-
-  function master(port: number): Redis {
-    const node = outside.nodes('master').find((n) => n.options.port === port);
-    if (!node) throw new Error(`no master on port ${port}`);
-    return node;
-  }
+  const portOf = (key: string): Promise<number> => placement.portOf(key);
+  const master = (port: number): Redis => placement.master(port);
 
   /** One name `${base}${i}` per master, `full` giving the Redis key of a name. */
   async function namePerMaster(full: (name: string) => string, base: string): Promise<string[]> {
@@ -389,7 +380,7 @@ describe('libs/cache capabilities on a Redis Cluster (3 masters)', () => {
       const ns = svc.namespace('cm');
       const cm = createCacheManager({ stores: [cacheManagerStore(svc, { namespace: 'cm' })], ttl: 60_000 });
       const keys = await namePerMaster((n) => ns.key(n), 'p:');
-      expect(new Set(await Promise.all(keys.map((k) => portOf(ns.key(k)))))).toEqual(new Set(slotOwners.map((s) => s.port)));
+      expect(new Set(await Promise.all(keys.map((k) => portOf(ns.key(k)))))).toEqual(new Set(placement.owners.map((s) => s.port)));
       const when = new Date('2026-01-02T03:04:05.678Z');
       for (const [i, k] of keys.entries()) expect(await cm.set(k, { i, when })).toEqual({ i, when });
       for (const [i, k] of keys.entries()) {

@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Cluster, Redis } from 'ioredis';
 import { createCache, type CacheService, type CreateCacheOptions } from '../create-cache.js';
+import { ClusterPlacement } from '../testing/cluster-placement.js';
 import { startRedisCluster, type RedisClusterHandle } from '../testing/redis-harness.js';
 import { CacheLoadTimeoutError } from './errors.js';
 import { deferred, sleep } from './testing/kit.js';
@@ -19,8 +20,7 @@ describe('failure scenarios on a Redis Cluster (3 masters)', () => {
   let cluster: RedisClusterHandle;
   let admin: CacheService;
   let client: Cluster;
-  /** Slot ranges → master port, read once (no resharding in this file). */
-  let slotOwners: { from: number; to: number; port: number }[];
+  let placement: ClusterPlacement;
   const open: CacheService[] = [];
   let prefixSeq = 0;
 
@@ -29,8 +29,7 @@ describe('failure scenarios on a Redis Cluster (3 masters)', () => {
     admin = createCache({ redis: { nodes: cluster.nodes, commandTimeoutMs: 5_000 }, prefix: 'cf-admin' });
     await admin.ready(15_000);
     client = admin.client as Cluster;
-    const slots = await client.cluster('SLOTS');
-    slotOwners = slots.map(([from, to, [, port]]) => ({ from, to, port }));
+    placement = await ClusterPlacement.of(client);
   }, 60_000);
 
   afterAll(async () => {
@@ -49,16 +48,8 @@ describe('failure scenarios on a Redis Cluster (3 masters)', () => {
 
   const newPrefix = (label: string) => `cf${++prefixSeq}-${label}`;
 
-  async function portOf(key: string): Promise<number> {
-    const slot = (await client.cluster('KEYSLOT', key)) as number;
-    return slotOwners.find((r) => slot >= r.from && slot <= r.to)!.port;
-  }
-
-  function master(port: number): Redis {
-    const node = client.nodes('master').find((n) => n.options.port === port);
-    if (!node) throw new Error(`no master on port ${port}`);
-    return node;
-  }
+  const portOf = (key: string): Promise<number> => placement.portOf(key);
+  const master = (port: number): Redis => placement.master(port);
 
   /** The first `${base}${i}` whose full key (through `full`) lives on a master accepted by `want`. */
   async function pick(full: (name: string) => string, base: string, want: (port: number) => boolean): Promise<string> {
@@ -120,7 +111,7 @@ describe('failure scenarios on a Redis Cluster (3 masters)', () => {
       const versionPort = await portOf(svc.keys.namespaceVersionKey('whole'));
       // Entries on every master, the version key on one of them.
       const names: string[] = [];
-      for (const { port } of slotOwners) names.push(await pick((n) => c.key(n), `on${port}-`, (p) => p === port));
+      for (const { port } of placement.owners) names.push(await pick((n) => c.key(n), `on${port}-`, (p) => p === port));
       for (const n of names) await c.getOrLoad(n, async () => 'old');
       const node = master(versionPort);
       await fillMemory(node);
@@ -148,7 +139,7 @@ describe('failure scenarios on a Redis Cluster (3 masters)', () => {
       const c = svc.namespace('deleted');
       const versionKey = svc.keys.namespaceVersionKey('deleted');
       const names: string[] = [];
-      for (const { port } of slotOwners) names.push(await pick((n) => c.key(n), `on${port}-`, (p) => p === port));
+      for (const { port } of placement.owners) names.push(await pick((n) => c.key(n), `on${port}-`, (p) => p === port));
       for (const n of names) await c.getOrLoad(n, async () => 'old');
       await c.invalidateAll();
       expect(await master(await portOf(versionKey)).del(versionKey)).toBe(1); // what an eviction does
@@ -360,7 +351,7 @@ describe('failure scenarios on a Redis Cluster (3 masters)', () => {
       const svc = await make(newPrefix('dense'));
       const c = svc.namespace('dense');
       const names: string[] = [];
-      for (const { port } of slotOwners) names.push(await pick((n) => c.key(n), `on${port}-`, (p) => p === port));
+      for (const { port } of placement.owners) names.push(await pick((n) => c.key(n), `on${port}-`, (p) => p === port));
       await c.set(names[1]!, 2);
       const res = await c.mget(names);
       expect(res).toEqual([undefined, 2, undefined]);
