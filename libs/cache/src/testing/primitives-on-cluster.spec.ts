@@ -15,7 +15,9 @@ describe('locks, counters, batch and admin on a 3-master cluster', () => {
 
   beforeAll(async () => {
     cluster = await startRedisCluster({ masters: 3 });
-    client = createRedisConnection({ nodes: cluster.nodes }) as Cluster;
+    // Generous deadlines: these cases check correctness under concurrency, and a CI machine running
+    // other suites beside a freshly started cluster can take longer than the 500 ms default.
+    client = createRedisConnection({ nodes: cluster.nodes, commandTimeoutMs: 10_000 }) as Cluster;
     await waitForReady(client, 10_000);
   }, 60_000);
   afterAll(async () => {
@@ -38,7 +40,7 @@ describe('locks, counters, batch and admin on a 3-master cluster', () => {
   });
 
   it('locks (also several resources in different slots) and fencing tokens', async () => {
-    const locks = new LockService({ clients: [client], keys });
+    const locks = new LockService({ clients: [client], keys, operationTimeout: 10_000 });
     const t1 = await locks.withLock(['alpha', 'beta', 'gamma'], async (ctx) => {
       await expect(locks.withLock('beta', async () => 0, { wait: 0 })).rejects.toBeInstanceOf(LockBusyError);
       return ctx.fencingToken;
@@ -48,7 +50,7 @@ describe('locks, counters, batch and admin on a 3-master cluster', () => {
   });
 
   it('counters: bounded decrement under concurrency', async () => {
-    const counters = new CounterService(client, keys);
+    const counters = new CounterService(client, keys, 'counters', 10_000);
     await counters.set('stock', 50);
     const results = await Promise.all(Array.from({ length: 300 }, () => counters.decrementBounded('stock', 1)));
     expect(results.filter((r) => r.ok)).toHaveLength(50);
