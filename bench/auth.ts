@@ -76,14 +76,20 @@ async function main(): Promise<void> {
     const apiPid = api.child.pid!;
     const users: User[] = [];
     users.push(...(await Promise.all(Array.from({ length: USERS }, () => register(port)))));
-    const hashes = await storedHashes(stack.env.DB_PRIMARY_URL!, users);
-    const params = /^\$(argon2\w+)\$v=(\d+)\$m=(\d+),t=(\d+),p=(\d+)\$/.exec(hashes[0]!.hash);
-    if (!params) throw new Error(`unexpected password hash format: ${hashes[0]!.hash.slice(0, 30)}…`);
-    const argon2 = { algorithm: params[1]!, version: Number(params[2]), memoryKiB: Number(params[3]), timeCost: Number(params[4]), parallelism: Number(params[5]) };
+    const hashes = await storedHashes(stack.env.DB_PRIMARY_URL, users);
+    const params = /^\$(argon2\w+)\$v=(\d+)\$m=(\d+),t=(\d+),p=(\d+)\$/.exec(hashes[0].hash);
+    if (!params) throw new Error(`unexpected password hash format: ${hashes[0].hash.slice(0, 30)}…`);
+    const argon2 = {
+      algorithm: params[1],
+      version: Number(params[2]),
+      memoryKiB: Number(params[3]),
+      timeCost: Number(params[4]),
+      parallelism: Number(params[5]),
+    };
 
     const requests: Record<Route, Buffer> = {
       public: httpRequest(port, 'GET', '/health/live'),
-      authenticated: httpRequest(port, 'GET', '/api/v1/users/me', { authorization: `Bearer ${users[0]!.accessToken}` }),
+      authenticated: httpRequest(port, 'GET', '/api/v1/users/me', { authorization: `Bearer ${users[0].accessToken}` }),
     };
     const logins = users.map((u) => httpRequest(port, 'POST', '/api/v1/auth/login', {}, { email: u.email, password: u.password }));
 
@@ -96,14 +102,20 @@ async function main(): Promise<void> {
       checkStatuses(name, run.byStatus);
       const ok = Object.entries(run.byStatus).reduce((n, [status, count]) => (status.startsWith('2') ? n + count : n), 0);
       const s = summarize(run);
-      return { rps: (ok / run.elapsedMs) * 1000, p50Ms: s.p50Ms, p99Ms: s.p99Ms, requests: s.requests, apiCpuUs: (cpu * 1000) / Math.max(1, s.requests) };
+      return {
+        rps: (ok / run.elapsedMs) * 1000,
+        p50Ms: s.p50Ms,
+        p99Ms: s.p99Ms,
+        requests: s.requests,
+        apiCpuUs: (cpu * 1000) / Math.max(1, s.requests),
+      };
     };
     const route = async (name: Route, ms: number): Promise<Run> => {
       if (WARMUP_MS) await http(name, CONNECTIONS, WARMUP_MS, () => requests[name]);
       return http(name, CONNECTIONS, ms, () => requests[name]);
     };
     let next = 0;
-    const login = (ms: number): Promise<Run> => http('login', LOGIN_CONNECTIONS, ms, () => logins[next++ % logins.length]!);
+    const login = (ms: number): Promise<Run> => http('login', LOGIN_CONNECTIONS, ms, () => logins[next++ % logins.length]);
     const raw = (ms: number): Promise<Run> => rawVerify(hashes, LOGIN_CONNECTIONS, ms);
 
     console.log(
@@ -124,7 +136,9 @@ async function main(): Promise<void> {
       for (const name of order) runs[name].push(await route(name, DURATION_MS));
       const [p, a] = [runs.public.at(-1)!, runs.authenticated.at(-1)!];
       routeRatios.push(a.rps / p.rps);
-      console.log(`  round ${String(round).padStart(2)}  public ${fmt(p.rps)} req/s  authenticated ${fmt(a.rps)} req/s  ratio ${routeRatios.at(-1)!.toFixed(2)}`);
+      console.log(
+        `  round ${String(round).padStart(2)}  public ${fmt(p.rps)} req/s  authenticated ${fmt(a.rps)} req/s  ratio ${routeRatios.at(-1)!.toFixed(2)}`,
+      );
     }
     const loginRatios: number[] = [];
     for (let round = 1; round <= LOGIN_ROUNDS; round++) {
@@ -137,7 +151,9 @@ async function main(): Promise<void> {
       }
       const [l, r] = [runs.login.at(-1)!, runs.raw.at(-1)!];
       loginRatios.push(l.rps / r.rps);
-      console.log(`  sign-in round ${round}  login ${l.rps.toFixed(0)}/s (p99 ${l.p99Ms.toFixed(0)} ms)  raw verify ${r.rps.toFixed(0)}/s  ratio ${loginRatios.at(-1)!.toFixed(2)}`);
+      console.log(
+        `  sign-in round ${round}  login ${l.rps.toFixed(0)}/s (p99 ${l.p99Ms.toFixed(0)} ms)  raw verify ${r.rps.toFixed(0)}/s  ratio ${loginRatios.at(-1)!.toFixed(2)}`,
+      );
     }
     report(runs, routeRatios, loginRatios, argon2, Math.round((Date.now() - started) / 1000));
   } finally {
@@ -161,7 +177,9 @@ function checkStatuses(name: string, byStatus: Record<string, number>): void {
     : byStatus['503']
       ? ` — 503 on sign-in is the API shedding password hashes it cannot start in time; the bench starts the API with ${passed} (BENCH_API_ENV=NAME=value adds or overrides a variable)`
       : '';
-  throw new Error(`${name}: ${badCount} of ${total} answers were not 2xx ${JSON.stringify(Object.fromEntries(bad))} (allowed: ${MAX_NON2XX * 100} %)${hint}`);
+  throw new Error(
+    `${name}: ${badCount} of ${total} answers were not 2xx ${JSON.stringify(Object.fromEntries(bad))} (allowed: ${MAX_NON2XX * 100} %)${hint}`,
+  );
 }
 
 /** argon2id verifies per second in this process, `inFlight` at once, over the users' stored hashes. */
@@ -174,7 +192,7 @@ async function rawVerify(hashes: { hash: string; password: string }[], inFlight:
   await Promise.all(
     Array.from({ length: inFlight }, async (_, worker) => {
       for (let i = worker; performance.now() < end; i++) {
-        const h = hashes[i % hashes.length]!;
+        const h = hashes[i % hashes.length];
         const t = performance.now();
         if (!(await verify(h.hash, h.password))) failed++;
         latencies.push(performance.now() - t);
@@ -186,7 +204,13 @@ async function rawVerify(hashes: { hash: string; password: string }[], inFlight:
   if (failed) throw new Error(`raw verify: ${failed} verifies did not match the stored hash`);
   const sorted = latencies.sort((a, b) => a - b);
   const pct = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-  return { rps: (latencies.length / elapsed) * 1000, p50Ms: pct(50), p99Ms: pct(99), requests: latencies.length, apiCpuUs: (cpu.user + cpu.system) / Math.max(1, latencies.length) };
+  return {
+    rps: (latencies.length / elapsed) * 1000,
+    p50Ms: pct(50),
+    p99Ms: pct(99),
+    requests: latencies.length,
+    apiCpuUs: (cpu.user + cpu.system) / Math.max(1, latencies.length),
+  };
 }
 
 function report(
@@ -208,27 +232,54 @@ function report(
   });
   const routes = spread(routeRatios);
   const signIn = spread(loginRatios);
-  const m = { public: medianRun(runs.public), authenticated: medianRun(runs.authenticated), login: medianRun(runs.login), raw: medianRun(runs.raw) };
+  const m = {
+    public: medianRun(runs.public),
+    authenticated: medianRun(runs.authenticated),
+    login: medianRun(runs.login),
+    raw: medianRun(runs.raw),
+  };
   const met = routes.median >= TARGET_RATIO;
-  console.log('\n| measure | connections | req/s (median of rounds) | min–max | p50 ms | p99 ms | API CPU µs/req |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log(
+    '\n| measure | connections | req/s (median of rounds) | min–max | p50 ms | p99 ms | API CPU µs/req |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  );
   const line = (label: string, c: number, r: ReturnType<typeof medianRun>) =>
-    console.log(`| ${label} | ${c} | ${fmt(r.rps)} | ${fmt(r.rpsMin)}–${fmt(r.rpsMax)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${fmt(r.apiCpuUsPerRequest)} |`);
+    console.log(
+      `| ${label} | ${c} | ${fmt(r.rps)} | ${fmt(r.rpsMin)}–${fmt(r.rpsMax)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${fmt(r.apiCpuUsPerRequest)} |`,
+    );
   line('GET /health/live (public)', CONNECTIONS, m.public);
   line('GET /api/v1/users/me (authenticated)', CONNECTIONS, m.authenticated);
   line('POST /api/v1/auth/login (sign-in)', LOGIN_CONNECTIONS, m.login);
   line(`raw ${argon2.algorithm} verify, same hashes (@node-rs/argon2; CPU of this process)`, LOGIN_CONNECTIONS, m.raw);
-  console.log(`\nauthenticated / public = ${routes.median.toFixed(2)} (median of ${routeRatios.length} pairs, ${routes.min.toFixed(2)}–${routes.max.toFixed(2)}); target ≥ ${TARGET_RATIO}: ${met ? 'met' : 'NOT met'}`);
+  console.log(
+    `\nauthenticated / public = ${routes.median.toFixed(2)} (median of ${routeRatios.length} pairs, ${routes.min.toFixed(2)}–${routes.max.toFixed(2)}); target ≥ ${TARGET_RATIO}: ${met ? 'met' : 'NOT met'}`,
+  );
   const cpuPerLogin = m.login.apiCpuUsPerRequest / Math.max(1, m.raw.apiCpuUsPerRequest);
   console.log(
     `sign-in / raw verify = ${signIn.median.toFixed(2)} (median of ${loginRatios.length} pairs, ${signIn.min.toFixed(2)}–${signIn.max.toFixed(2)}); ` +
       `CPU per sign-in ${fmt(m.login.apiCpuUsPerRequest)} µs = ${cpuPerLogin.toFixed(2)}× a raw verify`,
   );
   writeResults(RESULTS, {
-    settings: { rounds: ROUNDS, durationMs: DURATION_MS, warmupMs: WARMUP_MS, connections: CONNECTIONS, loginRounds: LOGIN_ROUNDS, loginMs: LOGIN_MS, loginConnections: LOGIN_CONNECTIONS, users: USERS, apiEnv: LIMITS },
+    settings: {
+      rounds: ROUNDS,
+      durationMs: DURATION_MS,
+      warmupMs: WARMUP_MS,
+      connections: CONNECTIONS,
+      loginRounds: LOGIN_ROUNDS,
+      loginMs: LOGIN_MS,
+      loginConnections: LOGIN_CONNECTIONS,
+      users: USERS,
+      apiEnv: LIMITS,
+    },
     argon2,
     results: m,
     routes: { ratioAuthenticatedToPublic: routes, perPair: routeRatios.map(round2), targetRatio: TARGET_RATIO, targetMet: met },
-    signIn: { ratioLoginToRawVerify: signIn, perPair: loginRatios.map(round2), loginRps: m.login.rps, rawVerifyRps: m.raw.rps, cpuPerLoginToRawVerify: round2(cpuPerLogin) },
+    signIn: {
+      ratioLoginToRawVerify: signIn,
+      perPair: loginRatios.map(round2),
+      loginRps: m.login.rps,
+      rawVerifyRps: m.raw.rps,
+      cpuPerLoginToRawVerify: round2(cpuPerLogin),
+    },
     // Kept for readers of the previous format.
     ratioAuthenticatedToPublic: routes.median,
     targetRatio: TARGET_RATIO,
@@ -241,7 +292,11 @@ function httpRequest(port: number, method: 'GET' | 'POST', path: string, headers
   const text = body === undefined ? '' : JSON.stringify(body);
   const all: Record<string, string> = { host: `127.0.0.1:${port}`, connection: 'keep-alive', ...headers };
   if (text) Object.assign(all, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
-  return Buffer.from(`${method} ${path} HTTP/1.1\r\n${Object.entries(all).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n${text}`);
+  return Buffer.from(
+    `${method} ${path} HTTP/1.1\r\n${Object.entries(all)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('')}\r\n${text}`,
+  );
 }
 
 async function register(port: number): Promise<User> {
@@ -261,7 +316,10 @@ async function storedHashes(url: string, users: User[]): Promise<{ hash: string;
   const db = new pg.Client({ connectionString: url });
   await db.connect();
   try {
-    const { rows } = await db.query<{ email: string; password_hash: string }>('SELECT email, password_hash FROM identity.users WHERE email = ANY($1)', [users.map((u) => u.email)]);
+    const { rows } = await db.query<{ email: string; password_hash: string }>(
+      'SELECT email, password_hash FROM identity.users WHERE email = ANY($1)',
+      [users.map((u) => u.email)],
+    );
     const byEmail = new Map(rows.map((r) => [r.email, r.password_hash]));
     return users.map((u) => {
       const hash = byEmail.get(u.email);

@@ -51,7 +51,9 @@ async function main(): Promise<void> {
   const started = Date.now();
   const server = await startRedisServer();
   const url = server.url;
-  console.log(`redis-server ${url} (private), ${KEYS} keys of ~${JSON.stringify(payload(1)).length} B JSON, ${ROUNDS} rounds x ${DURATION_MS} ms`);
+  console.log(
+    `redis-server ${url} (private), ${KEYS} keys of ~${JSON.stringify(payload(1)).length} B JSON, ${ROUNDS} rounds x ${DURATION_MS} ms`,
+  );
   const subjects: Subject[] = [
     rawIoredis(url),
     ours(url, false),
@@ -103,15 +105,18 @@ async function main(): Promise<void> {
   const at = (name: Name, inFlight: number) => Math.round(Math.max(0, ...(samples.get(`${name}@${inFlight}`) ?? [])));
   const median = (name: Name, inFlight: number) => {
     const v = [...(samples.get(`${name}@${inFlight}`) ?? [0])].sort((a, b) => a - b);
-    return Math.round(v[Math.floor(v.length / 2)]!);
+    return Math.round(v[Math.floor(v.length / 2)]);
   };
   const names = (Object.keys(LABELS) as Name[]).filter((n) => samples.has(`${n}@32`));
   const rows = names.map((n) => [LABELS[n], ...IN_FLIGHT.flatMap((f) => [fmt(at(n, f)), `${(at(n, f) / at('raw', f)).toFixed(2)}x`])]);
   printTable(['hit path', 'ops/s @1', 'vs raw', 'ops/s @32', 'vs raw'], rows);
   console.log(`\ncold-miss stampede, ${STAMPEDE.processes} processes x ${STAMPEDE.calls} concurrent calls, loader 200 ms:`);
-  printTable(['library', 'loader calls', 'failed calls'], Object.keys(loads).map((l) => [l, String(loads[l]), String(stampedeErrors[l])]));
+  printTable(
+    ['library', 'loader calls', 'failed calls'],
+    Object.keys(loads).map((l) => [l, String(loads[l]), String(stampedeErrors[l])]),
+  );
 
-  const rawBatch = batch.batchesPerSec['raw MGET + JSON.parse']!;
+  const rawBatch = batch.batchesPerSec['raw MGET + JSON.parse'];
   console.log(`\nbatch read of ${BATCH} keys (1 KB JSON each), 8 batches in flight:`);
   printTable(
     ['subject', 'batches/s', 'vs raw MGET'],
@@ -120,14 +125,20 @@ async function main(): Promise<void> {
   console.log('\ntag invalidation (one tag carried by N keys):');
   printTable(
     ['keys', 'ours soft (O(1))', 'ours hard (O(1))', 'ours hard + sweep (SSCAN + tombstones)', 'bentocache deleteByTag'],
-    TAG_SIZES.map((n) => [fmt(n), ...['oursSoft', 'oursHard', 'ours', 'bentocache'].map((who) => `${batch.tagInvalidationMs[who]![n]} ms`)]),
+    TAG_SIZES.map((n) => [fmt(n), ...['oursSoft', 'oursHard', 'ours', 'bentocache'].map((who) => `${batch.tagInvalidationMs[who][n]} ms`)]),
   );
   const ev = batch.outsideWriteToL1Eviction;
-  console.log(`\noutside write (another client) → L1 eviction (CLIENT TRACKING): p50 ${ev.p50} ms, p99 ${ev.p99} ms over ${ev.samples} writes`);
+  console.log(
+    `\noutside write (another client) → L1 eviction (CLIENT TRACKING): p50 ${ev.p50} ms, p99 ${ev.p99} ms over ${ev.samples} writes`,
+  );
 
   const result = {
     mode: MODE,
-    batch: { keys: BATCH, batchesPerSec: batch.batchesPerSec, ratiosToRawMget: Object.fromEntries(Object.entries(batch.batchesPerSec).map(([n, v]) => [n, +(v / rawBatch).toFixed(3)])) },
+    batch: {
+      keys: BATCH,
+      batchesPerSec: batch.batchesPerSec,
+      ratiosToRawMget: Object.fromEntries(Object.entries(batch.batchesPerSec).map(([n, v]) => [n, +(v / rawBatch).toFixed(3)])),
+    },
     tagInvalidationMs: batch.tagInvalidationMs,
     outsideWriteToL1EvictionMs: ev,
     opsPerSec: Object.fromEntries(REQUIRED.map((n) => [n, at(n, 32)])),
@@ -143,7 +154,16 @@ async function main(): Promise<void> {
       l1AtLeast25xRaw: at('l1', 32) >= 25 * at('raw', 32),
       stampedeLoaderCallsIsOne: loads.ours === 1,
     },
-    setup: { keys: KEYS, valueBytes: JSON.stringify(payload(1)).length, durationMs: DURATION_MS, rounds: ROUNDS, stampede: STAMPEDE, node: process.version, cpus: cpus().length, loadAvgAtEnd: loadavg().map((l) => +l.toFixed(1)) },
+    setup: {
+      keys: KEYS,
+      valueBytes: JSON.stringify(payload(1)).length,
+      durationMs: DURATION_MS,
+      rounds: ROUNDS,
+      stampede: STAMPEDE,
+      node: process.version,
+      cpus: cpus().length,
+      loadAvgAtEnd: loadavg().map((l) => +l.toFixed(1)),
+    },
     measuredAt: new Date().toISOString(),
   };
   mkdirSync(dirname(RESULTS), { recursive: true });
@@ -157,8 +177,8 @@ const progress = (message: string) => {
 const fmt = (n: number) => n.toLocaleString('en-US');
 
 function printTable(header: string[], rows: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => '| ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ') + ' |';
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => '| ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
   console.log(line(header));
   console.log('| ' + widths.map((w, i) => (i === 0 ? '-'.repeat(w) : '-'.repeat(w - 1) + ':')).join(' | ') + ' |');
   for (const r of rows) console.log(line(r));

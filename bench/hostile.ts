@@ -177,8 +177,18 @@ class Connection {
 }
 
 function httpRequest(port: number, method: string, path: string, body: string, headers: Record<string, string> = {}): Buffer {
-  const all: Record<string, string> = { host: `127.0.0.1:${port}`, connection: 'keep-alive', ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
-  return Buffer.from(`${method} ${path} HTTP/1.1\r\n${Object.entries(all).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n${body}`);
+  const all: Record<string, string> = {
+    host: `127.0.0.1:${port}`,
+    connection: 'keep-alive',
+    ...headers,
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(body)),
+  };
+  return Buffer.from(
+    `${method} ${path} HTTP/1.1\r\n${Object.entries(all)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('')}\r\n${body}`,
+  );
 }
 
 interface Latency {
@@ -193,7 +203,13 @@ function latency(answers: Answer[]): Latency {
   const ms = answers.map((a) => a.ms);
   const statuses: Record<string, number> = {};
   for (const a of answers) statuses[a.status] = (statuses[a.status] ?? 0) + 1;
-  return { requests: answers.length, p50Ms: round2(percentile(ms, 50)), p99Ms: round2(percentile(ms, 99)), maxMs: round2(Math.max(...ms)), statuses };
+  return {
+    requests: answers.length,
+    p50Ms: round2(percentile(ms, 50)),
+    p99Ms: round2(percentile(ms, 99)),
+    maxMs: round2(Math.max(...ms)),
+    statuses,
+  };
 }
 
 /**
@@ -281,15 +297,20 @@ function poll(port: number, durationMs: number): Promise<Poll> {
 }
 
 /** `senders` connections each sending the next of `requests` (in turn) as soon as the last was answered, until `stopped()`. */
-async function sendLoop(port: number, senders: number, requests: { name: string; request: Buffer }[], stopped: () => boolean): Promise<Record<string, Answer[]>> {
+async function sendLoop(
+  port: number,
+  senders: number,
+  requests: { name: string; request: Buffer }[],
+  stopped: () => boolean,
+): Promise<Record<string, Answer[]>> {
   const byName: Record<string, Answer[]> = Object.fromEntries(requests.map((r) => [r.name, []]));
   await Promise.all(
     Array.from({ length: senders }, async (_, sender) => {
       const connection = new Connection(port);
       try {
         for (let i = sender; !stopped(); i++) {
-          const r = requests[i % requests.length]!;
-          byName[r.name]!.push(await connection.send(r.request));
+          const r = requests[i % requests.length];
+          byName[r.name].push(await connection.send(r.request));
         }
       } finally {
         connection.close();
@@ -300,7 +321,11 @@ async function sendLoop(port: number, senders: number, requests: { name: string;
 }
 
 /** /health/live polled for LOAD_MS while `senders` connections send `requests` in a loop; with the API's CPU over the window. */
-async function pollUnderLoad(port: number, apiPid: number, requests: { name: string; request: Buffer }[]): Promise<{ health: Poll; sent: Record<string, Latency>; apiCpuPercent: number }> {
+async function pollUnderLoad(
+  port: number,
+  apiPid: number,
+  requests: { name: string; request: Buffer }[],
+): Promise<{ health: Poll; sent: Record<string, Latency>; apiCpuPercent: number }> {
   let stopped = false;
   const cpuBefore = cpuMs(apiPid);
   const t = performance.now();
@@ -322,18 +347,59 @@ async function main(): Promise<void> {
     api = start(process.execPath, [API], { ...stack.env, PORT: String(port), HOST: '127.0.0.1' });
     await waitHttp(port, '/health/ready', api);
     const apiPid = api.child.pid!;
-    const adminToken = await makeAdmin(port, stack.env.DB_PRIMARY_URL!);
+    const adminToken = await makeAdmin(port, stack.env.DB_PRIMARY_URL);
 
     const inventoryKeys = keysWithin(ADMIN_WRITE_BODY_LIMIT);
     const kinds: Kind[] = [
-      { name: 'login40kKeys', label: '40,000-key body → login', method: 'POST', path: LOGIN, body: manyKeys(40_000), expected: 413, admin: false },
-      { name: 'inventory40kKeys', label: '40,000-key body → inventory (admin)', method: 'PATCH', path: INVENTORY, body: manyKeys(40_000), expected: 413, admin: true },
-      { name: 'inventoryKeysWithinLimit', label: `${fmt(inventoryKeys)}-key body → inventory (admin)`, method: 'PATCH', path: INVENTORY, body: manyKeys(inventoryKeys), expected: 400, admin: true },
-      { name: 'login1MB', label: '1 MB body → login', method: 'POST', path: LOGIN, body: JSON.stringify({ email: 'a@example.com', password: 'x'.repeat(1_000_000) }), expected: 413, admin: false },
-      { name: 'loginDeep3000', label: '3,000-deep body → login', method: 'POST', path: LOGIN, body: `{"email":"a@example.com","password":${'['.repeat(3000)}${']'.repeat(3000)}}`, expected: 400, admin: false },
+      {
+        name: 'login40kKeys',
+        label: '40,000-key body → login',
+        method: 'POST',
+        path: LOGIN,
+        body: manyKeys(40_000),
+        expected: 413,
+        admin: false,
+      },
+      {
+        name: 'inventory40kKeys',
+        label: '40,000-key body → inventory (admin)',
+        method: 'PATCH',
+        path: INVENTORY,
+        body: manyKeys(40_000),
+        expected: 413,
+        admin: true,
+      },
+      {
+        name: 'inventoryKeysWithinLimit',
+        label: `${fmt(inventoryKeys)}-key body → inventory (admin)`,
+        method: 'PATCH',
+        path: INVENTORY,
+        body: manyKeys(inventoryKeys),
+        expected: 400,
+        admin: true,
+      },
+      {
+        name: 'login1MB',
+        label: '1 MB body → login',
+        method: 'POST',
+        path: LOGIN,
+        body: JSON.stringify({ email: 'a@example.com', password: 'x'.repeat(1_000_000) }),
+        expected: 413,
+        admin: false,
+      },
+      {
+        name: 'loginDeep3000',
+        label: '3,000-deep body → login',
+        method: 'POST',
+        path: LOGIN,
+        body: `{"email":"a@example.com","password":${'['.repeat(3000)}${']'.repeat(3000)}}`,
+        expected: 400,
+        admin: false,
+      },
     ];
     const auth = { authorization: `Bearer ${adminToken}` };
-    const requestOf = (k: Pick<Kind, 'method' | 'path' | 'admin'>, body: string): Buffer => httpRequest(port, k.method, k.path, body, k.admin ? auth : {});
+    const requestOf = (k: Pick<Kind, 'method' | 'path' | 'admin'>, body: string): Buffer =>
+      httpRequest(port, k.method, k.path, body, k.admin ? auth : {});
     const reference = (k: Kind): Buffer => requestOf(k, '{}');
 
     console.log(
@@ -382,15 +448,17 @@ async function main(): Promise<void> {
         `| ${k.label} | ${fmtBytes(Buffer.byteLength(k.body))} | ${statusText(h.statuses)} | ${h.p50Ms.toFixed(2)} | ${h.p99Ms.toFixed(2)} | ${h.maxMs.toFixed(2)} | ` +
           `${r.p50Ms.toFixed(2)} / ${r.p99Ms.toFixed(2)} | ${p50Ratio.toFixed(2)}× / ${p99Ratio.toFixed(2)}× |`,
       );
-      console.log(`  ${k.label}: ${statusText(h.statuses)}, p50 ${h.p50Ms.toFixed(2)} ms, p99 ${h.p99Ms.toFixed(2)} ms (reference p50 ${r.p50Ms.toFixed(2)}, p99 ${r.p99Ms.toFixed(2)} ms)`);
+      console.log(
+        `  ${k.label}: ${statusText(h.statuses)}, p50 ${h.p50Ms.toFixed(2)} ms, p99 ${h.p99Ms.toFixed(2)} ms (reference p50 ${r.p50Ms.toFixed(2)}, p99 ${r.p99Ms.toFixed(2)} ms)`,
+      );
     }
 
     // 2. /health/live idle; under a load of small refused bodies (the reference); under the
     // 40,000-key body to login (the goal); under every hostile body in turn.
     const idle = await poll(port, LOAD_MS);
     const loads = {
-      smallBodyLoad: await pollUnderLoad(port, apiPid, [{ name: 'reference', request: reference(kinds[0]!) }]),
-      keys40kLoad: await pollUnderLoad(port, apiPid, [{ name: kinds[0]!.name, request: requestOf(kinds[0]!, kinds[0]!.body) }]),
+      smallBodyLoad: await pollUnderLoad(port, apiPid, [{ name: 'reference', request: reference(kinds[0]) }]),
+      keys40kLoad: await pollUnderLoad(port, apiPid, [{ name: kinds[0].name, request: requestOf(kinds[0], kinds[0].body) }]),
       hostileLoad: await pollUnderLoad(
         port,
         apiPid,
@@ -398,11 +466,12 @@ async function main(): Promise<void> {
       ),
     };
     for (const [name, p] of [['idle', idle], ...Object.entries(loads).map(([n, l]) => [n, l.health] as const)] as const) {
-      if (p.errors || Object.keys(p.statuses).some((s) => s !== '200')) throw new Error(`/health/live ${name}: ${JSON.stringify(p.statuses)}, ${p.errors} connection error(s)`);
+      if (p.errors || Object.keys(p.statuses).some((s) => s !== '200'))
+        throw new Error(`/health/live ${name}: ${JSON.stringify(p.statuses)}, ${p.errors} connection error(s)`);
     }
-    expectStatus('`{}` load', loads.smallBodyLoad.sent.reference!.statuses, 400);
-    expectStatus('40,000-key load', loads.keys40kLoad.sent[kinds[0]!.name]!.statuses, kinds[0]!.expected);
-    for (const k of kinds) expectStatus(`${k.label} under load`, loads.hostileLoad.sent[k.name]!.statuses, k.expected);
+    expectStatus('`{}` load', loads.smallBodyLoad.sent.reference.statuses, 400);
+    expectStatus('40,000-key load', loads.keys40kLoad.sent[kinds[0].name].statuses, kinds[0].expected);
+    for (const k of kinds) expectStatus(`${k.label} under load`, loads.hostileLoad.sent[k.name].statuses, k.expected);
 
     const vsIdle = (l: { health: Poll }): number => round2(l.health.p99Ms / idle.p99Ms);
     const keysRatio = vsIdle(loads.keys40kLoad);
@@ -414,10 +483,16 @@ async function main(): Promise<void> {
     const healthMet = keysToSmall <= HEALTH_GOAL_RATIO || loads.keys40kLoad.health.p99Ms <= HEALTH_GOAL_MS;
     const sent = (l: { sent: Record<string, Latency> }): number => Object.values(l.sent).reduce((n, x) => n + x.requests, 0);
 
-    console.log('\n| body → route | size | status | p50 ms | p99 ms | max ms | reference `{}` → 400, p50 / p99 ms | ratio p50 / p99 |\n| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |');
+    console.log(
+      '\n| body → route | size | status | p50 ms | p99 ms | max ms | reference `{}` → 400, p50 / p99 ms | ratio p50 / p99 |\n| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |',
+    );
     for (const line of table) console.log(line);
-    console.log(`\n| GET /health/live every ${POLL_MS} ms, while | polls | p50 ms | p99 ms | max ms | p99 vs idle | API CPU | requests sent |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`);
-    console.log(`| idle | ${fmt(idle.polls)} | ${idle.p50Ms.toFixed(2)} | ${idle.p99Ms.toFixed(2)} | ${idle.maxMs.toFixed(2)} | 1.00× | — | — |`);
+    console.log(
+      `\n| GET /health/live every ${POLL_MS} ms, while | polls | p50 ms | p99 ms | max ms | p99 vs idle | API CPU | requests sent |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
+    );
+    console.log(
+      `| idle | ${fmt(idle.polls)} | ${idle.p50Ms.toFixed(2)} | ${idle.p99Ms.toFixed(2)} | ${idle.maxMs.toFixed(2)} | 1.00× | — | — |`,
+    );
     const labels: Record<keyof typeof loads, string> = {
       smallBodyLoad: `${SENDERS} senders: \`{}\` → login (400)`,
       keys40kLoad: `${SENDERS} senders: 40,000-key body → login (413)`,
@@ -425,12 +500,16 @@ async function main(): Promise<void> {
     };
     for (const [name, l] of Object.entries(loads) as [keyof typeof loads, (typeof loads)[keyof typeof loads]][]) {
       const p = l.health;
-      console.log(`| ${labels[name]} | ${fmt(p.polls)} | ${p.p50Ms.toFixed(2)} | ${p.p99Ms.toFixed(2)} | ${p.maxMs.toFixed(2)} | ${vsIdle(l).toFixed(2)}× | ${l.apiCpuPercent} % | ${fmt(sent(l))} |`);
+      console.log(
+        `| ${labels[name]} | ${fmt(p.polls)} | ${p.p50Ms.toFixed(2)} | ${p.p99Ms.toFixed(2)} | ${p.maxMs.toFixed(2)} | ${vsIdle(l).toFixed(2)}× | ${l.apiCpuPercent} % | ${fmt(sent(l))} |`,
+      );
     }
     console.log(
-      `\n40,000-key body (${fmtBytes(Buffer.byteLength(kinds[0]!.body))}) → login: refused in p99 ${headline.p99Ms.toFixed(2)} ms (p50 ${headline.p50Ms.toFixed(2)} ms); goal < ${REFUSAL_GOAL_MS} ms: ${refusalMet ? 'met' : 'NOT met'}`,
+      `\n40,000-key body (${fmtBytes(Buffer.byteLength(kinds[0].body))}) → login: refused in p99 ${headline.p99Ms.toFixed(2)} ms (p50 ${headline.p50Ms.toFixed(2)} ms); goal < ${REFUSAL_GOAL_MS} ms: ${refusalMet ? 'met' : 'NOT met'}`,
     );
-    console.log(`${fmt(inventoryKeys)}-key body → inventory (keys limit, 400): p99 ${structure.p99Ms.toFixed(2)} ms; goal < ${REFUSAL_GOAL_MS} ms: ${structureMet ? 'met' : 'NOT met'}`);
+    console.log(
+      `${fmt(inventoryKeys)}-key body → inventory (keys limit, 400): p99 ${structure.p99Ms.toFixed(2)} ms; goal < ${REFUSAL_GOAL_MS} ms: ${structureMet ? 'met' : 'NOT met'}`,
+    );
     console.log(
       `health/live p99 ${loads.keys40kLoad.health.p99Ms.toFixed(2)} ms under hostile load (40,000-key body) vs ${loads.smallBodyLoad.health.p99Ms.toFixed(2)} ms under the same load of \`{}\` ` +
         `(${keysToSmall.toFixed(2)}×) and ${idle.p99Ms.toFixed(2)} ms idle (${keysRatio.toFixed(2)}×); ${loads.hostileLoad.health.p99Ms.toFixed(2)} ms under every hostile body in turn; ` +
@@ -438,12 +517,24 @@ async function main(): Promise<void> {
     );
 
     writeResults(RESULTS, {
-      settings: { requests: REQUESTS, warmupRequests: WARMUP_REQUESTS, loadMs: LOAD_MS, senders: SENDERS, pollMs: POLL_MS, apiEnv: RAISED_LIMITS },
+      settings: {
+        requests: REQUESTS,
+        warmupRequests: WARMUP_REQUESTS,
+        loadMs: LOAD_MS,
+        senders: SENDERS,
+        pollMs: POLL_MS,
+        apiEnv: RAISED_LIMITS,
+      },
       refusals,
       health: {
         idle,
         p99RatioKeys40kToSmallBodyLoad: keysToSmall,
-        ...Object.fromEntries(Object.entries(loads).map(([n, l]) => [n, { ...l.health, apiCpuPercent: l.apiCpuPercent, sent: l.sent, p99RatioToIdle: vsIdle(l) }])),
+        ...Object.fromEntries(
+          Object.entries(loads).map(([n, l]) => [
+            n,
+            { ...l.health, apiCpuPercent: l.apiCpuPercent, sent: l.sent, p99RatioToIdle: vsIdle(l) },
+          ]),
+        ),
       },
       goals: {
         refusalP99Ms: REFUSAL_GOAL_MS,
@@ -464,10 +555,18 @@ async function main(): Promise<void> {
 /** Registers a user, makes it an admin in the database and returns an access token carrying the role. */
 async function makeAdmin(port: number, dbUrl: string): Promise<string> {
   const post = async <T>(path: string, body: unknown): Promise<{ status: number; body: T }> => {
-    const res = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     return { status: res.status, body: (await res.json()) as T };
   };
-  const reg = await post<{ user: { id: string }; refreshToken: string }>('/api/v1/auth/register', { email: `bench-${randomUUID()}@example.com`, password: `pw-${randomUUID()}`, name: 'Bench Admin' });
+  const reg = await post<{ user: { id: string }; refreshToken: string }>('/api/v1/auth/register', {
+    email: `bench-${randomUUID()}@example.com`,
+    password: `pw-${randomUUID()}`,
+    name: 'Bench Admin',
+  });
   if (reg.status !== 201) throw new Error(`register: ${reg.status} ${JSON.stringify(reg.body)}`);
   const db = new pg.Client({ connectionString: dbUrl });
   await db.connect();
@@ -477,7 +576,8 @@ async function makeAdmin(port: number, dbUrl: string): Promise<string> {
     await db.end();
   }
   const refreshed = await post<{ accessToken: string }>('/api/v1/auth/refresh', { refreshToken: reg.body.refreshToken });
-  if (refreshed.status !== 200 && refreshed.status !== 201) throw new Error(`refresh: ${refreshed.status} ${JSON.stringify(refreshed.body)}`);
+  if (refreshed.status !== 200 && refreshed.status !== 201)
+    throw new Error(`refresh: ${refreshed.status} ${JSON.stringify(refreshed.body)}`);
   return refreshed.body.accessToken;
 }
 

@@ -63,7 +63,10 @@ loadEnvDefaults();
 const GOALS = { productRpsRatioMin: 0.8, productP99RatioMax: 1.5, cartRpsRatioMin: 0.8, uncachedListRpsRatioMin: 0.6, apiRssMbMax: 150 };
 
 /** The API's memory now: RSS and V8 heap from its /metrics (prom-client defaults), RSS also from /proc. */
-async function apiMemory(port: number, pid: number): Promise<{ rssMb: number; peakRssMb: number; heapUsedMb: number | null; heapTotalMb: number | null }> {
+async function apiMemory(
+  port: number,
+  pid: number,
+): Promise<{ rssMb: number; peakRssMb: number; heapUsedMb: number | null; heapTotalMb: number | null }> {
   const mb = (bytes: number): number => Math.round((bytes / 1_048_576) * 10) / 10;
   let metrics = '';
   try {
@@ -79,7 +82,12 @@ async function apiMemory(port: number, pid: number): Promise<{ rssMb: number; pe
   const rssKb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
   const heapUsed = gauge('nodejs_heap_size_used_bytes');
   const heapTotal = gauge('nodejs_heap_size_total_bytes');
-  return { rssMb: Math.round((rssKb / 1024) * 10) / 10, peakRssMb: peakRssMb(pid), heapUsedMb: heapUsed === null ? null : mb(heapUsed), heapTotalMb: heapTotal === null ? null : mb(heapTotal) };
+  return {
+    rssMb: Math.round((rssKb / 1024) * 10) / 10,
+    peakRssMb: peakRssMb(pid),
+    heapUsedMb: heapUsed === null ? null : mb(heapUsed),
+    heapTotalMb: heapTotal === null ? null : mb(heapTotal),
+  };
 }
 async function waitReplica(primaryUrl: string, replicaUrl: string): Promise<void> {
   if (!replicaUrl) return;
@@ -107,8 +115,16 @@ async function waitReplica(primaryUrl: string, replicaUrl: string): Promise<void
 /** The cached product GET of the second API (THROTTLE_RESERVE_MAX=1). */
 const RESERVE_ONE = 'api product (cached, THROTTLE_RESERVE_MAX=1)';
 
-type Row = { name: string; rps: number; p50Ms: number; p99Ms: number; requests: number; non200: Record<string, number>; errors: number; cpuUsPerRequest: number };
-
+type Row = {
+  name: string;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+  non200: Record<string, number>;
+  errors: number;
+  cpuUsPerRequest: number;
+};
 
 /** One run of `plan` with the chosen client: wrk, or the built-in closed loop. */
 async function load(port: number, plan: WrkRequests, durationMs: number): Promise<PathLoadResult> {
@@ -118,15 +134,29 @@ async function load(port: number, plan: WrkRequests, durationMs: number): Promis
     return { requests: r.requests, rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, errors: 0, non200: r.non2xx };
   }
   let n = plan.kind === 'counter' ? plan.start : 0;
-  const path = plan.kind === 'random' ? (): string => plan.paths[(Math.random() * plan.paths.length) | 0]! : (): string => `${plan.prefix}${++n}${plan.suffix}`;
+  const path =
+    plan.kind === 'random'
+      ? (): string => plan.paths[(Math.random() * plan.paths.length) | 0]
+      : (): string => `${plan.prefix}${++n}${plan.suffix}`;
   return runPathLoad({ port, path, connections: CONNECTIONS, durationMs });
 }
 
 /** A distinct list query per request (maxPrice counting up from `start`): never a cache hit. */
-const uncachedPlan = (start: number): WrkRequests => ({ kind: 'counter', prefix: '/api/v1/products?maxPrice=', start, suffix: '&sort=price&limit=20' });
+const uncachedPlan = (start: number): WrkRequests => ({
+  kind: 'counter',
+  prefix: '/api/v1/products?maxPrice=',
+  start,
+  suffix: '&sort=price&limit=20',
+});
 
 /** Warm-up, then a measured run; also the server's CPU time per request (robust on a busy machine). */
-async function measured(port: number, pid: number, plan: WrkRequests, warmupMs: number, durationMs = DURATION_MS): Promise<PathLoadResult & { cpuUsPerRequest: number }> {
+async function measured(
+  port: number,
+  pid: number,
+  plan: WrkRequests,
+  warmupMs: number,
+  durationMs = DURATION_MS,
+): Promise<PathLoadResult & { cpuUsPerRequest: number }> {
   if (warmupMs) await load(port, plan, warmupMs);
   const before = cpuMs(pid);
   const r = await load(port, plan, durationMs);
@@ -167,7 +197,7 @@ async function main(): Promise<void> {
       env: { ...process.env, ...env, SEED_PRODUCTS: String(PRODUCTS), NODE_OPTIONS: '' },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
-    await waitReplica(env.DB_PRIMARY_URL!, env.DB_REPLICA_URL!);
+    await waitReplica(env.DB_PRIMARY_URL, env.DB_REPLICA_URL);
 
     // The reference starts while the API boots; it serves the bodies copied into its keys below.
     const refPrefix = `${prefix}:ref`;
@@ -176,7 +206,7 @@ async function main(): Promise<void> {
       REF_PREFIX: refPrefix,
       PORT: String(refPort),
       // Lists are read where the API reads them: the replica when there is one.
-      REF_DB_URL: env.DB_REPLICA_URL || env.DB_PRIMARY_URL!,
+      REF_DB_URL: env.DB_REPLICA_URL || env.DB_PRIMARY_URL,
       REF_DB_POOL: process.env.DB_POOL_SIZE ?? '10',
     });
     children.push(ref.child);
@@ -188,7 +218,12 @@ async function main(): Promise<void> {
     let reserveOne: { port: number; pid: number } | null = null;
     if (RESERVE_COMPARE) {
       const port = await freePort();
-      const second = start(process.execPath, [resolve(ROOT, 'dist/apps/api/src/main.js')], { ...env, THROTTLE_RESERVE_MAX: '1', PORT: String(port), HOST: '127.0.0.1' });
+      const second = start(process.execPath, [resolve(ROOT, 'dist/apps/api/src/main.js')], {
+        ...env,
+        THROTTLE_RESERVE_MAX: '1',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+      });
       children.push(second.child);
       await waitHttp(port, '/health/live', second);
       reserveOne = { port, pid: second.child.pid! };
@@ -196,15 +231,23 @@ async function main(): Promise<void> {
 
     const db = new pg.Client({ connectionString: env.DB_PRIMARY_URL });
     await db.connect();
-    const ids = (await db.query('SELECT id FROM catalog.products WHERE deleted_at IS NULL ORDER BY sku')).rows.map((r: { id: string }) => r.id);
+    const ids = (await db.query('SELECT id FROM catalog.products WHERE deleted_at IS NULL ORDER BY sku')).rows.map(
+      (r: { id: string }) => r.id,
+    );
     // Cart rows: 10 products with plenty of stock (the add-item row adds 1 unit per request).
-    const cartIds = (await db.query('SELECT id FROM catalog.products WHERE deleted_at IS NULL AND stock >= 100 ORDER BY sku LIMIT 10')).rows.map((r: { id: string }) => r.id);
+    const cartIds = (
+      await db.query('SELECT id FROM catalog.products WHERE deleted_at IS NULL AND stock >= 100 ORDER BY sku LIMIT 10')
+    ).rows.map((r: { id: string }) => r.id);
     await db.end();
     if (ids.length !== PRODUCTS) throw new Error(`expected ${PRODUCTS} products, found ${ids.length}`);
 
     // Warm the API cache and copy the exact bodies into the reference's keys.
     for (let i = 0; i < ids.length; i += 50) {
-      const bodies = await Promise.all(ids.slice(i, i + 50).map(async (pid) => [pid, await (await fetch(`http://127.0.0.1:${apiPort}/api/v1/products/${pid}`)).text()] as const));
+      const bodies = await Promise.all(
+        ids
+          .slice(i, i + 50)
+          .map(async (pid) => [pid, await (await fetch(`http://127.0.0.1:${apiPort}/api/v1/products/${pid}`)).text()] as const),
+      );
       const p = redis.pipeline();
       for (const [pid, body] of bodies) p.set(`${refPrefix}:product:${pid}`, body);
       await p.exec();
@@ -229,7 +272,12 @@ async function main(): Promise<void> {
     await redis.hset(`${refPrefix}:{cart:${refCartId}}:qty`, Object.fromEntries(cartIds.map((pid) => [pid, '1'])));
     const get = (path: string, headers?: Record<string, string>): WrkRequests => ({ kind: 'fixed', method: 'GET', path, headers });
     const getCart = (token: string): WrkRequests => get('/api/v1/cart', { 'x-cart-token': token });
-    const addItem: WrkRequests = { kind: 'fixed', method: 'POST', path: '/api/v1/cart/items', body: { productId: cartIds[0], quantity: 1 } };
+    const addItem: WrkRequests = {
+      kind: 'fixed',
+      method: 'POST',
+      path: '/api/v1/cart/items',
+      body: { productId: cartIds[0], quantity: 1 },
+    };
     const products: WrkRequests = { kind: 'random', paths: ids.map((pid) => `/api/v1/products/${pid}`) };
     const apiPid = api.child.pid!;
     const refPid = ref.child.pid!;
@@ -254,13 +302,17 @@ async function main(): Promise<void> {
       const prev = best.get(name);
       if (!prev || r.rps > prev.rps) best.set(name, { name, ...r });
     };
-    console.log(`load: ${CLIENT === 'wrk' ? 'wrk' : 'built-in client (no wrk)'}, ${CONNECTIONS} connections, ${ROUNDS} rounds × ${DURATION_MS} ms (+${WARMUP_MS} ms warm-up) per subject`);
+    console.log(
+      `load: ${CLIENT === 'wrk' ? 'wrk' : 'built-in client (no wrk)'}, ${CONNECTIONS} connections, ${ROUNDS} rounds × ${DURATION_MS} ms (+${WARMUP_MS} ms warm-up) per subject`,
+    );
     // Each reference on its own first, before the rounds that interleave it with the API.
     const solo = new Map<string, PathLoadResult & { cpuUsPerRequest: number }>();
     for (const s of [...subjects, ...cartSubjects].filter((x) => x.port === refPort)) {
       const r = await measured(s.port, s.pid, s.plan, WARMUP_MS, SOLO_MS);
       solo.set(s.name, r);
-      console.log(`  solo    ${s.name.padEnd(22)} ${Math.round(r.rps).toString().padStart(7)} req/s  p99 ${r.p99Ms.toFixed(2)} ms  cpu ${r.cpuUsPerRequest} µs/req`);
+      console.log(
+        `  solo    ${s.name.padEnd(22)} ${Math.round(r.rps).toString().padStart(7)} req/s  p99 ${r.p99Ms.toFixed(2)} ms  cpu ${r.cpuUsPerRequest} µs/req`,
+      );
     }
     // Catalog subjects first, then the cart ones, each set interleaved round by round.
     for (const set of [subjects, cartSubjects]) {
@@ -268,17 +320,23 @@ async function main(): Promise<void> {
         for (const s of set) {
           const r = await measured(s.port, s.pid, s.plan, WARMUP_MS);
           keep(s.name, r);
-          console.log(`  round ${round + 1} ${s.name.padEnd(22)} ${Math.round(r.rps).toString().padStart(7)} req/s  p99 ${r.p99Ms.toFixed(2)} ms  cpu ${r.cpuUsPerRequest} µs/req`);
+          console.log(
+            `  round ${round + 1} ${s.name.padEnd(22)} ${Math.round(r.rps).toString().padStart(7)} req/s  p99 ${r.p99Ms.toFixed(2)} ms  cpu ${r.cpuUsPerRequest} µs/req`,
+          );
         }
       }
     }
     // A distinct query per request: every one loads from Postgres (the reference caches nothing).
     const refUncached = await measured(refPort, refPid, uncachedPlan(100_000), 0);
     keep('reference list (uncached, Postgres)', refUncached);
-    console.log(`  round 1 ${'reference list (uncached, Postgres)'.padEnd(22)} ${Math.round(refUncached.rps).toString().padStart(7)} req/s  p99 ${refUncached.p99Ms.toFixed(2)} ms`);
+    console.log(
+      `  round 1 ${'reference list (uncached, Postgres)'.padEnd(22)} ${Math.round(refUncached.rps).toString().padStart(7)} req/s  p99 ${refUncached.p99Ms.toFixed(2)} ms`,
+    );
     const uncached = await measured(apiPort, apiPid, uncachedPlan(100_000), 0);
     keep('api list (uncached, Postgres)', uncached);
-    console.log(`  round 1 ${'api list (uncached, Postgres)'.padEnd(22)} ${Math.round(uncached.rps).toString().padStart(7)} req/s  p99 ${uncached.p99Ms.toFixed(2)} ms`);
+    console.log(
+      `  round 1 ${'api list (uncached, Postgres)'.padEnd(22)} ${Math.round(uncached.rps).toString().padStart(7)} req/s  p99 ${uncached.p99Ms.toFixed(2)} ms`,
+    );
     const memory = await apiMemory(apiPort, apiPid);
 
     const row = (n: string): Row => best.get(n)!;
@@ -314,7 +372,12 @@ async function main(): Promise<void> {
       cartAddP99Ratio: ratio(row('api add-item (new guest cart)').p99Ms, row('reference add-item').p99Ms),
     };
     // Each reference: best round req/s over its solo req/s (about 1 when the bench does not slow it).
-    const referenceSolo = [...solo].map(([name, r]) => ({ name, soloRps: Math.round(r.rps), roundsRps: Math.round(row(name).rps), roundsToSolo: ratio(row(name).rps, r.rps) }));
+    const referenceSolo = [...solo].map(([name, r]) => ({
+      name,
+      soloRps: Math.round(r.rps),
+      roundsRps: Math.round(row(name).rps),
+      roundsToSolo: ratio(row(name).rps, r.rps),
+    }));
     const targets = {
       ...GOALS,
       productMet: summary.productRpsRatio >= GOALS.productRpsRatioMin && summary.productP99Ratio <= GOALS.productP99RatioMax,
@@ -335,7 +398,11 @@ async function main(): Promise<void> {
     };
     line(product.reference, alone('reference product'));
     line(product.api, `${summary.productRpsRatio}× req/s, ${summary.productP99Ratio}× p99`);
-    if (reservation) line(row(RESERVE_ONE), `${ratio(row(RESERVE_ONE).rps, product.reference.rps)}× req/s, ${ratio(row(RESERVE_ONE).p99Ms, product.reference.p99Ms)}× p99`);
+    if (reservation)
+      line(
+        row(RESERVE_ONE),
+        `${ratio(row(RESERVE_ONE).rps, product.reference.rps)}× req/s, ${ratio(row(RESERVE_ONE).p99Ms, product.reference.p99Ms)}× p99`,
+      );
     line(list.reference, alone('reference list'));
     line(list.api, `${summary.listRpsRatio}× req/s, ${summary.listP99Ratio}× p99`);
     line(row('reference get-cart (10 lines)'), alone('reference get-cart (10 lines)'));
@@ -344,7 +411,10 @@ async function main(): Promise<void> {
     line(row('api add-item (new guest cart)'), `${summary.cartAddRpsRatio}× req/s, ${summary.cartAddP99Ratio}× p99`);
     line(row('reference list (uncached, Postgres)'), `the API's list statement from plain pg`);
     line(row('api list (uncached, Postgres)'), `${summary.uncachedListRpsRatio}× req/s, ${summary.uncachedListP99Ratio}× p99`);
-    line(row('api floor (/health/live)'), `${ratio(row('api floor (/health/live)').rps, product.reference.rps)}× the reference: Nest + global guards, no catalog code`);
+    line(
+      row('api floor (/health/live)'),
+      `${ratio(row('api floor (/health/live)').rps, product.reference.rps)}× the reference: Nest + global guards, no catalog code`,
+    );
     console.log('');
     if (reservation) {
       console.log(
@@ -352,9 +422,13 @@ async function main(): Promise<void> {
       );
     }
     const heap = memory.heapUsedMb === null ? 'heap n/a (no /metrics)' : `heap used ${memory.heapUsedMb} MB of ${memory.heapTotalMb} MB`;
-    console.log(`API at the end: RSS ${memory.rssMb} MB (peak ${memory.peakRssMb} MB), ${heap}; goal RSS ≤ ${GOALS.apiRssMbMax} MB: ${targets.apiRssMet ? 'met' : 'NOT met'}`);
+    console.log(
+      `API at the end: RSS ${memory.rssMb} MB (peak ${memory.peakRssMb} MB), ${heap}; goal RSS ≤ ${GOALS.apiRssMbMax} MB: ${targets.apiRssMet ? 'met' : 'NOT met'}`,
+    );
     const verdict = (ok: boolean): string => (ok ? 'met' : 'NOT met');
-    console.log(`goals: product GET ≥ ${GOALS.productRpsRatioMin}× req/s with p99 ≤ ${GOALS.productP99RatioMax}×: ${verdict(targets.productMet)}; get-cart ≥ ${GOALS.cartRpsRatioMin}×: ${verdict(targets.cartGetMet)}; add-item ≥ ${GOALS.cartRpsRatioMin}×: ${verdict(targets.cartAddMet)}; uncached list ≥ ${GOALS.uncachedListRpsRatioMin}×: ${verdict(targets.uncachedListMet)}`);
+    console.log(
+      `goals: product GET ≥ ${GOALS.productRpsRatioMin}× req/s with p99 ≤ ${GOALS.productP99RatioMax}×: ${verdict(targets.productMet)}; get-cart ≥ ${GOALS.cartRpsRatioMin}×: ${verdict(targets.cartGetMet)}; add-item ≥ ${GOALS.cartRpsRatioMin}×: ${verdict(targets.cartAddMet)}; uncached list ≥ ${GOALS.uncachedListRpsRatioMin}×: ${verdict(targets.uncachedListMet)}`,
+    );
     let non2xx = false;
     for (const r of best.values()) {
       const bad = Object.values(r.non200).reduce((a, b) => a + b, 0);
@@ -363,7 +437,17 @@ async function main(): Promise<void> {
     }
 
     writeResults(RESULTS, {
-      settings: { client: CLIENT, connections: CONNECTIONS, durationMs: DURATION_MS, warmupMs: WARMUP_MS, soloMs: SOLO_MS, rounds: ROUNDS, products: PRODUCTS, listPath: LIST_PATH, apiLogLevel: 'warn' },
+      settings: {
+        client: CLIENT,
+        connections: CONNECTIONS,
+        durationMs: DURATION_MS,
+        warmupMs: WARMUP_MS,
+        soloMs: SOLO_MS,
+        rounds: ROUNDS,
+        products: PRODUCTS,
+        listPath: LIST_PATH,
+        apiLogLevel: 'warn',
+      },
       results: [...best.values()],
       summary,
       reservation,
@@ -374,7 +458,9 @@ async function main(): Promise<void> {
       seconds: Math.round((Date.now() - started) / 1000),
     });
     if (non2xx) {
-      console.error('bench:http: more than 1 % of the answers of a subject were not 2xx (or sockets failed): the figures above are not valid');
+      console.error(
+        'bench:http: more than 1 % of the answers of a subject were not 2xx (or sockets failed): the figures above are not valid',
+      );
       process.exitCode = 1;
     }
   } finally {

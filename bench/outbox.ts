@@ -32,7 +32,11 @@ const EVENT_SQL = (notify: boolean): string =>
    SELECT e.event_id${notify ? `, pg_notify('outbox_events', '')` : ''} FROM e`;
 
 function payload(products: readonly string[]): string {
-  return JSON.stringify({ orderId: randomUUID(), userId: randomUUID(), items: [{ productId: products[(Math.random() * products.length) | 0], quantity: 1 }] });
+  return JSON.stringify({
+    orderId: randomUUID(),
+    userId: randomUUID(),
+    items: [{ productId: products[(Math.random() * products.length) | 0], quantity: 1 }],
+  });
 }
 
 /** Waits until every event id has its inbox row; the commit → applied delays in ms. */
@@ -50,7 +54,12 @@ async function delaysOf(db: pg.Client, ids: readonly string[], timeoutMs: number
   }
 }
 
-async function stream(pool: pg.Pool, db: pg.Client, products: readonly string[], notify: boolean): Promise<{ events: number; p50Ms: number; p99Ms: number }> {
+async function stream(
+  pool: pg.Pool,
+  db: pg.Client,
+  products: readonly string[],
+  notify: boolean,
+): Promise<{ events: number; p50Ms: number; p99Ms: number }> {
   const ids: string[] = [];
   const interval = 1000 / RATE;
   const started = performance.now();
@@ -65,7 +74,11 @@ async function stream(pool: pg.Pool, db: pg.Client, products: readonly string[],
   return { events: ids.length, p50Ms: percentile(delays, 50), p99Ms: percentile(delays, 99) };
 }
 
-async function burst(pool: pg.Pool, db: pg.Client, products: readonly string[]): Promise<{ events: number; eventsPerSecond: number; p50Ms: number; p99Ms: number }> {
+async function burst(
+  pool: pg.Pool,
+  db: pg.Client,
+  products: readonly string[],
+): Promise<{ events: number; eventsPerSecond: number; p50Ms: number; p99Ms: number }> {
   // One transaction, one NOTIFY: BURST events become visible at the same instant.
   const c = await pool.connect();
   let ids: string[];
@@ -85,7 +98,12 @@ async function burst(pool: pg.Pool, db: pg.Client, products: readonly string[]):
   }
   const delays = await delaysOf(db, ids, 300_000);
   const elapsed = Math.max(...delays);
-  return { events: ids.length, eventsPerSecond: (ids.length / elapsed) * 1000, p50Ms: percentile(delays, 50), p99Ms: percentile(delays, 99) };
+  return {
+    events: ids.length,
+    eventsPerSecond: (ids.length / elapsed) * 1000,
+    p50Ms: percentile(delays, 50),
+    p99Ms: percentile(delays, 99),
+  };
 }
 
 async function main(): Promise<void> {
@@ -98,7 +116,11 @@ async function main(): Promise<void> {
     await db.connect();
     const products = Array.from({ length: PRODUCTS }, () => randomUUID());
     const port = await freePort();
-    worker = start(process.execPath, [resolve(ROOT, 'dist/apps/worker/src/main.js')], { ...env, WORKER_PORT: String(port), WORKER_HOST: '127.0.0.1' });
+    worker = start(process.execPath, [resolve(ROOT, 'dist/apps/worker/src/main.js')], {
+      ...env,
+      WORKER_PORT: String(port),
+      WORKER_HOST: '127.0.0.1',
+    });
     await waitHttp(port, '/health', worker);
 
     console.log(`stream: ${RATE} events/s for ${STREAM_MS} ms, with NOTIFY, then polling only (every ${POLL_MS} ms)`);
@@ -112,16 +134,29 @@ async function main(): Promise<void> {
 
     const ratio = polled.p50Ms / notified.p50Ms;
     console.log('\n| run | events | events/s | p50 commit → effect ms | p99 ms |\n| --- | ---: | ---: | ---: | ---: |');
-    console.log(`| stream, LISTEN/NOTIFY | ${notified.events} | ${RATE} (offered) | ${notified.p50Ms.toFixed(1)} | ${notified.p99Ms.toFixed(1)} |`);
-    console.log(`| stream, polling only | ${polled.events} | ${RATE} (offered) | ${polled.p50Ms.toFixed(1)} | ${polled.p99Ms.toFixed(1)} |`);
-    console.log(`| burst | ${burstRun.events} | ${burstRun.eventsPerSecond.toFixed(0)} | ${burstRun.p50Ms.toFixed(0)} | ${burstRun.p99Ms.toFixed(0)} |`);
-    console.log(`\npolling only / NOTIFY, p50 delay: ${ratio.toFixed(1)}×; units applied ${applied} of ${expected} events (each exactly once: ${applied === expected ? 'yes' : 'NO'})`);
+    console.log(
+      `| stream, LISTEN/NOTIFY | ${notified.events} | ${RATE} (offered) | ${notified.p50Ms.toFixed(1)} | ${notified.p99Ms.toFixed(1)} |`,
+    );
+    console.log(
+      `| stream, polling only | ${polled.events} | ${RATE} (offered) | ${polled.p50Ms.toFixed(1)} | ${polled.p99Ms.toFixed(1)} |`,
+    );
+    console.log(
+      `| burst | ${burstRun.events} | ${burstRun.eventsPerSecond.toFixed(0)} | ${burstRun.p50Ms.toFixed(0)} | ${burstRun.p99Ms.toFixed(0)} |`,
+    );
+    console.log(
+      `\npolling only / NOTIFY, p50 delay: ${ratio.toFixed(1)}×; units applied ${applied} of ${expected} events (each exactly once: ${applied === expected ? 'yes' : 'NO'})`,
+    );
     writeResults(RESULTS, {
       pollIntervalMs: POLL_MS,
       streamRate: RATE,
       notify: { events: notified.events, p50Ms: round(notified.p50Ms), p99Ms: round(notified.p99Ms) },
       pollingOnly: { events: polled.events, p50Ms: round(polled.p50Ms), p99Ms: round(polled.p99Ms) },
-      burst: { events: burstRun.events, eventsPerSecond: Math.round(burstRun.eventsPerSecond), p50Ms: round(burstRun.p50Ms), p99Ms: round(burstRun.p99Ms) },
+      burst: {
+        events: burstRun.events,
+        eventsPerSecond: Math.round(burstRun.eventsPerSecond),
+        p50Ms: round(burstRun.p50Ms),
+        p99Ms: round(burstRun.p99Ms),
+      },
       pollingToNotifyP50: round(ratio),
       exactlyOnce: applied === expected,
     });

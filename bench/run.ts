@@ -43,7 +43,11 @@ async function main(): Promise<void> {
   const names = only();
   const started = Date.now();
   mkdirSync(RESULTS_DIR, { recursive: true });
-  if (!existsSync(resolve(ROOT, 'dist/apps/api/src/main.js')) || !existsSync(resolve(ROOT, 'dist/apps/worker/src/main.js')) || !existsSync(resolve(ROOT, 'dist/apps/cli/src/seed.js'))) {
+  if (
+    !existsSync(resolve(ROOT, 'dist/apps/api/src/main.js')) ||
+    !existsSync(resolve(ROOT, 'dist/apps/worker/src/main.js')) ||
+    !existsSync(resolve(ROOT, 'dist/apps/cli/src/seed.js'))
+  ) {
     console.log('bench: dist missing, running npm run build');
     execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
   }
@@ -53,13 +57,17 @@ async function main(): Promise<void> {
     console.log(`\n=== bench:${name} (${MODE}) ===`);
     const exitCode = await runBench(name);
     record.benches[name] = { exitCode, seconds: Math.round((Date.now() - t) / 100) / 10 };
-    console.log(`=== bench:${name}: ${exitCode === 0 ? 'done' : `FAILED (exit ${exitCode})`} in ${record.benches[name]!.seconds} s ===`);
+    console.log(`=== bench:${name}: ${exitCode === 0 ? 'done' : `FAILED (exit ${exitCode})`} in ${record.benches[name].seconds} s ===`);
   }
   record.seconds = Math.round((Date.now() - started) / 100) / 10;
   writeFileSync(resolve(RESULTS_DIR, 'run.json'), JSON.stringify(record, null, 2) + '\n');
   const table = writeSummary(RESULTS_DIR, { readme: !QUICK });
   console.log(`\n${table}`);
-  console.log(`all benches (${MODE}): ${record.seconds} s; ${Object.entries(record.benches).map(([n, b]) => `${n} ${b.seconds} s`).join(', ')}`);
+  console.log(
+    `all benches (${MODE}): ${record.seconds} s; ${Object.entries(record.benches)
+      .map(([n, b]) => `${n} ${b.seconds} s`)
+      .join(', ')}`,
+  );
   const failed = Object.entries(record.benches).filter(([, b]) => b.exitCode !== 0);
   if (failed.length) {
     console.error(`failed: ${failed.map(([n, b]) => `bench:${n} (exit ${b.exitCode})`).join(', ')}`);

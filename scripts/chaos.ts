@@ -26,7 +26,18 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,14 +107,24 @@ function pg(bin: string, args: string[], logFile: string): void {
 }
 
 function psql(port: number, sql: string): string {
-  const out = spawnSync(join(PG_BIN, 'psql'), ['-X', '-At', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-c', sql], { encoding: 'utf8', env: { ...process.env, PGCONNECT_TIMEOUT: '3' } });
+  const out = spawnSync(
+    join(PG_BIN, 'psql'),
+    ['-X', '-At', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-c', sql],
+    { encoding: 'utf8', env: { ...process.env, PGCONNECT_TIMEOUT: '3' } },
+  );
   if (out.status !== 0) throw new Error(`psql: ${out.stderr}`);
   return out.stdout.trim();
 }
 
 function run(command: string, args: string[], env: Record<string, string>, label: string): void {
-  const out = spawnSync(command, args, { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '', ...env }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  if (out.status !== 0) throw new Error(`${label} failed (${out.status}):\n${(out.stdout ?? '').slice(-2000)}${(out.stderr ?? '').slice(-2000)}`);
+  const out = spawnSync(command, args, {
+    cwd: ROOT,
+    env: { ...process.env, NODE_OPTIONS: '', ...env },
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (out.status !== 0)
+    throw new Error(`${label} failed (${out.status}):\n${(out.stdout ?? '').slice(-2000)}${(out.stderr ?? '').slice(-2000)}`);
 }
 
 // ------------------------------------------------------------------ services
@@ -141,7 +162,11 @@ function pgConf(name: string, port: number, sockDir: string): string {
 }
 
 function startPg(stack: Stack, name: 'primary' | 'replica'): void {
-  pg('pg_ctl', ['start', '-D', join(stack.dir, name), '-l', join(stack.dir, `${name}.log`), '-w', '-t', '60'], join(stack.dir, 'pg_ctl.log'));
+  pg(
+    'pg_ctl',
+    ['start', '-D', join(stack.dir, name), '-l', join(stack.dir, `${name}.log`), '-w', '-t', '60'],
+    join(stack.dir, 'pg_ctl.log'),
+  );
 }
 
 function stopPg(stack: Stack, name: 'primary' | 'replica', mode: 'fast' | 'immediate' = 'fast'): void {
@@ -157,18 +182,48 @@ async function provisionPostgres(stack: Stack): Promise<void> {
   const sockDir = join(stack.dir, 'run');
   mkdirSync(sockDir);
   if (AS_ROOT) {
-    if (spawnSync('id', ['postgres']).status !== 0) throw new Error('the postgres OS user does not exist (scripts/services.sh up creates it)');
+    if (spawnSync('id', ['postgres']).status !== 0)
+      throw new Error('the postgres OS user does not exist (scripts/services.sh up creates it)');
     for (const d of [stack.dir, sockDir]) chownSync(d, uidOf('postgres'), gidOf('postgres'));
   }
   const primary = join(stack.dir, 'primary');
   pg('initdb', ['-D', primary, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C.UTF-8'], logFile);
-  writeFileSync(join(primary, 'pg_hba.conf'), ['local all all trust', 'host all all 127.0.0.1/32 trust', 'local replication all trust', 'host replication all 127.0.0.1/32 trust', ''].join('\n'));
+  writeFileSync(
+    join(primary, 'pg_hba.conf'),
+    [
+      'local all all trust',
+      'host all all 127.0.0.1/32 trust',
+      'local replication all trust',
+      'host replication all 127.0.0.1/32 trust',
+      '',
+    ].join('\n'),
+  );
   appendFileSync(join(primary, 'postgresql.conf'), `\n${pgConf('primary', stack.primaryPort, sockDir)}`);
   startPg(stack, 'primary');
   psql(stack.primaryPort, `SELECT pg_create_physical_replication_slot('chaos_replica', true)`);
   psql(stack.primaryPort, 'CREATE DATABASE commerce');
   const replica = join(stack.dir, 'replica');
-  pg('pg_basebackup', ['-h', '127.0.0.1', '-p', String(stack.primaryPort), '-U', 'postgres', '-D', replica, '-R', '-X', 'stream', '-S', 'chaos_replica', '-c', 'fast'], logFile);
+  pg(
+    'pg_basebackup',
+    [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(stack.primaryPort),
+      '-U',
+      'postgres',
+      '-D',
+      replica,
+      '-R',
+      '-X',
+      'stream',
+      '-S',
+      'chaos_replica',
+      '-c',
+      'fast',
+    ],
+    logFile,
+  );
   appendFileSync(join(replica, 'postgresql.conf'), `\n${pgConf('replica', stack.replicaPort, sockDir)}`);
   startPg(stack, 'replica');
   for (let i = 0; i < 60; i++) {
@@ -187,7 +242,24 @@ function gidOf(user: string): number {
 
 async function startRedis(stack: Stack): Promise<void> {
   const out = openSync(join(stack.dir, 'redis.log'), 'a');
-  stack.redis = spawn('redis-server', ['--port', String(stack.redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', join(stack.dir, 'redis')], { stdio: ['ignore', out, out] });
+  stack.redis = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(stack.redisPort),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'everysec',
+      '--dir',
+      join(stack.dir, 'redis'),
+    ],
+    { stdio: ['ignore', out, out] },
+  );
   for (let i = 0; i < 100; i++) {
     if (await portOpen(stack.redisPort)) return;
     await sleep(50);
@@ -206,9 +278,25 @@ async function stopChild(child: ChildProcess | null, timeoutMs = 10_000): Promis
 
 // ------------------------------------------------------------------ load
 
-const ROUTES = ['GET /products/:id', 'GET /products', 'GET /users/me', 'GET /cart', 'POST /cart/items', 'PATCH /users/me', 'POST /orders'] as const;
+const ROUTES = [
+  'GET /products/:id',
+  'GET /products',
+  'GET /users/me',
+  'GET /cart',
+  'POST /cart/items',
+  'PATCH /users/me',
+  'POST /orders',
+] as const;
 type Route = (typeof ROUTES)[number];
-const WEIGHTS: Record<Route, number> = { 'GET /products/:id': 28, 'GET /products': 17, 'GET /users/me': 15, 'GET /cart': 12, 'POST /cart/items': 13, 'PATCH /users/me': 8, 'POST /orders': 7 };
+const WEIGHTS: Record<Route, number> = {
+  'GET /products/:id': 28,
+  'GET /products': 17,
+  'GET /users/me': 15,
+  'GET /cart': 12,
+  'POST /cart/items': 13,
+  'PATCH /users/me': 8,
+  'POST /orders': 7,
+};
 
 interface Sample {
   route: Route;
@@ -253,7 +341,7 @@ class Load {
     let page = 1;
     while (this.running) {
       const route = this.pick();
-      const product = this.productIds[Math.floor(Math.random() * this.productIds.length)]!;
+      const product = this.productIds[Math.floor(Math.random() * this.productIds.length)];
       const auth = { authorization: `Bearer ${client.token}` };
       const json = { 'content-type': 'application/json' };
       let request: [string, RequestInit];
@@ -272,10 +360,16 @@ class Load {
           request = ['/api/v1/cart', { headers: auth }];
           break;
         case 'POST /cart/items':
-          request = ['/api/v1/cart/items', { method: 'POST', headers: { ...auth, ...json }, body: JSON.stringify({ productId: product, quantity: 1 }) }];
+          request = [
+            '/api/v1/cart/items',
+            { method: 'POST', headers: { ...auth, ...json }, body: JSON.stringify({ productId: product, quantity: 1 }) },
+          ];
           break;
         case 'PATCH /users/me':
-          request = ['/api/v1/users/me', { method: 'PATCH', headers: { ...auth, ...json }, body: JSON.stringify({ name: `Chaos ${randomUUID().slice(0, 8)}` }) }];
+          request = [
+            '/api/v1/users/me',
+            { method: 'PATCH', headers: { ...auth, ...json }, body: JSON.stringify({ name: `Chaos ${randomUUID().slice(0, 8)}` }) },
+          ];
           break;
         case 'POST /orders':
           // Checks out the cart the client filled with POST /cart/items (empty cart → 422).
@@ -345,7 +439,10 @@ function counts(samples: Sample[], route: Route, [from, to]: [number, number]): 
   const m = new Map<string, number>();
   for (const s of samples) if (s.route === route && s.at >= from && s.at < to) m.set(String(s.status), (m.get(String(s.status)) ?? 0) + 1);
   if (m.size === 0) return '-';
-  return [...m].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}:${v}`).join(' ');
+  return [...m]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}:${v}`)
+    .join(' ');
 }
 
 /** ms from the dependency's return to the route's last failing answer (0: none failed after it returned); null if still failing at the end. */
@@ -364,13 +461,22 @@ function pad(s: string, n: number): string {
 // ------------------------------------------------------------------ main
 
 async function main(): Promise<void> {
-  if (!existsSync(join(PG_BIN, 'postgres'))) throw new Error(`no PostgreSQL binaries in ${PG_BIN} (apt-get install postgresql-15, or set PG_BIN)`);
+  if (!existsSync(join(PG_BIN, 'postgres')))
+    throw new Error(`no PostgreSQL binaries in ${PG_BIN} (apt-get install postgresql-15, or set PG_BIN)`);
   if (spawnSync('redis-server', ['--version']).status !== 0) throw new Error('redis-server is not installed');
 
   const dir = mkdtempSync(join(tmpdir(), 'nest-commerce-chaos-'));
   chmodSync(dir, 0o755);
   mkdirSync(join(dir, 'redis'));
-  const stack: Stack = { dir, redisPort: await freePort(), primaryPort: await freePort(), replicaPort: await freePort(), apiPort: await freePort(), redis: null, api: null };
+  const stack: Stack = {
+    dir,
+    redisPort: await freePort(),
+    primaryPort: await freePort(),
+    replicaPort: await freePort(),
+    apiPort: await freePort(),
+    redis: null,
+    api: null,
+  };
   cleanups.push(() => {
     if (process.env.CHAOS_KEEP) console.error(`chaos: kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
@@ -426,7 +532,11 @@ async function main(): Promise<void> {
   run(process.execPath, ['dist/apps/cli/src/create-admin.js', '--email', adminEmail, '--password', adminPassword], env, 'admin:create');
 
   const apiLog = openSync(join(dir, 'api.log'), 'a');
-  stack.api = spawn(process.execPath, ['dist/apps/api/src/main.js'], { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '', ...env }, stdio: ['ignore', apiLog, apiLog] });
+  stack.api = spawn(process.execPath, ['dist/apps/api/src/main.js'], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_OPTIONS: '', ...env },
+    stdio: ['ignore', apiLog, apiLog],
+  });
   let apiExit: { at: number; code: number | null; signal: string | null } | null = null;
   stack.api.once('exit', (code, signal) => (apiExit = { at: Date.now(), code, signal }));
   const base = `http://127.0.0.1:${stack.apiPort}`;
@@ -444,7 +554,11 @@ async function main(): Promise<void> {
 
   // Fixtures: stock raised on the products the load buys, one user per client.
   const post = async (path: string, body: unknown, headers: Record<string, string> = {}, method = 'POST') => {
-    const res = await fetch(base + path, { method, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    const res = await fetch(base + path, {
+      method,
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
     const text = await res.text();
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
     return JSON.parse(text);
@@ -452,13 +566,24 @@ async function main(): Promise<void> {
   const admin = await post('/api/v1/auth/login', { email: adminEmail, password: adminPassword });
   const list = (await (await fetch(`${base}/api/v1/products?limit=40`)).json()) as { items: { id: string }[] };
   const productIds = list.items.map((p) => p.id);
-  await post('/api/v1/products/inventory', { items: productIds.map((productId) => ({ productId, stock: 1_000_000_000 })) }, { authorization: `Bearer ${admin.accessToken}` }, 'PATCH');
+  await post(
+    '/api/v1/products/inventory',
+    { items: productIds.map((productId) => ({ productId, stock: 1_000_000_000 })) },
+    { authorization: `Bearer ${admin.accessToken}` },
+    'PATCH',
+  );
   const clients: Client[] = [];
   for (let i = 0; i < CONCURRENCY; i++) {
-    const user = await post('/api/v1/auth/register', { email: `chaos-${i}-${randomUUID().slice(0, 8)}@example.com`, password: randomBytes(12).toString('hex'), name: `Chaos ${i}` });
+    const user = await post('/api/v1/auth/register', {
+      email: `chaos-${i}-${randomUUID().slice(0, 8)}@example.com`,
+      password: randomBytes(12).toString('hex'),
+      name: `Chaos ${i}`,
+    });
     clients.push({ token: user.accessToken });
   }
-  log(`load: ${CONCURRENCY} clients over ${productIds.length} products; windows: before ${BASELINE_MS / 1000} s, outage ${OUTAGE_MS / 1000} s, after ${SETTLE_MS / 1000} s`);
+  log(
+    `load: ${CONCURRENCY} clients over ${productIds.length} products; windows: before ${BASELINE_MS / 1000} s, outage ${OUTAGE_MS / 1000} s, after ${SETTLE_MS / 1000} s`,
+  );
 
   const load = new Load(base, clients, productIds);
   const probe = new ReadinessProbe(base);
@@ -479,7 +604,7 @@ async function main(): Promise<void> {
     const backAt = Date.now();
     log(`${dependency}: back (${backAt - upRequested} ms to start)`);
     await sleep(SETTLE_MS);
-    const before: [number, number] = phases.length === 0 ? [beforeStart, downAt] : phases[phases.length - 1]!.after;
+    const before: [number, number] = phases.length === 0 ? [beforeStart, downAt] : phases[phases.length - 1].after;
     phases.push({ dependency, before, during: [downAt, backAt], after: [backAt, Date.now()], backAt });
   };
 
@@ -516,25 +641,37 @@ async function main(): Promise<void> {
   for (const phase of phases) {
     const ready = probe.allUpAfter(phase.backAt);
     lines.push('');
-    lines.push(`== ${phase.dependency} down ${((phase.during[1] - phase.during[0]) / 1000).toFixed(1)} s; /health/ready back to "ok" ${ready === null ? 'never' : `${ready} ms`} after it returned`);
+    lines.push(
+      `== ${phase.dependency} down ${((phase.during[1] - phase.during[0]) / 1000).toFixed(1)} s; /health/ready back to "ok" ${ready === null ? 'never' : `${ready} ms`} after it returned`,
+    );
     lines.push(`${pad('route', 20)}${pad('before', 30)}${pad('during', 40)}${pad('after', 30)}recovered`);
     for (const route of ROUTES) {
       const rec = recovery(samples, route, phase);
       if (rec === null) unrecovered++;
-      lines.push(`${pad(route, 20)}${pad(counts(samples, route, phase.before), 30)}${pad(counts(samples, route, phase.during), 40)}${pad(counts(samples, route, phase.after), 30)}${rec === null ? 'NOT RECOVERED' : rec === 0 ? 'no failure after return' : `${rec} ms`}`);
+      lines.push(
+        `${pad(route, 20)}${pad(counts(samples, route, phase.before), 30)}${pad(counts(samples, route, phase.during), 40)}${pad(counts(samples, route, phase.after), 30)}${rec === null ? 'NOT RECOVERED' : rec === 0 ? 'no failure after return' : `${rec} ms`}`,
+      );
     }
   }
   const statuses = new Map<string, number>();
-  for (const s of samples) if (typeof s.status === 'number' && s.status >= 500 && s.status !== 503) statuses.set(`${s.route} ${s.status}`, (statuses.get(`${s.route} ${s.status}`) ?? 0) + 1);
+  for (const s of samples)
+    if (typeof s.status === 'number' && s.status >= 500 && s.status !== 503)
+      statuses.set(`${s.route} ${s.status}`, (statuses.get(`${s.route} ${s.status}`) ?? 0) + 1);
   bad = [...statuses.values()].reduce((a, b) => a + b, 0);
   lines.push('');
-  lines.push(bad ? `chaos: FAIL, ${bad} answers with a 5xx other than 503: ${[...statuses].map(([k, v]) => `${k} ×${v}`).join(', ')}` : 'chaos: no 5xx other than 503');
+  lines.push(
+    bad
+      ? `chaos: FAIL, ${bad} answers with a 5xx other than 503: ${[...statuses].map(([k, v]) => `${k} ×${v}`).join(', ')}`
+      : 'chaos: no 5xx other than 503',
+  );
   if (unrecovered) lines.push(`chaos: FAIL, ${unrecovered} route(s) still failing at the end of their window`);
   const exited = apiExit as { at: number; code: number | null; signal: string | null } | null;
   if (exited) {
     const phase = phases.find((p) => exited.at >= p.during[0] && exited.at < p.after[1]);
     const tail = readFileSync(join(dir, 'api.log'), 'utf8').split('\n').slice(-25).join('\n');
-    lines.push(`chaos: FAIL, the API process exited (code ${exited.code}, signal ${exited.signal})${phase ? ` during the ${phase.dependency} outage or its aftermath` : ''}; the end of its log:\n${tail}`);
+    lines.push(
+      `chaos: FAIL, the API process exited (code ${exited.code}, signal ${exited.signal})${phase ? ` during the ${phase.dependency} outage or its aftermath` : ''}; the end of its log:\n${tail}`,
+    );
   }
   console.log(lines.join('\n'));
   if (bad || unrecovered || exited) {
@@ -554,4 +691,3 @@ main()
     cleanup();
     process.exit(process.exitCode ?? 0);
   });
-

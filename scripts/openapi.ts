@@ -42,7 +42,10 @@ async function main(): Promise<void> {
   const types = TYPES_BANNER + astToString(await openapiTS(JSON.parse(json), { alphabetize: true }));
 
   const stale: string[] = [];
-  for (const [file, text] of [[OPENAPI_FILE, json], [TYPES_FILE, types]] as const) {
+  for (const [file, text] of [
+    [OPENAPI_FILE, json],
+    [TYPES_FILE, types],
+  ] as const) {
     let current = '';
     try {
       current = readFileSync(file, 'utf8');

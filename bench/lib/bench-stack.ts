@@ -36,14 +36,18 @@ export async function createBenchStack(extraEnv: Record<string, string> = {}): P
   const admin = new pg.Client({ connectionString: withDatabase(process.env.DB_PRIMARY_URL!, 'postgres') });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${database}`);
-  execFileSync(process.execPath, [resolve(ROOT, 'dist/libs/database/src/cli/migrate.js')], { cwd: ROOT, env: { ...process.env, ...env, NODE_OPTIONS: '' }, stdio: 'inherit' });
+  execFileSync(process.execPath, [resolve(ROOT, 'dist/libs/database/src/cli/migrate.js')], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, NODE_OPTIONS: '' },
+    stdio: 'inherit',
+  });
   return {
     env,
     id,
     async cleanup() {
       const redis = new Redis(process.env.REDIS_URL!);
       for (const pattern of [`${prefix}:*`, `{${prefix}:bull}*`]) {
-        for (let cursor = '0'; ; ) {
+        for (let cursor = '0'; ;) {
           const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
           if (keys.length) await redis.unlink(...keys);
           if ((cursor = next) === '0') break;
@@ -59,6 +63,20 @@ export async function createBenchStack(extraEnv: Record<string, string> = {}): P
 /** Writes a benchmark's results (with the machine it ran on, its load average and the mode, full or quick) as JSON. */
 export function writeResults(file: string, results: Record<string, unknown>): void {
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), mode: MODE, node: process.version, cpus: os.cpus().length, loadAvg1m: Math.round(os.loadavg()[0]! * 10) / 10, ...results }, null, 2) + '\n');
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        mode: MODE,
+        node: process.version,
+        cpus: os.cpus().length,
+        loadAvg1m: Math.round(os.loadavg()[0] * 10) / 10,
+        ...results,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   console.log(`written ${file}`);
 }

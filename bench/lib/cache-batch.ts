@@ -38,7 +38,7 @@ async function medianMs(times: number, fn: () => Promise<unknown>): Promise<numb
     ms.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
   ms.sort((a, b) => a - b);
-  return +ms[Math.floor(ms.length / 2)]!.toFixed(2);
+  return +ms[Math.floor(ms.length / 2)].toFixed(2);
 }
 
 export async function batchSection(
@@ -55,12 +55,24 @@ export async function batchSection(
   try {
     await raw.mset(...keys.flatMap((k, i) => [`bench-raw-batch:${k}`, JSON.stringify(payload(i))]));
     const rawKeys = keys.map((k) => `bench-raw-batch:${k}`);
-    subjects.push({ name: 'raw MGET + JSON.parse', read: async () => (await raw.mget(...rawKeys)).map((v) => (v === null ? undefined : JSON.parse(v))) });
+    subjects.push({
+      name: 'raw MGET + JSON.parse',
+      read: async () => (await raw.mget(...rawKeys)).map((v) => (v === null ? undefined : JSON.parse(v))),
+    });
     await ns.setMany(keys.map((k, i) => [k, payload(i)] as const));
-    subjects.push({ name: 'ours getMany', read: () => ns.getMany(keys, async () => { throw new Error('all cached'); }) });
+    subjects.push({
+      name: 'ours getMany',
+      read: () =>
+        ns.getMany(keys, async () => {
+          throw new Error('all cached');
+        }),
+    });
     for (const peer of peers) {
       await peer.fill('b', BATCH, payload);
-      subjects.push({ name: peer.name === 'bentocache' ? 'bentocache (100 x get, no batch API)' : 'cache-manager mget', read: () => peer.readMany(keys) });
+      subjects.push({
+        name: peer.name === 'bentocache' ? 'bentocache (100 x get, no batch API)' : 'cache-manager mget',
+        read: () => peer.readMany(keys),
+      });
     }
     const best = new Map<string, number>();
     for (let round = 0; round < opts.rounds; round++) {
@@ -72,7 +84,7 @@ export async function batchSection(
     }
 
     const tagInvalidationMs: Record<string, Record<string, number>> = { ours: {}, oursSoft: {}, oursHard: {}, bentocache: {} };
-    const bento = peers[0]!;
+    const bento = peers[0];
     for (const n of opts.tagSizes) {
       const tag = `t${n}`;
       opts.progress(`tag of ${n} keys: filling`);
@@ -82,10 +94,10 @@ export async function batchSection(
       }
       await bento.fill(`tag${n}:`, n, (i) => i, tag);
       // The O(1) ones leave the tag's key set alone, so the sweep afterwards still finds every key.
-      tagInvalidationMs.oursSoft![n] = await medianMs(TAG_REPEATS, () => tagged.invalidateTag(tag, { soft: true }));
-      tagInvalidationMs.oursHard![n] = await medianMs(TAG_REPEATS, () => tagged.invalidateTag(tag, { sweep: false }));
-      tagInvalidationMs.ours![n] = await medianMs(1, () => tagged.invalidateTag(tag));
-      tagInvalidationMs.bentocache![n] = await medianMs(TAG_REPEATS, () => bento.invalidateTag!(tag));
+      tagInvalidationMs.oursSoft[n] = await medianMs(TAG_REPEATS, () => tagged.invalidateTag(tag, { soft: true }));
+      tagInvalidationMs.oursHard[n] = await medianMs(TAG_REPEATS, () => tagged.invalidateTag(tag, { sweep: false }));
+      tagInvalidationMs.ours[n] = await medianMs(1, () => tagged.invalidateTag(tag));
+      tagInvalidationMs.bentocache[n] = await medianMs(TAG_REPEATS, () => bento.invalidateTag!(tag));
       const row = Object.entries(tagInvalidationMs).map(([who, byN]) => `${who} ${byN[n]} ms`);
       opts.progress(`tag of ${n} keys: ${row.join(', ')}`);
       await raw.flushdb(); // keep memory and later fills small
@@ -104,7 +116,12 @@ export async function batchSection(
 
 /** p50/p99 of the delay from a write by another client to the L1 eviction (CLIENT TRACKING). */
 async function outsideWriteDelay(url: string, outside: Redis): Promise<{ p50: number; p99: number; samples: number }> {
-  const svc: CacheService = createCache({ redis: { url, commandTimeoutMs: 5_000 }, prefix: 'bench-trk', l1: { max: 1_000, ttlMs: 60_000 }, defaultTtl: 600_000 });
+  const svc: CacheService = createCache({
+    redis: { url, commandTimeoutMs: 5_000 },
+    prefix: 'bench-trk',
+    l1: { max: 1_000, ttlMs: 60_000 },
+    defaultTtl: 600_000,
+  });
   await svc.ready();
   const c = svc.namespace('trk');
   try {
@@ -124,7 +141,7 @@ async function outsideWriteDelay(url: string, outside: Redis): Promise<{ p50: nu
       delays.push(Number(process.hrtime.bigint() - start) / 1e6);
     }
     delays.sort((a, b) => a - b);
-    const at = (q: number): number => +delays[Math.min(delays.length - 1, Math.floor(q * delays.length))]!.toFixed(2);
+    const at = (q: number): number => +delays[Math.min(delays.length - 1, Math.floor(q * delays.length))].toFixed(2);
     return { p50: at(0.5), p99: at(0.99), samples: delays.length };
   } finally {
     await svc.close();

@@ -44,7 +44,9 @@ function buildRequest(opts: LoadOptions): Buffer {
     headers['content-type'] = 'application/json';
     headers['content-length'] = String(Buffer.byteLength(body));
   }
-  const head = `${opts.method} ${opts.path} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
+  const head = `${opts.method} ${opts.path} HTTP/1.1\r\n${Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('')}\r\n`;
   return Buffer.from(head + body);
 }
 
@@ -74,10 +76,14 @@ export async function closedLoop(opts: ClosedLoopOptions): Promise<ClosedLoopRun
   const timer = setTimeout(() => (stop = true), opts.durationMs);
   await Promise.all(
     Array.from({ length: opts.connections }, () =>
-      connection(opts, () => stop, (ms, status) => {
-        latencies.push(ms);
-        byStatus[status] = (byStatus[status] ?? 0) + 1;
-      }).catch(() => {
+      connection(
+        opts,
+        () => stop,
+        (ms, status) => {
+          latencies.push(ms);
+          byStatus[status] = (byStatus[status] ?? 0) + 1;
+        },
+      ).catch(() => {
         errors++;
       }),
     ),
@@ -88,7 +94,8 @@ export async function closedLoop(opts: ClosedLoopOptions): Promise<ClosedLoopRun
 
 export function summarize(run: ClosedLoopRun): { requests: number; rps: number; p50Ms: number; p99Ms: number } {
   const latencies = [...run.latencies].sort((a, b) => a - b);
-  const pct = (p: number): number => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]! : 0);
+  const pct = (p: number): number =>
+    latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] : 0;
   return { requests: latencies.length, rps: (latencies.length / run.elapsedMs) * 1000, p50Ms: pct(50), p99Ms: pct(99) };
 }
 

@@ -13,7 +13,9 @@ import pg from 'pg';
 
 const prefix = process.env.REF_PREFIX!;
 const redis = new Redis(process.env.REDIS_URL!);
-const db = process.env.REF_DB_URL ? new pg.Pool({ connectionString: process.env.REF_DB_URL, max: Number(process.env.REF_DB_POOL ?? 10) }) : null;
+const db = process.env.REF_DB_URL
+  ? new pg.Pool({ connectionString: process.env.REF_DB_URL, max: Number(process.env.REF_DB_POOL ?? 10) })
+  : null;
 const app = Fastify({ logger: false });
 
 // The API's statement for `?maxPrice=N&sort=price&limit=L` (page 1): page and total from one snapshot.
@@ -70,7 +72,8 @@ app.get<{ Params: { id: string } }>('/api/v1/products/:id', async (request, repl
 });
 
 app.get<{ Querystring: { maxPrice?: string; limit?: string } }>('/api/v1/products', async (request, reply) => {
-  if (db && request.query.maxPrice !== undefined) return reply.send(await uncachedList(Number(request.query.maxPrice), Number(request.query.limit ?? 20)));
+  if (db && request.query.maxPrice !== undefined)
+    return reply.send(await uncachedList(Number(request.query.maxPrice), Number(request.query.limit ?? 20)));
   const body = await redis.get(`${prefix}:list`);
   return reply.type('application/json; charset=utf-8').send(body);
 });
@@ -95,15 +98,15 @@ async function pricedCart(flat: string[], updatedAt: string | null): Promise<unk
   const ids: string[] = [];
   const qty: number[] = [];
   for (let i = 0; i < flat.length; i += 2) {
-    ids.push(flat[i]!);
+    ids.push(flat[i]);
     qty.push(Number(flat[i + 1]));
   }
   const bodies = ids.length ? await redis.mget(ids.map((id) => `${prefix}:product:${id}`)) : [];
   let totalQuantity = 0;
   let totalCents = 0;
   const items = ids.map((productId, i) => {
-    const p = bodies[i] ? (JSON.parse(bodies[i]!) as Product) : null;
-    const quantity = qty[i]!;
+    const p = bodies[i] ? (JSON.parse(bodies[i]) as Product) : null;
+    const quantity = qty[i];
     const available = !!p && p.stock >= quantity;
     const lineTotalCents = (p?.priceCents ?? 0) * quantity;
     if (available) {
@@ -123,7 +126,10 @@ app.post<{ Body: { productId: string; quantity: number } }>('/api/v1/cart/items'
   const cartId = randomUUID();
   const now = new Date().toISOString();
   const snapshot = JSON.stringify({ name: product.name, priceCents: product.priceCents, addedAt: now });
-  const result = (await redis.eval(ADD, 2, ...cartKeys(cartId), productId, quantity, product.stock, snapshot, now, CART_TTL_MS)) as [number, string[]?];
+  const result = (await redis.eval(ADD, 2, ...cartKeys(cartId), productId, quantity, product.stock, snapshot, now, CART_TTL_MS)) as [
+    number,
+    string[]?,
+  ];
   if (result[0] < 0) return reply.code(409).send({ statusCode: 409 });
   return reply.header('x-cart-token', cartId).send(await pricedCart(result[1]!, now));
 });

@@ -8,7 +8,13 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
  * `processes` processes × `calls` concurrent reads of one cold key, released together; returns the
  * total number of loader runs (1 = perfect single-flight across processes).
  */
-export async function stampede(lib: string, host: string, port: number, processes: number, calls: number): Promise<{ loads: number; errors: number }> {
+export async function stampede(
+  lib: string,
+  host: string,
+  port: number,
+  processes: number,
+  calls: number,
+): Promise<{ loads: number; errors: number }> {
   const key = `stampede-${lib}-${Date.now()}`;
   const children: ChildProcess[] = [];
   try {
@@ -24,7 +30,7 @@ export async function stampede(lib: string, host: string, port: number, processe
       let notifyReady!: () => void;
       const ready = new Promise<void>((r) => (notifyReady = r));
       const done = new Promise<{ loads: number; errors: number }>((resolve, reject) => {
-        child.stdout!.on('data', (chunk: Buffer) => {
+        child.stdout.on('data', (chunk: Buffer) => {
           out += chunk.toString();
           if (out.includes('ready\n')) notifyReady();
         });
@@ -37,7 +43,7 @@ export async function stampede(lib: string, host: string, port: number, processe
       return { child, ready, done };
     });
     await withTimeout(Promise.all(outputs.map((o) => o.ready)), 30_000, `${lib} workers not ready`);
-    for (const o of outputs) o.child.stdin!.write('go\n');
+    for (const o of outputs) o.child.stdin.write('go\n');
     const results = await withTimeout(Promise.all(outputs.map((o) => o.done)), 30_000, `${lib} stampede timed out`);
     return results.reduce((a, r) => ({ loads: a.loads + r.loads, errors: a.errors + r.errors }), { loads: 0, errors: 0 });
   } finally {

@@ -49,9 +49,9 @@ export function ours(url: string, l1: boolean, autoPipelining = false): Subject 
       await svc.ready();
       value = v;
       for (let i = 0; i < keys; i++) loaders[i] = loader(i);
-      for (let i = 0; i < keys; i++) await svc.cache.getOrLoad(i, loaders[i]!);
+      for (let i = 0; i < keys; i++) await svc.cache.getOrLoad(i, loaders[i]);
     },
-    read: (i) => svc.cache.getOrLoad(i, loaders[i]!),
+    read: (i) => svc.cache.getOrLoad(i, loaders[i]),
     close: () => svc.close(),
   };
 }

@@ -71,11 +71,20 @@ export async function runWrk(opts: WrkOptions): Promise<PathLoadResult> {
     const seconds = Math.max(1, Math.round(opts.durationMs / 1000));
     const args = ['-t1', `-c${opts.connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', scriptFile, `http://127.0.0.1:${opts.port}`];
     const out = await new Promise<string>((resolve, reject) =>
-      execFile('wrk', args, { maxBuffer: 1 << 20 }, (error, stdout, stderr) => (error ? reject(new Error(`wrk failed: ${stderr || error.message}`)) : resolve(stdout))),
+      execFile('wrk', args, { maxBuffer: 1 << 20 }, (error, stdout, stderr) =>
+        error ? reject(new Error(`wrk failed: ${stderr || error.message}`)) : resolve(stdout),
+      ),
     );
     const line = /WRK(\{.*\})/.exec(out)?.[1];
     if (!line) throw new Error(`wrk printed no summary:\n${out}`);
-    const r = JSON.parse(line) as { requests: number; durationUs: number; p50Us: number; p99Us: number; non2xx: number; socketErrors: number };
+    const r = JSON.parse(line) as {
+      requests: number;
+      durationUs: number;
+      p50Us: number;
+      p99Us: number;
+      non2xx: number;
+      socketErrors: number;
+    };
     return {
       requests: r.requests,
       rps: r.requests / (r.durationUs / 1e6),

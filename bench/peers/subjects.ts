@@ -76,13 +76,19 @@ export interface PeerBatch {
 }
 
 export function bentocacheBatch(host: string, port: number, prefix = 'bench-bento-batch'): PeerBatch {
-  const bento = new BentoCache({ default: 'redis', prefix, stores: { redis: bentostore().useL2Layer(redisDriver({ connection: { host, port } })) } });
+  const bento = new BentoCache({
+    default: 'redis',
+    prefix,
+    stores: { redis: bentostore().useL2Layer(redisDriver({ connection: { host, port } })) },
+  });
   return {
     name: 'bentocache',
     async fill(p, n, value, tag) {
       for (let i = 0; i < n; i += 200) {
         await Promise.all(
-          Array.from({ length: Math.min(200, n - i) }, (_, j) => bento.set({ key: `${p}${i + j}`, value: value(i + j), ttl: TTL_MS, ...(tag ? { tags: [tag] } : {}) })),
+          Array.from({ length: Math.min(200, n - i) }, (_, j) =>
+            bento.set({ key: `${p}${i + j}`, value: value(i + j), ttl: TTL_MS, ...(tag ? { tags: [tag] } : {}) }),
+          ),
         );
       }
     },
@@ -100,7 +106,9 @@ export function cacheManagerBatch(url: string, namespace = 'bench-cm-batch'): Pe
     name: 'cacheManager',
     async fill(p, n, value) {
       for (let i = 0; i < n; i += 200) {
-        await cache.mset(Array.from({ length: Math.min(200, n - i) }, (_, j) => ({ key: `${p}${i + j}`, value: value(i + j), ttl: TTL_MS })));
+        await cache.mset(
+          Array.from({ length: Math.min(200, n - i) }, (_, j) => ({ key: `${p}${i + j}`, value: value(i + j), ttl: TTL_MS })),
+        );
       }
     },
     readMany: (keys) => cache.mget(keys),

@@ -39,7 +39,10 @@ describe('committed OpenAPI document', () => {
 
   it('test/support/api-types.ts was generated from openapi.json', async () => {
     const committed = readFileSync(resolve(repoRoot, 'test/support/api-types.ts'), 'utf8');
-    const generated = astToString(await openapiTS(JSON.parse(readFileSync(resolve(repoRoot, 'openapi.json'), 'utf8')), { alphabetize: true }));
-    if (!committed.endsWith(generated)) throw new Error('test/support/api-types.ts is out of date: run npm run openapi and commit the result');
+    const generated = astToString(
+      await openapiTS(JSON.parse(readFileSync(resolve(repoRoot, 'openapi.json'), 'utf8')), { alphabetize: true }),
+    );
+    if (!committed.endsWith(generated))
+      throw new Error('test/support/api-types.ts is out of date: run npm run openapi and commit the result');
   });
 });

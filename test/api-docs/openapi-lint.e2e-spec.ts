@@ -43,11 +43,18 @@ describe('OpenAPI document: redocly lint', () => {
     const cli = resolve(repoRoot, 'node_modules/@redocly/cli/bin/cli.js');
     const args = [cli, 'lint', file, '--config', resolve(repoRoot, 'redocly.yaml'), '--format', 'json'];
     // redocly exits 1 when it finds errors; the JSON report on stdout says what they are either way.
-    const { stdout } = await run(process.execPath, args, { cwd: repoRoot, env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' }, maxBuffer: 64 * 1024 * 1024 }).catch(
-      (error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }),
+    const { stdout } = await run(process.execPath, args, {
+      cwd: repoRoot,
+      env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+      maxBuffer: 64 * 1024 * 1024,
+    }).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
+    const report = JSON.parse(stdout.slice(stdout.indexOf('{'))) as {
+      totals: { errors: number; warnings: number };
+      problems: LintProblem[];
+    };
+    const problems = report.problems.map(
+      (p) => `${p.severity} ${p.ruleId}: ${p.message} at ${p.location?.map((l) => l.pointer).join(', ') ?? '?'}`,
     );
-    const report = JSON.parse(stdout.slice(stdout.indexOf('{'))) as { totals: { errors: number; warnings: number }; problems: LintProblem[] };
-    const problems = report.problems.map((p) => `${p.severity} ${p.ruleId}: ${p.message} at ${p.location?.map((l) => l.pointer).join(', ') ?? '?'}`);
     if (problems.length) console.error(`redocly lint found ${problems.length} problem(s):\n${problems.join('\n')}`);
     expect(problems).toEqual([]);
     expect(report.totals).toMatchObject({ errors: 0, warnings: 0 });

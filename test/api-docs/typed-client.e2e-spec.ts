@@ -71,12 +71,21 @@ describe('typed client generated from openapi.json', () => {
     const category = await admin.POST('/api/v1/categories', { body: { name: `Typed ${tag}`, slug: `typed-${tag}` } });
     expect(category.response.status).toBe(201);
     const product = await admin.POST('/api/v1/products', {
-      body: { sku: `TYPED-${tag}`, name: `Typed cup ${tag}`, description: 'A cup made from the generated types', priceCents: 2490, stock: 5, categoryId: category.data!.id },
+      body: {
+        sku: `TYPED-${tag}`,
+        name: `Typed cup ${tag}`,
+        description: 'A cup made from the generated types',
+        priceCents: 2490,
+        stock: 5,
+        categoryId: category.data!.id,
+      },
     });
     expect(product.response.status).toBe(201);
     const productId = product.data!.id;
 
-    const list = await anonymous.GET('/api/v1/products', { params: { query: { category: `typed-${tag}`, sort: 'price', page: 1, limit: 10 } } });
+    const list = await anonymous.GET('/api/v1/products', {
+      params: { query: { category: `typed-${tag}`, sort: 'price', page: 1, limit: 10 } },
+    });
     expect(list.response.status).toBe(200);
     expect(list.response.headers.get('etag')).toBeTruthy();
     expect(list.data).toMatchObject({ total: 1, page: 1, limit: 10 });

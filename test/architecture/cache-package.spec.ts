@@ -46,14 +46,19 @@ function importsOf(text: string): Import[] {
   const code = withoutComments(text);
   const found: Import[] = [];
   for (const m of code.matchAll(/\b(import|export)\s+(type\s+)?([^;'"]*?)\s*from\s*['"]([^'"]+)['"]/g)) {
-    const clause = m[3]!.trim();
+    const clause = m[3].trim();
     const braces = /^\{([\s\S]*)\}$/.exec(clause);
-    const names = braces ? braces[1]!.split(',').map((n) => n.trim()).filter(Boolean) : [];
+    const names = braces
+      ? braces[1]
+          .split(',')
+          .map((n) => n.trim())
+          .filter(Boolean)
+      : [];
     const allTypeNames = braces !== null && names.length > 0 && names.every((n) => n.startsWith('type '));
-    found.push({ specifier: m[4]!, typeOnly: m[2] !== undefined || allTypeNames });
+    found.push({ specifier: m[4], typeOnly: m[2] !== undefined || allTypeNames });
   }
-  for (const m of code.matchAll(/\bimport\s*['"]([^'"]+)['"]/g)) found.push({ specifier: m[1]!, typeOnly: false });
-  for (const m of code.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)) found.push({ specifier: m[1]!, typeOnly: false });
+  for (const m of code.matchAll(/\bimport\s*['"]([^'"]+)['"]/g)) found.push({ specifier: m[1], typeOnly: false });
+  for (const m of code.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)) found.push({ specifier: m[1], typeOnly: false });
   return found;
 }
 
@@ -61,12 +66,15 @@ function importsOf(text: string): Import[] {
 function packageOf(specifier: string): string | undefined {
   if (specifier.startsWith('node:') || builtinModules.includes(specifier)) return undefined;
   const parts = specifier.split('/');
-  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
 }
 
 /** Repository-relative .ts path a relative specifier of `file` points to. */
 function resolveRelative(file: string, specifier: string): string {
-  return relative(repoRoot, resolve(repoRoot, dirname(file), specifier)).split('\\').join('/').replace(/\.js$/, '.ts');
+  return relative(repoRoot, resolve(repoRoot, dirname(file), specifier))
+    .split('\\')
+    .join('/')
+    .replace(/\.js$/, '.ts');
 }
 
 /** Non-test sources of libs/cache (what the package build compiles, plus the monorepo index). */
@@ -115,7 +123,9 @@ describe('libs/cache as a standalone package', () => {
   const sources = librarySources();
 
   it('finds the sources it checks', () => {
-    expect(sources).toEqual(expect.arrayContaining([`${SRC}/index.ts`, `${SRC}/standalone.ts`, `${SRC}/core/cache-aside.ts`, `${SRC}/adapters/keyv-store.ts`]));
+    expect(sources).toEqual(
+      expect.arrayContaining([`${SRC}/index.ts`, `${SRC}/standalone.ts`, `${SRC}/core/cache-aside.ts`, `${SRC}/adapters/keyv-store.ts`]),
+    );
     expect(sources.some((s) => s.includes('/testing/') || s.endsWith('.spec.ts'))).toBe(false);
   });
 
@@ -155,7 +165,8 @@ describe('libs/cache as a standalone package', () => {
 
   it('"./keyv" adds only keyv, "./nest" only Nest and rxjs, "./prometheus" only prom-client', () => {
     const deps = Object.keys(pkg.dependencies);
-    const extra = (entry: string): string[] => [...runtimePackages(sourceOfExport(entryTarget(entry).default)).packages].filter((p) => !deps.includes(p)).sort();
+    const extra = (entry: string): string[] =>
+      [...runtimePackages(sourceOfExport(entryTarget(entry).default)).packages].filter((p) => !deps.includes(p)).sort();
     expect(extra('./keyv')).toEqual(['keyv']);
     expect(extra('./nest')).toEqual(['@nestjs/common', '@nestjs/core', '@nestjs/terminus', 'rxjs']);
     expect(extra('./prometheus')).toEqual(['prom-client']);
@@ -176,7 +187,14 @@ describe('libs/cache as a standalone package', () => {
       expect(version).toMatch(/^\d+\.\d+\.\d+(-[\w.]+)?$/);
       expect({ name, version }).toEqual({ name, version: rootPkg.dependencies[name] });
     }
-    expect(Object.keys(pkg.dependencies).sort()).toEqual(['@msgpack/msgpack', '@opentelemetry/api', 'cluster-key-slot', 'ioredis', 'lru-cache', 'redlock']);
+    expect(Object.keys(pkg.dependencies).sort()).toEqual([
+      '@msgpack/msgpack',
+      '@opentelemetry/api',
+      'cluster-key-slot',
+      'ioredis',
+      'lru-cache',
+      'redlock',
+    ]);
     expect(Object.keys(pkg.peerDependenciesMeta).sort()).toEqual(Object.keys(pkg.peerDependencies).sort());
     for (const meta of Object.values(pkg.peerDependenciesMeta)) expect(meta.optional).toBe(true);
     // The peers' ranges accept what the monorepo runs on (e.g. ^12.0.0 for @nestjs/common 12.5.1).
@@ -204,7 +222,9 @@ describe('libs/cache as a standalone package', () => {
   });
 
   it('its build compiles libs/cache/src alone into libs/cache/dist', () => {
-    const tsconfig = readJson<{ extends: string; compilerOptions: Record<string, unknown>; include: string[]; exclude: string[] }>(`${LIB}/tsconfig.build.json`);
+    const tsconfig = readJson<{ extends: string; compilerOptions: Record<string, unknown>; include: string[]; exclude: string[] }>(
+      `${LIB}/tsconfig.build.json`,
+    );
     expect(tsconfig.compilerOptions).toMatchObject({ rootDir: './src', outDir: './dist', declaration: true, paths: {} });
     expect(tsconfig.include).toEqual(['src/**/*.ts']);
     expect(tsconfig.exclude).toEqual(expect.arrayContaining(['src/**/*.spec.ts', 'src/**/testing/**']));

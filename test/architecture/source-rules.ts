@@ -18,7 +18,14 @@ export interface SourceFile {
 
 const DOMAINS = ['identity', 'catalog', 'cart', 'orders'] as const;
 const INFRA = ['cache', 'database', 'common', 'jobs'] as const;
-const HTTP_PACKAGES = ['fastify', '@nestjs/platform-fastify', '@nestjs/swagger', '@nestjs/throttler', 'class-validator', 'class-transformer'];
+const HTTP_PACKAGES = [
+  'fastify',
+  '@nestjs/platform-fastify',
+  '@nestjs/swagger',
+  '@nestjs/throttler',
+  'class-validator',
+  'class-transformer',
+];
 
 type Layer = { kind: 'app'; name: string } | { kind: 'domain'; name: string } | { kind: 'infra'; name: string } | { kind: 'other' };
 
@@ -33,8 +40,13 @@ export function layerOf(path: string): Layer {
 /** Every module specifier a file imports, re-exports, loads dynamically or augments. */
 export function specifiersOf(text: string): string[] {
   const found: string[] = [];
-  const patterns = [/\bfrom\s*['"]([^'"]+)['"]/g, /\bimport\s*['"]([^'"]+)['"]/g, /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g, /\bdeclare\s+module\s+['"]([^'"]+)['"]/g];
-  for (const pattern of patterns) for (const match of text.matchAll(pattern)) found.push(match[1]!);
+  const patterns = [
+    /\bfrom\s*['"]([^'"]+)['"]/g,
+    /\bimport\s*['"]([^'"]+)['"]/g,
+    /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g,
+    /\bdeclare\s+module\s+['"]([^'"]+)['"]/g,
+  ];
+  for (const pattern of patterns) for (const match of text.matchAll(pattern)) found.push(match[1]);
   return found;
 }
 
@@ -42,7 +54,7 @@ export function specifiersOf(text: string): string[] {
 function httpExceptionsImported(text: string): string[] {
   const names: string[] = [];
   for (const match of text.matchAll(/import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*['"]@nestjs\/common['"]/g)) {
-    for (const name of match[1]!.split(',').map((n) => n.trim().replace(/^type\s+/, ''))) if (/Exception$/.test(name)) names.push(name);
+    for (const name of match[1].split(',').map((n) => n.trim().replace(/^type\s+/, ''))) if (/Exception$/.test(name)) names.push(name);
   }
   return names;
 }
@@ -52,7 +64,9 @@ function targetOf(file: string, specifier: string): { layer: Layer; deep: boolea
   const alias = /^@app\/([^/]+)(\/.*)?$/.exec(specifier);
   if (alias) return { layer: layerOf(`libs/${alias[1]}/src`), deep: alias[2] !== undefined };
   if (specifier.startsWith('.')) {
-    const target = relative('.', resolve(dirname(file), specifier)).split('\\').join('/');
+    const target = relative('.', resolve(dirname(file), specifier))
+      .split('\\')
+      .join('/');
     return { layer: layerOf(target), deep: true };
   }
   return { pkg: specifier };
@@ -67,24 +81,40 @@ export function importViolations(files: readonly SourceFile[]): string[] {
       const to = targetOf(file.path, specifier);
       const where = `${file.path} imports '${specifier}'`;
       if ('pkg' in to) {
-        if (from.kind === 'domain' && HTTP_PACKAGES.some((p) => to.pkg === p || to.pkg.startsWith(`${p}/`))) problems.push(`${where}: a domain library must not depend on HTTP`);
+        if (from.kind === 'domain' && HTTP_PACKAGES.some((p) => to.pkg === p || to.pkg.startsWith(`${p}/`)))
+          problems.push(`${where}: a domain library must not depend on HTTP`);
         continue;
       }
       const target = to.layer;
       if (target.kind === 'other' || (target.kind === from.kind && 'name' in target && target.name === from.name)) continue;
       if (from.kind === 'infra') {
-        const allowed = from.name === 'database' ? ['common'] : from.name === 'common' ? ['cache'] : from.name === 'jobs' ? ['common', 'database', 'cache'] : [];
-        if (target.kind !== 'infra' || !allowed.includes(target.name)) problems.push(`${where}: libs/${from.name} may import only ${allowed.length ? allowed.map((a) => `libs/${a}`).join(', ') : 'npm packages'}`);
+        const allowed =
+          from.name === 'database'
+            ? ['common']
+            : from.name === 'common'
+              ? ['cache']
+              : from.name === 'jobs'
+                ? ['common', 'database', 'cache']
+                : [];
+        if (target.kind !== 'infra' || !allowed.includes(target.name))
+          problems.push(
+            `${where}: libs/${from.name} may import only ${allowed.length ? allowed.map((a) => `libs/${a}`).join(', ') : 'npm packages'}`,
+          );
       } else if (from.kind === 'domain') {
         if (target.kind === 'app') problems.push(`${where}: a domain library must not import an app`);
-        else if (target.kind === 'infra' && target.name === 'jobs') problems.push(`${where}: the job queues belong to the apps; a domain library writes outbox events instead`);
-        else if (target.kind === 'domain' && to.deep) problems.push(`${where}: another domain library is reached only through its index (@app/${target.name})`);
+        else if (target.kind === 'infra' && target.name === 'jobs')
+          problems.push(`${where}: the job queues belong to the apps; a domain library writes outbox events instead`);
+        else if (target.kind === 'domain' && to.deep)
+          problems.push(`${where}: another domain library is reached only through its index (@app/${target.name})`);
       } else if (from.kind === 'app') {
         if (target.kind === 'app') problems.push(`${where}: an app must not import another app`);
-        else if (target.kind === 'domain' && to.deep) problems.push(`${where}: apps use a domain library through its index (@app/${target.name})`);
+        else if (target.kind === 'domain' && to.deep)
+          problems.push(`${where}: apps use a domain library through its index (@app/${target.name})`);
       }
     }
-    if (from.kind === 'domain') for (const name of httpExceptionsImported(file.text)) problems.push(`${file.path} imports ${name}: domain libraries throw domain errors (@app/common), the HTTP edge maps them`);
+    if (from.kind === 'domain')
+      for (const name of httpExceptionsImported(file.text))
+        problems.push(`${file.path} imports ${name}: domain libraries throw domain errors (@app/common), the HTTP edge maps them`);
   }
   return problems;
 }
@@ -98,13 +128,18 @@ const SQL_SIGNS: [RegExp, string][] = [
   [/\.query\s*(<[^>]*>)?\s*\(/, 'runs a query'],
   [/\bcreateQueryBuilder\s*\(/, 'builds a query'],
   [/\bgetRepository\s*\(/, 'uses a TypeORM repository'],
-  [/\b(manager|em|entityManager|dataSource)\.(insert|update|delete|save|remove|find\w*|count\w*|exists\w*)\s*\(/, 'reads or writes entities'],
+  [
+    /\b(manager|em|entityManager|dataSource)\.(insert|update|delete|save|remove|find\w*|count\w*|exists\w*)\s*\(/,
+    'reads or writes entities',
+  ],
   [/\b(SELECT\s+[\w*(]|INSERT\s+INTO\s|UPDATE\s+[\w.]+\s+SET\s|DELETE\s+FROM\s)/, 'holds SQL text'],
 ];
 
 /** Repositories and migrations are where SQL lives. */
 export function mayHoldSql(path: string): boolean {
-  return path.endsWith('.repository.ts') || path.startsWith('libs/database/src/migrations/') || path === 'libs/database/src/migration-runner.ts';
+  return (
+    path.endsWith('.repository.ts') || path.startsWith('libs/database/src/migrations/') || path === 'libs/database/src/migration-runner.ts'
+  );
 }
 
 export function sqlViolations(files: readonly SourceFile[]): string[] {

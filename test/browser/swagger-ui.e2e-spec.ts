@@ -142,7 +142,12 @@ describeBrowser('Swagger UI in a browser: the admin path', () => {
     const modal = page.locator('.dialog-ux .modal-ux');
     await modal.waitFor({ state: 'visible' });
     // The bearer scheme's field (the modal lists one form per security scheme).
-    await modal.locator('.auth-container').filter({ hasText: /bearer/i }).locator('input').first().fill(accessToken!);
+    await modal
+      .locator('.auth-container')
+      .filter({ hasText: /bearer/i })
+      .locator('input')
+      .first()
+      .fill(accessToken!);
     await snap('authorize-token-pasted');
     await modal.locator('button.modal-btn.authorize').first().click();
     await modal.locator('button.modal-btn.btn-done').first().waitFor({ state: 'visible' });

@@ -21,7 +21,12 @@ describe('cart on a Redis Cluster', () => {
 
   beforeAll(async () => {
     cluster = await startRedisCluster({ masters: 3 });
-    app = await createTestApp({ ...CART_TEST_ENV, REDIS_MODE: 'cluster', REDIS_URL: '', REDIS_CLUSTER_NODES: cluster.nodes.map((n) => `${n.host}:${n.port}`).join(',') });
+    app = await createTestApp({
+      ...CART_TEST_ENV,
+      REDIS_MODE: 'cluster',
+      REDIS_URL: '',
+      REDIS_CLUSTER_NODES: cluster.nodes.map((n) => `${n.host}:${n.port}`).join(','),
+    });
     cart = new CartClient(app);
     store = app.get(CartStore);
     [a, b] = await (await ProductFactory.create(app)).products(2, { stock: 1000 });
@@ -59,7 +64,9 @@ describe('cart on a Redis Cluster', () => {
     const u = await registerUser(app, { headers: { 'x-cart-token': token } });
     const redis = redisOf(app) as Cluster;
     const guestId = app.get(CartTokenService).verify(token)!;
-    expect(await redis.cluster('KEYSLOT', store.keys(guestCart(guestId))[0])).not.toBe(await redis.cluster('KEYSLOT', store.keys(userCart(u.user.id))[0]));
+    expect(await redis.cluster('KEYSLOT', store.keys(guestCart(guestId))[0])).not.toBe(
+      await redis.cluster('KEYSLOT', store.keys(userCart(u.user.id))[0]),
+    );
     expect(quantities((await cart.get({ token: u.accessToken })).json())).toEqual({ [a.id]: 2, [b.id]: 3 });
     expect((await cartKeys(app)).filter((k) => k.includes(`g-${guestId}`))).toEqual([]);
   });

@@ -54,10 +54,14 @@ describe('cart under concurrency', () => {
     for (const p of lines.slice(0, 5)) await cart.add(p.id, 1, { token: u.accessToken });
     await Promise.all(
       lines.flatMap((p, i) =>
-        i < 5 ? [cart.remove(p.id, { token: u.accessToken }), cart.remove(p.id, { token: u.accessToken })] : Array.from({ length: 5 }, () => cart.add(p.id, 2, { token: u.accessToken })),
+        i < 5
+          ? [cart.remove(p.id, { token: u.accessToken }), cart.remove(p.id, { token: u.accessToken })]
+          : Array.from({ length: 5 }, () => cart.add(p.id, 2, { token: u.accessToken })),
       ),
     );
-    expect(quantities((await cart.get({ token: u.accessToken })).json())).toEqual(Object.fromEntries(lines.slice(5).map((p) => [p.id, 10])));
+    expect(quantities((await cart.get({ token: u.accessToken })).json())).toEqual(
+      Object.fromEntries(lines.slice(5).map((p) => [p.id, 10])),
+    );
   });
 
   describe.each([
@@ -75,11 +79,18 @@ describe('cart under concurrency', () => {
 
         const merge = (): Promise<unknown> => {
           if (mode === 'login') {
-            return app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'x-cart-token': guestToken, 'x-forwarded-for': randomClientIp() }, payload: { email: u.email, password: u.password } });
+            return app.inject({
+              method: 'POST',
+              url: '/api/v1/auth/login',
+              headers: { 'x-cart-token': guestToken, 'x-forwarded-for': randomClientIp() },
+              payload: { email: u.email, password: u.password },
+            });
           }
           const store = app.get(CartStore);
           const caps: CapsLookup = async (ids) => new Map(ids.map((id) => [id, 100]));
-          return mode === 'atomic' ? store.mergeAtomic(guestCart(guestId), userCart(u.user.id), caps) : store.mergeStepwise(guestCart(guestId), userCart(u.user.id), caps);
+          return mode === 'atomic'
+            ? store.mergeAtomic(guestCart(guestId), userCart(u.user.id), caps)
+            : store.mergeStepwise(guestCart(guestId), userCart(u.user.id), caps);
         };
         // Four writers (guest/user × product a/b) keep adding while the merge runs (at least once
         // each, at most 20 times, so no line reaches the 100 cap); only answered adds are counted.

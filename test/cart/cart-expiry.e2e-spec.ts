@@ -17,7 +17,11 @@ describe('cart expiry', () => {
   let product: Product;
 
   beforeAll(async () => {
-    app = await createTestApp({ ...CART_TEST_ENV, CART_USER_TTL_SECONDS: String(USER_TTL_MS / 1000), CART_GUEST_TTL_SECONDS: String(GUEST_TTL_MS / 1000) });
+    app = await createTestApp({
+      ...CART_TEST_ENV,
+      CART_USER_TTL_SECONDS: String(USER_TTL_MS / 1000),
+      CART_GUEST_TTL_SECONDS: String(GUEST_TTL_MS / 1000),
+    });
     cart = new CartClient(app);
     store = app.get(CartStore);
     product = await (await ProductFactory.create(app)).product();
@@ -42,7 +46,12 @@ describe('cart expiry', () => {
     const ref = userCart(u.user.id);
     await cart.add(product.id, 1, { token: u.accessToken });
     await expectFresh(ref, USER_TTL_MS);
-    for (const call of [() => cart.get({ token: u.accessToken }), () => cart.count({ token: u.accessToken }), () => cart.add(product.id, 1, { token: u.accessToken }), () => cart.set(product.id, 5, { token: u.accessToken })]) {
+    for (const call of [
+      () => cart.get({ token: u.accessToken }),
+      () => cart.count({ token: u.accessToken }),
+      () => cart.add(product.id, 1, { token: u.accessToken }),
+      () => cart.set(product.id, 5, { token: u.accessToken }),
+    ]) {
       await age(ref, 3_000);
       expect((await call()).statusCode).toBe(200);
       await expectFresh(ref, USER_TTL_MS);
@@ -72,7 +81,7 @@ describe('cart expiry', () => {
     expect(await store.pttl(ref)).toEqual([-2, -2]);
     expect((await cart.get({ cartToken: token })).json()).toMatchObject({ items: [], updatedAt: null });
     const again = await cart.add(product.id, 1, { cartToken: token });
-    expect((again.json() as CartBody).items[0]!.quantity).toBe(1);
+    expect(again.json<CartBody>().items[0].quantity).toBe(1);
   });
 
   it('merged lines take the user TTL', async () => {
@@ -88,8 +97,8 @@ describe('cart expiry', () => {
     const second = await createTestApp(CART_TEST_ENV);
     try {
       const other = new CartClient(second);
-      expect(((await other.get({ token: u.accessToken })).json() as CartBody).items[0]!.quantity).toBe(4);
-      expect(((await other.get({ cartToken: guestToken })).json() as CartBody).items[0]!.quantity).toBe(3);
+      expect((await other.get({ token: u.accessToken })).json<CartBody>().items[0].quantity).toBe(4);
+      expect((await other.get({ cartToken: guestToken })).json<CartBody>().items[0].quantity).toBe(3);
     } finally {
       await second.close();
     }

@@ -31,7 +31,12 @@ export class CartClient {
     return this.app.inject({ method: 'GET', url: '/api/v1/cart/count', headers: headersOf(as) });
   }
   add(productId: string, quantity: number, as?: As, extra: Record<string, unknown> = {}) {
-    return this.app.inject({ method: 'POST', url: '/api/v1/cart/items', headers: headersOf(as), payload: { productId, quantity, ...extra } });
+    return this.app.inject({
+      method: 'POST',
+      url: '/api/v1/cart/items',
+      headers: headersOf(as),
+      payload: { productId, quantity, ...extra },
+    });
   }
   set(productId: string, quantity: number, as?: As) {
     return this.app.inject({ method: 'PUT', url: `/api/v1/cart/items/${productId}`, headers: headersOf(as), payload: { quantity } });

@@ -22,7 +22,12 @@ describe('guest cart limits', () => {
 
   beforeAll(async () => {
     // Own key prefix, so the cart keys counted below are this suite's only.
-    const env = { ...CART_TEST_ENV, CART_GUEST_THROTTLE_IP_LIMIT: String(LIMIT), CART_GUEST_THROTTLE_TTL_SECONDS: '600', REDIS_KEY_PREFIX: `${process.env.REDIS_KEY_PREFIX}g` };
+    const env = {
+      ...CART_TEST_ENV,
+      CART_GUEST_THROTTLE_IP_LIMIT: String(LIMIT),
+      CART_GUEST_THROTTLE_TTL_SECONDS: '600',
+      REDIS_KEY_PREFIX: `${process.env.REDIS_KEY_PREFIX}g`,
+    };
     app = await createTestApp(env);
     second = await createTestApp(env);
     cart = new CartClient(app);
@@ -47,10 +52,18 @@ describe('guest cart limits', () => {
     const retryAfter = Number(refused.headers['retry-after']);
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(600);
-    expect(refused.json()).toMatchObject({ statusCode: 429, error: 'Too Many Requests', message: expect.stringMatching(/retry in \d+ s/), requestId: expect.any(String) });
+    expect(refused.json()).toMatchObject({
+      statusCode: 429,
+      error: 'Too Many Requests',
+      message: expect.stringMatching(/retry in \d+ s/),
+      requestId: expect.any(String),
+    });
     expect(refused.headers['x-cart-token']).toBeUndefined();
     // PUT creates carts too, so it is limited the same way.
-    expect((await app.inject({ method: 'PUT', url: `/api/v1/cart/items/${product.id}`, headers: from(ip).headers, payload: { quantity: 1 } })).statusCode).toBe(429);
+    expect(
+      (await app.inject({ method: 'PUT', url: `/api/v1/cart/items/${product.id}`, headers: from(ip).headers, payload: { quantity: 1 } }))
+        .statusCode,
+    ).toBe(429);
     expect((await cartKeys(app)).length).toBe(before);
 
     // Only creation is limited: the carts it has, other addresses and signed-in users go on.
@@ -159,7 +172,11 @@ describe('cart while Redis refuses writes (out of memory)', () => {
       await admin.config('SET', 'maxmemory', '0');
     }
     for (const a of answers) {
-      expect({ name: a.name, status: a.status, retryAfter: Number(a.retryAfter) > 0 }).toEqual({ name: a.name, status: 503, retryAfter: true });
+      expect({ name: a.name, status: a.status, retryAfter: Number(a.retryAfter) > 0 }).toEqual({
+        name: a.name,
+        status: 503,
+        retryAfter: true,
+      });
       expect(JSON.parse(a.body)).toMatchObject({ statusCode: 503, error: 'Service Unavailable', message: 'cart: temporarily unavailable' });
       expect(a.body).not.toMatch(/OOM|maxmemory|Redis/i);
     }

@@ -43,12 +43,12 @@ describe('catalog caching', () => {
 
   /** A product written straight into Postgres: nothing of it is cached anywhere. */
   async function coldProduct(): Promise<string> {
-    const [row] = (await ds.query(
+    const [row] = await ds.query<{ id: string }[]>(
       `INSERT INTO catalog.products (sku, name, description, price_cents, currency, stock, category_id)
        VALUES ($1, 'Cold', 'never read', 100, 'EUR', 3, $2) RETURNING id`,
       [`COLD-${uniq()}`, category.id],
-    )) as { id: string }[];
-    return row!.id;
+    );
+    return row.id;
   }
 
   it('a cold product requested by 200 concurrent clients is read from the database once', async () => {
@@ -72,7 +72,7 @@ describe('catalog caching', () => {
         Array.from({ length: 200 }, (_, i) => (i % 2 ? other : app).inject({ method: 'GET', url: `/api/v1/products/${id}` })),
       );
       expect(results.every((r) => r.statusCode === 200)).toBe(true);
-      expect(spies[0]!.mock.calls.length + spies[1]!.mock.calls.length).toBe(1);
+      expect(spies[0].mock.calls.length + spies[1].mock.calls.length).toBe(1);
     } finally {
       spies.forEach((s) => s.mockRestore());
     }
@@ -115,12 +115,18 @@ describe('catalog caching', () => {
     }
     const { namespaces } = cache.stats.snapshot();
     for (const ns of ['products', 'product-lists', 'categories']) {
-      expect([ns, namespaces[ns]!.hits > 0, namespaces[ns]!.misses > 0]).toEqual([ns, true, true]);
+      expect([ns, namespaces[ns].hits > 0, namespaces[ns].misses > 0]).toEqual([ns, true, true]);
     }
     const cached: string[] = [];
     let cursor = '0';
     do {
-      const [next, keys] = await (cache.client as import('ioredis').Redis).scan(cursor, 'MATCH', `${PRIVATE_ENV.REDIS_KEY_PREFIX}:products:*`, 'COUNT', 1000);
+      const [next, keys] = await (cache.client as import('ioredis').Redis).scan(
+        cursor,
+        'MATCH',
+        `${PRIVATE_ENV.REDIS_KEY_PREFIX}:products:*`,
+        'COUNT',
+        1000,
+      );
       cursor = next;
       cached.push(...keys);
     } while (cursor !== '0');
@@ -164,7 +170,9 @@ describe('catalog caching', () => {
         const [before, listBefore] = [loads.mock.calls.length, listLoads.mock.calls.length];
         const again = await getJson<Product>(isolated, `/api/v1/products/${p.id}`);
         const list = await getJson(isolated, listUrl);
-        return again.status === 200 && list.status === 200 && loads.mock.calls.length === before && listLoads.mock.calls.length === listBefore;
+        return (
+          again.status === 200 && list.status === 200 && loads.mock.calls.length === before && listLoads.mock.calls.length === listBefore
+        );
       });
       expect(recovered).toBe(true);
       expect((await getJson<Product>(isolated, `/api/v1/products/${p.id}`)).body.name).toBe('Outage v2');

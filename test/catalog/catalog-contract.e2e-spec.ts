@@ -51,7 +51,12 @@ describe('catalog HTTP contract', () => {
         expect([req.url, customer.statusCode]).toEqual([req.url, 403]);
         expect(customer.json()).toMatchObject({ statusCode: 403, error: 'Forbidden' });
       }
-      const garbage = await app.inject({ method: 'POST', url: '/api/v1/products', headers: { authorization: 'Bearer not-a-token' }, payload: {} });
+      const garbage = await app.inject({
+        method: 'POST',
+        url: '/api/v1/products',
+        headers: { authorization: 'Bearer not-a-token' },
+        payload: {},
+      });
       expect(garbage.statusCode).toBe(401);
     });
 
@@ -66,7 +71,12 @@ describe('catalog HTTP contract', () => {
     it('creates (201, contract shape), lists, and rejects a taken slug with 409', async () => {
       const tag = uniq();
       const created = await admin.createCategory({ name: `Garden ${tag}`, slug: `garden-${tag}` });
-      expect(created).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), name: `Garden ${tag}`, slug: `garden-${tag}`, parentId: null });
+      expect(created).toEqual({
+        id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        name: `Garden ${tag}`,
+        slug: `garden-${tag}`,
+        parentId: null,
+      });
       const child = await admin.createCategory({ name: `Tools ${tag}`, slug: `tools-${tag}`, parentId: created.id });
       expect(child.parentId).toBe(created.id);
 
@@ -75,13 +85,19 @@ describe('catalog HTTP contract', () => {
       expect(list.body).toEqual(expect.arrayContaining([created, child]));
       for (const c of list.body) expect(Object.keys(c).sort()).toEqual(['id', 'name', 'parentId', 'slug']);
 
-      const taken = await app.inject({ method: 'POST', url: '/api/v1/categories', headers: bearer(admin.token), payload: { name: 'Other', slug: `garden-${tag}` } });
+      const taken = await app.inject({
+        method: 'POST',
+        url: '/api/v1/categories',
+        headers: bearer(admin.token),
+        payload: { name: 'Other', slug: `garden-${tag}` },
+      });
       expect(taken.statusCode).toBe(409);
       expect(taken.json()).toMatchObject({ statusCode: 409, error: 'Conflict' });
     });
 
     it('validates the body, naming every field', async () => {
-      const post = (payload: unknown) => app.inject({ method: 'POST', url: '/api/v1/categories', headers: bearer(admin.token), payload: payload as object });
+      const post = (payload: unknown) =>
+        app.inject({ method: 'POST', url: '/api/v1/categories', headers: bearer(admin.token), payload: payload as object });
       expectFieldError(await post({ name: '', slug: 'Not A Slug' }), 'name', 'slug');
       expectFieldError(await post({ name: 'X', slug: `x-${uniq()}`, role: 'admin' }), 'role');
       expectFieldError(await post({ name: 'X', slug: `x-${uniq()}`, parentId: 'nope' }), 'parentId');
@@ -92,7 +108,8 @@ describe('catalog HTTP contract', () => {
       const tag = uniq();
       const parent = await admin.createCategory({ name: `P ${tag}`, slug: `p-${tag}` });
       const child = await admin.createCategory({ name: `C ${tag}`, slug: `c-${tag}`, parentId: parent.id });
-      const patch = (id: string, payload: object) => app.inject({ method: 'PATCH', url: `/api/v1/categories/${id}`, headers: bearer(admin.token), payload });
+      const patch = (id: string, payload: object) =>
+        app.inject({ method: 'PATCH', url: `/api/v1/categories/${id}`, headers: bearer(admin.token), payload });
 
       const renamed = await patch(child.id, { name: `Renamed ${tag}` });
       expect(renamed.statusCode).toBe(200);
@@ -109,7 +126,9 @@ describe('catalog HTTP contract', () => {
       const conflict = await del(child.id);
       expect(conflict.statusCode).toBe(409);
       expect(conflict.json().message).toContain('product');
-      expect((await app.inject({ method: 'DELETE', url: `/api/v1/products/${product.id}`, headers: bearer(admin.token) })).statusCode).toBe(204);
+      expect((await app.inject({ method: 'DELETE', url: `/api/v1/products/${product.id}`, headers: bearer(admin.token) })).statusCode).toBe(
+        204,
+      );
       expect((await del(child.id)).statusCode).toBe(204);
       expect((await del(child.id)).statusCode).toBe(404);
       const list = await getJson<Category[]>(app, '/api/v1/categories');
@@ -121,10 +140,19 @@ describe('catalog HTTP contract', () => {
       const cat = await admin.createCategory({ name: `Before ${tag}`, slug: `before-${tag}` });
       const product = await admin.createProduct({ name: 'Embedded', priceCents: 100, categoryId: cat.id });
       expect((await getJson<Product>(app, `/api/v1/products/${product.id}`)).body.category.name).toBe(`Before ${tag}`);
-      await app.inject({ method: 'PATCH', url: `/api/v1/categories/${cat.id}`, headers: bearer(admin.token), payload: { name: `After ${tag}` } });
-      expect((await getJson<Product>(app, `/api/v1/products/${product.id}`)).body.category).toEqual({ id: cat.id, name: `After ${tag}`, slug: `before-${tag}` });
+      await app.inject({
+        method: 'PATCH',
+        url: `/api/v1/categories/${cat.id}`,
+        headers: bearer(admin.token),
+        payload: { name: `After ${tag}` },
+      });
+      expect((await getJson<Product>(app, `/api/v1/products/${product.id}`)).body.category).toEqual({
+        id: cat.id,
+        name: `After ${tag}`,
+        slug: `before-${tag}`,
+      });
       const list = await getJson<{ items: Product[] }>(app, `/api/v1/products?category=before-${tag}`);
-      expect(list.body.items[0]!.category.name).toBe(`After ${tag}`);
+      expect(list.body.items[0].category.name).toBe(`After ${tag}`);
     });
   });
 
@@ -138,7 +166,7 @@ describe('catalog HTTP contract', () => {
         payload: { sku, name: 'Espresso cup', description: 'Double-walled glass', priceCents: 1290, stock: 7, categoryId: category.id },
       });
       expect(res.statusCode).toBe(201);
-      const p = res.json() as Product;
+      const p = res.json<Product>();
       expect(p).toEqual({
         id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
         sku,
@@ -154,30 +182,69 @@ describe('catalog HTTP contract', () => {
       const got = await getJson<Product>(app, `/api/v1/products/${p.id}`);
       expect(got.status).toBe(200);
       expect(got.body).toEqual(p);
-      expect(Object.keys(got.body)).toEqual(['id', 'sku', 'name', 'description', 'priceCents', 'currency', 'stock', 'category', 'createdAt', 'updatedAt']);
+      expect(Object.keys(got.body)).toEqual([
+        'id',
+        'sku',
+        'name',
+        'description',
+        'priceCents',
+        'currency',
+        'stock',
+        'category',
+        'createdAt',
+        'updatedAt',
+      ]);
     });
 
     it('rejects a taken sku (409) and an unknown categoryId (400 naming it)', async () => {
       const p = await admin.createProduct({ name: 'Once', priceCents: 1, categoryId: category.id });
-      const dup = await app.inject({ method: 'POST', url: '/api/v1/products', headers: bearer(admin.token), payload: { sku: p.sku, name: 'Twice', priceCents: 1, categoryId: category.id } });
+      const dup = await app.inject({
+        method: 'POST',
+        url: '/api/v1/products',
+        headers: bearer(admin.token),
+        payload: { sku: p.sku, name: 'Twice', priceCents: 1, categoryId: category.id },
+      });
       expect(dup.statusCode).toBe(409);
       expect(dup.json().message).toMatch(/sku/);
-      const unknownCat = await app.inject({ method: 'POST', url: '/api/v1/products', headers: bearer(admin.token), payload: { sku: `S-${uniq()}`, name: 'X', priceCents: 1, categoryId: UNKNOWN_ID } });
+      const unknownCat = await app.inject({
+        method: 'POST',
+        url: '/api/v1/products',
+        headers: bearer(admin.token),
+        payload: { sku: `S-${uniq()}`, name: 'X', priceCents: 1, categoryId: UNKNOWN_ID },
+      });
       expectFieldError(unknownCat, 'categoryId');
       // a deleted product frees its sku
       await app.inject({ method: 'DELETE', url: `/api/v1/products/${p.id}`, headers: bearer(admin.token) });
-      const again = await app.inject({ method: 'POST', url: '/api/v1/products', headers: bearer(admin.token), payload: { sku: p.sku, name: 'Again', priceCents: 1, categoryId: category.id } });
+      const again = await app.inject({
+        method: 'POST',
+        url: '/api/v1/products',
+        headers: bearer(admin.token),
+        payload: { sku: p.sku, name: 'Again', priceCents: 1, categoryId: category.id },
+      });
       expect(again.statusCode).toBe(201);
     });
 
     it('validates create and update bodies, naming every field', async () => {
       const post = (payload: object) => app.inject({ method: 'POST', url: '/api/v1/products', headers: bearer(admin.token), payload });
       expectFieldError(await post({}), 'sku', 'name', 'priceCents', 'categoryId');
-      expectFieldError(await post({ sku: 'bad sku!', name: 'x', priceCents: -1, stock: 1.5, categoryId: 'x' }), 'sku', 'priceCents', 'stock', 'categoryId');
+      expectFieldError(
+        await post({ sku: 'bad sku!', name: 'x', priceCents: -1, stock: 1.5, categoryId: 'x' }),
+        'sku',
+        'priceCents',
+        'stock',
+        'categoryId',
+      );
       expectFieldError(await post({ sku: `S-${uniq()}`, name: 'x', priceCents: 12.5, categoryId: category.id }), 'priceCents');
       expectFieldError(await post({ sku: `S-${uniq()}`, name: 'x', priceCents: '100', categoryId: category.id }), 'priceCents');
-      expectFieldError(await post({ sku: `S-${uniq()}`, name: 'x', priceCents: 100, categoryId: category.id, currency: 'USD' }), 'currency');
-      expectFieldError(await post({ sku: `S-${uniq()}`, name: 'nul\u0000name', description: 'd\u0000', priceCents: 1, categoryId: category.id }), 'name', 'description');
+      expectFieldError(
+        await post({ sku: `S-${uniq()}`, name: 'x', priceCents: 100, categoryId: category.id, currency: 'USD' }),
+        'currency',
+      );
+      expectFieldError(
+        await post({ sku: `S-${uniq()}`, name: 'nul\u0000name', description: 'd\u0000', priceCents: 1, categoryId: category.id }),
+        'name',
+        'description',
+      );
 
       const p = await admin.createProduct({ name: 'Valid', priceCents: 100, categoryId: category.id });
       expectFieldError(await admin.patchProduct(p.id, { name: null, priceCents: -5, stock: 'x' }), 'name', 'priceCents', 'stock');
@@ -193,7 +260,9 @@ describe('catalog HTTP contract', () => {
       expect(unknown.statusCode).toBe(404);
       expect(unknown.json()).toMatchObject({ statusCode: 404, error: 'Not Found', requestId: unknown.headers['x-request-id'] });
       expect((await admin.patchProduct(UNKNOWN_ID, { name: 'x' })).statusCode).toBe(404);
-      expect((await app.inject({ method: 'DELETE', url: `/api/v1/products/${UNKNOWN_ID}`, headers: bearer(admin.token) })).statusCode).toBe(404);
+      expect((await app.inject({ method: 'DELETE', url: `/api/v1/products/${UNKNOWN_ID}`, headers: bearer(admin.token) })).statusCode).toBe(
+        404,
+      );
     });
 
     it('updates partially (200) and the next read shows it', async () => {
@@ -201,7 +270,7 @@ describe('catalog HTTP contract', () => {
       await getJson(app, `/api/v1/products/${p.id}`); // cached
       const res = await admin.patchProduct(p.id, { name: 'After', priceCents: 250 });
       expect(res.statusCode).toBe(200);
-      const updated = res.json() as Product;
+      const updated = res.json<Product>();
       expect(updated).toMatchObject({ ...p, name: 'After', priceCents: 250, updatedAt: expect.any(String) });
       expect(Date.parse(updated.updatedAt)).toBeGreaterThanOrEqual(Date.parse(p.updatedAt));
       expect((await getJson<Product>(app, `/api/v1/products/${p.id}`)).body).toEqual(updated);
@@ -216,7 +285,10 @@ describe('catalog HTTP contract', () => {
       expect(del.statusCode).toBe(204);
       expect(del.body).toBe('');
       expect((await getJson(app, `/api/v1/products/${p.id}`)).status).toBe(404);
-      expect((await getJson<{ total: number; items: unknown[] }>(app, `/api/v1/products?category=del-${tag}`)).body).toMatchObject({ total: 0, items: [] });
+      expect((await getJson<{ total: number; items: unknown[] }>(app, `/api/v1/products?category=del-${tag}`)).body).toMatchObject({
+        total: 0,
+        items: [],
+      });
       expect((await admin.patchProduct(p.id, { name: 'zombie' })).statusCode).toBe(404);
     });
   });
@@ -268,7 +340,15 @@ describe('catalog HTTP contract', () => {
       const c = await admin.createProduct({ name: 'Best C', priceCents: 100, categoryId: category.id });
       const svc = app.get(BestsellersService);
       // Large counts so this run's other suites (if they sell) cannot outrank these.
-      expect(await svc.recordSale([{ productId: a.id, quantity: 1_000_000 }, { productId: b.id, quantity: 3_000_000 }], `order-${uniq()}`)).toBe(true);
+      expect(
+        await svc.recordSale(
+          [
+            { productId: a.id, quantity: 1_000_000 },
+            { productId: b.id, quantity: 3_000_000 },
+          ],
+          `order-${uniq()}`,
+        ),
+      ).toBe(true);
       const sale = `order-${uniq()}`;
       expect(await svc.recordSale([{ productId: c.id, quantity: 2_000_000 }], sale)).toBe(true);
       expect(await svc.recordSale([{ productId: c.id, quantity: 2_000_000 }], sale)).toBe(false); // redelivered
@@ -287,51 +367,66 @@ describe('catalog HTTP contract', () => {
   });
 
   describe('ETag and If-None-Match', () => {
-    it.each(['/api/v1/products', '/api/v1/categories', '/api/v1/products/bestsellers', 'PRODUCT'])('%s: ETag, 304 when unchanged, new ETag after a write', async (path) => {
-      const p = await admin.createProduct({ name: 'Tagged', priceCents: 100, categoryId: category.id });
-      await app.get(BestsellersService).recordSale([{ productId: p.id, quantity: 1 }]);
-      const url = path === 'PRODUCT' ? `/api/v1/products/${p.id}` : path === '/api/v1/products' ? `/api/v1/products?category=${category.slug}` : path;
-      // Categories and bestsellers are shared with suites running in parallel: a 200 instead of a
-      // 304 is only acceptable with a different ETag (the resource really changed); then retry.
-      let etag = '';
-      let notModified = false;
-      for (let attempt = 0; attempt < 10; attempt++) {
-        const first = await app.inject({ method: 'GET', url });
-        expect(first.statusCode).toBe(200);
-        etag = first.headers.etag as string;
-        expect(etag).toMatch(/^(W\/)?"[^"]+"$/);
-        const again = await app.inject({ method: 'GET', url, headers: { 'if-none-match': etag } });
-        if (again.statusCode === 200) {
-          expect(again.headers.etag).not.toBe(etag);
-          continue;
+    it.each(['/api/v1/products', '/api/v1/categories', '/api/v1/products/bestsellers', 'PRODUCT'])(
+      '%s: ETag, 304 when unchanged, new ETag after a write',
+      async (path) => {
+        const p = await admin.createProduct({ name: 'Tagged', priceCents: 100, categoryId: category.id });
+        await app.get(BestsellersService).recordSale([{ productId: p.id, quantity: 1 }]);
+        const url =
+          path === 'PRODUCT'
+            ? `/api/v1/products/${p.id}`
+            : path === '/api/v1/products'
+              ? `/api/v1/products?category=${category.slug}`
+              : path;
+        // Categories and bestsellers are shared with suites running in parallel: a 200 instead of a
+        // 304 is only acceptable with a different ETag (the resource really changed); then retry.
+        let etag = '';
+        let notModified = false;
+        for (let attempt = 0; attempt < 10; attempt++) {
+          const first = await app.inject({ method: 'GET', url });
+          expect(first.statusCode).toBe(200);
+          etag = first.headers.etag as string;
+          expect(etag).toMatch(/^(W\/)?"[^"]+"$/);
+          const again = await app.inject({ method: 'GET', url, headers: { 'if-none-match': etag } });
+          if (again.statusCode === 200) {
+            expect(again.headers.etag).not.toBe(etag);
+            continue;
+          }
+          expect(again.statusCode).toBe(304);
+          expect(again.body).toBe('');
+          expect(again.headers.etag).toBe(etag);
+          const list = await app.inject({ method: 'GET', url, headers: { 'if-none-match': `"other", W/${etag}` } });
+          expect(list.statusCode === 304 || list.headers.etag !== etag).toBe(true);
+          const other = await app.inject({ method: 'GET', url, headers: { 'if-none-match': '"other"' } });
+          expect(other.statusCode).toBe(200);
+          notModified = true;
+          break;
         }
-        expect(again.statusCode).toBe(304);
-        expect(again.body).toBe('');
-        expect(again.headers.etag).toBe(etag);
-        const list = await app.inject({ method: 'GET', url, headers: { 'if-none-match': `"other", W/${etag}` } });
-        expect(list.statusCode === 304 || list.headers.etag !== etag).toBe(true);
-        const other = await app.inject({ method: 'GET', url, headers: { 'if-none-match': '"other"' } });
-        expect(other.statusCode).toBe(200);
-        notModified = true;
-        break;
-      }
-      expect(notModified).toBe(true);
+        expect(notModified).toBe(true);
 
-      if (path === '/api/v1/categories') {
-        const tag = uniq();
-        await admin.createCategory({ name: `New ${tag}`, slug: `new-${tag}` });
-      } else {
-        await admin.patchProduct(p.id, { name: `Renamed ${uniq()}` });
-      }
-      const changed = await app.inject({ method: 'GET', url, headers: { 'if-none-match': etag } });
-      expect(changed.statusCode).toBe(200);
-      expect(changed.headers.etag).not.toBe(etag);
-    });
+        if (path === '/api/v1/categories') {
+          const tag = uniq();
+          await admin.createCategory({ name: `New ${tag}`, slug: `new-${tag}` });
+        } else {
+          await admin.patchProduct(p.id, { name: `Renamed ${uniq()}` });
+        }
+        const changed = await app.inject({ method: 'GET', url, headers: { 'if-none-match': etag } });
+        expect(changed.statusCode).toBe(200);
+        expect(changed.headers.etag).not.toBe(etag);
+      },
+    );
   });
 
   it('documents every catalog route in the OpenAPI document', async () => {
     const doc = (await app.inject({ method: 'GET', url: '/docs-json' })).json();
-    for (const path of ['/api/v1/products', '/api/v1/products/{id}', '/api/v1/products/inventory', '/api/v1/products/bestsellers', '/api/v1/categories', '/api/v1/categories/{id}']) {
+    for (const path of [
+      '/api/v1/products',
+      '/api/v1/products/{id}',
+      '/api/v1/products/inventory',
+      '/api/v1/products/bestsellers',
+      '/api/v1/categories',
+      '/api/v1/categories/{id}',
+    ]) {
       expect(doc.paths[path]).toBeDefined();
     }
     expect(doc.paths['/api/v1/products/{id}'].get.responses['200']).toBeDefined();

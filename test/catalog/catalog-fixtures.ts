@@ -42,7 +42,14 @@ export class CatalogClient {
     return res.json();
   }
 
-  async createProduct(body: { sku?: string; name: string; description?: string; priceCents: number; stock?: number; categoryId: string }): Promise<Product> {
+  async createProduct(body: {
+    sku?: string;
+    name: string;
+    description?: string;
+    priceCents: number;
+    stock?: number;
+    categoryId: string;
+  }): Promise<Product> {
     const res = await this.app.inject({
       method: 'POST',
       url: '/api/v1/products',
@@ -64,5 +71,9 @@ export class CatalogClient {
 
 export async function getJson<T = unknown>(app: NestFastifyApplication, url: string): Promise<{ status: number; body: T; etag?: string }> {
   const res = await app.inject({ method: 'GET', url });
-  return { status: res.statusCode, body: res.statusCode === 304 ? (undefined as T) : (res.json() as T), etag: res.headers.etag as string | undefined };
+  return {
+    status: res.statusCode,
+    body: res.statusCode === 304 ? (undefined as T) : res.json<T>(),
+    etag: res.headers.etag,
+  };
 }

@@ -41,7 +41,10 @@ describe('read-after-write consistency', () => {
   const versionOf = (p: Product): number => Number(p.name.split(' v')[1]);
 
   /** Reads that started after write n returned must show ≥ n. */
-  function backgroundReaders(urls: { app: NestFastifyApplication; url: string; pick: (body: unknown) => Product }[], committed: () => number) {
+  function backgroundReaders(
+    urls: { app: NestFastifyApplication; url: string; pick: (body: unknown) => Product }[],
+    committed: () => number,
+  ) {
     let stop = false;
     const violations: string[] = [];
     let reads = 0;
@@ -75,7 +78,7 @@ describe('read-after-write consistency', () => {
     const background = backgroundReaders(
       readers.flatMap((app) => [
         { app, url: byId, pick: (body: unknown) => body as Product },
-        { app, url: listUrl, pick: (body: unknown) => (body as Page).items[0]! },
+        { app, url: listUrl, pick: (body: unknown) => (body as Page).items[0] },
       ]),
       () => committed,
     );
@@ -83,7 +86,7 @@ describe('read-after-write consistency', () => {
     const laggingBefore = freshness.reduce((n, f) => n + f.reads.lagging, 0);
     const stale: string[] = [];
     const iteration = async (i: number): Promise<void> => {
-      const via = writer[i % writer.length]!;
+      const via = writer[i % writer.length];
       const res = await admin.patchProduct(product.id, { name: `${label} v${i}`, priceCents: i }, via);
       expect(res.statusCode).toBe(200);
       committed = i;
@@ -190,8 +193,8 @@ describe('read-after-write consistency', () => {
       while (!readDone) await new Promise((r) => setTimeout(r, 5));
       expect((await admin.patchProduct(product.id, { name: `list-race-${tag} v1` })).statusCode).toBe(200);
       release();
-      expect((await stalled).body.items[0]!.name).toBe(`list-race-${tag} v0`);
-      for (const app of [a, b]) expect((await getJson<Page>(app, url)).body.items[0]!.name).toBe(`list-race-${tag} v1`);
+      expect((await stalled).body.items[0].name).toBe(`list-race-${tag} v0`);
+      for (const app of [a, b]) expect((await getJson<Page>(app, url)).body.items[0].name).toBe(`list-race-${tag} v1`);
     } finally {
       release();
       spy.mockRestore();

@@ -25,7 +25,8 @@ describe('inventory', () => {
     await app.close();
   });
 
-  const product = (stock: number): Promise<Product> => admin.createProduct({ name: `Stocked ${uniq()}`, priceCents: 500, stock, categoryId: category.id });
+  const product = (stock: number): Promise<Product> =>
+    admin.createProduct({ name: `Stocked ${uniq()}`, priceCents: 500, stock, categoryId: category.id });
   const stockOf = async (id: string): Promise<number> => (await getJson<Product>(app, `/api/v1/products/${id}`)).body.stock;
 
   it('sets and changes stock in one call, answering the new stock of each in request order', async () => {
@@ -85,11 +86,24 @@ describe('inventory', () => {
       [{ items: [{ productId: p.id, stock: 1.5 }] }, 'items.0.stock'],
       [{ items: [{ productId: p.id, delta: 'x' }] }, 'items.0.delta'],
       [{ items: [{ productId: p.id, stock: 1, extra: true }] }, 'items.0.extra'],
-      [{ items: [{ productId: p.id, stock: 1 }, { productId: p.id, delta: 1 }] }, 'items.1.productId'],
+      [
+        {
+          items: [
+            { productId: p.id, stock: 1 },
+            { productId: p.id, delta: 1 },
+          ],
+        },
+        'items.1.productId',
+      ],
       [{ items: 'nope' }, 'items'],
     ];
     for (const [payload, field] of cases) {
-      const res = await app.inject({ method: 'PATCH', url: '/api/v1/products/inventory', headers: { authorization: `Bearer ${admin.token}` }, payload: payload as object });
+      const res = await app.inject({
+        method: 'PATCH',
+        url: '/api/v1/products/inventory',
+        headers: { authorization: `Bearer ${admin.token}` },
+        payload: payload as object,
+      });
       expect([JSON.stringify(payload), res.statusCode]).toEqual([JSON.stringify(payload), 400]);
       const messages = ([] as string[]).concat(res.json().message);
       expect([field, messages.some((m) => m.startsWith(`${field}: `))]).toEqual([field, true]);
@@ -144,7 +158,9 @@ describe('inventory', () => {
         ]),
       ),
     ).rejects.toBeInstanceOf(InsufficientStockError);
-    await expect(transactions.run((tx) => inventory.takeStock(tx, [{ productId: UNKNOWN_ID, quantity: 1 }]))).rejects.toBeInstanceOf(UnknownProductsError);
+    await expect(transactions.run((tx) => inventory.takeStock(tx, [{ productId: UNKNOWN_ID, quantity: 1 }]))).rejects.toBeInstanceOf(
+      UnknownProductsError,
+    );
     expect([await stockOf(a.id), await stockOf(b.id)]).toEqual([3, 0]);
 
     await transactions.run((tx) => inventory.releaseStock(tx, [{ productId: b.id, quantity: 4 }]));
@@ -155,7 +171,10 @@ describe('inventory', () => {
     const p = await product(1_000_000_000);
     expect((await admin.inventory([{ productId: p.id, delta: 1_000_000_000 }])).statusCode).toBe(200);
     const other = await product(1);
-    const res = await admin.inventory([{ productId: other.id, delta: 5 }, { productId: p.id, delta: 1_000_000_000 }]);
+    const res = await admin.inventory([
+      { productId: other.id, delta: 5 },
+      { productId: p.id, delta: 1_000_000_000 },
+    ]);
     expect(res.statusCode).toBe(409);
     expect(res.json().message).toMatch(/^stock: /);
     expect([await stockOf(p.id), await stockOf(other.id)]).toEqual([2_000_000_000, 1]);

@@ -40,7 +40,15 @@ describe('product list: filters, sorts, pagination', () => {
     all = [];
     for (const [name, description, priceCents, stock, cat] of spec) {
       // created one by one: distinct createdAt (and the id tiebreaker for equal ones)
-      all.push(await admin.createProduct({ name: `${name} ${tag}`, description, priceCents, stock, categoryId: (cat === 'tools' ? tools : toys).id }));
+      all.push(
+        await admin.createProduct({
+          name: `${name} ${tag}`,
+          description,
+          priceCents,
+          stock,
+          categoryId: (cat === 'tools' ? tools : toys).id,
+        }),
+      );
     }
   });
   afterAll(async () => {
@@ -56,7 +64,7 @@ describe('product list: filters, sorts, pagination', () => {
   };
   const sorted = (items: Product[], sort: string): Product[] => {
     const desc = sort.startsWith('-');
-    const s = sorters[desc ? sort.slice(1) : sort]!;
+    const s = sorters[desc ? sort.slice(1) : sort];
     return [...items].sort((a, b) => (desc ? -s(a, b) : s(a, b)));
   };
   const ids = (items: Product[]): string[] => items.map((p) => p.id);
@@ -66,7 +74,7 @@ describe('product list: filters, sorts, pagination', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ total: 10, page: 1, limit: 20 });
     expect(ids(res.body.items)).toEqual(ids(sorted(all, '-createdAt')));
-    expect(res.body.items.find((p) => p.id === all[0]!.id)).toEqual(all[0]);
+    expect(res.body.items.find((p) => p.id === all[0].id)).toEqual(all[0]);
   });
 
   it.each(['name', '-name', 'price', '-price', 'createdAt', '-createdAt'])('sort=%s (ties broken by id)', async (sort) => {
@@ -91,7 +99,10 @@ describe('product list: filters, sorts, pagination', () => {
       ['%20100%25', (p) => (p.name + ' ' + p.description).includes('100%')],
       ['%20blocks_set', (p) => (p.name + ' ' + p.description).includes('blocks_set')],
       ['%20blocks%25set', () => false],
-      [`&category=tools-${tag}&inStock=true&minPrice=1000&maxPrice=5000`, (p) => p.category.id === tools.id && p.stock > 0 && p.priceCents >= 1000 && p.priceCents <= 5000],
+      [
+        `&category=tools-${tag}&inStock=true&minPrice=1000&maxPrice=5000`,
+        (p) => p.category.id === tools.id && p.stock > 0 && p.priceCents >= 1000 && p.priceCents <= 5000,
+      ],
       [`&category=toys-${tag}&inStock=true%20&sort=price`.replace('%20', ''), (p) => p.category.id === toys.id && p.stock > 0],
       ['%20drill&inStock=true', (p) => /drill/i.test(p.name + ' ' + p.description) && p.stock > 0],
     ];
@@ -118,7 +129,10 @@ describe('product list: filters, sorts, pagination', () => {
       expect(past.body).toEqual({ items: [], total: 10, page: 5, limit: 3 });
     }
     const filteredPage = await getJson<Page>(app, mine(`&inStock=true&sort=-price&limit=2&page=2`));
-    const expected = sorted(all.filter((p) => p.stock > 0), '-price');
+    const expected = sorted(
+      all.filter((p) => p.stock > 0),
+      '-price',
+    );
     expect(filteredPage.body.total).toBe(expected.length);
     expect(ids(filteredPage.body.items)).toEqual(ids(expected.slice(2, 4)));
   });

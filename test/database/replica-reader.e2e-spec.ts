@@ -37,12 +37,12 @@ type Probe = () => Promise<{ source: string; rows: { r: boolean }[] }>;
 
 /** Which server answered: the replica is in recovery, the primary is not. */
 function recoveryProbe(reader: ReplicaReader): Probe {
-  return () => reader.read(async (m, source) => ({ source, rows: (await m.query('SELECT pg_is_in_recovery() AS r')) as { r: boolean }[] }));
+  return () => reader.read(async (m, source) => ({ source, rows: await m.query<{ r: boolean }[]>('SELECT pg_is_in_recovery() AS r') }));
 }
 
 async function expectBackOnReplica(probe: Probe): Promise<void> {
   const after = await eventually(probe, (v) => v.source === 'replica', 15_000);
-  expect(after.rows[0]!.r).toBe(true);
+  expect(after.rows[0].r).toBe(true);
 }
 
 describe('primary/replica through TypeORM', () => {
@@ -76,14 +76,14 @@ describe('primary/replica through TypeORM', () => {
     const note = `n-${Date.now()}-${Math.random()}`;
     await dataSource.query('INSERT INTO public.replication_probe (note) VALUES ($1)', [note]);
     const rows = await eventually(
-      () => reader.read((m) => m.query('SELECT note FROM public.replication_probe WHERE note = $1', [note]) as Promise<unknown[]>),
+      () => reader.read((m) => m.query<unknown[]>('SELECT note FROM public.replication_probe WHERE note = $1', [note])),
       (r) => r.length === 1,
     );
     expect(rows).toEqual([{ note }]);
   });
 
   it('always releases its query runner, also when the work throws', async () => {
-    const pool = (dataSource.driver as unknown as { slaves: { totalCount: number; idleCount: number }[] }).slaves[0]!;
+    const pool = (dataSource.driver as unknown as { slaves: { totalCount: number; idleCount: number }[] }).slaves[0];
     for (let i = 0; i < 30; i++) {
       await expect(reader.read((m) => m.query('SELECT 1/0'))).rejects.toThrow();
       await reader.read((m) => m.query('SELECT 1'));

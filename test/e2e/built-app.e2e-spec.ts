@@ -38,9 +38,9 @@ describe('built API and worker', () => {
 
     it('is ready with primary, replica and Redis up', async () => {
       const body = (await (await fetch(`${base}/health/ready`)).json()) as { details: Record<string, { status: string }> };
-      expect(body.details.postgresPrimary!.status).toBe('up');
-      expect(body.details.postgresReplica!.status).toBe('up');
-      expect(body.details.redis!.status).toBe('up');
+      expect(body.details.postgresPrimary.status).toBe('up');
+      expect(body.details.postgresReplica.status).toBe('up');
+      expect(body.details.redis.status).toBe('up');
     });
 
     it('renders Swagger UI and serves OpenAPI 3 JSON', async () => {
@@ -54,7 +54,10 @@ describe('built API and worker', () => {
     it('writes JSON log lines carrying the request id', async () => {
       await fetch(`${base}/api/v1/does-not-exist`, { headers: { 'x-request-id': 'built-app-probe-1' } });
       await api.waitForOutput(/built-app-probe-1/);
-      const line = api.output().split('\n').find((l) => l.includes('built-app-probe-1'))!;
+      const line = api
+        .output()
+        .split('\n')
+        .find((l) => l.includes('built-app-probe-1'))!;
       expect(JSON.parse(line)).toMatchObject({ requestId: 'built-app-probe-1' });
     });
 
@@ -77,7 +80,12 @@ describe('built API and worker', () => {
   });
 
   it('refuses the sample JWT secret outside development and test, and never prints a refused value', async () => {
-    const api = spawnNode(API, { NODE_ENV: 'production', JWT_SECRET: SAMPLE_JWT_SECRET, REDIS_URL: 'http://:redis-pass-1234@127.0.0.1:6379/0', CART_TOKEN_SECRET: 'short-cart-secret' });
+    const api = spawnNode(API, {
+      NODE_ENV: 'production',
+      JWT_SECRET: SAMPLE_JWT_SECRET,
+      REDIS_URL: 'http://:redis-pass-1234@127.0.0.1:6379/0',
+      CART_TOKEN_SECRET: 'short-cart-secret',
+    });
     const { code } = await api.exit;
     expect(code).toBe(1);
     const out = api.output();

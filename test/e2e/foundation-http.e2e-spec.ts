@@ -65,7 +65,11 @@ describe('HTTP foundation', () => {
   });
 
   it('names every offending field, nested ones by path', async () => {
-    const res = await app.inject({ method: 'POST', url: '/api/v1/probe/echo', payload: { email: 'nope', quantity: 500, address: { city: 'X' } } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/probe/echo',
+      payload: { email: 'nope', quantity: 500, address: { city: 'X' } },
+    });
     expect(res.statusCode).toBe(400);
     const messages: string[] = res.json().message;
     expect(messages.some((m) => m.startsWith('email: '))).toBe(true);
@@ -74,7 +78,12 @@ describe('HTTP foundation', () => {
   });
 
   it('answers malformed JSON with a 400 contract body', async () => {
-    const res = await app.inject({ method: 'POST', url: '/api/v1/probe/echo', headers: { 'content-type': 'application/json' }, payload: '{"email": ' });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/probe/echo',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"email": ',
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ statusCode: 400, error: 'Bad Request', requestId: res.headers['x-request-id'] });
   });
@@ -82,7 +91,12 @@ describe('HTTP foundation', () => {
   it('turns an unhandled error into a bare 500 with requestId and no stack or SQL', async () => {
     const res = await app.inject({ method: 'GET', url: '/api/v1/probe/boom', headers: { 'x-request-id': 'req-boom-1' } });
     expect(res.statusCode).toBe(500);
-    expect(res.json()).toEqual({ statusCode: 500, error: 'Internal Server Error', message: 'Internal server error', requestId: 'req-boom-1' });
+    expect(res.json()).toEqual({
+      statusCode: 500,
+      error: 'Internal Server Error',
+      message: 'Internal server error',
+      requestId: 'req-boom-1',
+    });
     expect(res.body).not.toMatch(/SELECT|catalog\.secret|at .*\.ts|stack/i);
   });
 
@@ -98,8 +112,21 @@ describe('HTTP foundation', () => {
       ['unknown route', { method: 'GET', url: '/api/v1/nope' }, 404],
       ['path parameter over the router limit', { method: 'GET', url: `/api/v1/products/${'x'.repeat(5_000)}` }, 414],
       ['malformed percent-encoding', { method: 'GET', url: '/api/v1/products/%%32%65' }, 400],
-      ['body over the limit', { method: 'POST', url: '/api/v1/auth/login', headers: json, payload: JSON.stringify({ email: 'a@example.com', password: 'x'.repeat(1_048_576) }) }, 413],
-      ['unsupported media type', { method: 'POST', url: '/api/v1/auth/login', headers: { 'content-type': 'application/xml' }, payload: '<login/>' }, 415],
+      [
+        'body over the limit',
+        {
+          method: 'POST',
+          url: '/api/v1/auth/login',
+          headers: json,
+          payload: JSON.stringify({ email: 'a@example.com', password: 'x'.repeat(1_048_576) }),
+        },
+        413,
+      ],
+      [
+        'unsupported media type',
+        { method: 'POST', url: '/api/v1/auth/login', headers: { 'content-type': 'application/xml' }, payload: '<login/>' },
+        415,
+      ],
     ];
     for (const [label, options, status] of cases) {
       const requestId = `framework-${status}-${label.replace(/\W+/g, '-')}`;

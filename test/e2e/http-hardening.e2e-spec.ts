@@ -56,7 +56,12 @@ describe('HTTP edge against hostile input', () => {
     it('refuses a 1 MB body with 413 and the contract body', async () => {
       const res = await login(JSON.stringify({ email: 'a@example.com', password: 'x'.repeat(1_000_000) }));
       expect(res.statusCode).toBe(413);
-      expect(res.json()).toEqual({ statusCode: 413, error: 'Payload Too Large', message: 'body: is too large', requestId: res.headers['x-request-id'] });
+      expect(res.json()).toEqual({
+        statusCode: 413,
+        error: 'Payload Too Large',
+        message: 'body: is too large',
+        requestId: res.headers['x-request-id'],
+      });
     });
 
     it('refuses a body sent without Content-Length once it passes the limit', async () => {
@@ -83,7 +88,12 @@ describe('HTTP edge against hostile input', () => {
       // Over the 64 KiB default (whitespace padding is valid JSON), within the route's own limit.
       const payload = JSON.stringify({ items }, null, 2) + ' '.repeat(70_000);
       expect(payload.length).toBeGreaterThan(65_536);
-      const res = await app.inject({ method: 'PATCH', url: '/api/v1/products/inventory', headers: { ...json, ...bearer(admin.accessToken) }, payload });
+      const res = await app.inject({
+        method: 'PATCH',
+        url: '/api/v1/products/inventory',
+        headers: { ...json, ...bearer(admin.accessToken) },
+        payload,
+      });
       expect(res.statusCode).not.toBe(413);
       expect(res.statusCode).toBe(400); // one productId, 100 times
     });
@@ -94,7 +104,12 @@ describe('HTTP edge against hostile input', () => {
       const res = await app.inject({ method: 'POST', url: '/api/v1/probe-hardening/big', headers: json, payload: manyKeys() });
       expect(res.statusCode).toBe(400);
       expect(messagesOf(res)).toEqual(['body: an object has more than 1000 fields']);
-      const fine = await app.inject({ method: 'POST', url: '/api/v1/probe-hardening/big', headers: json, payload: { note: 'x'.repeat(100_000).slice(0, 16_000) } });
+      const fine = await app.inject({
+        method: 'POST',
+        url: '/api/v1/probe-hardening/big',
+        headers: json,
+        payload: { note: 'x'.repeat(100_000).slice(0, 16_000) },
+      });
       expect(fine.statusCode).toBe(201);
     });
 
@@ -104,7 +119,9 @@ describe('HTTP edge against hostile input', () => {
       expect(res.statusCode).toBe(400);
       expect(messagesOf(res)).toEqual(['password.0.0.0…: is nested deeper than 32 levels']);
       const deepObject = `${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}`;
-      expect((await app.inject({ method: 'POST', url: '/api/v1/probe-hardening/big', headers: json, payload: deepObject })).statusCode).toBe(400);
+      expect(
+        (await app.inject({ method: 'POST', url: '/api/v1/probe-hardening/big', headers: json, payload: deepObject })).statusCode,
+      ).toBe(400);
     });
 
     it('still refuses prototype keys and malformed JSON', async () => {
@@ -133,7 +150,12 @@ describe('HTTP edge against hostile input', () => {
         payload: JSON.stringify({ email: 'nul@example.com', password: 'long-enough-1', name: 'Ada\u0000Lovelace' }),
       });
       expect(res.statusCode).toBe(400);
-      expect(res.json()).toEqual({ statusCode: 400, error: 'Bad Request', message: ['name: must not contain NUL (\\u0000) characters'], requestId: res.headers['x-request-id'] });
+      expect(res.json()).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: ['name: must not contain NUL (\\u0000) characters'],
+        requestId: res.headers['x-request-id'],
+      });
     });
 
     it('refuses a lone surrogate with 400 naming the field (isEmail would throw on it)', async () => {
@@ -157,7 +179,12 @@ describe('HTTP edge against hostile input', () => {
       });
       expect(res.statusCode).toBe(400);
       expect(messagesOf(res)).toEqual(['items.1.productId: must not contain NUL (\\u0000) characters']);
-      const named = await app.inject({ method: 'PATCH', url: '/api/v1/users/me', headers: { ...json, ...bearer(user.accessToken) }, payload: '{"name":"Ada \\ud83d\\ude00"}' });
+      const named = await app.inject({
+        method: 'PATCH',
+        url: '/api/v1/users/me',
+        headers: { ...json, ...bearer(user.accessToken) },
+        payload: '{"name":"Ada \\ud83d\\ude00"}',
+      });
       expect(named.statusCode).toBe(200);
       expect(named.json().name).toBe('Ada \u{1F600}');
     });
@@ -200,11 +227,11 @@ describe('HTTP edge against hostile input', () => {
       expect(csp).toMatch(/connect-src 'self'/);
       const scripts = [...page.body.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)];
       expect(scripts.length).toBeGreaterThan(0);
-      const assets = [...page.body.matchAll(/<link[^>]+href=["']([^"']+\.css)["']/g)].map((m) => m[1]!);
+      const assets = [...page.body.matchAll(/<link[^>]+href=["']([^"']+\.css)["']/g)].map((m) => m[1]);
       for (const [, attributes, inline] of scripts) {
         // 'self' without 'unsafe-inline' blocks inline scripts: each must be a same-origin file.
-        expect(inline!.trim()).toBe('');
-        const src = /src=["']([^"']+)["']/.exec(attributes!)?.[1];
+        expect(inline.trim()).toBe('');
+        const src = /src=["']([^"']+)["']/.exec(attributes)?.[1];
         expect(src).toBeDefined();
         expect(src).not.toMatch(/^(https?:)?\/\//);
         assets.push(src!);
@@ -223,7 +250,12 @@ describe('HTTP edge against hostile input', () => {
       const admin = await createAdmin(app);
       const products = await ProductFactory.create(app);
       const product = await products.product();
-      const guest = await app.inject({ method: 'POST', url: '/api/v1/cart/items', headers: json, payload: { productId: product.id, quantity: 1 } });
+      const guest = await app.inject({
+        method: 'POST',
+        url: '/api/v1/cart/items',
+        headers: json,
+        payload: { productId: product.id, quantity: 1 },
+      });
       expect(guest.statusCode).toBe(200);
       const cartToken = String(guest.headers['x-cart-token']);
       const answers = [
@@ -303,7 +335,7 @@ describe('HTTP server timeouts', () => {
             socket.destroy();
             return;
           }
-          socket.write(body[sent++]!);
+          socket.write(body[sent++]);
         }, everyMs);
       });
     });

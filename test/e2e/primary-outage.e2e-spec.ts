@@ -37,21 +37,33 @@ describe('Postgres primary outage', () => {
     catalog = new CatalogClient(app, admin.accessToken);
     const tag = uniq();
     category = await catalog.createCategory({ name: `Outage ${tag}`, slug: `outage-${tag}` });
-    products = await Promise.all([0, 1, 2].map((i) => catalog.createProduct({ name: `Outage ${tag} ${i}`, priceCents: 100 + i, stock: 50, categoryId: category.id })));
-    const added = await app.inject({ method: 'POST', url: '/api/v1/cart/items', headers: bearer(customer.accessToken), payload: { productId: products[0]!.id, quantity: 1 } });
+    products = await Promise.all(
+      [0, 1, 2].map((i) => catalog.createProduct({ name: `Outage ${tag} ${i}`, priceCents: 100 + i, stock: 50, categoryId: category.id })),
+    );
+    const added = await app.inject({
+      method: 'POST',
+      url: '/api/v1/cart/items',
+      headers: bearer(customer.accessToken),
+      payload: { productId: products[0].id, quantity: 1 },
+    });
     expect(added.statusCode).toBe(200);
     const order = await app.inject({
       method: 'POST',
       url: '/api/v1/orders',
       headers: { ...bearer(customer.accessToken), 'idempotency-key': randomUUID() },
-      payload: { items: [{ productId: products[1]!.id, quantity: 1 }] },
+      payload: { items: [{ productId: products[1].id, quantity: 1 }] },
     });
     expect(order.statusCode).toBe(201);
     orderId = order.json().id;
-    const second = await app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: ip(), payload: { email: customer.email, password: customer.password } });
+    const second = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      headers: ip(),
+      payload: { email: customer.email, password: customer.password },
+    });
     expect(second.statusCode).toBe(200);
     const sessions = await app.inject({ method: 'GET', url: '/api/v1/auth/sessions', headers: bearer(customer.accessToken) });
-    otherSessionId = (sessions.json() as { id: string; current: boolean }[]).find((x) => !x.current)!.id;
+    otherSessionId = sessions.json<{ id: string; current: boolean }[]>().find((x) => !x.current)!.id;
     await waitForReplica(app, category.slug, products.length);
   });
 
@@ -72,11 +84,50 @@ describe('Postgres primary outage', () => {
 
   it('answers every write with 503, Retry-After and the error body (never a 500)', async () => {
     const writes: [string, () => ReturnType<NestFastifyApplication['inject']>][] = [
-      ['register', () => app.inject({ method: 'POST', url: '/api/v1/auth/register', headers: ip(), payload: { email: `${randomUUID()}@example.com`, password: 'a-long-password', name: 'N' } })],
-      ['login', () => app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: ip(), payload: { email: customer.email, password: customer.password } })],
-      ['login (wrong password)', () => app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: ip(), payload: { email: customer.email, password: 'wrong-password' } })],
-      ['refresh', () => app.inject({ method: 'POST', url: '/api/v1/auth/refresh', headers: ip(), payload: { refreshToken: customer.refreshToken } })],
-      ['profile name', () => app.inject({ method: 'PATCH', url: '/api/v1/users/me', headers: { ...ip(), ...bearer(customer.accessToken) }, payload: { name: 'Renamed' } })],
+      [
+        'register',
+        () =>
+          app.inject({
+            method: 'POST',
+            url: '/api/v1/auth/register',
+            headers: ip(),
+            payload: { email: `${randomUUID()}@example.com`, password: 'a-long-password', name: 'N' },
+          }),
+      ],
+      [
+        'login',
+        () =>
+          app.inject({
+            method: 'POST',
+            url: '/api/v1/auth/login',
+            headers: ip(),
+            payload: { email: customer.email, password: customer.password },
+          }),
+      ],
+      [
+        'login (wrong password)',
+        () =>
+          app.inject({
+            method: 'POST',
+            url: '/api/v1/auth/login',
+            headers: ip(),
+            payload: { email: customer.email, password: 'wrong-password' },
+          }),
+      ],
+      [
+        'refresh',
+        () => app.inject({ method: 'POST', url: '/api/v1/auth/refresh', headers: ip(), payload: { refreshToken: customer.refreshToken } }),
+      ],
+      [
+        'profile name',
+        () =>
+          app.inject({
+            method: 'PATCH',
+            url: '/api/v1/users/me',
+            headers: { ...ip(), ...bearer(customer.accessToken) },
+            payload: { name: 'Renamed' },
+          }),
+      ],
       [
         'profile password',
         () =>
@@ -87,7 +138,16 @@ describe('Postgres primary outage', () => {
             payload: { password: 'another-long-password', currentPassword: customer.password },
           }),
       ],
-      ['checkout of the cart', () => app.inject({ method: 'POST', url: '/api/v1/orders', headers: { ...bearer(customer.accessToken), 'idempotency-key': randomUUID() }, payload: {} })],
+      [
+        'checkout of the cart',
+        () =>
+          app.inject({
+            method: 'POST',
+            url: '/api/v1/orders',
+            headers: { ...bearer(customer.accessToken), 'idempotency-key': randomUUID() },
+            payload: {},
+          }),
+      ],
       [
         'checkout of items',
         () =>
@@ -95,20 +155,77 @@ describe('Postgres primary outage', () => {
             method: 'POST',
             url: '/api/v1/orders',
             headers: { ...bearer(customer.accessToken), 'idempotency-key': randomUUID() },
-            payload: { items: [{ productId: products[1]!.id, quantity: 1 }] },
+            payload: { items: [{ productId: products[1].id, quantity: 1 }] },
           }),
       ],
-      ['create category', () => app.inject({ method: 'POST', url: '/api/v1/categories', headers: bearer(admin.accessToken), payload: { name: 'X', slug: `x-${uniq()}` } })],
-      ['update category', () => app.inject({ method: 'PATCH', url: `/api/v1/categories/${category.id}`, headers: bearer(admin.accessToken), payload: { name: 'Renamed' } })],
-      ['create product', () => app.inject({ method: 'POST', url: '/api/v1/products', headers: bearer(admin.accessToken), payload: { sku: `SKU-${uniq()}`, name: 'P', priceCents: 1, stock: 1, categoryId: category.id } })],
-      ['update product', () => catalog.patchProduct(products[2]!.id, { priceCents: 999 })],
-      ['inventory', () => catalog.inventory([{ productId: products[2]!.id, delta: 1 }])],
-      ['delete product', () => app.inject({ method: 'DELETE', url: `/api/v1/products/${products[2]!.id}`, headers: bearer(admin.accessToken) })],
-      ['set role', () => app.inject({ method: 'PATCH', url: `/api/v1/users/${customer.user.id}`, headers: bearer(admin.accessToken), payload: { role: 'customer' } })],
-      ['delete category', () => app.inject({ method: 'DELETE', url: `/api/v1/categories/${category.id}`, headers: bearer(admin.accessToken) })],
-      ['cancel order', () => app.inject({ method: 'POST', url: `/api/v1/orders/${orderId}/cancel`, headers: bearer(customer.accessToken) })],
-      ['order status', () => app.inject({ method: 'PATCH', url: `/api/v1/orders/${orderId}/status`, headers: bearer(admin.accessToken), payload: { status: 'paid' } })],
-      ['revoke session', () => app.inject({ method: 'DELETE', url: `/api/v1/auth/sessions/${otherSessionId}`, headers: bearer(customer.accessToken) })],
+      [
+        'create category',
+        () =>
+          app.inject({
+            method: 'POST',
+            url: '/api/v1/categories',
+            headers: bearer(admin.accessToken),
+            payload: { name: 'X', slug: `x-${uniq()}` },
+          }),
+      ],
+      [
+        'update category',
+        () =>
+          app.inject({
+            method: 'PATCH',
+            url: `/api/v1/categories/${category.id}`,
+            headers: bearer(admin.accessToken),
+            payload: { name: 'Renamed' },
+          }),
+      ],
+      [
+        'create product',
+        () =>
+          app.inject({
+            method: 'POST',
+            url: '/api/v1/products',
+            headers: bearer(admin.accessToken),
+            payload: { sku: `SKU-${uniq()}`, name: 'P', priceCents: 1, stock: 1, categoryId: category.id },
+          }),
+      ],
+      ['update product', () => catalog.patchProduct(products[2].id, { priceCents: 999 })],
+      ['inventory', () => catalog.inventory([{ productId: products[2].id, delta: 1 }])],
+      [
+        'delete product',
+        () => app.inject({ method: 'DELETE', url: `/api/v1/products/${products[2].id}`, headers: bearer(admin.accessToken) }),
+      ],
+      [
+        'set role',
+        () =>
+          app.inject({
+            method: 'PATCH',
+            url: `/api/v1/users/${customer.user.id}`,
+            headers: bearer(admin.accessToken),
+            payload: { role: 'customer' },
+          }),
+      ],
+      [
+        'delete category',
+        () => app.inject({ method: 'DELETE', url: `/api/v1/categories/${category.id}`, headers: bearer(admin.accessToken) }),
+      ],
+      [
+        'cancel order',
+        () => app.inject({ method: 'POST', url: `/api/v1/orders/${orderId}/cancel`, headers: bearer(customer.accessToken) }),
+      ],
+      [
+        'order status',
+        () =>
+          app.inject({
+            method: 'PATCH',
+            url: `/api/v1/orders/${orderId}/status`,
+            headers: bearer(admin.accessToken),
+            payload: { status: 'paid' },
+          }),
+      ],
+      [
+        'revoke session',
+        () => app.inject({ method: 'DELETE', url: `/api/v1/auth/sessions/${otherSessionId}`, headers: bearer(customer.accessToken) }),
+      ],
       ['logout', () => app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: bearer(customer.accessToken) })],
     ];
     const answers = await withoutPrimary(async () => {
@@ -126,8 +243,8 @@ describe('Postgres primary outage', () => {
       expect(JSON.stringify(answer.body)).not.toMatch(/ECONNREFUSED|SELECT|INSERT|UPDATE|stack|terminated/i);
     }
     // Nothing was written meanwhile: the product kept its price and is still there.
-    const after = await untilOk(() => app.inject({ method: 'GET', url: `/api/v1/products/${products[2]!.id}` }));
-    expect(after.json()).toMatchObject({ priceCents: products[2]!.priceCents, stock: 50 });
+    const after = await untilOk(() => app.inject({ method: 'GET', url: `/api/v1/products/${products[2].id}` }));
+    expect(after.json()).toMatchObject({ priceCents: products[2].priceCents, stock: 50 });
   });
 
   it('serves every product, list and category read from the replica while the primary is down, without caching those answers', async () => {
@@ -136,12 +253,32 @@ describe('Postgres primary outage', () => {
     expect(await cache.catalogChanged()).toBe(true);
     await waitForReplica(app, category.slug, products.length);
     const reads: [string, string, (body: any) => void][] = [
-      ...products.map((p): [string, string, (body: any) => void] => [`product ${p.name}`, `/api/v1/products/${p.id}`, (b) => expect(b).toMatchObject({ id: p.id, name: p.name, category: { id: category.id } })]),
-      ['list by category', `/api/v1/products?category=${category.slug}&sort=price`, (b) => expect(b.items.map((i: Product) => i.id)).toEqual(products.map((p) => p.id))],
-      ['list by text', `/api/v1/products?q=${encodeURIComponent(products[1]!.name)}`, (b) => expect(b.items.map((i: Product) => i.id)).toContain(products[1]!.id)],
-      ['list page 2', `/api/v1/products?category=${category.slug}&sort=-price&page=2&limit=1`, (b) => expect(b).toMatchObject({ total: 3, page: 2, items: [{ id: products[1]!.id }] })],
+      ...products.map((p): [string, string, (body: any) => void] => [
+        `product ${p.name}`,
+        `/api/v1/products/${p.id}`,
+        (b) => expect(b).toMatchObject({ id: p.id, name: p.name, category: { id: category.id } }),
+      ]),
+      [
+        'list by category',
+        `/api/v1/products?category=${category.slug}&sort=price`,
+        (b) => expect(b.items.map((i: Product) => i.id)).toEqual(products.map((p) => p.id)),
+      ],
+      [
+        'list by text',
+        `/api/v1/products?q=${encodeURIComponent(products[1].name)}`,
+        (b) => expect(b.items.map((i: Product) => i.id)).toContain(products[1].id),
+      ],
+      [
+        'list page 2',
+        `/api/v1/products?category=${category.slug}&sort=-price&page=2&limit=1`,
+        (b) => expect(b).toMatchObject({ total: 3, page: 2, items: [{ id: products[1].id }] }),
+      ],
       ['default list', '/api/v1/products', (b) => expect(b.total).toBeGreaterThanOrEqual(3)],
-      ['categories', '/api/v1/categories', (b) => expect(b).toEqual(expect.arrayContaining([expect.objectContaining({ id: category.id, slug: category.slug })]))],
+      [
+        'categories',
+        '/api/v1/categories',
+        (b) => expect(b).toEqual(expect.arrayContaining([expect.objectContaining({ id: category.id, slug: category.slug })])),
+      ],
     ];
     const failures: string[] = [];
     let served = 0;
@@ -167,12 +304,12 @@ describe('Postgres primary outage', () => {
     const deadline = Date.now() + 15_000;
     let cached: unknown;
     while (cached === undefined && Date.now() < deadline) {
-      const res = await app.inject({ method: 'GET', url: `/api/v1/products/${products[0]!.id}` });
-      expect(res.json()).toMatchObject({ id: products[0]!.id });
-      cached = await cache.products.get(products[0]!.id, { l1: false });
+      const res = await app.inject({ method: 'GET', url: `/api/v1/products/${products[0].id}` });
+      expect(res.json()).toMatchObject({ id: products[0].id });
+      cached = await cache.products.get(products[0].id, { l1: false });
       if (cached === undefined) await new Promise((r) => setTimeout(r, 250));
     }
-    expect(cached).toMatchObject({ id: products[0]!.id });
+    expect(cached).toMatchObject({ id: products[0].id });
   });
   it('prices the cart from the replica while the primary is down, also when product reads race it (never a 500)', async () => {
     const cache = app.get(CatalogCache);
@@ -187,12 +324,12 @@ describe('Postgres primary outage', () => {
           app.inject({ method: 'GET', url: '/api/v1/cart', headers: bearer(customer.accessToken) }),
           ...products.map((p) => app.inject({ method: 'GET', url: `/api/v1/products/${p.id}` })),
         ]);
-        statuses.push(cart!.statusCode, ...reads.map((r) => r.statusCode));
-        expect(cart!.statusCode).toBe(200);
-        expect(cart!.json().items).toEqual([expect.objectContaining({ productId: products[0]!.id, quantity: 1 })]);
+        statuses.push(cart.statusCode, ...reads.map((r) => r.statusCode));
+        expect(cart.statusCode).toBe(200);
+        expect(cart.json().items).toEqual([expect.objectContaining({ productId: products[0].id, quantity: 1 })]);
       }
       // Served from the replica, not cached.
-      expect(await cache.products.get(products[0]!.id, { l1: false })).toBeUndefined();
+      expect(await cache.products.get(products[0].id, { l1: false })).toBeUndefined();
     });
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
   });
@@ -215,13 +352,19 @@ describe('Postgres primary behind a network partition', () => {
 
   beforeAll(async () => {
     await primary.start();
-    app = await createTestApp({ THROTTLE_LIMIT: '1000000', DB_STATEMENT_TIMEOUT_MS: '1000', DB_PRIMARY_URL: primary.rewrite(process.env.DB_PRIMARY_URL!) });
+    app = await createTestApp({
+      THROTTLE_LIMIT: '1000000',
+      DB_STATEMENT_TIMEOUT_MS: '1000',
+      DB_PRIMARY_URL: primary.rewrite(process.env.DB_PRIMARY_URL!),
+    });
     admin = await createAdmin(app);
     customer = await registerUser(app);
     catalog = new CatalogClient(app, admin.accessToken);
     const tag = uniq();
     category = await catalog.createCategory({ name: `Partition ${tag}`, slug: `partition-${tag}` });
-    products = await Promise.all([0, 1].map((i) => catalog.createProduct({ name: `Partition ${tag} ${i}`, priceCents: 100 + i, stock: 50, categoryId: category.id })));
+    products = await Promise.all(
+      [0, 1].map((i) => catalog.createProduct({ name: `Partition ${tag} ${i}`, priceCents: 100 + i, stock: 50, categoryId: category.id })),
+    );
     await waitForReplica(app, category.slug, products.length);
     // Pooled primary connections exist (the writes above used them) and the catalog cache is cold.
     expect(await app.get(CatalogCache).catalogChanged()).toBe(true);
@@ -237,17 +380,41 @@ describe('Postgres primary behind a network partition', () => {
     let reads: { url: string; status: number }[];
     try {
       const calls: [string, () => ReturnType<NestFastifyApplication['inject']>][] = [
-        ['update product', () => catalog.patchProduct(products[0]!.id, { priceCents: 999 })],
-        ['inventory', () => catalog.inventory([{ productId: products[1]!.id, delta: 1 }])],
-        ['create category', () => app.inject({ method: 'POST', url: '/api/v1/categories', headers: bearer(admin.accessToken), payload: { name: 'X', slug: `x-${uniq()}` } })],
-        ['checkout', () => app.inject({ method: 'POST', url: '/api/v1/orders', headers: { ...bearer(customer.accessToken), 'idempotency-key': randomUUID() }, payload: { items: [{ productId: products[1]!.id, quantity: 1 }] } })],
-        ['profile', () => app.inject({ method: 'PATCH', url: '/api/v1/users/me', headers: bearer(customer.accessToken), payload: { name: 'Renamed' } })],
+        ['update product', () => catalog.patchProduct(products[0].id, { priceCents: 999 })],
+        ['inventory', () => catalog.inventory([{ productId: products[1].id, delta: 1 }])],
+        [
+          'create category',
+          () =>
+            app.inject({
+              method: 'POST',
+              url: '/api/v1/categories',
+              headers: bearer(admin.accessToken),
+              payload: { name: 'X', slug: `x-${uniq()}` },
+            }),
+        ],
+        [
+          'checkout',
+          () =>
+            app.inject({
+              method: 'POST',
+              url: '/api/v1/orders',
+              headers: { ...bearer(customer.accessToken), 'idempotency-key': randomUUID() },
+              payload: { items: [{ productId: products[1].id, quantity: 1 }] },
+            }),
+        ],
+        [
+          'profile',
+          () =>
+            app.inject({ method: 'PATCH', url: '/api/v1/users/me', headers: bearer(customer.accessToken), payload: { name: 'Renamed' } }),
+        ],
       ];
       // All at once, as concurrent clients would: several pooled connections get stuck together.
-      writes = await Promise.all(calls.map(async ([name, call]) => {
-        const res = await call();
-        return { name, status: res.statusCode, retryAfter: res.headers['retry-after'] };
-      }));
+      writes = await Promise.all(
+        calls.map(async ([name, call]) => {
+          const res = await call();
+          return { name, status: res.statusCode, retryAfter: res.headers['retry-after'] };
+        }),
+      );
       const urls = [...products.map((p) => `/api/v1/products/${p.id}`), `/api/v1/products?category=${category.slug}`, '/api/v1/categories'];
       reads = [];
       for (const url of [...urls, ...urls]) reads.push({ url, status: (await app.inject({ method: 'GET', url })).statusCode });
@@ -255,9 +422,14 @@ describe('Postgres primary behind a network partition', () => {
       await primary.stop();
       await primary.start();
     }
-    for (const w of writes) expect({ name: w.name, status: w.status, retryAfter: Number(w.retryAfter) > 0 }).toEqual({ name: w.name, status: 503, retryAfter: true });
+    for (const w of writes)
+      expect({ name: w.name, status: w.status, retryAfter: Number(w.retryAfter) > 0 }).toEqual({
+        name: w.name,
+        status: 503,
+        retryAfter: true,
+      });
     expect(reads.filter((r) => r.status !== 200)).toEqual([]);
-    const back = await untilOk(() => catalog.patchProduct(products[0]!.id, { priceCents: 555 }));
+    const back = await untilOk(() => catalog.patchProduct(products[0].id, { priceCents: 555 }));
     expect(back.json()).toMatchObject({ priceCents: 555 });
   });
 });

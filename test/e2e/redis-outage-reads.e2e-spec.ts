@@ -32,11 +32,21 @@ describe('Redis outage: what keeps working from Postgres', () => {
       expect(me.json()).toMatchObject({ id: user.user.id, email: user.email, role: 'customer' });
       expect(me.body).not.toMatch(/password|hash/i);
 
-      const login = await app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'x-forwarded-for': randomClientIp() }, payload: { email: user.email, password: user.password } });
+      const login = await app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        headers: { 'x-forwarded-for': randomClientIp() },
+        payload: { email: user.email, password: user.password },
+      });
       expect(login.statusCode).toBe(200);
       const again = await app.inject({ method: 'GET', url: '/api/v1/users/me', headers: bearer(login.json().accessToken) });
       expect(again.statusCode).toBe(200);
-      const wrong = await app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'x-forwarded-for': randomClientIp() }, payload: { email: user.email, password: 'not-the-password' } });
+      const wrong = await app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        headers: { 'x-forwarded-for': randomClientIp() },
+        payload: { email: user.email, password: 'not-the-password' },
+      });
       expect(wrong.statusCode).toBe(401);
 
       expect((await app.inject({ method: 'GET', url: `/api/v1/products/${product.id}` })).json()).toMatchObject({ id: product.id });
@@ -46,7 +56,12 @@ describe('Redis outage: what keeps working from Postgres', () => {
       expect(ready.statusCode).toBe(200);
       expect(ready.json()).toMatchObject({ status: 'degraded', details: { redis: { status: 'down' }, postgresPrimary: { status: 'up' } } });
 
-      const cart = await app.inject({ method: 'POST', url: '/api/v1/cart/items', headers: bearer(user.accessToken), payload: { productId: product.id, quantity: 1 } });
+      const cart = await app.inject({
+        method: 'POST',
+        url: '/api/v1/cart/items',
+        headers: bearer(user.accessToken),
+        payload: { productId: product.id, quantity: 1 },
+      });
       expect(cart.statusCode).toBe(503);
       expect(Number(cart.headers['retry-after'])).toBeGreaterThan(0);
       expect(cart.json()).toMatchObject({ statusCode: 503, message: 'cart: temporarily unavailable' });

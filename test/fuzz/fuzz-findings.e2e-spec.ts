@@ -29,7 +29,11 @@ describe('fuzzer findings', () => {
   };
 
   it('a malformed percent-encoding in the path gets the contract 400 body and X-Request-ID, not Fastify’s', async () => {
-    const res = await app.inject({ method: 'DELETE', url: '/api/v1/products/%%32%65', headers: { authorization: `Bearer ${adminToken}`, 'x-request-id': 'fuzz-bad-url-1' } });
+    const res = await app.inject({
+      method: 'DELETE',
+      url: '/api/v1/products/%%32%65',
+      headers: { authorization: `Bearer ${adminToken}`, 'x-request-id': 'fuzz-bad-url-1' },
+    });
     contractError(res, 400);
     expect(res.headers['x-request-id']).toBe('fuzz-bad-url-1');
     expect(res.json().message).toMatch(/^url: /);
@@ -39,7 +43,11 @@ describe('fuzzer findings', () => {
   });
 
   it('an over-long path parameter gets the contract 414 body and X-Request-ID, without echoing the path', async () => {
-    const res = await app.inject({ method: 'GET', url: `/api/v1/orders/${'x'.repeat(5_000)}/history`, headers: { authorization: `Bearer ${adminToken}` } });
+    const res = await app.inject({
+      method: 'GET',
+      url: `/api/v1/orders/${'x'.repeat(5_000)}/history`,
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
     contractError(res, 414);
     expect(res.body).not.toContain('xxxxxxxxxx');
     expect(res.body).not.toContain('FST_ERR');
@@ -84,14 +92,21 @@ describe('fuzzer findings', () => {
     // An operation's own wording of a status is kept.
     expect(docs.paths['/api/v1/auth/login'].post.responses['429'].description).toMatch(/failed logins/);
     // And the server does answer them: an unsupported body on a route without one.
-    const res = await app.inject({ method: 'DELETE', url: '/api/v1/products/3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/xml' }, payload: '<a/>' });
+    const res = await app.inject({
+      method: 'DELETE',
+      url: '/api/v1/products/3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/xml' },
+      payload: '<a/>',
+    });
     expect(res.statusCode).toBe(415);
   });
 
   it('register and login document X-Cart-Token once, as optional, and empty credentials as invalid', async () => {
     const docs = (await app.inject({ method: 'GET', url: '/docs-json' })).json();
     for (const route of ['register', 'login']) {
-      const headers = docs.paths[`/api/v1/auth/${route}`].post.parameters.filter((p: { in: string; name: string }) => p.in === 'header' && p.name.toLowerCase() === 'x-cart-token');
+      const headers = docs.paths[`/api/v1/auth/${route}`].post.parameters.filter(
+        (p: { in: string; name: string }) => p.in === 'header' && p.name.toLowerCase() === 'x-cart-token',
+      );
       expect(headers).toHaveLength(1);
       expect(headers[0].required).toBe(false);
     }
@@ -100,7 +115,11 @@ describe('fuzzer findings', () => {
     const res = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'a@example.com', password: '' } });
     expect(res.statusCode).toBe(400);
     // Without the header, register still works (it is optional).
-    const registered = await app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { email: `${Date.now()}@example.com`, password: 'long enough pw', name: 'N' } });
+    const registered = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/register',
+      payload: { email: `${Date.now()}@example.com`, password: 'long enough pw', name: 'N' },
+    });
     expect(registered.statusCode).toBe(201);
   });
 });
@@ -118,14 +137,22 @@ describe('fuzzer findings: body and query keys', () => {
     await app.close();
   });
 
-  it.each(['constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__'])('an unknown body field named %s is refused with 400 naming it, and nothing is written', async (key) => {
-    const payload = `{"name":"Renamed ${key}","${key}":1}`;
-    const res = await app.inject({ method: 'PATCH', url: '/api/v1/users/me', headers: { ...bearer(customer.accessToken), 'content-type': 'application/json' }, payload });
-    expect(res.statusCode).toBe(400);
-    expect(res.json().message).toEqual([`${key}: property ${key} should not exist`]);
-    const me = await app.inject({ method: 'GET', url: '/api/v1/users/me', headers: bearer(customer.accessToken) });
-    expect(me.json().name).not.toBe(`Renamed ${key}`);
-  });
+  it.each(['constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__'])(
+    'an unknown body field named %s is refused with 400 naming it, and nothing is written',
+    async (key) => {
+      const payload = `{"name":"Renamed ${key}","${key}":1}`;
+      const res = await app.inject({
+        method: 'PATCH',
+        url: '/api/v1/users/me',
+        headers: { ...bearer(customer.accessToken), 'content-type': 'application/json' },
+        payload,
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().message).toEqual([`${key}: property ${key} should not exist`]);
+      const me = await app.inject({ method: 'GET', url: '/api/v1/users/me', headers: bearer(customer.accessToken) });
+      expect(me.json().name).not.toBe(`Renamed ${key}`);
+    },
+  );
 
   it.each([
     [{ name: null }, 'name'],
@@ -143,12 +170,25 @@ describe('fuzzer findings: body and query keys', () => {
   });
 
   it.each([
-    ['POST', '/api/v1/products', { sku: 'NULLS-1', name: 'Nulls', priceCents: 100, categoryId: '3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11', description: null }],
-    ['POST', '/api/v1/products', { sku: 'NULLS-2', name: 'Nulls', priceCents: 100, categoryId: '3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11', stock: null }],
+    [
+      'POST',
+      '/api/v1/products',
+      { sku: 'NULLS-1', name: 'Nulls', priceCents: 100, categoryId: '3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11', description: null },
+    ],
+    [
+      'POST',
+      '/api/v1/products',
+      { sku: 'NULLS-2', name: 'Nulls', priceCents: 100, categoryId: '3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11', stock: null },
+    ],
     ['POST', '/api/v1/categories', { name: null, slug: 'nulls' }],
     ['POST', '/api/v1/orders', { items: null }],
   ])('%s %s with a null field answers below 500', async (method, url, payload) => {
-    const res = await app.inject({ method: method as 'POST', url, headers: { ...bearer(admin.accessToken), 'idempotency-key': `nulls-${url}-${JSON.stringify(payload).length}` }, payload });
+    const res = await app.inject({
+      method: method as 'POST',
+      url,
+      headers: { ...bearer(admin.accessToken), 'idempotency-key': `nulls-${url}-${JSON.stringify(payload).length}` },
+      payload,
+    });
     expect(res.statusCode).toBeLessThan(500);
   });
 
@@ -163,21 +203,34 @@ describe('fuzzer findings: body and query keys', () => {
     expect(res.json().message).toEqual(['items.0.constructor: property constructor should not exist']);
   });
 
-  it.each(['constructor=1', 'toString=x', '__proto__=1', 'prototype=1'])('an unknown query parameter %s is refused with 400 like any other', async (query) => {
-    const res = await app.inject({ method: 'GET', url: `/api/v1/products?${query}` });
-    expect(res.statusCode).toBe(400);
-    const key = query.split('=')[0]!;
-    expect(res.json().message).toEqual([`${key}: property ${key} should not exist`]);
-  });
+  it.each(['constructor=1', 'toString=x', '__proto__=1', 'prototype=1'])(
+    'an unknown query parameter %s is refused with 400 like any other',
+    async (query) => {
+      const res = await app.inject({ method: 'GET', url: `/api/v1/products?${query}` });
+      expect(res.statusCode).toBe(400);
+      const key = query.split('=')[0];
+      expect(res.json().message).toEqual([`${key}: property ${key} should not exist`]);
+    },
+  );
 
   it('a body field named __proto__ is refused as a field, not as malformed JSON', async () => {
-    const res = await app.inject({ method: 'POST', url: '/api/v1/cart/items', headers: { 'content-type': 'application/json' }, payload: '{"productId":"3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11","quantity":1,"__proto__":null}' });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/cart/items',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"productId":"3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11","quantity":1,"__proto__":null}',
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().message).toEqual(['body: fields named __proto__, or constructor with a prototype field, are not allowed']);
   });
 
   it('a body nested too deep names the field it is nested under', async () => {
-    const res = await app.inject({ method: 'POST', url: '/api/v1/auth/refresh', headers: { 'content-type': 'application/json' }, payload: `{"refreshToken":${'{"a":'.repeat(40)}1${'}'.repeat(40)}}` });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/refresh',
+      headers: { 'content-type': 'application/json' },
+      payload: `{"refreshToken":${'{"a":'.repeat(40)}1${'}'.repeat(40)}}`,
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().message).toEqual(['refreshToken.a.a.a…: is nested deeper than 32 levels']);
   });
@@ -217,10 +270,19 @@ describe('chaos findings', () => {
     const res = await app.inject({ method: 'GET', url: '/api/v1/probe-unavailable', headers: { 'x-request-id': 'chaos-503-1' } });
     expect(res.statusCode).toBe(503);
     expect(res.headers['retry-after']).toBe('3');
-    expect(res.json()).toEqual({ statusCode: 503, error: 'Service Unavailable', message: 'cart: temporarily unavailable', requestId: 'chaos-503-1' });
-    const lines = output.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.requestId === 'chaos-503-1');
+    expect(res.json()).toEqual({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      message: 'cart: temporarily unavailable',
+      requestId: 'chaos-503-1',
+    });
+    const lines = output
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.requestId === 'chaos-503-1');
     expect(lines.filter((l) => l.msg === 'unhandled error')).toEqual([]);
-    const warn = lines.find((l) => typeof l.msg === 'string' && (l.msg as string).startsWith('dependency unavailable'));
+    const warn = lines.find((l) => typeof l.msg === 'string' && l.msg.startsWith('dependency unavailable'));
     expect(warn).toMatchObject({ level: 40, url: '/api/v1/probe-unavailable' });
     expect(JSON.stringify(warn)).not.toMatch(/\n\s+at |stack/);
   });

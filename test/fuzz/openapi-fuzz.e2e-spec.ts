@@ -106,7 +106,7 @@ class PoolMap {
     if (exact) return exact;
     const m = /^path:(?:[A-Z]+ )?(.*):([^:]+)$/.exec(key);
     if (!m) return undefined;
-    let path = m[1]!;
+    let path = m[1];
     for (;;) {
       const found = this.map.get(`path:${path}:${m[2]}`);
       if (found || !path.includes(`{${m[2]}}/`)) return found;
@@ -155,7 +155,7 @@ describe('OpenAPI fuzzing', () => {
         return undefined;
       case 'customer':
       case 'admin':
-        if (op.key === 'POST /api/v1/auth/logout') return `Bearer ${logoutTokens.length > 1 ? logoutTokens.shift()! : logoutTokens[0]!}`;
+        if (op.key === 'POST /api/v1/auth/logout') return `Bearer ${logoutTokens.length > 1 ? logoutTokens.shift()! : logoutTokens[0]}`;
         if (op.path.startsWith('/api/v1/auth/sessions')) return `Bearer ${sessionUser.accessToken}`;
         return `Bearer ${(choice === 'admin' ? admin : customer).accessToken}`;
       case 'garbage':
@@ -201,7 +201,12 @@ describe('OpenAPI fuzzing', () => {
       payload = request.body.raw;
       if (request.body.contentType) headers['content-type'] = request.body.contentType;
     }
-    taint.add([request.pathParams, request.query, request.headers, request.body.kind === 'json' ? request.body.value : request.body.kind === 'raw' ? request.body.raw : null]);
+    taint.add([
+      request.pathParams,
+      request.query,
+      request.headers,
+      request.body.kind === 'json' ? request.body.value : request.body.kind === 'raw' ? request.body.raw : null,
+    ]);
     requestCount++;
     return app.inject({ method: op.method as 'GET', url: buildUrl(op, request), headers, payload });
   }
@@ -223,7 +228,12 @@ describe('OpenAPI fuzzing', () => {
   }
 
   /** The contract problems of one answer; counts it in `s`. */
-  function judge(op: Operation, request: FuzzRequest, res: { statusCode: number; headers: Record<string, string | string[] | number | undefined>; body: string }, s: OpStats): string[] {
+  function judge(
+    op: Operation,
+    request: FuzzRequest,
+    res: { statusCode: number; headers: Record<string, string | string[] | number | undefined>; body: string },
+    s: OpStats,
+  ): string[] {
     const problems: string[] = [];
     s.requests++;
     s.statuses.set(res.statusCode, (s.statuses.get(res.statusCode) ?? 0) + 1);
@@ -240,19 +250,29 @@ describe('OpenAPI fuzzing', () => {
     if (res.statusCode < 300 && res.body && /json/.test(String(res.headers['content-type']))) {
       parsed = JSON.parse(res.body);
       const schema = op.responses.get(res.statusCode);
-      if (schema) problems.push(...model.conformance(parsed, schema).slice(0, 5).map((p) => `response schema: ${p}`));
+      if (schema)
+        problems.push(
+          ...model
+            .conformance(parsed, schema)
+            .slice(0, 5)
+            .map((p) => `response schema: ${p}`),
+        );
       learn(op, res.statusCode, parsed);
     }
     // Unknown body fields and query parameters are refused, never silently ignored.
-    if (request.unknown.length && res.statusCode < 300) problems.push(`${res.statusCode} although the request carried unknown ${request.unknown.join(', ')}`);
+    if (request.unknown.length && res.statusCode < 300)
+      problems.push(`${res.statusCode} although the request carried unknown ${request.unknown.join(', ')}`);
     // A 400 caused only by broken body fields names at least one of them (API.md: validation
     // errors name every offending field).
     if (!request.valid && res.statusCode === 400 && request.touched.length === request.mutations.length) {
       const names = request.touched.filter((k) => k.trim() !== '');
       const message = JSON.stringify((JSON.parse(res.body) as { message?: unknown }).message);
       // A 400 about another documented field is the base request's own (semantic) refusal.
-      const aboutOtherField = (op.body ? Object.keys(model.resolve(op.body).properties ?? {}) : []).some((f) => new RegExp(`"${f}[.:]`).test(message));
-      if (names.length === request.touched.length && !aboutOtherField && !names.some((k) => message.includes(k))) problems.push(`400 does not name the offending field(s) ${names.join(', ')}: ${message.slice(0, 200)}`);
+      const aboutOtherField = (op.body ? Object.keys(model.resolve(op.body).properties ?? {}) : []).some((f) =>
+        new RegExp(`"${f}[.:]`).test(message),
+      );
+      if (names.length === request.touched.length && !aboutOtherField && !names.some((k) => message.includes(k)))
+        problems.push(`400 does not name the offending field(s) ${names.join(', ')}: ${message.slice(0, 200)}`);
     }
     if (request.valid && res.statusCode === 400) {
       const message = String((JSON.parse(res.body) as { message?: unknown }).message).slice(0, 120);
@@ -270,7 +290,10 @@ describe('OpenAPI fuzzing', () => {
       : op.secured
         ? fc.constantFrom<AuthChoice>('customer', 'customer', 'admin', 'admin', 'none')
         : fc.constantFrom<AuthChoice>('none', 'none', 'none', 'none', 'customer', 'admin');
-    return fc.oneof({ weight: 2, arbitrary: arbitraries.validRequest(op, authChoices, takesCartToken) }, { weight: 3, arbitrary: arbitraries.invalidRequest(op, authChoices, takesCartToken) });
+    return fc.oneof(
+      { weight: 2, arbitrary: arbitraries.validRequest(op, authChoices, takesCartToken) },
+      { weight: 3, arbitrary: arbitraries.invalidRequest(op, authChoices, takesCartToken) },
+    );
   }
 
   const newStats = (): OpStats => ({ requests: 0, statuses: new Map(), validRejected: new Map(), undocumented: new Set(), skipped: 0 });
@@ -290,19 +313,32 @@ describe('OpenAPI fuzzing', () => {
     // logged out, and a user whose role may be changed.
     [customer, admin, sessionUser] = await Promise.all([registerUser(app), createAdmin(app), registerUser(app)]);
     const victimUser = await registerUser(app);
-    customerSid = JSON.parse(Buffer.from(customer.accessToken.split('.')[1]!, 'base64url').toString()).sid;
+    customerSid = JSON.parse(Buffer.from(customer.accessToken.split('.')[1], 'base64url').toString()).sid;
     const spare: { accessToken: string; refreshToken: string }[] = [];
     for (let i = 0; i < 6; i++) {
-      const res = await app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'x-forwarded-for': randomClientIp() }, payload: { email: sessionUser.email, password: sessionUser.password } });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        headers: { 'x-forwarded-for': randomClientIp() },
+        payload: { email: sessionUser.email, password: sessionUser.password },
+      });
       expect(res.statusCode).toBe(200);
       spare.push(res.json());
     }
     logoutTokens.push(...spare.slice(0, 3).map((s) => s.accessToken));
-    const sessions = (await app.inject({ method: 'GET', url: '/api/v1/auth/sessions', headers: bearer(sessionUser.accessToken) })).json() as { id: string; current: boolean }[];
-    const sid = (t: string) => JSON.parse(Buffer.from(t.split('.')[1]!, 'base64url').toString()).sid as string;
+    const sessions = (await app.inject({ method: 'GET', url: '/api/v1/auth/sessions', headers: bearer(sessionUser.accessToken) })).json<
+      { id: string; current: boolean }[]
+    >();
+    const sid = (t: string) => JSON.parse(Buffer.from(t.split('.')[1], 'base64url').toString()).sid as string;
     const keep = sid(sessionUser.accessToken);
-    pools.set('path:/api/v1/auth/sessions/{id}:id', sessions.map((s) => s.id).filter((id) => id !== keep));
-    pools.set('field:refreshToken', spare.slice(3).map((s) => s.refreshToken));
+    pools.set(
+      'path:/api/v1/auth/sessions/{id}:id',
+      sessions.map((s) => s.id).filter((id) => id !== keep),
+    );
+    pools.set(
+      'field:refreshToken',
+      spare.slice(3).map((s) => s.refreshToken),
+    );
 
     // The catalog: products the cart and orders use (never deleted by the fuzzer), and victims.
     const factory = await ProductFactory.create(app);
@@ -320,7 +356,7 @@ describe('OpenAPI fuzzing', () => {
     pools.set('field:parentId', [factory.categoryId]);
     pools.set('path:/api/v1/categories/{id}:id', [factory.categoryId, spareCategory.id]);
     pools.set('path:DELETE /api/v1/categories/{id}:id', [spareCategory.id, factory.categoryId]);
-    pools.set('field:sku', [kept[0]!.sku]);
+    pools.set('field:sku', [kept[0].sku]);
     pools.set('field:slug', [spareCategory.slug]);
     pools.set('field:email', [customer.email, sessionUser.email]);
     pools.set('field:password', [customer.password]);
@@ -334,17 +370,32 @@ describe('OpenAPI fuzzing', () => {
     expect(guestCartToken).toBeTruthy();
     const orderIds: string[] = [];
     for (const buyer of [customer, admin]) {
-      const res = await app.inject({ method: 'POST', url: '/api/v1/orders', headers: { ...bearer(buyer.accessToken), 'idempotency-key': randomUUID() }, payload: { items: [{ productId: keptIds[1], quantity: 1 }] } });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/v1/orders',
+        headers: { ...bearer(buyer.accessToken), 'idempotency-key': randomUUID() },
+        payload: { items: [{ productId: keptIds[1], quantity: 1 }] },
+      });
       expect(res.statusCode).toBe(201);
       orderIds.push(res.json().id);
     }
     pools.set('path:/api/v1/orders/{id}:id', orderIds);
 
     // Admin names: cache namespaces and job queues.
-    const stats = (await app.inject({ method: 'GET', url: '/api/v1/admin/cache/stats', headers: bearer(admin.accessToken) })).json() as { namespaces: Record<string, unknown> };
-    pools.set('path:/api/v1/admin/cache/{namespace}:namespace', Object.keys(stats.namespaces).length ? Object.keys(stats.namespaces) : ['products']);
-    const queues = (await app.inject({ method: 'GET', url: '/api/v1/admin/queues', headers: bearer(admin.accessToken) })).json() as { queues: { name: string }[] };
-    pools.set('path:/api/v1/admin/queues/{name}/retry-failed:name', queues.queues.map((q) => q.name));
+    const stats = (await app.inject({ method: 'GET', url: '/api/v1/admin/cache/stats', headers: bearer(admin.accessToken) })).json<{
+      namespaces: Record<string, unknown>;
+    }>();
+    pools.set(
+      'path:/api/v1/admin/cache/{namespace}:namespace',
+      Object.keys(stats.namespaces).length ? Object.keys(stats.namespaces) : ['products'],
+    );
+    const queues = (await app.inject({ method: 'GET', url: '/api/v1/admin/queues', headers: bearer(admin.accessToken) })).json<{
+      queues: { name: string }[];
+    }>();
+    pools.set(
+      'path:/api/v1/admin/queues/{name}/retry-failed:name',
+      queues.queues.map((q) => q.name),
+    );
 
     arbitraries = new RequestArbitraries(model, pools);
   }, 120_000);
@@ -375,7 +426,9 @@ describe('OpenAPI fuzzing', () => {
     const operations = model.operations.filter((o) => !ONLY || o.key.includes(ONLY));
     const stats = new Map<string, OpStats>();
     const failures: string[] = [];
-    process.stdout.write(`openapi fuzz: FUZZ_SEED=${SEED}${process.env.FUZZ_SEED ? '' : ' (default)'}, ${operations.length} operations, ${RUNS_PER_OP} runs per operation\n`);
+    process.stdout.write(
+      `openapi fuzz: FUZZ_SEED=${SEED}${process.env.FUZZ_SEED ? '' : ' (default)'}, ${operations.length} operations, ${RUNS_PER_OP} runs per operation\n`,
+    );
 
     for (const op of operations) {
       const requests = requestsFor(op);
@@ -400,9 +453,14 @@ describe('OpenAPI fuzzing', () => {
         }
       });
       const runs = Math.max(1, Math.round(HASHING.has(op.key) ? RUNS_PER_OP * 0.4 : RUNS_PER_OP));
-      const details = await fc.check(property, { seed: opSeed(op.key), numRuns: REPLAY_PATH ? 1 : runs, path: REPLAY_PATH, endOnFailure: false });
+      const details = await fc.check(property, {
+        seed: opSeed(op.key),
+        numRuns: REPLAY_PATH ? 1 : runs,
+        path: REPLAY_PATH,
+        endOnFailure: false,
+      });
       if (details.failed) {
-        const request = details.counterexample?.[0] as FuzzRequest | undefined;
+        const request = details.counterexample?.[0];
         failures.push(
           [
             `${op.key}: ${(details.errorInstance as Error | undefined)?.message ?? 'failed'}`,
@@ -416,15 +474,23 @@ describe('OpenAPI fuzzing', () => {
 
     const seconds = (Date.now() - started) / 1000;
     const lines = [...stats].map(([key, s]) => {
-      const statuses = [...s.statuses].sort(([a], [b]) => a - b).map(([c, n]) => `${c}×${n}`).join(' ');
+      const statuses = [...s.statuses]
+        .sort(([a], [b]) => a - b)
+        .map(([c, n]) => `${c}×${n}`)
+        .join(' ');
       const undocumented = s.undocumented.size ? ` | undocumented: ${[...s.undocumented].join(',')}` : '';
-      const rejected = s.validRejected.size ? ` | valid→400: ${[...s.validRejected].slice(0, 2).map(([m, n]) => `${n}× ${m}`).join(' / ')}` : '';
+      const rejected = s.validRejected.size
+        ? ` | valid→400: ${[...s.validRejected]
+            .slice(0, 2)
+            .map(([m, n]) => `${n}× ${m}`)
+            .join(' / ')}`
+        : '';
       return `  ${key.padEnd(52)} ${statuses}${undocumented}${rejected}${s.skipped ? ` | skipped ${s.skipped}` : ''}`;
     });
     process.stdout.write(`openapi fuzz: ${requestCount} requests in ${seconds.toFixed(1)} s (seed ${SEED})\n${lines.join('\n')}\n`);
     if (failures.length) process.stdout.write(`openapi fuzz: ${failures.length} failing operation(s)\n${failures.join('\n\n')}\n`);
 
-    expect(failures.map((f) => f.split('\n')[0]!.slice(0, 200))).toEqual([]);
+    expect(failures.map((f) => f.split('\n')[0].slice(0, 200))).toEqual([]);
     if (!ONLY && !REPLAY_PATH) expect(requestCount).toBeGreaterThanOrEqual(MIN_REQUESTS);
     // Every answer was counted: the fuzzer did reach the handlers, not only the guards.
     const reached = [...stats.values()].reduce((n, s) => n + [...s.statuses].filter(([c]) => c < 300).reduce((m, [, k]) => m + k, 0), 0);
@@ -433,8 +499,10 @@ describe('OpenAPI fuzzing', () => {
   it('keeps the contract when requests to different operations run concurrently', async () => {
     const operations = model.operations.filter((o) => !ONLY || o.key.includes(ONLY));
     const queue: { op: Operation; request: FuzzRequest }[] = [];
-    const samples = operations.map((op) => fc.sample(requestsFor(op), { seed: opSeed(`concurrent ${op.key}`), numRuns: CONCURRENT_PER_OP }));
-    for (let i = 0; i < CONCURRENT_PER_OP; i++) operations.forEach((op, k) => queue.push({ op, request: samples[k]![i]! }));
+    const samples = operations.map((op) =>
+      fc.sample(requestsFor(op), { seed: opSeed(`concurrent ${op.key}`), numRuns: CONCURRENT_PER_OP }),
+    );
+    for (let i = 0; i < CONCURRENT_PER_OP; i++) operations.forEach((op, k) => queue.push({ op, request: samples[k][i] }));
     const stats = newStats();
     const failures: string[] = [];
     const started = Date.now();
@@ -449,15 +517,22 @@ describe('OpenAPI fuzzing', () => {
             throw error;
           }
           const problems = judge(op, request, res, stats);
-          if (problems.length && failures.length < 20) failures.push(`${op.key}: ${res.statusCode} ${problems.join('; ').slice(0, 300)}\n  request: ${abbreviate(JSON.stringify(request), 600)}`);
+          if (problems.length && failures.length < 20)
+            failures.push(
+              `${op.key}: ${res.statusCode} ${problems.join('; ').slice(0, 300)}\n  request: ${abbreviate(JSON.stringify(request), 600)}`,
+            );
         }),
       );
     }
-    const statuses = [...stats.statuses].sort(([a], [b]) => a - b).map(([c, n]) => `${c}×${n}`).join(' ');
-    process.stdout.write(`openapi fuzz (concurrent, ${CONCURRENCY} in flight): ${stats.requests} requests in ${((Date.now() - started) / 1000).toFixed(1)} s: ${statuses}\n`);
+    const statuses = [...stats.statuses]
+      .sort(([a], [b]) => a - b)
+      .map(([c, n]) => `${c}×${n}`)
+      .join(' ');
+    process.stdout.write(
+      `openapi fuzz (concurrent, ${CONCURRENCY} in flight): ${stats.requests} requests in ${((Date.now() - started) / 1000).toFixed(1)} s: ${statuses}\n`,
+    );
     if (failures.length) process.stdout.write(`${failures.join('\n\n')}\n`);
-    expect(failures.map((f) => f.split('\n')[0]!.slice(0, 200))).toEqual([]);
+    expect(failures.map((f) => f.split('\n')[0].slice(0, 200))).toEqual([]);
     expect(stats.requests).toBeGreaterThanOrEqual(operations.length * CONCURRENT_PER_OP * 0.9);
   }, 300_000);
 });
-

@@ -76,7 +76,12 @@ export class OpenApiModel {
         for (const p of raw.parameters ?? []) {
           const id = `${p.in}:${p.in === 'header' ? p.name.toLowerCase() : p.name}`;
           const known = params.get(id);
-          const parameter: Parameter = { name: p.in === 'header' ? p.name.toLowerCase() : p.name, in: p.in, required: Boolean(p.required) || p.in === 'path', schema: p.schema ?? { type: 'string' } };
+          const parameter: Parameter = {
+            name: p.in === 'header' ? p.name.toLowerCase() : p.name,
+            in: p.in,
+            required: Boolean(p.required) || p.in === 'path',
+            schema: p.schema ?? { type: 'string' },
+          };
           params.set(id, known ? { ...parameter, required: known.required || parameter.required } : parameter);
         }
         const json = raw.requestBody?.content?.['application/json'];
@@ -112,7 +117,7 @@ export class OpenApiModel {
       }
       if (current.allOf?.length === 1) {
         const { allOf, ...rest } = current;
-        current = { ...rest, ...this.resolve(allOf[0]!), nullable: rest.nullable };
+        current = { ...rest, ...this.resolve(allOf[0]), nullable: rest.nullable };
         continue;
       }
       return current;
@@ -130,13 +135,16 @@ export class OpenApiModel {
     if (value === null) return s.nullable ? [] : [`${path}: null but not nullable`];
     if (s.oneOf || s.anyOf) {
       const options = (s.oneOf ?? s.anyOf)!;
-      return options.some((o) => this.conformance(value, o, path).length === 0) ? [] : [`${path}: matches none of ${options.length} alternatives`];
+      return options.some((o) => this.conformance(value, o, path).length === 0)
+        ? []
+        : [`${path}: matches none of ${options.length} alternatives`];
     }
     if (s.enum && !s.enum.includes(value)) return [`${path}: ${JSON.stringify(value)} not in enum`];
     switch (s.type) {
       case 'string':
         if (typeof value !== 'string') return [`${path}: expected string, got ${typeof value}`];
-        if (s.format === 'uuid' && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) return [`${path}: not a uuid`];
+        if (s.format === 'uuid' && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value))
+          return [`${path}: not a uuid`];
         if (s.format === 'date-time' && Number.isNaN(Date.parse(value))) return [`${path}: not a date-time`];
         return [];
       case 'number':
@@ -156,14 +164,17 @@ export class OpenApiModel {
       case 'object':
       case undefined: {
         if (s.type === undefined && !s.properties) return [];
-        if (typeof value !== 'object' || Array.isArray(value)) return [`${path}: expected object, got ${Array.isArray(value) ? 'array' : typeof value}`];
+        if (typeof value !== 'object' || Array.isArray(value))
+          return [`${path}: expected object, got ${Array.isArray(value) ? 'array' : typeof value}`];
         const record = value as Record<string, unknown>;
         const problems = (s.required ?? []).filter((k) => !(k in record)).map((k) => `${path}.${k}: required but missing`);
         for (const [k, v] of Object.entries(record)) {
           const prop = s.properties?.[k];
           if (prop) problems.push(...this.conformance(v, prop, `${path}.${k}`));
-          else if (typeof s.additionalProperties === 'object') problems.push(...this.conformance(v, s.additionalProperties, `${path}.${k}`));
-          else if (s.properties && s.additionalProperties !== true && !s.additionalProperties) problems.push(`${path}.${k}: not documented`);
+          else if (typeof s.additionalProperties === 'object')
+            problems.push(...this.conformance(v, s.additionalProperties, `${path}.${k}`));
+          else if (s.properties && s.additionalProperties !== true && !s.additionalProperties)
+            problems.push(`${path}.${k}: not documented`);
         }
         return problems;
       }

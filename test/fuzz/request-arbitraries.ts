@@ -2,7 +2,17 @@ import fc from 'fast-check';
 import type { OpenApiModel, Operation, Parameter, Schema } from './openapi-model.js';
 
 /** Who a request claims to be. `forged:*` tokens are signed with the real secret but name no live session. */
-export type AuthChoice = 'none' | 'customer' | 'admin' | 'garbage' | 'tampered' | 'alg-none' | 'forged-unknown-session' | 'forged-expired' | 'forged-bad-claims' | 'basic';
+export type AuthChoice =
+  | 'none'
+  | 'customer'
+  | 'admin'
+  | 'garbage'
+  | 'tampered'
+  | 'alg-none'
+  | 'forged-unknown-session'
+  | 'forged-expired'
+  | 'forged-bad-claims'
+  | 'basic';
 
 /** A raw body: text sent as is with a content type (invalid JSON, another media type, ...). */
 export interface RawBody {
@@ -160,15 +170,28 @@ export const HOSTILE_RAW_BODIES: readonly RawBody[] = [
 ];
 
 /** Header values (latin-1 only: anything else cannot be sent in an HTTP header). */
-export const HOSTILE_HEADER_VALUES: readonly string[] = HOSTILE_STRINGS.filter((s) => /^[\x20-\x7e\xa0-\xff\t]*$/.test(s) && s.length < 9_000).concat([
-  'W/"abc"',
-  '"0"',
-  '*',
-  '"a", W/"b", *',
-  'x'.repeat(8_000),
-]);
+export const HOSTILE_HEADER_VALUES: readonly string[] = HOSTILE_STRINGS.filter(
+  (s) => /^[\x20-\x7e\xa0-\xff\t]*$/.test(s) && s.length < 9_000,
+).concat(['W/"abc"', '"0"', '*', '"a", W/"b", *', 'x'.repeat(8_000)]);
 
-const PROTO_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', 'role', 'id', 'userId', 'isAdmin', 'createdAt', '$where', '', ' ', 'a.b', 'password'];
+const PROTO_KEYS = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  'role',
+  'id',
+  'userId',
+  'isAdmin',
+  'createdAt',
+  '$where',
+  '',
+  ' ',
+  'a.b',
+  'password',
+];
 
 export class RequestArbitraries {
   constructor(
@@ -194,7 +217,10 @@ export class RequestArbitraries {
         return fc.boolean();
       case 'array': {
         const itemKey = poolKey;
-        return fc.array(this.valid(s.items ?? { type: 'string' }, itemKey, depth + 1), { minLength: s.minItems ?? 0, maxLength: Math.max(s.minItems ?? 0, Math.min(s.maxItems ?? 4, 4)) });
+        return fc.array(this.valid(s.items ?? { type: 'string' }, itemKey, depth + 1), {
+          minLength: s.minItems ?? 0,
+          maxLength: Math.max(s.minItems ?? 0, Math.min(s.maxItems ?? 4, 4)),
+        });
       }
       default: {
         if (!s.properties || depth > 4) return fc.constant({});
@@ -213,7 +239,8 @@ export class RequestArbitraries {
     const pool = poolKey ? this.pools.get(poolKey) : undefined;
     let base: fc.Arbitrary<string>;
     if (s.format === 'uuid') base = fc.uuid();
-    else if (s.format === 'email') base = fc.tuple(fc.stringMatching(/^[a-z0-9]{1,16}$/), fc.constantFrom('example.com', 'example.org')).map(([l, d]) => `${l}@${d}`);
+    else if (s.format === 'email')
+      base = fc.tuple(fc.stringMatching(/^[a-z0-9]{1,16}$/), fc.constantFrom('example.com', 'example.org')).map(([l, d]) => `${l}@${d}`);
     else if (s.format === 'date-time') base = fc.date({ noInvalidDate: true }).map((d) => d.toISOString());
     else if (s.pattern) {
       const max = s.maxLength ?? 64;
@@ -221,15 +248,31 @@ export class RequestArbitraries {
     } else {
       const minLength = s.minLength ?? 0;
       const maxLength = Math.max(minLength, Math.min(s.maxLength ?? 40, 40));
-      base = fc.oneof(
-        { weight: 3, arbitrary: fc.string({ minLength, maxLength, unit: 'grapheme-ascii' }) },
-        { weight: 1, arbitrary: fc.string({ minLength, maxLength, unit: 'grapheme' }) },
-        // Valid-typed text that looks like an attack: it must be stored or searched as plain text.
-        { weight: 1, arbitrary: fc.constantFrom("' OR '1'='1", 'SELECT * FROM identity.users', '%_\\', '<b>x</b>', 'ﬀİß💥').filter((v) => v.length >= minLength && v.length <= (s.maxLength ?? Infinity)) },
-      ).filter((v) => !v.includes('\u0000'));
+      base = fc
+        .oneof(
+          { weight: 3, arbitrary: fc.string({ minLength, maxLength, unit: 'grapheme-ascii' }) },
+          { weight: 1, arbitrary: fc.string({ minLength, maxLength, unit: 'grapheme' }) },
+          // Valid-typed text that looks like an attack: it must be stored or searched as plain text.
+          {
+            weight: 1,
+            arbitrary: fc
+              .constantFrom("' OR '1'='1", 'SELECT * FROM identity.users', '%_\\', '<b>x</b>', 'ﬀİß💥')
+              .filter((v) => v.length >= minLength && v.length <= (s.maxLength ?? Infinity)),
+          },
+        )
+        .filter((v) => !v.includes('\u0000'));
     }
     if (!pool || pool.length === 0) return base;
-    return fc.oneof({ weight: 4, arbitrary: fc.nat().map((i) => { const p = this.pools.get(poolKey!)!; return p[i % p.length]!; }) }, { weight: 1, arbitrary: base });
+    return fc.oneof(
+      {
+        weight: 4,
+        arbitrary: fc.nat().map((i) => {
+          const p = this.pools.get(poolKey!)!;
+          return p[i % p.length];
+        }),
+      },
+      { weight: 1, arbitrary: base },
+    );
   }
 
   private poolKeyOf(op: Operation, p: Parameter): string {
@@ -253,7 +296,12 @@ export class RequestArbitraries {
         query[p.name] = this.paramValue(op, p);
         if (p.required) requiredQuery.push(p.name);
       } else if (p.in === 'header' && p.name !== 'x-cart-token' && p.name !== 'authorization') {
-        headers[p.name] = p.name === 'idempotency-key' ? fc.oneof(fc.uuid(), fc.stringMatching(/^[A-Za-z0-9._~-]{1,64}$/)) : p.name === 'if-none-match' ? fc.oneof(fc.constant('"abc"'), fc.constant('*'), fc.constant('W/"x"')) : this.paramValue(op, p);
+        headers[p.name] =
+          p.name === 'idempotency-key'
+            ? fc.oneof(fc.uuid(), fc.stringMatching(/^[A-Za-z0-9._~-]{1,64}$/))
+            : p.name === 'if-none-match'
+              ? fc.oneof(fc.constant('"abc"'), fc.constant('*'), fc.constant('W/"x"'))
+              : this.paramValue(op, p);
         if (p.required) requiredHeaders.push(p.name);
       }
     }
@@ -263,7 +311,9 @@ export class RequestArbitraries {
     return fc
       .record({
         auth: authChoices,
-        cartToken: cartRoute ? fc.constantFrom<FuzzRequest['cartToken']>('none', 'real', 'real') : fc.constant<FuzzRequest['cartToken']>('none'),
+        cartToken: cartRoute
+          ? fc.constantFrom<FuzzRequest['cartToken']>('none', 'real', 'real')
+          : fc.constant<FuzzRequest['cartToken']>('none'),
         pathParams: fc.record(path),
         query: fc.record(query, { requiredKeys: requiredQuery }),
         headers: fc.record(headers, { requiredKeys: requiredHeaders }),
@@ -275,107 +325,218 @@ export class RequestArbitraries {
   /** A valid request with one to three things broken. */
   invalidRequest(op: Operation, authChoices: fc.Arbitrary<AuthChoice>, cartRoute: boolean): fc.Arbitrary<FuzzRequest> {
     const mutation = this.mutation(op, cartRoute);
-    return fc.tuple(this.validRequest(op, authChoices, cartRoute), fc.array(mutation, { minLength: 1, maxLength: 3 })).map(([request, mutations]) => {
-      let current: FuzzRequest = { ...request, valid: false };
-      for (const m of mutations) current = m(current);
-      return current;
-    });
+    return fc
+      .tuple(this.validRequest(op, authChoices, cartRoute), fc.array(mutation, { minLength: 1, maxLength: 3 }))
+      .map(([request, mutations]) => {
+        let current: FuzzRequest = { ...request, valid: false };
+        for (const m of mutations) current = m(current);
+        return current;
+      });
   }
 
   private mutation(op: Operation, cartRoute: boolean): fc.Arbitrary<(r: FuzzRequest) => FuzzRequest> {
     const options: { weight: number; arbitrary: fc.Arbitrary<(r: FuzzRequest) => FuzzRequest> }[] = [];
-    const hostileString = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...HOSTILE_STRINGS) }, { weight: 1, arbitrary: fc.string({ maxLength: 30, unit: 'binary' }) });
-    const hostileValue = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...HOSTILE_VALUES) }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) });
+    const hostileString = fc.oneof(
+      { weight: 3, arbitrary: fc.constantFrom(...HOSTILE_STRINGS) },
+      { weight: 1, arbitrary: fc.string({ maxLength: 30, unit: 'binary' }) },
+    );
+    const hostileValue = fc.oneof(
+      { weight: 3, arbitrary: fc.constantFrom(...HOSTILE_VALUES) },
+      { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
+    );
     const pathParams = op.parameters.filter((p) => p.in === 'path');
     const queryParams = op.parameters.filter((p) => p.in === 'query');
     const headerParams = op.parameters.filter((p) => p.in === 'header' && p.name !== 'x-cart-token');
-    const label = (m: string, f: (r: FuzzRequest) => FuzzRequest) => (r: FuzzRequest) => { const next = f(r); return { ...next, mutations: [...next.mutations, m] }; };
-    const fieldLabel = (field: string, m: string, f: (r: FuzzRequest) => FuzzRequest) => (r: FuzzRequest) => { const next = label(m, f)(r); return { ...next, touched: [...next.touched, field] }; };
+    const label = (m: string, f: (r: FuzzRequest) => FuzzRequest) => (r: FuzzRequest) => {
+      const next = f(r);
+      return { ...next, mutations: [...next.mutations, m] };
+    };
+    const fieldLabel = (field: string, m: string, f: (r: FuzzRequest) => FuzzRequest) => (r: FuzzRequest) => {
+      const next = label(m, f)(r);
+      return { ...next, touched: [...next.touched, field] };
+    };
 
     if (pathParams.length) {
       options.push({
         weight: 4,
-        arbitrary: fc.tuple(fc.constantFrom(...pathParams), hostileString, fc.boolean()).map(([p, v, raw]) => label(`path ${p.name}=${JSON.stringify(v).slice(0, 60)}${raw ? ' (raw)' : ''}`, (r) => ({ ...r, rawPath: r.rawPath || raw, pathParams: { ...r.pathParams, [p.name]: v } }))),
+        arbitrary: fc.tuple(fc.constantFrom(...pathParams), hostileString, fc.boolean()).map(([p, v, raw]) =>
+          label(`path ${p.name}=${JSON.stringify(v).slice(0, 60)}${raw ? ' (raw)' : ''}`, (r) => ({
+            ...r,
+            rawPath: r.rawPath || raw,
+            pathParams: { ...r.pathParams, [p.name]: v },
+          })),
+        ),
       });
     }
     options.push({
       weight: queryParams.length ? 3 : 1,
       arbitrary: fc
-        .tuple(queryParams.length ? fc.constantFrom(...queryParams.map((p) => p.name), 'unknownParam', '__proto__', 'constructor', 'toString') : fc.constantFrom('unknownParam', '__proto__', 'constructor', 'page'), fc.oneof(hostileString.map((v) => [v]), fc.array(fc.constantFrom('1', '2', 'x'), { minLength: 2, maxLength: 3 })))
+        .tuple(
+          queryParams.length
+            ? fc.constantFrom(...queryParams.map((p) => p.name), 'unknownParam', '__proto__', 'constructor', 'toString')
+            : fc.constantFrom('unknownParam', '__proto__', 'constructor', 'page'),
+          fc.oneof(
+            hostileString.map((v) => [v]),
+            fc.array(fc.constantFrom('1', '2', 'x'), { minLength: 2, maxLength: 3 }),
+          ),
+        )
         .map(([name, values]) =>
           label(`query ${name}=${JSON.stringify(values).slice(0, 60)}`, (r) => ({
             ...r,
             // Only routes with a query DTO refuse unknown parameters; the others ignore the query string.
             unknown: queryParams.length === 0 || queryParams.some((p) => p.name === name) ? r.unknown : [...r.unknown, `?${name}`],
-            query: withKey(r.query, name, values.length === 1 ? values[0]! : values) as FuzzRequest['query'],
+            query: withKey(r.query, name, values.length === 1 ? values[0] : values) as FuzzRequest['query'],
           })),
         ),
     });
     if (headerParams.length) {
       options.push({
         weight: 2,
-        arbitrary: fc.tuple(fc.constantFrom(...headerParams), fc.oneof(fc.constantFrom(...HOSTILE_HEADER_VALUES), fc.constant(null))).map(([p, v]) =>
-          label(`header ${p.name}=${v === null ? '(absent)' : JSON.stringify(v).slice(0, 60)}`, (r) => {
-            const headers = { ...r.headers };
-            if (v === null) delete headers[p.name];
-            else headers[p.name] = v;
-            return { ...r, headers };
-          }),
-        ),
+        arbitrary: fc
+          .tuple(fc.constantFrom(...headerParams), fc.oneof(fc.constantFrom(...HOSTILE_HEADER_VALUES), fc.constant(null)))
+          .map(([p, v]) =>
+            label(`header ${p.name}=${v === null ? '(absent)' : JSON.stringify(v).slice(0, 60)}`, (r) => {
+              const headers = { ...r.headers };
+              if (v === null) delete headers[p.name];
+              else headers[p.name] = v;
+              return { ...r, headers };
+            }),
+          ),
       });
     }
     options.push({
       weight: 1,
-      arbitrary: fc.tuple(fc.constantFrom('x-request-id', 'accept', 'x-forwarded-for', 'content-length-ish', 'if-none-match', 'idempotency-key', 'x-cart-token'), fc.constantFrom(...HOSTILE_HEADER_VALUES)).map(([name, v]) =>
-        label(`header ${name}=${JSON.stringify(v).slice(0, 60)}`, (r) => (name === 'x-cart-token' ? { ...r, cartToken: 'hostile' as const, headers: { ...r.headers, [name]: v } } : { ...r, headers: { ...r.headers, [name]: v } })),
-      ),
+      arbitrary: fc
+        .tuple(
+          fc.constantFrom(
+            'x-request-id',
+            'accept',
+            'x-forwarded-for',
+            'content-length-ish',
+            'if-none-match',
+            'idempotency-key',
+            'x-cart-token',
+          ),
+          fc.constantFrom(...HOSTILE_HEADER_VALUES),
+        )
+        .map(([name, v]) =>
+          label(`header ${name}=${JSON.stringify(v).slice(0, 60)}`, (r) =>
+            name === 'x-cart-token'
+              ? { ...r, cartToken: 'hostile' as const, headers: { ...r.headers, [name]: v } }
+              : { ...r, headers: { ...r.headers, [name]: v } },
+          ),
+        ),
     });
     options.push({
       weight: op.secured || cartRoute ? 3 : 1,
-      arbitrary: fc.constantFrom<AuthChoice>('none', 'garbage', 'tampered', 'alg-none', 'forged-unknown-session', 'forged-expired', 'forged-bad-claims', 'basic', 'customer').map((auth) => label(`auth ${auth}`, (r) => ({ ...r, auth }))),
+      arbitrary: fc
+        .constantFrom<AuthChoice>(
+          'none',
+          'garbage',
+          'tampered',
+          'alg-none',
+          'forged-unknown-session',
+          'forged-expired',
+          'forged-bad-claims',
+          'basic',
+          'customer',
+        )
+        .map((auth) => label(`auth ${auth}`, (r) => ({ ...r, auth }))),
     });
     if (cartRoute) {
-      options.push({ weight: 2, arbitrary: fc.constantFrom(...HOSTILE_HEADER_VALUES).map((v) => label(`x-cart-token=${JSON.stringify(v).slice(0, 60)}`, (r) => ({ ...r, auth: 'none' as const, cartToken: 'hostile' as const, headers: { ...r.headers, 'x-cart-token': v } }))) });
+      options.push({
+        weight: 2,
+        arbitrary: fc.constantFrom(...HOSTILE_HEADER_VALUES).map((v) =>
+          label(`x-cart-token=${JSON.stringify(v).slice(0, 60)}`, (r) => ({
+            ...r,
+            auth: 'none' as const,
+            cartToken: 'hostile' as const,
+            headers: { ...r.headers, 'x-cart-token': v },
+          })),
+        ),
+      });
     }
     if (op.body) {
       const schema = this.model.resolve(op.body);
       const props = Object.keys(schema.properties ?? {});
-      options.push({ weight: 2, arbitrary: fc.constantFrom(...HOSTILE_RAW_BODIES).map((b) => label(`raw body ${JSON.stringify(b.raw).slice(0, 40)} as ${b.contentType || '(none)'}`, (r) => ({ ...r, unknown: queryOnly(r.unknown), body: { kind: 'raw' as const, ...b } }))) });
-      options.push({ weight: 1, arbitrary: hostileValue.map((v) => label(`body=${JSON.stringify(v)?.slice(0, 60)}`, (r) => ({ ...r, unknown: queryOnly(r.unknown), body: { kind: 'json' as const, value: v } }))) });
+      options.push({
+        weight: 2,
+        arbitrary: fc.constantFrom(...HOSTILE_RAW_BODIES).map((b) =>
+          label(`raw body ${JSON.stringify(b.raw).slice(0, 40)} as ${b.contentType || '(none)'}`, (r) => ({
+            ...r,
+            unknown: queryOnly(r.unknown),
+            body: { kind: 'raw' as const, ...b },
+          })),
+        ),
+      });
+      options.push({
+        weight: 1,
+        arbitrary: hostileValue.map((v) =>
+          label(`body=${JSON.stringify(v)?.slice(0, 60)}`, (r) => ({
+            ...r,
+            unknown: queryOnly(r.unknown),
+            body: { kind: 'json' as const, value: v },
+          })),
+        ),
+      });
       options.push({
         weight: 2,
         arbitrary: fc.tuple(fc.constantFrom(...PROTO_KEYS), hostileValue).map(([k, v]) =>
-          fieldLabel(k, `extra field ${k}`, (r) => ({ ...r, unknown: props.includes(k) ? r.unknown : [...r.unknown, k], body: { kind: 'json' as const, value: withKey(asObject(r.body), k, v) } })),
+          fieldLabel(k, `extra field ${k}`, (r) => ({
+            ...r,
+            unknown: props.includes(k) ? r.unknown : [...r.unknown, k],
+            body: { kind: 'json' as const, value: withKey(asObject(r.body), k, v) },
+          })),
         ),
       });
       if (props.length) {
         options.push({
           weight: 5,
-          arbitrary: fc.tuple(fc.constantFrom(...props), hostileValue).map(([k, v]) => fieldLabel(k, `field ${k}=${JSON.stringify(v)?.slice(0, 60)}`, (r) => ({ ...r, body: { kind: 'json' as const, value: { ...asObject(r.body), [k]: v } } }))),
+          arbitrary: fc.tuple(fc.constantFrom(...props), hostileValue).map(([k, v]) =>
+            fieldLabel(k, `field ${k}=${JSON.stringify(v)?.slice(0, 60)}`, (r) => ({
+              ...r,
+              body: { kind: 'json' as const, value: { ...asObject(r.body), [k]: v } },
+            })),
+          ),
         });
         options.push({
           weight: 1,
-          arbitrary: fc.constantFrom(...props).map((k) => fieldLabel(k, `drop field ${k}`, (r) => { const value = { ...asObject(r.body) }; delete value[k]; return { ...r, body: { kind: 'json' as const, value } }; })),
+          arbitrary: fc.constantFrom(...props).map((k) =>
+            fieldLabel(k, `drop field ${k}`, (r) => {
+              const value = { ...asObject(r.body) };
+              delete value[k];
+              return { ...r, body: { kind: 'json' as const, value } };
+            }),
+          ),
         });
         // Nested: a hostile value inside the first element of each array field.
-        const arrays = props.filter((k) => this.model.resolve(schema.properties![k]!).type === 'array');
+        const arrays = props.filter((k) => this.model.resolve(schema.properties![k]).type === 'array');
         if (arrays.length) {
           options.push({
             weight: 3,
-            arbitrary: fc.tuple(fc.constantFrom(...arrays), fc.constantFrom('productId', 'quantity', 'stock', 'delta', 'extra'), hostileValue).map(([k, field, v]) =>
-              fieldLabel(k, `${k}[0].${field}=${JSON.stringify(v)?.slice(0, 60)}`, (r) => {
-                const value = { ...asObject(r.body) };
-                const list = Array.isArray(value[k]) ? [...(value[k] as unknown[])] : [];
-                list[0] = { ...(typeof list[0] === 'object' && list[0] !== null ? list[0] : {}), [field]: v };
-                value[k] = list;
-                return { ...r, body: { kind: 'json' as const, value } };
-              }),
-            ),
+            arbitrary: fc
+              .tuple(fc.constantFrom(...arrays), fc.constantFrom('productId', 'quantity', 'stock', 'delta', 'extra'), hostileValue)
+              .map(([k, field, v]) =>
+                fieldLabel(k, `${k}[0].${field}=${JSON.stringify(v)?.slice(0, 60)}`, (r) => {
+                  const value = { ...asObject(r.body) };
+                  const list = Array.isArray(value[k]) ? [...(value[k] as unknown[])] : [];
+                  list[0] = { ...(typeof list[0] === 'object' && list[0] !== null ? list[0] : {}), [field]: v };
+                  value[k] = list;
+                  return { ...r, body: { kind: 'json' as const, value } };
+                }),
+              ),
           });
         }
       }
     } else if (op.method !== 'GET') {
-      options.push({ weight: 1, arbitrary: fc.constantFrom(...HOSTILE_RAW_BODIES.slice(0, 12)).map((b) => label(`unexpected body ${JSON.stringify(b.raw).slice(0, 40)}`, (r) => ({ ...r, body: { kind: 'raw' as const, ...b } }))) });
+      options.push({
+        weight: 1,
+        arbitrary: fc
+          .constantFrom(...HOSTILE_RAW_BODIES.slice(0, 12))
+          .map((b) =>
+            label(`unexpected body ${JSON.stringify(b.raw).slice(0, 40)}`, (r) => ({ ...r, body: { kind: 'raw' as const, ...b } })),
+          ),
+      });
     }
     return fc.oneof(...options);
   }
@@ -392,7 +553,9 @@ function withKey(object: Record<string, unknown>, key: string, value: unknown): 
 const queryOnly = (unknown: string[]) => unknown.filter((u) => u.startsWith('?'));
 
 function asObject(body: FuzzRequest['body']): Record<string, unknown> {
-  return body.kind === 'json' && typeof body.value === 'object' && body.value !== null && !Array.isArray(body.value) ? (body.value as Record<string, unknown>) : {};
+  return body.kind === 'json' && typeof body.value === 'object' && body.value !== null && !Array.isArray(body.value)
+    ? (body.value as Record<string, unknown>)
+    : {};
 }
 
 export const UUID_PATTERN = new RegExp(UUID_RE, 'i');

@@ -6,10 +6,19 @@ export const LEAK_PATTERNS: readonly (readonly [RegExp, string])[] = [
   [/\bat (?:async )?[\w$.<>\[\] ]*\(?(?:file:\/\/|node:|\/)[^\s)]*:\d+:\d+/, 'stack frame'],
   [/\.(?:ts|js|mjs|cjs):\d+:\d+/, 'source position'],
   [/QueryFailedError|TypeORMError|EntityNotFoundError|EntityPropertyNotFoundError|DriverError/, 'TypeORM error name'],
-  [/duplicate key value|violates (?:foreign key|unique|check|not-null) constraint|syntax error at or near|relation "[^"]*" does not exist|invalid input syntax for|out of range for type|value too long for type|column "[^"]*" (?:of relation|does not exist)|current transaction is aborted/i, 'Postgres error text'],
+  [
+    /duplicate key value|violates (?:foreign key|unique|check|not-null) constraint|syntax error at or near|relation "[^"]*" does not exist|invalid input syntax for|out of range for type|value too long for type|column "[^"]*" (?:of relation|does not exist)|current transaction is aborted/i,
+    'Postgres error text',
+  ],
   [/\bSELECT\s|\bINSERT INTO\b|\bUPDATE\s+"?\w+"?\.?"?\w*"?\s+SET\b|\bDELETE FROM\b/, 'SQL text'],
-  [/\bERR |WRONGTYPE|NOSCRIPT|READONLY You can't|\bMOVED \d+ |CLUSTERDOWN|\bioredis\b|MaxRetriesPerRequestError|Connection is closed|ECONNREFUSED|ETIMEDOUT|EPIPE|ECONNRESET/, 'Redis or socket error text'],
-  [/Cannot read properties of|is not a function|is not defined|Maximum call stack|Unexpected token .* in JSON|TypeError|RangeError|ReferenceError|SyntaxError/, 'JavaScript error text'],
+  [
+    /\bERR |WRONGTYPE|NOSCRIPT|READONLY You can't|\bMOVED \d+ |CLUSTERDOWN|\bioredis\b|MaxRetriesPerRequestError|Connection is closed|ECONNREFUSED|ETIMEDOUT|EPIPE|ECONNRESET/,
+    'Redis or socket error text',
+  ],
+  [
+    /Cannot read properties of|is not a function|is not defined|Maximum call stack|Unexpected token .* in JSON|TypeError|RangeError|ReferenceError|SyntaxError/,
+    'JavaScript error text',
+  ],
 ];
 
 /**
@@ -43,7 +52,11 @@ export function stringsIn(value: unknown, out: string[] = [], depth = 0): string
   if (depth > 50) return out;
   if (typeof value === 'string') out.push(value);
   else if (Array.isArray(value)) for (const v of value) stringsIn(v, out, depth + 1);
-  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) { out.push(k); stringsIn(v, out, depth + 1); }
+  else if (value && typeof value === 'object')
+    for (const [k, v] of Object.entries(value)) {
+      out.push(k);
+      stringsIn(v, out, depth + 1);
+    }
   return out;
 }
 
@@ -86,9 +99,12 @@ export function errorShapeProblems(body: unknown, statusCode: number, requestId:
   const problems: string[] = [];
   if (b.statusCode !== statusCode) problems.push(`error body statusCode ${String(b.statusCode)} != ${statusCode}`);
   if (typeof b.error !== 'string' || b.error.length === 0) problems.push('error body without error');
-  const messageOk = (typeof b.message === 'string' && b.message.length > 0) || (Array.isArray(b.message) && b.message.length > 0 && b.message.every((m) => typeof m === 'string' && m.length > 0));
+  const messageOk =
+    (typeof b.message === 'string' && b.message.length > 0) ||
+    (Array.isArray(b.message) && b.message.length > 0 && b.message.every((m) => typeof m === 'string' && m.length > 0));
   if (!messageOk) problems.push(`error body message is not a non-empty string or string list: ${JSON.stringify(b.message)}`);
-  if (typeof b.requestId !== 'string' || b.requestId !== requestId) problems.push(`error body requestId ${JSON.stringify(b.requestId)} != X-Request-ID ${JSON.stringify(requestId)}`);
+  if (typeof b.requestId !== 'string' || b.requestId !== requestId)
+    problems.push(`error body requestId ${JSON.stringify(b.requestId)} != X-Request-ID ${JSON.stringify(requestId)}`);
   const extra = Object.keys(b).filter((k) => !['statusCode', 'error', 'message', 'requestId'].includes(k));
   if (extra.length) problems.push(`error body has extra fields ${extra.join(', ')}`);
   return problems;

@@ -11,7 +11,11 @@ const CLI = resolve(repoRoot, 'dist/apps/cli/src/create-admin.js');
 
 /** Runs the built CLI with this test run's environment (its database and Redis prefix). */
 async function runCli(args: string[]): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: repoRoot, env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, NODE_OPTIONS: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -31,7 +35,12 @@ describe('identity: admin CLI', () => {
   });
 
   const login = (email: string, password: string) =>
-    app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'x-forwarded-for': randomClientIp() }, payload: { email, password } });
+    app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      headers: { 'x-forwarded-for': randomClientIp() },
+      payload: { email, password },
+    });
 
   it('creates an admin who can sign in and use admin routes; a second run is a no-op', async () => {
     const email = `${randomUUID()}@example.com`;

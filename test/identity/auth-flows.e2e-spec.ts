@@ -17,7 +17,12 @@ describe('identity: auth flows', () => {
   });
 
   const post = (url: string, payload: unknown, headers: Record<string, string> = {}) =>
-    app.inject({ method: 'POST', url: `/api/v1${url}`, payload: payload as object, headers: { 'x-forwarded-for': randomClientIp(), ...headers } });
+    app.inject({
+      method: 'POST',
+      url: `/api/v1${url}`,
+      payload: payload as object,
+      headers: { 'x-forwarded-for': randomClientIp(), ...headers },
+    });
   const me = (accessToken: string) => app.inject({ method: 'GET', url: '/api/v1/users/me', headers: bearer(accessToken) });
 
   describe('register', () => {
@@ -190,7 +195,12 @@ describe('identity: auth flows', () => {
     const admin = await app.inject({ method: 'GET', url: '/api/v1/users/me', headers: bearer(u.accessToken) });
     const login = await post('/auth/login', { email: u.email, password: u.password });
     const refreshed = await post('/auth/refresh', { refreshToken: login.json().refreshToken });
-    const patched = await app.inject({ method: 'PATCH', url: '/api/v1/users/me', headers: bearer(u.accessToken), payload: { name: 'Renamed' } });
+    const patched = await app.inject({
+      method: 'PATCH',
+      url: '/api/v1/users/me',
+      headers: bearer(u.accessToken),
+      payload: { name: 'Renamed' },
+    });
     for (const res of [admin, login, refreshed, patched]) {
       expect(res.body).not.toMatch(/argon2|password|hash/i);
     }

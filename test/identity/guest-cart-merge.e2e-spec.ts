@@ -38,17 +38,35 @@ describe('identity: guest cart merge event', () => {
   it('emits the sign-in event after register and login with the user id and the cart token', async () => {
     const u = await registerUser(app, { headers: { 'x-cart-token': 'guest-cart-1' } });
     expect(calls).toEqual([[u.user.id, 'guest-cart-1']]);
-    const res = await app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'x-cart-token': 'guest-cart-2', 'x-forwarded-for': randomClientIp() }, payload: { email: u.email, password: u.password } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      headers: { 'x-cart-token': 'guest-cart-2', 'x-forwarded-for': randomClientIp() },
+      payload: { email: u.email, password: u.password },
+    });
     expect(res.statusCode).toBe(200);
-    expect(calls).toEqual([[u.user.id, 'guest-cart-1'], [u.user.id, 'guest-cart-2']]);
+    expect(calls).toEqual([
+      [u.user.id, 'guest-cart-1'],
+      [u.user.id, 'guest-cart-2'],
+    ]);
   });
 
   it('carries no token without the header, is not emitted after a failed login, and a failing listener does not fail sign-in', async () => {
     const u = await registerUser(app);
-    await app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'x-cart-token': 'guest-cart-3', 'x-forwarded-for': randomClientIp() }, payload: { email: u.email, password: 'wrong-password' } });
+    await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      headers: { 'x-cart-token': 'guest-cart-3', 'x-forwarded-for': randomClientIp() },
+      payload: { email: u.email, password: 'wrong-password' },
+    });
     expect(calls).toEqual([]);
     failNext = true;
-    const res = await app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'x-cart-token': 'guest-cart-4', 'x-forwarded-for': randomClientIp() }, payload: { email: u.email, password: u.password } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      headers: { 'x-cart-token': 'guest-cart-4', 'x-forwarded-for': randomClientIp() },
+      payload: { email: u.email, password: u.password },
+    });
     expect(res.statusCode).toBe(200);
     expect(calls).toEqual([[u.user.id, 'guest-cart-4']]);
   });

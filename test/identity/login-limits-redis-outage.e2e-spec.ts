@@ -64,13 +64,23 @@ describe('identity: sign-in limits while Redis is down', () => {
     try {
       const ip = randomClientIp();
       const register = () =>
-        app.inject({ method: 'POST', url: '/api/v1/auth/register', headers: { 'x-forwarded-for': ip }, payload: { email: `${randomUUID()}@example.com`, password: 'long-enough-1', name: 'R' } });
+        app.inject({
+          method: 'POST',
+          url: '/api/v1/auth/register',
+          headers: { 'x-forwarded-for': ip },
+          payload: { email: `${randomUUID()}@example.com`, password: 'long-enough-1', name: 'R' },
+        });
       expect((await register()).statusCode).toBe(201);
       expect((await register()).statusCode).toBe(201);
       expect((await register()).statusCode).toBe(429);
 
       const patch = (currentPassword: string) =>
-        app.inject({ method: 'PATCH', url: '/api/v1/users/me', headers: { ...bearer(u.accessToken), 'x-forwarded-for': randomClientIp() }, payload: { password: 'brand-new-password', currentPassword } });
+        app.inject({
+          method: 'PATCH',
+          url: '/api/v1/users/me',
+          headers: { ...bearer(u.accessToken), 'x-forwarded-for': randomClientIp() },
+          payload: { password: 'brand-new-password', currentPassword },
+        });
       expect((await patch('wrong-1')).statusCode).toBe(400);
       expect((await patch('wrong-2')).statusCode).toBe(400);
       expect((await patch(u.password)).statusCode).toBe(429);

@@ -11,7 +11,12 @@ describe('identity: login limits', () => {
   let a: NestFastifyApplication;
   let b: NestFastifyApplication;
   // Defaults for the (email, IP) and slowdown thresholds; a short maximum delay keeps the suite quick.
-  const overrides = { LOGIN_THROTTLE_EMAIL_LIMIT: '10', LOGIN_THROTTLE_IP_LIMIT: '20', LOGIN_THROTTLE_MAX_DELAY_MS: '40', THROTTLE_LIMIT: '100000' };
+  const overrides = {
+    LOGIN_THROTTLE_EMAIL_LIMIT: '10',
+    LOGIN_THROTTLE_IP_LIMIT: '20',
+    LOGIN_THROTTLE_MAX_DELAY_MS: '40',
+    THROTTLE_LIMIT: '100000',
+  };
 
   beforeAll(async () => {
     a = await createTestApp(overrides);
@@ -36,7 +41,12 @@ describe('identity: login limits', () => {
       const blocked = await login(app, owner.email, owner.password, stranger);
       expect(blocked.statusCode).toBe(429);
       expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
-      expect(blocked.json()).toEqual({ statusCode: 429, error: 'Too Many Requests', message: expect.any(String), requestId: blocked.headers['x-request-id'] });
+      expect(blocked.json()).toEqual({
+        statusCode: 429,
+        error: 'Too Many Requests',
+        message: expect.any(String),
+        requestId: blocked.headers['x-request-id'],
+      });
     }
     // …the owner is not, from their own address, on either instance.
     const ownerIp = randomClientIp();

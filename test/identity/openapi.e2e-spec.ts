@@ -1,12 +1,20 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createTestApp } from '../support/test-app.js';
 
-type Operation = { security?: unknown[]; responses: Record<string, { content?: Record<string, { schema: { $ref?: string; type?: string; items?: { $ref?: string } } }> }>; requestBody?: unknown; summary?: string };
+type Operation = {
+  security?: unknown[];
+  responses: Record<string, { content?: Record<string, { schema: { $ref?: string; type?: string; items?: { $ref?: string } } }> }>;
+  requestBody?: unknown;
+  summary?: string;
+};
 
 /** /docs-json describes every identity route with its schemas, bearer auth and error bodies. */
 describe('identity: OpenAPI', () => {
   let app: NestFastifyApplication;
-  let doc: { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, { properties: Record<string, unknown>; required?: string[] }> } };
+  let doc: {
+    paths: Record<string, Record<string, Operation>>;
+    components: { schemas: Record<string, { properties: Record<string, unknown>; required?: string[] }> };
+  };
 
   beforeAll(async () => {
     app = await createTestApp();
@@ -32,35 +40,35 @@ describe('identity: OpenAPI', () => {
   it.each(routes)('%s %s is documented', (method, path, secured, status, schema) => {
     const op = doc.paths[path]?.[method];
     expect(op).toBeDefined();
-    expect(op!.summary).toEqual(expect.any(String));
-    expect(Boolean(op!.security?.length)).toBe(secured);
-    expect(op!.responses[status]).toBeDefined();
+    expect(op.summary).toEqual(expect.any(String));
+    expect(Boolean(op.security?.length)).toBe(secured);
+    expect(op.responses[status]).toBeDefined();
     if (schema) {
-      const s = op!.responses[status]!.content!['application/json']!.schema;
+      const s = op.responses[status].content!['application/json'].schema;
       expect(s.$ref ?? s.items?.$ref).toBe(`#/components/schemas/${schema}`);
     }
-    const errors = Object.entries(op!.responses).filter(([code]) => code.startsWith('4'));
+    const errors = Object.entries(op.responses).filter(([code]) => code.startsWith('4'));
     expect(errors.length).toBeGreaterThan(0);
-    for (const [, response] of errors) expect(response.content!['application/json']!.schema.$ref).toBe('#/components/schemas/ErrorBody');
-    if (secured) expect(op!.responses['401']).toBeDefined();
+    for (const [, response] of errors) expect(response.content!['application/json'].schema.$ref).toBe('#/components/schemas/ErrorBody');
+    if (secured) expect(op.responses['401']).toBeDefined();
   });
 
   it('admin routes document 403', () => {
-    expect(doc.paths['/api/v1/users']!.get!.responses['403']).toBeDefined();
-    expect(doc.paths['/api/v1/users/{id}']!.patch!.responses['403']).toBeDefined();
+    expect(doc.paths['/api/v1/users'].get.responses['403']).toBeDefined();
+    expect(doc.paths['/api/v1/users/{id}'].patch.responses['403']).toBeDefined();
   });
 
   it('describes the DTOs field by field', () => {
     const s = doc.components.schemas;
-    expect(Object.keys(s.RegisterDto!.properties).sort()).toEqual(['email', 'name', 'password']);
-    expect(s.RegisterDto!.required?.sort()).toEqual(['email', 'name', 'password']);
-    expect(Object.keys(s.LoginDto!.properties).sort()).toEqual(['email', 'password']);
-    expect(Object.keys(s.RefreshDto!.properties)).toEqual(['refreshToken']);
-    expect(Object.keys(s.AuthResponseDto!.properties).sort()).toEqual(['accessToken', 'expiresIn', 'refreshToken', 'user']);
-    expect(Object.keys(s.UserDto!.properties).sort()).toEqual(['createdAt', 'email', 'id', 'name', 'role']);
-    expect(Object.keys(s.SessionDto!.properties).sort()).toEqual(['createdAt', 'current', 'id', 'ip', 'lastUsedAt', 'userAgent']);
-    expect(Object.keys(s.UpdateMeDto!.properties).sort()).toEqual(['currentPassword', 'name', 'password']);
-    expect(Object.keys(s.UpdateRoleDto!.properties)).toEqual(['role']);
-    expect(Object.keys(s.UsersPageDto!.properties).sort()).toEqual(['items', 'limit', 'page', 'total']);
+    expect(Object.keys(s.RegisterDto.properties).sort()).toEqual(['email', 'name', 'password']);
+    expect(s.RegisterDto.required?.sort()).toEqual(['email', 'name', 'password']);
+    expect(Object.keys(s.LoginDto.properties).sort()).toEqual(['email', 'password']);
+    expect(Object.keys(s.RefreshDto.properties)).toEqual(['refreshToken']);
+    expect(Object.keys(s.AuthResponseDto.properties).sort()).toEqual(['accessToken', 'expiresIn', 'refreshToken', 'user']);
+    expect(Object.keys(s.UserDto.properties).sort()).toEqual(['createdAt', 'email', 'id', 'name', 'role']);
+    expect(Object.keys(s.SessionDto.properties).sort()).toEqual(['createdAt', 'current', 'id', 'ip', 'lastUsedAt', 'userAgent']);
+    expect(Object.keys(s.UpdateMeDto.properties).sort()).toEqual(['currentPassword', 'name', 'password']);
+    expect(Object.keys(s.UpdateRoleDto.properties)).toEqual(['role']);
+    expect(Object.keys(s.UsersPageDto.properties).sort()).toEqual(['items', 'limit', 'page', 'total']);
   });
 });

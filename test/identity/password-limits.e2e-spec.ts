@@ -11,7 +11,12 @@ import { createTestApp } from '../support/test-app.js';
 describe('identity: password checks and hashing limits', () => {
   let a: NestFastifyApplication;
   let b: NestFastifyApplication;
-  const overrides = { REGISTER_THROTTLE_IP_LIMIT: '3', PASSWORD_CHECK_USER_LIMIT: '3', PASSWORD_CHECK_IP_LIMIT: '5', THROTTLE_LIMIT: '100000' };
+  const overrides = {
+    REGISTER_THROTTLE_IP_LIMIT: '3',
+    PASSWORD_CHECK_USER_LIMIT: '3',
+    PASSWORD_CHECK_IP_LIMIT: '5',
+    THROTTLE_LIMIT: '100000',
+  };
 
   beforeAll(async () => {
     a = await createTestApp(overrides);
@@ -22,7 +27,12 @@ describe('identity: password checks and hashing limits', () => {
   });
 
   const register = (app: NestFastifyApplication, ip: string, email = `${randomUUID()}@example.com`) =>
-    app.inject({ method: 'POST', url: '/api/v1/auth/register', headers: { 'x-forwarded-for': ip }, payload: { email, password: 'long-enough-1', name: 'Reg' } });
+    app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/register',
+      headers: { 'x-forwarded-for': ip },
+      payload: { email, password: 'long-enough-1', name: 'Reg' },
+    });
   const patchMe = (app: NestFastifyApplication, token: string, ip: string, payload: object) =>
     app.inject({ method: 'PATCH', url: '/api/v1/users/me', headers: { ...bearer(token), 'x-forwarded-for': ip }, payload });
 
@@ -35,14 +45,24 @@ describe('identity: password checks and hashing limits', () => {
       const blocked = await register(b, ip);
       expect(blocked.statusCode).toBe(429);
       expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
-      expect(blocked.json()).toEqual({ statusCode: 429, error: 'Too Many Requests', message: expect.any(String), requestId: blocked.headers['x-request-id'] });
+      expect(blocked.json()).toEqual({
+        statusCode: 429,
+        error: 'Too Many Requests',
+        message: expect.any(String),
+        requestId: blocked.headers['x-request-id'],
+      });
       expect((await register(a, randomClientIp())).statusCode).toBe(201);
     });
 
     it('invalid bodies (400) do not use up the limit', async () => {
       const ip = randomClientIp();
       for (let i = 0; i < 5; i++) {
-        const res = await a.inject({ method: 'POST', url: '/api/v1/auth/register', headers: { 'x-forwarded-for': ip }, payload: { email: 'nope', password: 'x', name: '' } });
+        const res = await a.inject({
+          method: 'POST',
+          url: '/api/v1/auth/register',
+          headers: { 'x-forwarded-for': ip },
+          payload: { email: 'nope', password: 'x', name: '' },
+        });
         expect(res.statusCode).toBe(400);
       }
       expect((await register(a, ip)).statusCode).toBe(201);
@@ -73,7 +93,10 @@ describe('identity: password checks and hashing limits', () => {
     it('are limited per user: after 3 wrong ones even the right one is refused (429), from any IP and instance', async () => {
       const u = await registerUser(a);
       for (let i = 0; i < 3; i++) {
-        const wrong = await patchMe(i % 2 ? b : a, u.accessToken, randomClientIp(), { password: 'brand-new-password', currentPassword: `wrong-${i}` });
+        const wrong = await patchMe(i % 2 ? b : a, u.accessToken, randomClientIp(), {
+          password: 'brand-new-password',
+          currentPassword: `wrong-${i}`,
+        });
         expect(wrong.statusCode).toBe(400);
         expect(wrong.json().message).toEqual([expect.stringMatching(/^currentPassword: /)]);
       }
@@ -82,11 +105,23 @@ describe('identity: password checks and hashing limits', () => {
       expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
       expect(blocked.json()).toMatchObject({ statusCode: 429, error: 'Too Many Requests', requestId: blocked.headers['x-request-id'] });
       // The password did not change; a name-only change is not a password check and still works.
-      expect((await a.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'x-forwarded-for': randomClientIp() }, payload: { email: u.email, password: u.password } })).statusCode).toBe(200);
+      expect(
+        (
+          await a.inject({
+            method: 'POST',
+            url: '/api/v1/auth/login',
+            headers: { 'x-forwarded-for': randomClientIp() },
+            payload: { email: u.email, password: u.password },
+          })
+        ).statusCode,
+      ).toBe(200);
       expect((await patchMe(a, u.accessToken, randomClientIp(), { name: 'Still Me' })).statusCode).toBe(200);
       // Another user is not affected.
       const other = await registerUser(a);
-      expect((await patchMe(a, other.accessToken, randomClientIp(), { password: 'brand-new-password', currentPassword: other.password })).statusCode).toBe(200);
+      expect(
+        (await patchMe(a, other.accessToken, randomClientIp(), { password: 'brand-new-password', currentPassword: other.password }))
+          .statusCode,
+      ).toBe(200);
     });
 
     it('a right currentPassword clears the user’s wrong ones', async () => {
@@ -97,7 +132,9 @@ describe('identity: password checks and hashing limits', () => {
       expect((await patchMe(a, u.accessToken, ip(), { password: 'second-password', currentPassword: u.password })).statusCode).toBe(200);
       expect((await patchMe(a, u.accessToken, ip(), { password: 'third-password', currentPassword: 'wrong' })).statusCode).toBe(400);
       expect((await patchMe(a, u.accessToken, ip(), { password: 'third-password', currentPassword: 'wrong' })).statusCode).toBe(400);
-      expect((await patchMe(a, u.accessToken, ip(), { password: 'third-password', currentPassword: 'second-password' })).statusCode).toBe(200);
+      expect((await patchMe(a, u.accessToken, ip(), { password: 'third-password', currentPassword: 'second-password' })).statusCode).toBe(
+        200,
+      );
     });
 
     it('are limited per IP over many users', async () => {
@@ -106,9 +143,12 @@ describe('identity: password checks and hashing limits', () => {
       for (const u of users.slice(0, 5)) {
         expect((await patchMe(a, u.accessToken, ip, { password: 'brand-new-password', currentPassword: 'wrong' })).statusCode).toBe(400);
       }
-      const blocked = await patchMe(b, users[5]!.accessToken, ip, { password: 'brand-new-password', currentPassword: users[5]!.password });
+      const blocked = await patchMe(b, users[5].accessToken, ip, { password: 'brand-new-password', currentPassword: users[5].password });
       expect(blocked.statusCode).toBe(429);
-      expect((await patchMe(b, users[5]!.accessToken, randomClientIp(), { password: 'brand-new-password', currentPassword: users[5]!.password })).statusCode).toBe(200);
+      expect(
+        (await patchMe(b, users[5].accessToken, randomClientIp(), { password: 'brand-new-password', currentPassword: users[5].password }))
+          .statusCode,
+      ).toBe(200);
     });
   });
 
@@ -129,7 +169,12 @@ describe('identity: password checks and hashing limits', () => {
       const busy = results.find((r) => r.statusCode === 503);
       expect(busy).toBeDefined();
       expect(busy!.headers['retry-after']).toBe('1');
-      expect(busy!.json()).toEqual({ statusCode: 503, error: 'Service Unavailable', message: expect.any(String), requestId: busy!.headers['x-request-id'] });
+      expect(busy!.json()).toEqual({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: expect.any(String),
+        requestId: busy!.headers['x-request-id'],
+      });
       // Once the burst is over, hashing goes through again.
       const again = await register(tight, randomClientIp());
       expect(again.statusCode).toBe(201);
@@ -137,7 +182,16 @@ describe('identity: password checks and hashing limits', () => {
 
     it('logins are capped the same way (a 503, not a 401, so a client retries)', async () => {
       const u = await registerUser(tight);
-      const results = await Promise.all(Array.from({ length: 8 }, () => tight.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'x-forwarded-for': randomClientIp() }, payload: { email: u.email, password: u.password } })));
+      const results = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          tight.inject({
+            method: 'POST',
+            url: '/api/v1/auth/login',
+            headers: { 'x-forwarded-for': randomClientIp() },
+            payload: { email: u.email, password: u.password },
+          }),
+        ),
+      );
       const statuses = results.map((r) => r.statusCode);
       expect(statuses.every((s) => s === 200 || s === 503)).toBe(true);
       expect(statuses).toContain(200);

@@ -7,7 +7,13 @@ import { createTestApp } from '../support/test-app.js';
 describe('identity: rate limits', () => {
   let a: NestFastifyApplication;
   let b: NestFastifyApplication;
-  const overrides = { LOGIN_THROTTLE_EMAIL_LIMIT: '3', LOGIN_THROTTLE_IP_LIMIT: '5', LOGIN_THROTTLE_TTL_SECONDS: '120', LOGIN_THROTTLE_MAX_DELAY_MS: '50', THROTTLE_LIMIT: '100000' };
+  const overrides = {
+    LOGIN_THROTTLE_EMAIL_LIMIT: '3',
+    LOGIN_THROTTLE_IP_LIMIT: '5',
+    LOGIN_THROTTLE_TTL_SECONDS: '120',
+    LOGIN_THROTTLE_MAX_DELAY_MS: '50',
+    THROTTLE_LIMIT: '100000',
+  };
 
   beforeAll(async () => {
     a = await createTestApp(overrides);
@@ -33,7 +39,12 @@ describe('identity: rate limits', () => {
     const retryAfter = Number(blocked.headers['retry-after']);
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(120);
-    expect(blocked.json()).toEqual({ statusCode: 429, error: 'Too Many Requests', message: expect.any(String), requestId: blocked.headers['x-request-id'] });
+    expect(blocked.json()).toEqual({
+      statusCode: 429,
+      error: 'Too Many Requests',
+      message: expect.any(String),
+      requestId: blocked.headers['x-request-id'],
+    });
     expect((await login(a, u.email, u.password, ip)).statusCode).toBe(429);
 
     // The owner from another IP, and other emails from that IP, are not affected.
@@ -93,7 +104,12 @@ describe('identity: rate limits', () => {
       expect(blocked.statusCode).toBe(429);
       expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
       expect(blocked.headers['x-ratelimit-limit']).toBeUndefined();
-      expect(blocked.json()).toEqual({ statusCode: 429, error: 'Too Many Requests', message: expect.stringMatching(/^Too many requests; retry in \d+ s$/), requestId: blocked.headers['x-request-id'] });
+      expect(blocked.json()).toEqual({
+        statusCode: 429,
+        error: 'Too Many Requests',
+        message: expect.stringMatching(/^Too many requests; retry in \d+ s$/),
+        requestId: blocked.headers['x-request-id'],
+      });
       expect((await get(randomClientIp())).statusCode).toBe(200);
     });
 

@@ -26,9 +26,18 @@ describe('identity: Redis outage', () => {
     await redis.stop();
     try {
       expect((await me(u.accessToken)).statusCode).toBe(200);
-      const login = await app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'x-forwarded-for': randomClientIp() }, payload: { email: u.email, password: u.password } });
+      const login = await app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        headers: { 'x-forwarded-for': randomClientIp() },
+        payload: { email: u.email, password: u.password },
+      });
       expect(login.statusCode).toBe(200);
-      const refreshed = await app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: login.json().refreshToken } });
+      const refreshed = await app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/refresh',
+        payload: { refreshToken: login.json().refreshToken },
+      });
       expect(refreshed.statusCode).toBe(200);
 
       expect((await app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: bearer(u.accessToken) })).statusCode).toBe(204);

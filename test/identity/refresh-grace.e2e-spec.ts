@@ -25,7 +25,8 @@ describe('identity: refresh grace window', () => {
     await Promise.all([app.close(), short.close()]);
   });
 
-  const refresh = (on: NestFastifyApplication, refreshToken: string) => on.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken } });
+  const refresh = (on: NestFastifyApplication, refreshToken: string) =>
+    on.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken } });
   const me = (on: NestFastifyApplication, token: string) => on.inject({ method: 'GET', url: '/api/v1/users/me', headers: bearer(token) });
 
   it('a retried refresh within the window gets the same successor; the session stays live', async () => {
@@ -34,7 +35,7 @@ describe('identity: refresh grace window', () => {
     expect(first.statusCode).toBe(200);
     const retried = await refresh(app, u.refreshToken);
     expect(retried.statusCode).toBe(200);
-    const [a, b] = [first.json() as Pair, retried.json() as Pair];
+    const [a, b] = [first.json<Pair>(), retried.json<Pair>()];
     expect(b.refreshToken).toBe(a.refreshToken);
     expect(decodeJwt(b.accessToken).sid).toBe(decodeJwt(a.accessToken).sid);
     expect(retried.json().user).toEqual(u.user);
@@ -50,18 +51,18 @@ describe('identity: refresh grace window', () => {
     const u = await registerUser(app);
     const results = await Promise.all(Array.from({ length: n }, () => refresh(app, u.refreshToken)));
     expect(results.map((r) => r.statusCode)).toEqual(Array(n).fill(200));
-    const successors = new Set(results.map((r) => (r.json() as Pair).refreshToken));
+    const successors = new Set(results.map((r) => r.json<Pair>().refreshToken));
     expect(successors.size).toBe(1);
     const [successor] = [...successors];
     expect(successor).not.toBe(u.refreshToken);
-    expect((await me(app, results[0]!.json().accessToken)).statusCode).toBe(200);
-    expect((await refresh(app, successor!)).statusCode).toBe(200);
+    expect((await me(app, results[0].json().accessToken)).statusCode).toBe(200);
+    expect((await refresh(app, successor)).statusCode).toBe(200);
   });
 
   it('reuse of a token whose successor was already used revokes the session, even within the window', async () => {
     const u = await registerUser(app);
-    const b = (await refresh(app, u.refreshToken)).json() as Pair;
-    const c = (await refresh(app, b.refreshToken)).json() as Pair;
+    const b = (await refresh(app, u.refreshToken)).json<Pair>();
+    const c = (await refresh(app, b.refreshToken)).json<Pair>();
     expect((await me(app, c.accessToken)).statusCode).toBe(200);
 
     expect((await refresh(app, u.refreshToken)).statusCode).toBe(401);
@@ -71,7 +72,7 @@ describe('identity: refresh grace window', () => {
 
   it('reuse after the window answers 401 and revokes the whole session', async () => {
     const u = await registerUser(short);
-    const b = (await refresh(short, u.refreshToken)).json() as Pair;
+    const b = (await refresh(short, u.refreshToken)).json<Pair>();
     expect((await me(short, b.accessToken)).statusCode).toBe(200);
     await new Promise((r) => setTimeout(r, 2_100)); // the window (1 s) has passed, by Postgres's clock too
 
@@ -83,7 +84,7 @@ describe('identity: refresh grace window', () => {
 
   it('a revoked session is not revived by a refresh within the window', async () => {
     const u = await registerUser(app);
-    const b = (await refresh(app, u.refreshToken)).json() as Pair;
+    const b = (await refresh(app, u.refreshToken)).json<Pair>();
     expect((await app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: bearer(b.accessToken) })).statusCode).toBe(204);
     expect((await refresh(app, u.refreshToken)).statusCode).toBe(401);
     expect((await refresh(app, b.refreshToken)).statusCode).toBe(401);
@@ -93,7 +94,7 @@ describe('identity: refresh grace window', () => {
     const strict = await createTestApp({ JWT_REFRESH_GRACE_SECONDS: '0' });
     try {
       const u = await registerUser(strict);
-      const b = (await refresh(strict, u.refreshToken)).json() as Pair;
+      const b = (await refresh(strict, u.refreshToken)).json<Pair>();
       expect((await refresh(strict, u.refreshToken)).statusCode).toBe(401);
       expect((await me(strict, b.accessToken)).statusCode).toBe(401);
     } finally {

@@ -21,9 +21,14 @@ describe('identity: sessions', () => {
 
   const me = (app: NestFastifyApplication, token: string) => app.inject({ method: 'GET', url: '/api/v1/users/me', headers: bearer(token) });
   const login = async (app: NestFastifyApplication, email: string, password: string, userAgent = 'jest-agent') => {
-    const res = await app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'user-agent': userAgent, 'x-forwarded-for': '198.51.100.7' }, payload: { email, password } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      headers: { 'user-agent': userAgent, 'x-forwarded-for': '198.51.100.7' },
+      payload: { email, password },
+    });
     expect(res.statusCode).toBe(200);
-    return res.json() as { accessToken: string; refreshToken: string };
+    return res.json<{ accessToken: string; refreshToken: string }>();
   };
   const sid = (token: string) => decodeJwt(token).sid as string;
 
@@ -32,11 +37,27 @@ describe('identity: sessions', () => {
     const second = await login(a, u.email, u.password, 'Second/1.0');
     const res = await a.inject({ method: 'GET', url: '/api/v1/auth/sessions', headers: bearer(second.accessToken) });
     expect(res.statusCode).toBe(200);
-    const sessions = res.json() as { id: string; current: boolean; userAgent: string | null; ip: string | null; createdAt: string; lastUsedAt: string }[];
+    const sessions = res.json<
+      {
+        id: string;
+        current: boolean;
+        userAgent: string | null;
+        ip: string | null;
+        createdAt: string;
+        lastUsedAt: string;
+      }[]
+    >();
     expect(sessions).toHaveLength(2);
-    expect(sessions[0]).toEqual({ id: sid(second.accessToken), current: true, userAgent: 'Second/1.0', ip: '198.51.100.7', createdAt: expect.any(String), lastUsedAt: expect.any(String) });
+    expect(sessions[0]).toEqual({
+      id: sid(second.accessToken),
+      current: true,
+      userAgent: 'Second/1.0',
+      ip: '198.51.100.7',
+      createdAt: expect.any(String),
+      lastUsedAt: expect.any(String),
+    });
     expect(sessions[1]).toMatchObject({ id: sid(u.accessToken), current: false });
-    expect(Object.keys(sessions[0]!).sort()).toEqual(['createdAt', 'current', 'id', 'ip', 'lastUsedAt', 'userAgent']);
+    expect(Object.keys(sessions[0]).sort()).toEqual(['createdAt', 'current', 'id', 'ip', 'lastUsedAt', 'userAgent']);
   });
 
   it('revokes one of the caller’s sessions: 204, its tokens fail at once on both instances', async () => {
@@ -45,14 +66,24 @@ describe('identity: sessions', () => {
     expect((await me(a, other.accessToken)).statusCode).toBe(200);
     expect((await me(b, other.accessToken)).statusCode).toBe(200);
 
-    const res = await a.inject({ method: 'DELETE', url: `/api/v1/auth/sessions/${sid(other.accessToken)}`, headers: bearer(u.accessToken) });
+    const res = await a.inject({
+      method: 'DELETE',
+      url: `/api/v1/auth/sessions/${sid(other.accessToken)}`,
+      headers: bearer(u.accessToken),
+    });
     expect(res.statusCode).toBe(204);
     expect((await me(a, other.accessToken)).statusCode).toBe(401);
     expect((await me(b, other.accessToken)).statusCode).toBe(401);
-    expect((await b.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: other.refreshToken } })).statusCode).toBe(401);
+    expect(
+      (await b.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: other.refreshToken } })).statusCode,
+    ).toBe(401);
     expect((await me(b, u.accessToken)).statusCode).toBe(200);
 
-    const list = (await a.inject({ method: 'GET', url: '/api/v1/auth/sessions', headers: bearer(u.accessToken) })).json() as { id: string }[];
+    const list = (await a.inject({ method: 'GET', url: '/api/v1/auth/sessions', headers: bearer(u.accessToken) })).json<
+      {
+        id: string;
+      }[]
+    >();
     expect(list.map((s) => s.id)).toEqual([sid(u.accessToken)]);
   });
 
@@ -80,7 +111,9 @@ describe('identity: sessions', () => {
     const u = await registerUser(a);
     const rotated = (await a.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: u.refreshToken } })).json();
     expect((await me(b, rotated.accessToken)).statusCode).toBe(200);
-    expect((await b.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: u.refreshToken } })).statusCode).toBe(401);
+    expect((await b.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: u.refreshToken } })).statusCode).toBe(
+      401,
+    );
     expect((await me(a, rotated.accessToken)).statusCode).toBe(401);
   });
 
@@ -88,7 +121,12 @@ describe('identity: sessions', () => {
     const u = await registerUser(a);
     expect((await me(a, u.accessToken)).json().name).toBe('Test User');
     expect((await me(b, u.accessToken)).json().name).toBe('Test User');
-    const patched = await a.inject({ method: 'PATCH', url: '/api/v1/users/me', headers: bearer(u.accessToken), payload: { name: 'Changed On A' } });
+    const patched = await a.inject({
+      method: 'PATCH',
+      url: '/api/v1/users/me',
+      headers: bearer(u.accessToken),
+      payload: { name: 'Changed On A' },
+    });
     expect(patched.statusCode).toBe(200);
     expect((await me(b, u.accessToken)).json().name).toBe('Changed On A');
     expect((await me(a, u.accessToken)).json().name).toBe('Changed On A');
@@ -118,11 +156,18 @@ describe('identity: sessions', () => {
 
       expect((await me(b, other.accessToken)).statusCode).toBe(401);
       expect((await me(a, other.accessToken)).statusCode).toBe(401);
-      expect((await a.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: other.refreshToken } })).statusCode).toBe(401);
+      expect(
+        (await a.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: other.refreshToken } })).statusCode,
+      ).toBe(401);
       expect((await me(a, u.accessToken)).statusCode).toBe(200);
       expect((await me(b, u.accessToken)).statusCode).toBe(200);
 
-      const oldPw = await a.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'x-forwarded-for': randomClientIp() }, payload: { email: u.email, password: u.password } });
+      const oldPw = await a.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        headers: { 'x-forwarded-for': randomClientIp() },
+        payload: { email: u.email, password: u.password },
+      });
       expect(oldPw.statusCode).toBe(401);
       await login(a, u.email, 'brand-new-password');
     });

@@ -30,7 +30,12 @@ describe('identity: users', () => {
     it('needs a token', async () => {
       const res = await req('GET', '/users/me');
       expect(res.statusCode).toBe(401);
-      expect(res.json()).toMatchObject({ statusCode: 401, error: 'Unauthorized', message: expect.any(String), requestId: expect.any(String) });
+      expect(res.json()).toMatchObject({
+        statusCode: 401,
+        error: 'Unauthorized',
+        message: expect.any(String),
+        requestId: expect.any(String),
+      });
     });
 
     it('changes the name; the next read shows it', async () => {

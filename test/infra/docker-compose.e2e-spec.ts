@@ -78,8 +78,7 @@ beforeAll(() => {
   }
   compose = tryRun(['docker', 'compose']) ? ['docker', 'compose'] : ['docker-compose'];
   composeV1 =
-    compose[0] === 'docker-compose' &&
-    /^1\./.test(execFileSync('docker-compose', ['version', '--short'], { encoding: 'utf8' }).trim());
+    compose[0] === 'docker-compose' && /^1\./.test(execFileSync('docker-compose', ['version', '--short'], { encoding: 'utf8' }).trim());
   work = mkdtempSync(join(tmpdir(), 'compose-spec-'));
   emptyEnvFile = join(work, 'empty.env');
   writeFileSync(emptyEnvFile, '');
@@ -206,7 +205,10 @@ describe('docker-compose.yml', () => {
     const unknownDependency = join(work, 'dependency.yml');
     writeFileSync(
       unknownDependency,
-      original.replace(/depends_on:\n(\s+)postgres-primary:/, 'depends_on:\n$1no-such-service:\n$1  condition: service_healthy\n$1postgres-primary:'),
+      original.replace(
+        /depends_on:\n(\s+)postgres-primary:/,
+        'depends_on:\n$1no-such-service:\n$1  condition: service_healthy\n$1postgres-primary:',
+      ),
     );
     expect(readFileSync(unknownDependency, 'utf8')).toContain('no-such-service');
 

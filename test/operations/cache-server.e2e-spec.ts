@@ -61,7 +61,8 @@ describe('cached values on a Redis server of their own (REDIS_CACHE_URL, allkeys
   it('cached values are written to the cache server only; carts and limits to the main one', async () => {
     await readAll();
     expect((await cart.add(products[0].id, 2, { token: user.accessToken })).statusCode).toBe(200);
-    for (let i = 0; i < GUEST_LIMIT; i++) expect((await cart.add(products[1].id, 1, { headers: { 'x-forwarded-for': guestIp } })).statusCode).toBe(200);
+    for (let i = 0; i < GUEST_LIMIT; i++)
+      expect((await cart.add(products[1].id, 1, { headers: { 'x-forwarded-for': guestIp } })).statusCode).toBe(200);
     expect((await cart.add(products[1].id, 1, { headers: { 'x-forwarded-for': guestIp } })).statusCode).toBe(429);
 
     const [cached, durable] = await Promise.all([keysOf(cacheClient), keysOf(mainClient)]);
@@ -97,7 +98,8 @@ describe('cached values on a Redis server of their own (REDIS_CACHE_URL, allkeys
       user = { ...user, accessToken: refreshed.json().accessToken, refreshToken: refreshed.json().refreshToken };
 
       // Evicted entries are loaded again, and a write is seen at once.
-      for (const p of products) expect((await app.inject({ method: 'GET', url: `/api/v1/products/${p.id}` })).json()).toMatchObject({ id: p.id, name: p.name });
+      for (const p of products)
+        expect((await app.inject({ method: 'GET', url: `/api/v1/products/${p.id}` })).json()).toMatchObject({ id: p.id, name: p.name });
       expect((await factory.client.patchProduct(products[2].id, { priceCents: 4321 })).statusCode).toBe(200);
       expect((await app.inject({ method: 'GET', url: `/api/v1/products/${products[2].id}` })).json()).toMatchObject({ priceCents: 4321 });
 
@@ -122,7 +124,11 @@ describe('cached values on a Redis server of their own (REDIS_CACHE_URL, allkeys
       expect((await cart.add(products[3].id, 1, { token: user.accessToken })).statusCode).toBe(200);
       const ready = await app.inject({ method: 'GET', url: '/health/ready' });
       expect(ready.statusCode).toBe(200);
-      expect(ready.json()).toMatchObject({ status: 'degraded', error: { redisCache: { status: 'down' } }, info: { redis: { status: 'up' } } });
+      expect(ready.json()).toMatchObject({
+        status: 'degraded',
+        error: { redisCache: { status: 'down' } },
+        info: { redis: { status: 'up' } },
+      });
     } finally {
       await cacheServer.start();
     }

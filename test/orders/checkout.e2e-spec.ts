@@ -59,7 +59,7 @@ describe('checkout (POST /api/v1/orders)', () => {
     expect(res.statusCode).toBe(201);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.headers['idempotent-replayed']).toBeUndefined();
-    const body = res.json() as OrderBody;
+    const body = res.json<OrderBody>();
     expect(Object.keys(body)).toEqual(['id', 'status', 'items', 'totalCents', 'currency', 'createdAt']);
     expect(body.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(body.status).toBe('placed');
@@ -71,7 +71,8 @@ describe('checkout (POST /api/v1/orders)', () => {
       { productId: b.id, sku: b.sku, name: b.name, unitPriceCents: 399, quantity: 3, lineTotalCents: 1197 },
       { productId: a.id, sku: a.sku, name: a.name, unitPriceCents: 1250, quantity: 2, lineTotalCents: 2500 },
     ]);
-    for (const line of body.items) expect(Object.keys(line)).toEqual(['productId', 'sku', 'name', 'unitPriceCents', 'quantity', 'lineTotalCents']);
+    for (const line of body.items)
+      expect(Object.keys(line)).toEqual(['productId', 'sku', 'name', 'unitPriceCents', 'quantity', 'lineTotalCents']);
     expect(body.totalCents).toBe(3 * 399 + 2 * 1250);
     expect(body.totalCents).toBe(body.items.reduce((s, l) => s + l.unitPriceCents * l.quantity, 0));
 
@@ -88,7 +89,7 @@ describe('checkout (POST /api/v1/orders)', () => {
     for (let i = 0; i < 5; i++) {
       const res = await orders.checkout(u.accessToken, newKey(), { items: [{ productId: p.id, quantity: 1 }] });
       expect(res.statusCode).toBe(201);
-      const created = res.json() as OrderBody;
+      const created = res.json<OrderBody>();
       const read = await orders.get(u.accessToken, created.id);
       expect(read.statusCode).toBe(200);
       expect(read.json()).toEqual({ ...created, userId: u.user.id });
@@ -100,20 +101,20 @@ describe('checkout (POST /api/v1/orders)', () => {
   it('from {} checks out the caller’s cart and empties it after success', async () => {
     const u = await registerUser(app);
     const [a, b] = await products.products(2, { stock: 10, priceCents: 250 });
-    expect((await cart.add(a!.id, 2, { token: u.accessToken })).statusCode).toBe(200);
-    expect((await cart.add(b!.id, 3, { token: u.accessToken })).statusCode).toBe(200);
-    expect(((await cart.get({ token: u.accessToken })).json() as CartBody).items).toHaveLength(2);
+    expect((await cart.add(a.id, 2, { token: u.accessToken })).statusCode).toBe(200);
+    expect((await cart.add(b.id, 3, { token: u.accessToken })).statusCode).toBe(200);
+    expect((await cart.get({ token: u.accessToken })).json<CartBody>().items).toHaveLength(2);
 
     const res = await orders.checkout(u.accessToken, newKey(), {});
     expect(res.statusCode).toBe(201);
-    const body = res.json() as OrderBody;
+    const body = res.json<OrderBody>();
     const quantities = Object.fromEntries(body.items.map((l) => [l.productId, l.quantity]));
-    expect(quantities).toEqual({ [a!.id]: 2, [b!.id]: 3 });
+    expect(quantities).toEqual({ [a.id]: 2, [b.id]: 3 });
     expect(body.totalCents).toBe(5 * 250);
-    expect(await stockInDb(db, a!.id)).toBe(8);
-    expect(await stockInDb(db, b!.id)).toBe(7);
+    expect(await stockInDb(db, a.id)).toBe(8);
+    expect(await stockInDb(db, b.id)).toBe(7);
 
-    const after = (await cart.get({ token: u.accessToken })).json() as CartBody;
+    const after = (await cart.get({ token: u.accessToken })).json<CartBody>();
     expect(after.items).toHaveLength(0);
     expect(after.totalCents).toBe(0);
   });
@@ -144,7 +145,7 @@ describe('checkout (POST /api/v1/orders)', () => {
     expect(await stockInDb(db, scarce.id)).toBe(1);
     expect(await stockInDb(db, plenty.id)).toBe(50);
     expect(await ordersOfUser(db, u.user.id)).toBe(0);
-    const kept = (await cart.get({ token: u.accessToken })).json() as CartBody;
+    const kept = (await cart.get({ token: u.accessToken })).json<CartBody>();
     expect(Object.fromEntries(kept.items.map((i) => [i.productId, i.quantity]))).toEqual({ [scarce.id]: 3, [plenty.id]: 1 });
   });
 
@@ -154,13 +155,15 @@ describe('checkout (POST /api/v1/orders)', () => {
     const kept = await products.product({ stock: 10 });
     expect((await cart.add(gone.id, 1, { token: u.accessToken })).statusCode).toBe(200);
     expect((await cart.add(kept.id, 2, { token: u.accessToken })).statusCode).toBe(200);
-    expect((await app.inject({ method: 'DELETE', url: `/api/v1/products/${gone.id}`, headers: bearer(products.client.token) })).statusCode).toBe(204);
+    expect(
+      (await app.inject({ method: 'DELETE', url: `/api/v1/products/${gone.id}`, headers: bearer(products.client.token) })).statusCode,
+    ).toBe(204);
     const res = await orders.checkout(u.accessToken, newKey(), {});
     expect(res.statusCode).toBe(409);
     expect(messageOf(res.body)).toContain(gone.id);
     expect(await stockInDb(db, kept.id)).toBe(10);
     expect(await ordersOfUser(db, u.user.id)).toBe(0);
-    expect(((await cart.get({ token: u.accessToken })).json() as CartBody).items.map((i) => i.productId)).toContain(kept.id);
+    expect((await cart.get({ token: u.accessToken })).json<CartBody>().items.map((i) => i.productId)).toContain(kept.id);
   });
 
   it('from {}: a line added to the cart while the checkout runs is not bought, so it stays in the cart', async () => {
@@ -180,10 +183,10 @@ describe('checkout (POST /api/v1/orders)', () => {
     }
     const res = await pending;
     expect(res.statusCode).toBe(201);
-    expect((res.json() as OrderBody).items.map((l) => [l.productId, l.quantity])).toEqual([[a.id, 1]]);
+    expect(res.json<OrderBody>().items.map((l) => [l.productId, l.quantity])).toEqual([[a.id, 1]]);
     expect(await stockInDb(db, b.id)).toBe(10);
     // b was neither ordered nor may it silently vanish from the cart
-    const after = (await cart.get({ token: u.accessToken })).json() as CartBody;
+    const after = (await cart.get({ token: u.accessToken })).json<CartBody>();
     expect(after.items.map((i) => [i.productId, i.quantity])).toEqual([[b.id, 1]]);
   });
 
@@ -231,7 +234,9 @@ describe('checkout (POST /api/v1/orders)', () => {
   it('a deleted product in items → 404', async () => {
     const u = await registerUser(app);
     const gone = await products.product({ stock: 10 });
-    expect((await app.inject({ method: 'DELETE', url: `/api/v1/products/${gone.id}`, headers: bearer(products.client.token) })).statusCode).toBe(204);
+    expect(
+      (await app.inject({ method: 'DELETE', url: `/api/v1/products/${gone.id}`, headers: bearer(products.client.token) })).statusCode,
+    ).toBe(204);
     const res = await orders.checkout(u.accessToken, newKey(), { items: [{ productId: gone.id, quantity: 1 }] });
     expect(res.statusCode).toBe(404);
     expect(messageOf(res.body)).toContain(gone.id);
@@ -252,7 +257,9 @@ describe('checkout (POST /api/v1/orders)', () => {
       const u = await registerUser(app);
       const p = await products.product({ stock: 10 });
       const tag = randomUUID();
-      const tooLong = await orders.checkout(u.accessToken, tag + 'x'.repeat(256 - tag.length), { items: [{ productId: p.id, quantity: 1 }] });
+      const tooLong = await orders.checkout(u.accessToken, tag + 'x'.repeat(256 - tag.length), {
+        items: [{ productId: p.id, quantity: 1 }],
+      });
       expect(tooLong.statusCode).toBe(400);
       expect(messageOf(tooLong.body)).toMatch(/Idempotency-Key/);
       expect(await stockInDb(db, p.id)).toBe(10);
@@ -292,7 +299,7 @@ describe('checkout (POST /api/v1/orders)', () => {
       ['malformed productId', { items: [{ productId: 'not-a-uuid', quantity: 1 }] }],
     ])('%s → 400', async (_label, payload) => {
       const u = await registerUser(app);
-      const res = await orders.checkout(u.accessToken, newKey(), payload as never);
+      const res = await orders.checkout(u.accessToken, newKey(), payload);
       expect(res.statusCode).toBe(400);
       expect(await ordersOfUser(db, u.user.id)).toBe(0);
     });
@@ -332,18 +339,20 @@ describe('checkout (POST /api/v1/orders)', () => {
       { productId: p.id, quantity: 2 },
       { productId: q.id, quantity: 1 },
     ]);
-    expect((await app.inject({ method: 'DELETE', url: `/api/v1/products/${p.id}`, headers: bearer(products.client.token) })).statusCode).toBe(204);
+    expect(
+      (await app.inject({ method: 'DELETE', url: `/api/v1/products/${p.id}`, headers: bearer(products.client.token) })).statusCode,
+    ).toBe(204);
     expect((await app.inject({ method: 'GET', url: `/api/v1/products/${p.id}` })).statusCode).toBe(404);
     expect((await products.client.patchProduct(q.id, { priceCents: 999, name: 'Renamed' })).statusCode).toBe(200);
 
     const read = await orders.get(u.accessToken, created.id);
     expect(read.statusCode).toBe(200);
-    const body = read.json() as OrderBody;
+    const body = read.json<OrderBody>();
     expect(body.items).toEqual([
       { productId: p.id, sku: p.sku, name: p.name, unitPriceCents: 4321, quantity: 2, lineTotalCents: 8642 },
       { productId: q.id, sku: q.sku, name: q.name, unitPriceCents: 100, quantity: 1, lineTotalCents: 100 },
     ]);
     expect(body.totalCents).toBe(8742);
-    expect(((await orders.list(u.accessToken)).json() as OrderPageBody).items[0]!.items).toEqual(body.items);
+    expect((await orders.list(u.accessToken)).json<OrderPageBody>().items[0].items).toEqual(body.items);
   });
 });

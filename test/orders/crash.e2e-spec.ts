@@ -7,7 +7,19 @@ import { ProductFactory, type Product } from '../support/catalog.js';
 import { freePort, spawnNode, type Spawned } from '../support/spawn-node.js';
 import { repoRoot } from '../support/test-env.js';
 import { createTestApp } from '../support/test-app.js';
-import { keyRows, lockProduct, newKey, ordersOfUser, OrdersClient, ORDERS_TEST_ENV, primaryPool, stockInDb, until, waitUntilBlocked, type OrderBody } from './orders-fixtures.js';
+import {
+  keyRows,
+  lockProduct,
+  newKey,
+  ordersOfUser,
+  OrdersClient,
+  ORDERS_TEST_ENV,
+  primaryPool,
+  stockInDb,
+  until,
+  waitUntilBlocked,
+  type OrderBody,
+} from './orders-fixtures.js';
 
 const API = resolve(repoRoot, 'dist/apps/api/src/main.js');
 
@@ -70,7 +82,10 @@ describe('a checkout killed mid-transaction (SIGKILL)', () => {
     const blocked = await waitUntilBlocked(db, lock.pid, /catalog\.products/);
     expect(blocked.wait_event_type).toBe('Lock');
     // it is mid-transaction: the key is already claimed (its row inserted, not committed)
-    const { rows } = await db.query('SELECT 1 FROM pg_locks WHERE pid = $1 AND relation = $2::regclass', [blocked.pid, 'orders.idempotency_keys']);
+    const { rows } = await db.query('SELECT 1 FROM pg_locks WHERE pid = $1 AND relation = $2::regclass', [
+      blocked.pid,
+      'orders.idempotency_keys',
+    ]);
     expect(rows.length).toBeGreaterThan(0);
     child.child.kill('SIGKILL');
     const exit = await child.exit;
@@ -109,12 +124,12 @@ describe('a checkout killed mid-transaction (SIGKILL)', () => {
       `SELECT count(*)::int AS n FROM outbox.events WHERE event_type = 'order.placed' AND payload->>'userId' = $1`,
       [u.user.id],
     );
-    expect(rows[0]!.n).toBe(0);
+    expect(rows[0].n).toBe(0);
 
     const retry = await orders.checkout(u.accessToken, key, { items });
     expect(retry.statusCode).toBe(201);
     expect(retry.headers['idempotent-replayed']).toBeUndefined();
-    const order = retry.json() as OrderBody;
+    const order = retry.json<OrderBody>();
     expect(order.items.map((l) => [l.productId, l.quantity])).toEqual(items.map((i) => [i.productId, i.quantity]));
     expect(await stockInDb(db, p.id)).toBe(7);
     expect(await stockInDb(db, other.id)).toBe(9);
@@ -145,7 +160,7 @@ describe('a checkout killed mid-transaction (SIGKILL)', () => {
     } finally {
       await lock.release();
     }
-    const res = await waiting!;
+    const res = await waiting;
     expect(res.statusCode).toBe(201);
     expect(res.headers['idempotent-replayed']).toBeUndefined();
     expect(await ordersOfUser(db, u.user.id)).toBe(1);

@@ -4,7 +4,18 @@ import { registerUser } from '../support/auth.js';
 import { ProductFactory } from '../support/catalog.js';
 import { TcpProxy, hostPortOf } from '../support/tcp-proxy.js';
 import { createTestApp } from '../support/test-app.js';
-import { keyRows, lockProduct, newKey, ordersOfUser, OrdersClient, ORDERS_TEST_ENV, primaryPool, stockInDb, until, waitUntilBlocked } from './orders-fixtures.js';
+import {
+  keyRows,
+  lockProduct,
+  newKey,
+  ordersOfUser,
+  OrdersClient,
+  ORDERS_TEST_ENV,
+  primaryPool,
+  stockInDb,
+  until,
+  waitUntilBlocked,
+} from './orders-fixtures.js';
 
 /**
  * API.md (Operations): "When a dependency is down, a request that needs it gets 503 with
@@ -55,7 +66,11 @@ describe('orders while the primary database cannot be reached', () => {
       let down = true;
       let answers: Awaited<ReturnType<OrdersClient['checkout']>>[];
       try {
-        answers = [await orders.checkout(u.accessToken, key, body), await orders.get(u.accessToken, placed.id), await orders.list(u.accessToken)];
+        answers = [
+          await orders.checkout(u.accessToken, key, body),
+          await orders.get(u.accessToken, placed.id),
+          await orders.list(u.accessToken),
+        ];
         await proxy.start();
         down = false;
       } finally {
@@ -100,8 +115,11 @@ describe('orders while the primary database cannot be reached', () => {
         const first = await waitUntilBlocked(db, lock.pid, /catalog\.products/);
         // the second waits behind the lock holder or behind the first
         await until('both pool connections to be inside a waiting transaction', async () => {
-          const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pg_blocking_pids(pid) && $1::int[]', [[lock.pid, first.pid]]);
-          return rows[0]!.n >= 2;
+          const { rows } = await db.query<{ n: number }>(
+            'SELECT count(*)::int AS n FROM pg_stat_activity WHERE pg_blocking_pids(pid) && $1::int[]',
+            [[lock.pid, first.pid]],
+          );
+          return rows[0].n >= 2;
         });
         res = await orders.list(u.accessToken);
       } finally {

@@ -4,7 +4,19 @@ import { registerUser } from '../support/auth.js';
 import { ProductFactory } from '../support/catalog.js';
 import { createTestApp } from '../support/test-app.js';
 import { CartClient } from '../cart/cart-fixtures.js';
-import { keyRows, messageOf, newKey, ordersOfUser, ordersWithProduct, OrdersClient, ORDERS_TEST_ENV, primaryPool, stockInDb, type OrderBody, type OrderPageBody } from './orders-fixtures.js';
+import {
+  keyRows,
+  messageOf,
+  newKey,
+  ordersOfUser,
+  ordersWithProduct,
+  OrdersClient,
+  ORDERS_TEST_ENV,
+  primaryPool,
+  stockInDb,
+  type OrderBody,
+  type OrderPageBody,
+} from './orders-fixtures.js';
 
 describe('checkout idempotency', () => {
   let app: NestFastifyApplication;
@@ -26,7 +38,7 @@ describe('checkout idempotency', () => {
     await Promise.all([app.close(), app2.close()]);
   });
 
-  const totalOrders = async (token: string): Promise<number> => ((await orders.list(token)).json() as OrderPageBody).total;
+  const totalOrders = async (token: string): Promise<number> => (await orders.list(token)).json<OrderPageBody>().total;
 
   it('same key + same body → the first answer again, byte for byte, marked replayed; one order, stock taken once', async () => {
     const u = await registerUser(app);
@@ -58,16 +70,16 @@ describe('checkout idempotency', () => {
     const u = await registerUser(app);
     const [p, q] = await products.products(2, { stock: 10 });
     const key = newKey();
-    const first = await orders.checkout(u.accessToken, key, { items: [{ productId: p!.id, quantity: 1 }] });
+    const first = await orders.checkout(u.accessToken, key, { items: [{ productId: p.id, quantity: 1 }] });
     expect(first.statusCode).toBe(201);
-    for (const other of [{ items: [{ productId: p!.id, quantity: 2 }] }, { items: [{ productId: q!.id, quantity: 1 }] }, {}]) {
+    for (const other of [{ items: [{ productId: p.id, quantity: 2 }] }, { items: [{ productId: q.id, quantity: 1 }] }, {}]) {
       const res = await orders.checkout(u.accessToken, key, other);
       expect(res.statusCode).toBe(422);
       expect(messageOf(res.body)).toMatch(/Idempotency-Key/);
     }
     expect(await ordersOfUser(db, u.user.id)).toBe(1);
-    expect(await stockInDb(db, p!.id)).toBe(9);
-    expect(await stockInDb(db, q!.id)).toBe(10);
+    expect(await stockInDb(db, p.id)).toBe(9);
+    expect(await stockInDb(db, q.id)).toBe(10);
   });
 
   it('a cart checkout replays under its key after the cart was emptied (not 422 "empty cart")', async () => {
@@ -118,7 +130,11 @@ describe('checkout idempotency', () => {
 
     const key2 = newKey();
     const gone = await products.product({ stock: 10 });
-    const del = await orders.app.inject({ method: 'DELETE', url: `/api/v1/products/${gone.id}`, headers: { authorization: `Bearer ${products.client.token}` } });
+    const del = await orders.app.inject({
+      method: 'DELETE',
+      url: `/api/v1/products/${gone.id}`,
+      headers: { authorization: `Bearer ${products.client.token}` },
+    });
     expect(del.statusCode).toBe(204);
     expect((await orders.checkout(u.accessToken, key2, { items: [{ productId: gone.id, quantity: 1 }] })).statusCode).toBe(404);
     expect(await keyRows(db, u.user.id, key2)).toBe(0);
@@ -136,7 +152,7 @@ describe('checkout idempotency', () => {
     const r2 = await orders.checkout(u2.accessToken, key, body);
     expect([r1.statusCode, r2.statusCode]).toEqual([201, 201]);
     expect(r2.headers['idempotent-replayed']).toBeUndefined();
-    expect((r1.json() as OrderBody).id).not.toBe((r2.json() as OrderBody).id);
+    expect(r1.json<OrderBody>().id).not.toBe(r2.json<OrderBody>().id);
     expect(await totalOrders(u1.accessToken)).toBe(1);
     expect(await totalOrders(u2.accessToken)).toBe(1);
     expect(await stockInDb(db, p.id)).toBe(8);
@@ -162,12 +178,14 @@ describe('checkout idempotency', () => {
     const u = await registerUser(app);
     const p = await products.product({ stock: 100 });
     const key = newKey();
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => orders.checkout(u.accessToken, key, { items: [{ productId: p.id, quantity: i + 1 }] })));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => orders.checkout(u.accessToken, key, { items: [{ productId: p.id, quantity: i + 1 }] })),
+    );
     const statuses = results.map((r) => r.statusCode).sort();
     expect(statuses).toEqual([201, ...Array(19).fill(422)]);
-    const winner = results.find((r) => r.statusCode === 201)!.json() as OrderBody;
+    const winner = results.find((r) => r.statusCode === 201)!.json<OrderBody>();
     expect(await ordersOfUser(db, u.user.id)).toBe(1);
-    expect(await stockInDb(db, p.id)).toBe(100 - winner.items[0]!.quantity);
+    expect(await stockInDb(db, p.id)).toBe(100 - winner.items[0].quantity);
   });
 
   it('concurrent requests with one key across TWO API instances → one order, the same answer everywhere', async () => {
@@ -176,7 +194,9 @@ describe('checkout idempotency', () => {
     for (let round = 0; round < 3; round++) {
       const key = newKey();
       const body = { items: [{ productId: p.id, quantity: 1 }] };
-      const results = await Promise.all(Array.from({ length: 16 }, (_, i) => orders.checkout(u.accessToken, key, body, i % 2 === 0 ? app : app2)));
+      const results = await Promise.all(
+        Array.from({ length: 16 }, (_, i) => orders.checkout(u.accessToken, key, body, i % 2 === 0 ? app : app2)),
+      );
       expect(results.map((r) => r.statusCode)).toEqual(Array(16).fill(201));
       expect(new Set(results.map((r) => r.body)).size).toBe(1);
       expect(results.filter((r) => r.headers['idempotent-replayed'] === undefined)).toHaveLength(1);
@@ -195,6 +215,6 @@ describe('checkout idempotency', () => {
       'SELECT status_code, body, order_id FROM orders.idempotency_keys WHERE user_id = $1 AND key = $2',
       [u.user.id, key],
     );
-    expect(rows).toEqual([{ status_code: 201, body: res.body, order_id: (res.json() as OrderBody).id }]);
+    expect(rows).toEqual([{ status_code: 201, body: res.body, order_id: res.json<OrderBody>().id }]);
   });
 });

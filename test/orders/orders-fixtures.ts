@@ -82,7 +82,13 @@ export class OrdersClient {
    * A checkout as a well-behaved client sends it: a 5xx (the contract's "retry with the same key")
    * is retried with the same key and body until a 2xx/4xx answer. `retried` counts the 5xx answers.
    */
-  async checkoutRetrying(token: string, key: string, payload: CheckoutPayload, app = this.app, attempts = 30): Promise<Awaited<ReturnType<OrdersClient['checkout']>> & { retried: number[] }> {
+  async checkoutRetrying(
+    token: string,
+    key: string,
+    payload: CheckoutPayload,
+    app = this.app,
+    attempts = 30,
+  ): Promise<Awaited<ReturnType<OrdersClient['checkout']>> & { retried: number[] }> {
     const retried: number[] = [];
     for (let attempt = 1; ; attempt++) {
       const res = await this.checkout(token, key, payload, app);
@@ -113,25 +119,30 @@ export async function stockInDb(db: pg.Pool | pg.Client, productId: string): Pro
 
 /** Orders (ids) holding a line of the product. */
 export async function ordersWithProduct(db: pg.Pool | pg.Client, productId: string): Promise<string[]> {
-  const { rows } = await db.query<{ order_id: string }>('SELECT DISTINCT order_id FROM orders.order_lines WHERE product_id = $1', [productId]);
+  const { rows } = await db.query<{ order_id: string }>('SELECT DISTINCT order_id FROM orders.order_lines WHERE product_id = $1', [
+    productId,
+  ]);
   return rows.map((r) => r.order_id);
 }
 
 export async function ordersOfUser(db: pg.Pool | pg.Client, userId: string): Promise<number> {
   const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM orders.orders WHERE user_id = $1', [userId]);
-  return rows[0]!.n;
+  return rows[0].n;
 }
 
 export async function keyRows(db: pg.Pool | pg.Client, userId: string, key: string): Promise<number> {
-  const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM orders.idempotency_keys WHERE user_id = $1 AND key = $2', [userId, key]);
-  return rows[0]!.n;
+  const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM orders.idempotency_keys WHERE user_id = $1 AND key = $2', [
+    userId,
+    key,
+  ]);
+  return rows[0].n;
 }
 
 /** GET /api/v1/products/:id → its stock (the public read path). */
 export async function stockViaApi(app: NestFastifyApplication, productId: string): Promise<number> {
   const res = await app.inject({ method: 'GET', url: `/api/v1/products/${productId}` });
   if (res.statusCode !== 200) throw new Error(`GET product ${productId}: ${res.statusCode} ${res.body}`);
-  return (res.json() as { stock: number }).stock;
+  return res.json<{ stock: number }>().stock;
 }
 
 /** The error message(s) of an error body as one string. */
@@ -161,12 +172,16 @@ export async function blockedBy(db: pg.Pool, blocker: number): Promise<{ pid: nu
 }
 
 /** Waits until a statement matching `query` is blocked by `blocker`; that backend. */
-export async function waitUntilBlocked(db: pg.Pool, blocker: number, query: RegExp): Promise<{ pid: number; query: string; wait_event_type: string | null }> {
+export async function waitUntilBlocked(
+  db: pg.Pool,
+  blocker: number,
+  query: RegExp,
+): Promise<{ pid: number; query: string; wait_event_type: string | null }> {
   const rows = await until(`a statement matching ${query} to wait for backend ${blocker}`, async () => {
     const found = (await blockedBy(db, blocker)).filter((r) => query.test(r.query));
     return found.length ? found : null;
   });
-  return rows[0]!;
+  return rows[0];
 }
 
 /** A connection holding the product's row lock (BEGIN … FOR UPDATE) until `release()` (idempotent). */
@@ -178,7 +193,7 @@ export async function lockProduct(productId: string): Promise<{ pid: number; rel
   const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
   let released = false;
   return {
-    pid: rows[0]!.pid,
+    pid: rows[0].pid,
     release: async () => {
       if (released) return;
       released = true;

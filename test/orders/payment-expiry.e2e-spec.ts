@@ -64,7 +64,7 @@ describe('payment expiry (unpaid orders cancelled by the system)', () => {
     expect(history).toHaveLength(2);
     expect(history[1]).toMatchObject({ from: 'placed', to: 'cancelled', actor: 'system' });
     // the owner sees the cancellation; the chain is intact
-    expect(((await orders.get(old.u.accessToken, old.order.id)).json() as OrderBody).status).toBe('cancelled');
+    expect((await orders.get(old.u.accessToken, old.order.id)).json<OrderBody>().status).toBe('cancelled');
     expect((await orders.verify(admin.accessToken, old.order.id)).json()).toEqual({ valid: true, entries: 2, brokenAt: null });
     // the expired order can no longer be paid or cancelled
     expect((await orders.setStatus(admin.accessToken, old.order.id, 'paid')).statusCode).toBe(409);
@@ -93,7 +93,9 @@ describe('payment expiry (unpaid orders cancelled by the system)', () => {
     for (const o of placed) await backdate(o.order.id);
     await Promise.all([
       app.get(PaymentExpiryService).expireUnpaid(),
-      ...placed.map((o, i) => (i % 2 ? orders.cancel(o.u.accessToken, o.order.id) : orders.setStatus(admin.accessToken, o.order.id, 'paid', app2))),
+      ...placed.map((o, i) =>
+        i % 2 ? orders.cancel(o.u.accessToken, o.order.id) : orders.setStatus(admin.accessToken, o.order.id, 'paid', app2),
+      ),
     ]);
     let expectedStock = 100;
     for (const o of placed) {
@@ -102,7 +104,7 @@ describe('payment expiry (unpaid orders cancelled by the system)', () => {
       if (status === 'paid') expectedStock -= 5;
       const history = await historyOf(o.order.id);
       expect(history).toHaveLength(2);
-      expect(history[1]!.to).toBe(status);
+      expect(history[1].to).toBe(status);
     }
     expect(await stockInDb(db, p.id)).toBe(expectedStock);
   });

@@ -5,7 +5,17 @@ import { ProductFactory } from '../support/catalog.js';
 import { TcpProxy, hostPortOf } from '../support/tcp-proxy.js';
 import { createTestApp } from '../support/test-app.js';
 import { CartClient } from '../cart/cart-fixtures.js';
-import { keyRows, newKey, ordersOfUser, OrdersClient, ORDERS_TEST_ENV, primaryPool, stockInDb, until, type OrderBody } from './orders-fixtures.js';
+import {
+  keyRows,
+  newKey,
+  ordersOfUser,
+  OrdersClient,
+  ORDERS_TEST_ENV,
+  primaryPool,
+  stockInDb,
+  until,
+  type OrderBody,
+} from './orders-fixtures.js';
 
 /** Redis unreachable for this instance only (a proxy in front of it is stopped). */
 describe('checkout while Redis is down', () => {
@@ -61,7 +71,7 @@ describe('checkout while Redis is down', () => {
         return res.statusCode === 503 ? null : res;
       });
       expect(retry.statusCode).toBe(201);
-      expect((retry.json() as OrderBody).items.map((l) => [l.productId, l.quantity])).toEqual([[p.id, 2]]);
+      expect(retry.json<OrderBody>().items.map((l) => [l.productId, l.quantity])).toEqual([[p.id, 2]]);
       expect(await stockInDb(db, p.id)).toBe(7);
       expect(await ordersOfUser(db, u.user.id)).toBe(2);
     } finally {

@@ -4,13 +4,34 @@ import pg from 'pg';
 import { createAdmin, registerUser, type RegisteredUser } from '../support/auth.js';
 import { ProductFactory, type Product } from '../support/catalog.js';
 import { createTestApp } from '../support/test-app.js';
-import { messageOf, OrdersClient, ORDERS_TEST_ENV, primaryPool, stockInDb, type HistoryEntryBody, type OrderBody, type OrderPageBody } from './orders-fixtures.js';
+import {
+  messageOf,
+  OrdersClient,
+  ORDERS_TEST_ENV,
+  primaryPool,
+  stockInDb,
+  type HistoryEntryBody,
+  type OrderBody,
+  type OrderPageBody,
+} from './orders-fixtures.js';
 
 const STATUSES = ['placed', 'paid', 'shipped', 'delivered', 'cancelled'] as const;
 type Status = (typeof STATUSES)[number];
-const LEGAL: Record<Status, Status[]> = { placed: ['paid', 'cancelled'], paid: ['shipped', 'cancelled'], shipped: ['delivered'], delivered: [], cancelled: [] };
+const LEGAL: Record<Status, Status[]> = {
+  placed: ['paid', 'cancelled'],
+  paid: ['shipped', 'cancelled'],
+  shipped: ['delivered'],
+  delivered: [],
+  cancelled: [],
+};
 /** The admin transitions that bring a fresh (placed) order to each status. */
-const PATH_TO: Record<Status, Status[]> = { placed: [], paid: ['paid'], shipped: ['paid', 'shipped'], delivered: ['paid', 'shipped', 'delivered'], cancelled: ['cancelled'] };
+const PATH_TO: Record<Status, Status[]> = {
+  placed: [],
+  paid: ['paid'],
+  shipped: ['paid', 'shipped'],
+  delivered: ['paid', 'shipped', 'delivered'],
+  cancelled: ['cancelled'],
+};
 
 describe('order status, cancellation, reads and history', () => {
   let app: NestFastifyApplication;
@@ -36,7 +57,7 @@ describe('order status, cancellation, reads and history', () => {
     expect(res.statusCode).toBe(200);
     return res.json();
   };
-  const statusOf = async (id: string): Promise<string> => ((await orders.get(admin.accessToken, id)).json() as OrderBody).status;
+  const statusOf = async (id: string): Promise<string> => (await orders.get(admin.accessToken, id)).json<OrderBody>().status;
 
   /** A fresh customer with one placed order of `quantity` units of a fresh product (stock 10). */
   async function freshOrder(quantity = 2): Promise<{ u: RegisteredUser; p: Product; order: OrderBody }> {
@@ -69,12 +90,12 @@ describe('order status, cancellation, reads and history', () => {
       for (const [i, to] of path.entries()) {
         const res = await orders.setStatus(admin.accessToken, order.id, to);
         expect(res.statusCode).toBe(200);
-        const body = res.json() as OrderBody;
+        const body = res.json<OrderBody>();
         expect(body).toMatchObject({ id: order.id, status: to, userId: u.user.id, items: order.items, totalCents: order.totalCents });
         const history = await historyOf(u.accessToken, order.id);
         expect(history).toHaveLength(i + 2);
         expect(history[i + 1]).toMatchObject({ from, to, actor: `admin:${admin.user.id}` });
-        expect(Date.parse(history[i + 1]!.at)).toBeGreaterThanOrEqual(Date.parse(history[i]!.at));
+        expect(Date.parse(history[i + 1].at)).toBeGreaterThanOrEqual(Date.parse(history[i].at));
         expect(await statusOf(order.id)).toBe(to);
         // only a cancellation gives the 2 units back
         expect(await stockInDb(db, p.id)).toBe(to === 'cancelled' ? 10 : 8);
@@ -100,7 +121,12 @@ describe('order status, cancellation, reads and history', () => {
     it('an unknown or missing status value → 400, nothing changes', async () => {
       const { u, order } = await freshOrder();
       for (const payload of [{ status: 'refunded' }, { status: 'PAID' }, {}, { status: 'paid', note: 'x' }]) {
-        const res = await app.inject({ method: 'PATCH', url: `/api/v1/orders/${order.id}/status`, headers: { authorization: `Bearer ${admin.accessToken}` }, payload });
+        const res = await app.inject({
+          method: 'PATCH',
+          url: `/api/v1/orders/${order.id}/status`,
+          headers: { authorization: `Bearer ${admin.accessToken}` },
+          payload,
+        });
         expect([JSON.stringify(payload), res.statusCode]).toEqual([JSON.stringify(payload), 400]);
       }
       expect(await historyOf(u.accessToken, order.id)).toHaveLength(1);
@@ -123,7 +149,10 @@ describe('order status, cancellation, reads and history', () => {
     it('shipping and cancelling a paid order at once: exactly one wins; stock matches the final status', async () => {
       for (let round = 0; round < 4; round++) {
         const { u, p, order } = await orderIn('paid');
-        const [ship, cancel] = await Promise.all([orders.setStatus(admin.accessToken, order.id, 'shipped'), orders.cancel(u.accessToken, order.id)]);
+        const [ship, cancel] = await Promise.all([
+          orders.setStatus(admin.accessToken, order.id, 'shipped'),
+          orders.cancel(u.accessToken, order.id),
+        ]);
         expect([ship.statusCode, cancel.statusCode].sort()).toEqual([200, 409]);
         const status = await statusOf(order.id);
         expect(status).toBe(ship.statusCode === 200 ? 'shipped' : 'cancelled');
@@ -142,39 +171,47 @@ describe('order status, cancellation, reads and history', () => {
   });
 
   describe('POST /orders/:id/cancel', () => {
-    it.each(['placed', 'paid'] as Status[])('the owner cancels a %s order → 200, stock given back, one entry by the owner', async (status) => {
-      const { u, p, order } = await orderIn(status);
-      expect(await stockInDb(db, p.id)).toBe(8);
-      const before = (await historyOf(u.accessToken, order.id)).length;
-      const res = await orders.cancel(u.accessToken, order.id);
-      expect(res.statusCode).toBe(200);
-      expect(res.json()).toMatchObject({ id: order.id, status: 'cancelled', userId: u.user.id });
-      expect(await stockInDb(db, p.id)).toBe(10);
-      const history = await historyOf(u.accessToken, order.id);
-      expect(history).toHaveLength(before + 1);
-      expect(history.at(-1)).toMatchObject({ from: status, to: 'cancelled', actor: `customer:${u.user.id}` });
-      const product = await app.inject({ method: 'GET', url: `/api/v1/products/${p.id}` });
-      expect((product.json() as { stock: number }).stock).toBe(10);
-    });
+    it.each(['placed', 'paid'] as Status[])(
+      'the owner cancels a %s order → 200, stock given back, one entry by the owner',
+      async (status) => {
+        const { u, p, order } = await orderIn(status);
+        expect(await stockInDb(db, p.id)).toBe(8);
+        const before = (await historyOf(u.accessToken, order.id)).length;
+        const res = await orders.cancel(u.accessToken, order.id);
+        expect(res.statusCode).toBe(200);
+        expect(res.json()).toMatchObject({ id: order.id, status: 'cancelled', userId: u.user.id });
+        expect(await stockInDb(db, p.id)).toBe(10);
+        const history = await historyOf(u.accessToken, order.id);
+        expect(history).toHaveLength(before + 1);
+        expect(history.at(-1)).toMatchObject({ from: status, to: 'cancelled', actor: `customer:${u.user.id}` });
+        const product = await app.inject({ method: 'GET', url: `/api/v1/products/${p.id}` });
+        expect(product.json<{ stock: number }>().stock).toBe(10);
+      },
+    );
 
-    it.each(['shipped', 'delivered', 'cancelled'] as Status[])('cancelling a %s order → 409, stock and history unchanged', async (status) => {
-      const { u, p, order } = await orderIn(status);
-      const stock = await stockInDb(db, p.id);
-      const before = await historyOf(u.accessToken, order.id);
-      for (const token of [u.accessToken, admin.accessToken]) {
-        const res = await orders.cancel(token, order.id);
-        expect(res.statusCode).toBe(409);
-        expect(messageOf(res.body)).toContain(status);
-      }
-      expect(await stockInDb(db, p.id)).toBe(stock);
-      expect(await historyOf(u.accessToken, order.id)).toEqual(before);
-      expect(await statusOf(order.id)).toBe(status);
-    });
+    it.each(['shipped', 'delivered', 'cancelled'] as Status[])(
+      'cancelling a %s order → 409, stock and history unchanged',
+      async (status) => {
+        const { u, p, order } = await orderIn(status);
+        const stock = await stockInDb(db, p.id);
+        const before = await historyOf(u.accessToken, order.id);
+        for (const token of [u.accessToken, admin.accessToken]) {
+          const res = await orders.cancel(token, order.id);
+          expect(res.statusCode).toBe(409);
+          expect(messageOf(res.body)).toContain(status);
+        }
+        expect(await stockInDb(db, p.id)).toBe(stock);
+        expect(await historyOf(u.accessToken, order.id)).toEqual(before);
+        expect(await statusOf(order.id)).toBe(status);
+      },
+    );
 
     it('10 concurrent cancels of one order → one 200, stock given back exactly once', async () => {
       const { u, p, order } = await freshOrder(3);
       expect(await stockInDb(db, p.id)).toBe(7);
-      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => orders.cancel(i % 2 ? admin.accessToken : u.accessToken, order.id)));
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => orders.cancel(i % 2 ? admin.accessToken : u.accessToken, order.id)),
+      );
       expect(results.map((r) => r.statusCode).sort()).toEqual([200, ...Array(9).fill(409)]);
       expect(await stockInDb(db, p.id)).toBe(10);
       expect(await historyOf(u.accessToken, order.id)).toHaveLength(2);
@@ -203,7 +240,11 @@ describe('order status, cancellation, reads and history', () => {
       const res = await orders.cancel(admin.accessToken, order.id);
       expect(res.statusCode).toBe(200);
       expect(await stockInDb(db, p.id)).toBe(10);
-      expect((await historyOf(u.accessToken, order.id)).at(-1)).toMatchObject({ from: 'placed', to: 'cancelled', actor: `admin:${admin.user.id}` });
+      expect((await historyOf(u.accessToken, order.id)).at(-1)).toMatchObject({
+        from: 'placed',
+        to: 'cancelled',
+        actor: `admin:${admin.user.id}`,
+      });
     });
 
     it('unknown order → 404', async () => {
@@ -226,7 +267,7 @@ describe('order status, cancellation, reads and history', () => {
 
     it('lists the caller’s orders newest first, paginated', async () => {
       const newestFirst = [...placed].reverse().map((o) => o.id);
-      const all = (await orders.list(buyer.accessToken)).json() as OrderPageBody;
+      const all = (await orders.list(buyer.accessToken)).json<OrderPageBody>();
       expect(all).toMatchObject({ total: 5, page: 1, limit: 20 });
       expect(all.items.map((o) => o.id)).toEqual(newestFirst);
       expect(all.items[0]).toEqual({ ...placed[4], userId: buyer.user.id });
@@ -235,19 +276,25 @@ describe('order status, cancellation, reads and history', () => {
       for (let page = 1; page <= 3; page++) {
         const res = await orders.list(buyer.accessToken, { page, limit: 2 });
         expect(res.statusCode).toBe(200);
-        const body = res.json() as OrderPageBody;
+        const body = res.json<OrderPageBody>();
         expect(body).toMatchObject({ total: 5, page, limit: 2 });
         expect(body.items.length).toBe(page < 3 ? 2 : 1);
         pages.push(...body.items.map((o) => o.id));
       }
       expect(pages).toEqual(newestFirst);
-      const beyond = (await orders.list(buyer.accessToken, { page: 4, limit: 2 })).json() as OrderPageBody;
+      const beyond = (await orders.list(buyer.accessToken, { page: 4, limit: 2 })).json<OrderPageBody>();
       expect(beyond.items).toEqual([]);
       expect(beyond.total).toBe(5);
     });
 
     it('invalid pagination → 400', async () => {
-      const queries: Record<string, string | number>[] = [{ page: 0 }, { limit: 0 }, { limit: 101 }, { page: 'x' }, { userId: 'not-a-uuid' }];
+      const queries: Record<string, string | number>[] = [
+        { page: 0 },
+        { limit: 0 },
+        { limit: 101 },
+        { page: 'x' },
+        { userId: 'not-a-uuid' },
+      ];
       for (const q of queries) {
         const res = await orders.list(buyer.accessToken, q);
         expect([q, res.statusCode]).toEqual([q, 400]);
@@ -256,14 +303,14 @@ describe('order status, cancellation, reads and history', () => {
 
     it('customers see only their own orders', async () => {
       const other = await registerUser(app);
-      const own = await orders.place(other.accessToken, [{ productId: placed[0]!.items[0]!.productId, quantity: 1 }]);
-      const body = (await orders.list(other.accessToken)).json() as OrderPageBody;
+      const own = await orders.place(other.accessToken, [{ productId: placed[0].items[0].productId, quantity: 1 }]);
+      const body = (await orders.list(other.accessToken)).json<OrderPageBody>();
       expect(body.total).toBe(1);
       expect(body.items.map((o) => o.id)).toEqual([own.id]);
       // passing their own id is fine
       const self = await orders.list(other.accessToken, { userId: other.user.id });
       expect(self.statusCode).toBe(200);
-      expect((self.json() as OrderPageBody).total).toBe(1);
+      expect(self.json<OrderPageBody>().total).toBe(1);
     });
 
     it('a customer asking for another user’s orders → 403', async () => {
@@ -275,17 +322,17 @@ describe('order status, cancellation, reads and history', () => {
     it('an admin with ?userId=X sees only X’s orders; without it, everyone’s', async () => {
       const res = await orders.list(admin.accessToken, { userId: buyer.user.id, limit: 100 });
       expect(res.statusCode).toBe(200);
-      const body = res.json() as OrderPageBody;
+      const body = res.json<OrderPageBody>();
       expect(body.total).toBe(5);
       expect(body.items.map((o) => o.id)).toEqual([...placed].reverse().map((o) => o.id));
       expect(body.items.every((o) => o.userId === buyer.user.id)).toBe(true);
       // upper-case id spelling is the same user
-      expect(((await orders.list(admin.accessToken, { userId: buyer.user.id.toUpperCase() })).json() as OrderPageBody).total).toBe(5);
+      expect((await orders.list(admin.accessToken, { userId: buyer.user.id.toUpperCase() })).json<OrderPageBody>().total).toBe(5);
 
-      const everyone = (await orders.list(admin.accessToken, { limit: 100 })).json() as OrderPageBody;
+      const everyone = (await orders.list(admin.accessToken, { limit: 100 })).json<OrderPageBody>();
       expect(everyone.total).toBeGreaterThan(5);
       expect(new Set(everyone.items.map((o) => o.userId)).size).toBeGreaterThan(1);
-      const nobody = (await orders.list(admin.accessToken, { userId: randomUUID() })).json() as OrderPageBody;
+      const nobody = (await orders.list(admin.accessToken, { userId: randomUUID() })).json<OrderPageBody>();
       expect(nobody).toMatchObject({ total: 0, items: [] });
     });
   });
@@ -326,10 +373,12 @@ describe('order status, cancellation, reads and history', () => {
 
     it('the history table is append-only: UPDATE and DELETE from a plain connection fail', async () => {
       const { order } = await deliveredOrder();
-      await expect(db.query(`UPDATE orders.history SET actor = 'system' WHERE order_id = $1 AND seq = 2`, [order.id])).rejects.toThrow(/append-only/);
+      await expect(db.query(`UPDATE orders.history SET actor = 'system' WHERE order_id = $1 AND seq = 2`, [order.id])).rejects.toThrow(
+        /append-only/,
+      );
       await expect(db.query('DELETE FROM orders.history WHERE order_id = $1', [order.id])).rejects.toThrow(/append-only/);
       const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM orders.history WHERE order_id = $1', [order.id]);
-      expect(rows[0]!.n).toBe(4);
+      expect(rows[0].n).toBe(4);
       expect((await orders.verify(admin.accessToken, order.id)).json()).toEqual({ valid: true, entries: 4, brokenAt: null });
     });
 
@@ -347,7 +396,9 @@ describe('order status, cancellation, reads and history', () => {
       await asTamperer((c) => c.query(`UPDATE orders.history SET to_status = 'cancelled' WHERE order_id = $1 AND seq = 3`, [a.order.id]));
       expect((await orders.verify(admin.accessToken, a.order.id)).json()).toEqual({ valid: false, entries: 4, brokenAt: 2 });
       const b = await deliveredOrder();
-      await asTamperer((c) => c.query(`UPDATE orders.history SET at = at - interval '1 day' WHERE order_id = $1 AND seq = 2`, [b.order.id]));
+      await asTamperer((c) =>
+        c.query(`UPDATE orders.history SET at = at - interval '1 day' WHERE order_id = $1 AND seq = 2`, [b.order.id]),
+      );
       expect((await orders.verify(admin.accessToken, b.order.id)).json()).toEqual({ valid: false, entries: 4, brokenAt: 1 });
     });
 

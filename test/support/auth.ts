@@ -49,7 +49,7 @@ export async function registerUser(app: NestFastifyApplication, overrides: Regis
     payload: { email, password, name },
   });
   if (res.statusCode !== 201) throw new Error(`registerUser: expected 201, got ${res.statusCode}: ${res.body}`);
-  const body = res.json() as { user: TestUser; accessToken: string; refreshToken: string };
+  const body = res.json<{ user: TestUser; accessToken: string; refreshToken: string }>();
   return { user: body.user, accessToken: body.accessToken, refreshToken: body.refreshToken, email: body.user.email, password };
 }
 
@@ -64,6 +64,6 @@ export async function createAdmin(app: NestFastifyApplication, overrides: Regist
     payload: { refreshToken: registered.refreshToken },
   });
   if (res.statusCode !== 200) throw new Error(`createAdmin: refresh expected 200, got ${res.statusCode}: ${res.body}`);
-  const body = res.json() as { user: TestUser; accessToken: string; refreshToken: string };
+  const body = res.json<{ user: TestUser; accessToken: string; refreshToken: string }>();
   return { ...registered, user: body.user, accessToken: body.accessToken, refreshToken: body.refreshToken };
 }

@@ -20,7 +20,12 @@ export class ProductFactory {
 
   /** A product through the admin API (default: 10.00 EUR, 1,000 in stock). */
   product(overrides: { name?: string; priceCents?: number; stock?: number } = {}): Promise<Product> {
-    return this.client.createProduct({ name: overrides.name ?? `Product ${uniq()}`, priceCents: overrides.priceCents ?? 1000, stock: overrides.stock ?? 1000, categoryId: this.categoryId });
+    return this.client.createProduct({
+      name: overrides.name ?? `Product ${uniq()}`,
+      priceCents: overrides.priceCents ?? 1000,
+      stock: overrides.stock ?? 1000,
+      categoryId: this.categoryId,
+    });
   }
 
   products(n: number, overrides: { priceCents?: number; stock?: number } = {}): Promise<Product[]> {

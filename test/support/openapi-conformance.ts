@@ -72,7 +72,15 @@ export interface Violation {
 }
 
 /** Response headers that matter to clients: each one the API sends must be declared for that answer. */
-const CHECKED_HEADERS = ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'etag', 'x-cart-token'];
+const CHECKED_HEADERS = [
+  'x-request-id',
+  'retry-after',
+  'x-ratelimit-limit',
+  'x-ratelimit-remaining',
+  'x-ratelimit-reset',
+  'etag',
+  'x-cart-token',
+];
 
 /**
  * 400 answers to requests that the document allows, because the refusal is about something a
@@ -82,7 +90,8 @@ const CHECKED_HEADERS = ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-
 export const BAD_REQUEST_EXCEPTIONS: readonly BadRequestException[] = [
   {
     why: 'a string with a NUL character or a lone UTF-16 surrogate is refused by the JSON parser (API.md: hostile input)',
-    applies: (r) => r.strings.some((s) => s.includes('\u0000') || /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s)),
+    applies: (r) =>
+      r.strings.some((s) => s.includes('\u0000') || /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s)),
   },
   {
     why: 'a JSON string longer than 16,384 characters is refused by the JSON parser, on fields without a documented maxLength',
@@ -93,13 +102,24 @@ export const BAD_REQUEST_EXCEPTIONS: readonly BadRequestException[] = [
     operations: ['PATCH /api/v1/products/inventory', 'POST /api/v1/orders'],
     applies: (r) => {
       // UUIDs compare case-insensitively: the same product spelled in upper and lower case counts twice.
-      const ids = ((r.body as { items?: { productId?: unknown }[] } | undefined)?.items ?? []).map((i) => (typeof i?.productId === 'string' ? i.productId.toLowerCase() : i?.productId));
+      const ids = ((r.body as { items?: { productId?: unknown }[] } | undefined)?.items ?? []).map((i) =>
+        typeof i?.productId === 'string' ? i.productId.toLowerCase() : i?.productId,
+      );
       return new Set(ids).size < ids.length;
     },
   },
   {
     why: 'a guest cart token of the documented shape whose signature is wrong (forged or tampered), or sent twice',
-    operations: ['GET /api/v1/cart', 'DELETE /api/v1/cart', 'GET /api/v1/cart/count', 'POST /api/v1/cart/items', 'PUT /api/v1/cart/items/{productId}', 'DELETE /api/v1/cart/items/{productId}', 'POST /api/v1/auth/login', 'POST /api/v1/auth/register'],
+    operations: [
+      'GET /api/v1/cart',
+      'DELETE /api/v1/cart',
+      'GET /api/v1/cart/count',
+      'POST /api/v1/cart/items',
+      'PUT /api/v1/cart/items/{productId}',
+      'DELETE /api/v1/cart/items/{productId}',
+      'POST /api/v1/auth/login',
+      'POST /api/v1/auth/register',
+    ],
     messages: [/^x-cart-token: is invalid$/],
   },
   {
@@ -120,7 +140,11 @@ export const BAD_REQUEST_EXCEPTIONS: readonly BadRequestException[] = [
   {
     why: 'a parentId that names no category, the category itself or one of its descendants (a cycle)',
     operations: ['POST /api/v1/categories', 'PATCH /api/v1/categories/{id}'],
-    messages: [/^parentId: no category with this id$/, /^parentId: a category cannot be its own parent$/, /^parentId: would make the category its own ancestor$/],
+    messages: [
+      /^parentId: no category with this id$/,
+      /^parentId: a category cannot be its own parent$/,
+      /^parentId: would make the category its own ancestor$/,
+    ],
   },
 ];
 
@@ -180,7 +204,8 @@ export function strictSchema(schema: Json, refBase = 'openapi'): Json {
     if (key === '$ref' && typeof value === 'string') out.$ref = value.startsWith('#') ? `${refBase}${value}` : value;
     else if (key === 'properties' && value && typeof value === 'object' && !Array.isArray(value)) {
       out.properties = Object.fromEntries(Object.entries(value).map(([name, s]) => [name, strictSchema(s, refBase)]));
-    } else if (key === 'items' || key === 'not' || (key === 'additionalProperties' && typeof value === 'object')) out[key] = strictSchema(value, refBase);
+    } else if (key === 'items' || key === 'not' || (key === 'additionalProperties' && typeof value === 'object'))
+      out[key] = strictSchema(value, refBase);
     else if (COMPOSITION.includes(key)) out[key] = strictSchema(value, refBase);
     else out[key] = value;
   }
@@ -206,7 +231,8 @@ function stringsIn(value: unknown, out: string[] = [], depth = 0): string[] {
 
 function ajvErrors(errors: ErrorObject[] | null | undefined, where: string): string[] {
   return (errors ?? []).map((e) => {
-    const extra = e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty: string }).additionalProperty)})` : '';
+    const extra =
+      e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty: string }).additionalProperty)})` : '';
     return `${where}${e.instancePath || ''} ${e.message ?? e.keyword}${extra}`;
   });
 }
@@ -229,7 +255,7 @@ export class OpenApiConformance {
     const addFormats = ((formatsModule as unknown as { default?: unknown }).default ?? formatsModule) as (ajv: Ajv) => Ajv;
     addFormats(this.ajv);
     const schemas = Object.fromEntries(Object.entries(document.components?.schemas ?? {}).map(([name, s]) => [name, strictSchema(s)]));
-    this.ajv.addSchema({ $id: 'openapi', components: { schemas } } as never);
+    this.ajv.addSchema({ $id: 'openapi', components: { schemas } });
     const compile = (schema: Json) => this.ajv.compile(strictSchema(schema) as never);
 
     for (const [template, item] of Object.entries(document.paths)) {
@@ -240,7 +266,8 @@ export class OpenApiConformance {
         for (const [status, response] of Object.entries(raw.responses)) {
           const json = response.content?.['application/json']?.schema;
           const headers = new Map<string, ValidateFunction | undefined>();
-          for (const [name, header] of Object.entries(response.headers ?? {})) headers.set(name.toLowerCase(), header.schema ? compile(header.schema) : undefined);
+          for (const [name, header] of Object.entries(response.headers ?? {}))
+            headers.set(name.toLowerCase(), header.schema ? compile(header.schema) : undefined);
           responses.set(status, { raw: response, body: json ? compile(json) : undefined, headers });
         }
         const bodySchema = raw.requestBody?.content?.['application/json']?.schema;
@@ -269,7 +296,7 @@ export class OpenApiConformance {
       if (operation.method !== method.toUpperCase() || operation.segments.length !== parts.length) continue;
       const params: Record<string, string> = {};
       const ok = operation.segments.every((segment, i) => {
-        const part = parts[i]!;
+        const part = parts[i];
         if (segment.startsWith('{')) {
           params[segment.slice(1, -1)] = part;
           return part.length > 0;
@@ -289,7 +316,8 @@ export class OpenApiConformance {
     const { operation } = found;
     const status = String(exchange.statusCode);
     const response = operation.responses.get(status);
-    if (!response) return [`status ${status} is not documented for ${operation.key} (documented: ${[...operation.responses.keys()].join(', ')})`];
+    if (!response)
+      return [`status ${status} is not documented for ${operation.key} (documented: ${[...operation.responses.keys()].join(', ')})`];
     const problems: string[] = [];
     problems.push(...this.bodyProblems(exchange, response));
     problems.push(...this.headerProblems(exchange, response));
@@ -299,15 +327,18 @@ export class OpenApiConformance {
 
   private bodyProblems(exchange: Exchange, response: CompiledOperation['responses'] extends Map<string, infer R> ? R : never): string[] {
     const contentType = String(exchange.headers['content-type'] ?? '');
-    const mediaType = contentType.split(';')[0]!.trim().toLowerCase();
+    const mediaType = contentType.split(';')[0].trim().toLowerCase();
     const documented = Object.keys(response.raw.content ?? {});
     if (exchange.statusCode === 204 || exchange.statusCode === 304 || documented.length === 0) {
       const problems: string[] = [];
-      if (exchange.body.length > 0) problems.push(`a body (${exchange.body.length} bytes, ${contentType || 'no content type'}) where none is documented`);
-      else if (contentType && (exchange.statusCode === 204 || exchange.statusCode === 304)) problems.push(`content-type ${contentType} on a ${exchange.statusCode} without body`);
+      if (exchange.body.length > 0)
+        problems.push(`a body (${exchange.body.length} bytes, ${contentType || 'no content type'}) where none is documented`);
+      else if (contentType && (exchange.statusCode === 204 || exchange.statusCode === 304))
+        problems.push(`content-type ${contentType} on a ${exchange.statusCode} without body`);
       return problems;
     }
-    if (!documented.includes(mediaType)) return [`content-type ${JSON.stringify(contentType)} is not the documented ${documented.join(' or ')}`];
+    if (!documented.includes(mediaType))
+      return [`content-type ${JSON.stringify(contentType)} is not the documented ${documented.join(' or ')}`];
     if (mediaType === 'text/plain') return typeof exchange.body === 'string' && exchange.body.length > 0 ? [] : ['empty text/plain body'];
     if (mediaType !== 'application/json') return [];
     let body: unknown;
@@ -333,7 +364,7 @@ export class OpenApiConformance {
       const validate = response.headers.get(name);
       if (!validate) continue;
       const text = Array.isArray(value) ? value.join(', ') : String(value);
-      const schema = (Object.entries(response.raw.headers ?? {}).find(([n]) => n.toLowerCase() === name)?.[1].schema ?? {}) as SchemaObject;
+      const schema = Object.entries(response.raw.headers ?? {}).find(([n]) => n.toLowerCase() === name)?.[1].schema ?? {};
       if (!validate(coerce(text, schema))) problems.push(...ajvErrors(validate.errors, `header ${name}=${JSON.stringify(text)}`));
     }
     if (exchange.headers['x-request-id'] === undefined) problems.push('no X-Request-ID header');
@@ -344,7 +375,12 @@ export class OpenApiConformance {
   }
 
   /** Why the request is invalid under the document (empty: the document allows it). */
-  requestProblems(exchange: Exchange, operation: CompiledOperation, rawParams: Record<string, string>, url: URL): { problems: string[]; request: ParsedRequest } {
+  requestProblems(
+    exchange: Exchange,
+    operation: CompiledOperation,
+    rawParams: Record<string, string>,
+    url: URL,
+  ): { problems: string[]; request: ParsedRequest } {
     const problems: string[] = [];
     const request: ParsedRequest = { path: {}, query: new Map(), headers: exchange.requestHeaders, body: undefined, strings: [] };
     for (const [name, raw] of Object.entries(rawParams)) {
@@ -359,7 +395,7 @@ export class OpenApiConformance {
     const declaredQuery = new Set<string>();
     for (const { raw, validate } of operation.parameters) {
       let values: string[] | undefined;
-      if (raw.in === 'path') values = request.path[raw.name] === undefined ? undefined : [request.path[raw.name]!];
+      if (raw.in === 'path') values = request.path[raw.name] === undefined ? undefined : [request.path[raw.name]];
       else if (raw.in === 'query') {
         declaredQuery.add(raw.name);
         values = request.query.get(raw.name);
@@ -378,15 +414,21 @@ export class OpenApiConformance {
         continue;
       }
       if (values.length > 1) problems.push(`${raw.in} ${raw.name}: given ${values.length} times`);
-      if (!validate(coerce(values[0]!, schema))) problems.push(...ajvErrors(validate.errors, `${raw.in} ${raw.name}=${JSON.stringify(values[0]!.slice(0, 60))}`));
+      if (!validate(coerce(values[0], schema)))
+        problems.push(...ajvErrors(validate.errors, `${raw.in} ${raw.name}=${JSON.stringify(values[0].slice(0, 60))}`));
     }
-    for (const name of request.query.keys()) if (!declaredQuery.has(name)) problems.push(`query ${name}: not a parameter of this operation`);
+    for (const name of request.query.keys())
+      if (!declaredQuery.has(name)) problems.push(`query ${name}: not a parameter of this operation`);
 
     const hasBody = exchange.requestBody !== undefined && exchange.requestBody.length > 0;
     if (hasBody) {
-      const contentType = String(exchange.requestHeaders['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      const contentType = String(exchange.requestHeaders['content-type'] ?? '')
+        .split(';')[0]
+        .trim()
+        .toLowerCase();
       if (!operation.raw.requestBody) problems.push('body: this operation takes none');
-      else if (contentType !== 'application/json') problems.push(`body: content-type ${JSON.stringify(contentType)} is not application/json`);
+      else if (contentType !== 'application/json')
+        problems.push(`body: content-type ${JSON.stringify(contentType)} is not application/json`);
       else {
         try {
           request.body = JSON.parse(exchange.requestBody!);
@@ -396,7 +438,8 @@ export class OpenApiConformance {
         }
       }
     } else if (operation.bodyRequired) problems.push('body: required but missing');
-    else if (exchange.requestHeaders['content-type'] !== undefined) problems.push('body: a content-type announces a body, and an empty one is no JSON');
+    else if (exchange.requestHeaders['content-type'] !== undefined)
+      problems.push('body: a content-type announces a body, and an empty one is no JSON');
     request.strings = stringsIn([request.path, [...request.query.values()], request.body]);
     return { problems, request };
   }

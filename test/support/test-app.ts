@@ -13,7 +13,10 @@ export function testConfig(overrides: Record<string, string> = {}): AppConfig {
  * A fully configured API instance, driven in-process with `app.inject()`. Every injected request
  * and its answer are checked against the committed openapi.json (test/support/openapi-conformance.ts).
  */
-export async function createTestApp(overrides: Record<string, string> = {}, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+export async function createTestApp(
+  overrides: Record<string, string> = {},
+  options: CreateAppOptions = {},
+): Promise<NestFastifyApplication> {
   const app = await createApp(testConfig(overrides), options);
   await app.getHttpAdapter().getInstance().ready();
   checkInjectedExchanges(app);

@@ -40,22 +40,26 @@ describe('worker: 1,000 events relayed by two workers at once apply each effect 
 
   const figure = async (w: INestApplicationContext, name: string, labels: Record<string, string> = {}): Promise<number> =>
     sample(await w.get(WorkerMetrics).registry.metrics(), name, labels) ?? 0;
-  const sumOf = async (name: string, labels: Record<string, string> = {}): Promise<number[]> => Promise.all(workers.map((w) => figure(w, name, labels)));
+  const sumOf = async (name: string, labels: Record<string, string> = {}): Promise<number[]> =>
+    Promise.all(workers.map((w) => figure(w, name, labels)));
   const bestsellersCompleted = { queue: 'bestsellers', outcome: 'completed' };
-  const queue = () => workers[0]!.get(QueueAdmin).queue('bestsellers');
+  const queue = () => workers[0].get(QueueAdmin).queue('bestsellers');
   const ids = () => products.map((p) => p.id);
   const expectTotalsUnchanged = async (): Promise<void> => {
     const units = await unitsOf(run.db, ids());
     expect([...units.values()]).toEqual(Array(PRODUCTS).fill(PER_PRODUCT));
     expect(await inboxCount(run.db, eventIds)).toBe(EVENTS);
     const { rows } = await run.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox.inbox WHERE handler = 'catalog.bestsellers'`);
-    expect(rows[0]!.n).toBe(EVENTS);
+    expect(rows[0].n).toBe(EVENTS);
   };
   const waitCompleted = async (job: Job): Promise<Job> =>
     until(`job ${job.id} completed`, async () => ((await queue().getJobState(job.id!)) === 'completed' ? queue().getJob(job.id!) : null));
 
   it('every event is relayed once and applied once: exact totals per product, one inbox row per event', async () => {
-    const { rows } = await run.db.query<{ event_id: string; payload: { orderId: string; userId: string; items: { productId: string; quantity: number }[] } }>(
+    const { rows } = await run.db.query<{
+      event_id: string;
+      payload: { orderId: string; userId: string; items: { productId: string; quantity: number }[] };
+    }>(
       `INSERT INTO outbox.events (event_type, payload)
        SELECT 'order.placed', jsonb_build_object(
                 'orderId', gen_random_uuid(), 'userId', gen_random_uuid(),
@@ -72,9 +76,13 @@ describe('worker: 1,000 events relayed by two workers at once apply each effect 
 
     await until(
       'all 1,000 events relayed and applied',
-      async () => (await pendingCount(run.db, eventIds)) === 0 && (await inboxCount(run.db, eventIds)) === EVENTS && [...(await unitsOf(run.db, ids())).values()].every((u) => u === PER_PRODUCT),
+      async () =>
+        (await pendingCount(run.db, eventIds)) === 0 &&
+        (await inboxCount(run.db, eventIds)) === EVENTS &&
+        [...(await unitsOf(run.db, ids())).values()].every((u) => u === PER_PRODUCT),
       45_000,
-      async () => `pending ${await pendingCount(run.db, eventIds)}, inbox ${await inboxCount(run.db, eventIds)}, units ${JSON.stringify([...(await unitsOf(run.db, ids())).values()])}`,
+      async () =>
+        `pending ${await pendingCount(run.db, eventIds)}, inbox ${await inboxCount(run.db, eventIds)}, units ${JSON.stringify([...(await unitsOf(run.db, ids())).values()])}`,
     );
     await expectTotalsUnchanged();
 
@@ -98,7 +106,7 @@ describe('worker: 1,000 events relayed by two workers at once apply each effect 
   });
 
   it('a redelivered event (its job added again under another job id) changes nothing', async () => {
-    const eventId = eventIds[123]!;
+    const eventId = eventIds[123];
     const job = await queue().add('order.placed', { eventId, payload: payloads.get(eventId) }, { jobId: `${eventId}-again` });
     const done = await waitCompleted(job);
     expect(done.returnvalue).toEqual({ applied: false });
@@ -118,11 +126,14 @@ describe('worker: 1,000 events relayed by two workers at once apply each effect 
 
     await until('the repeated events relayed again', async () => (await pendingCount(run.db, repeated)) === 0);
     for (const id of removed) {
-      const again = await waitCompleted((await until(`job ${id} enqueued again`, () => queue().getJob(id)))!);
+      const again = await waitCompleted(await until(`job ${id} enqueued again`, () => queue().getJob(id)));
       expect(again.returnvalue).toEqual({ applied: false });
     }
     // Jobs still in the queue were not run again: only the two re-created ones were.
-    await until('the re-created jobs counted', async () => (await sumOf('worker_jobs_total', bestsellersCompleted)).reduce((a, b) => a + b, 0) >= before + removed.length);
+    await until(
+      'the re-created jobs counted',
+      async () => (await sumOf('worker_jobs_total', bestsellersCompleted)).reduce((a, b) => a + b, 0) >= before + removed.length,
+    );
     expect((await sumOf('worker_jobs_total', bestsellersCompleted)).reduce((a, b) => a + b, 0)).toBe(before + removed.length);
     await expectTotalsUnchanged();
   });

@@ -7,7 +7,17 @@ import { bearer, createAdmin, registerUser, type RegisteredUser } from '../suppo
 import { ProductFactory, type Product } from '../support/catalog.js';
 import { hostPortOf, TcpProxy } from '../support/tcp-proxy.js';
 import { createTestApp } from '../support/test-app.js';
-import { eventIdsOfOrders, inboxCount, isolatedRun, pendingCount, placeOrder, startWorker, unitsOf, until, type IsolatedRun } from './worker-fixtures.js';
+import {
+  eventIdsOfOrders,
+  inboxCount,
+  isolatedRun,
+  pendingCount,
+  placeOrder,
+  startWorker,
+  unitsOf,
+  until,
+  type IsolatedRun,
+} from './worker-fixtures.js';
 
 const counter = async (c: Counter): Promise<number> => (await c.get()).values.reduce((sum, v) => sum + v.value, 0);
 
@@ -32,7 +42,12 @@ describe('worker: Redis outage — the outbox keeps the events and the relay cat
     app = await createTestApp(env);
     // No L1 on the worker: cut from Redis it could not acknowledge the API's invalidations, and
     // every API write would wait for it until its presence expired.
-    worker = await startWorker({ ...env, REDIS_URL: redis.rewrite(process.env.REDIS_URL!), CACHE_L1_ENABLED: 'false', OUTBOX_POLL_INTERVAL_MS: '200' });
+    worker = await startWorker({
+      ...env,
+      REDIS_URL: redis.rewrite(process.env.REDIS_URL!),
+      CACHE_L1_ENABLED: 'false',
+      OUTBOX_POLL_INTERVAL_MS: '200',
+    });
     product = await (await ProductFactory.create(app)).product({ stock: 10_000 });
     customer = await registerUser(app);
     admin = await createAdmin(app);
@@ -86,7 +101,8 @@ describe('worker: Redis outage — the outbox keeps the events and the relay cat
     const eventIds = await eventIdsOfOrders(run.db, 'order.placed', [first.id, ...during]);
     await until(
       'the backlog relayed and applied',
-      async () => (await pendingCount(run.db, eventIds)) === 0 && (await inboxCount(run.db, eventIds)) === 6 && (await units()) >= 2 + quantities,
+      async () =>
+        (await pendingCount(run.db, eventIds)) === 0 && (await inboxCount(run.db, eventIds)) === 6 && (await units()) >= 2 + quantities,
       20_000,
       async () => `pending ${await pendingCount(run.db, eventIds)}, inbox ${await inboxCount(run.db, eventIds)}, units ${await units()}`,
     );

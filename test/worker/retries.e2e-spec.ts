@@ -8,7 +8,18 @@ import { CATALOG_TEST_ENV } from '../catalog/catalog-fixtures.js';
 import { bearer, createAdmin, registerUser, type RegisteredUser } from '../support/auth.js';
 import { ProductFactory } from '../support/catalog.js';
 import { createTestApp } from '../support/test-app.js';
-import { eventIdsOfOrders, inboxCount, isolatedRun, placeOrder, sample, sleep, startWorker, unitsOf, until, type IsolatedRun } from './worker-fixtures.js';
+import {
+  eventIdsOfOrders,
+  inboxCount,
+  isolatedRun,
+  placeOrder,
+  sample,
+  sleep,
+  startWorker,
+  unitsOf,
+  until,
+  type IsolatedRun,
+} from './worker-fixtures.js';
 
 /**
  * A bestsellers job whose handler fails: a lock on catalog.product_sales (held by the test) makes
@@ -58,16 +69,18 @@ describe('worker: failing jobs are retried, kept in the failed set, and replayed
 
   const queue = () => worker.get(QueueAdmin).queue('bestsellers');
   /** The job once it is in one of `states` (read after its state, so its fields are those of that state). */
-  const jobIn = async (eventId: string, states: string[]): Promise<Job | null> => (states.includes(await queue().getJobState(eventId)) ? ((await queue().getJob(eventId)) ?? null) : null);
+  const jobIn = async (eventId: string, states: string[]): Promise<Job | null> =>
+    states.includes(await queue().getJobState(eventId)) ? ((await queue().getJob(eventId)) ?? null) : null;
   const units = async (productId: string): Promise<number> => (await unitsOf(run.db, [productId])).get(productId)!;
   const queuesView = async () => {
     const res = await app.inject({ method: 'GET', url: '/api/v1/admin/queues', headers: bearer(admin.accessToken) });
     expect(res.statusCode).toBe(200);
-    return res.json() as { queues: { name: string; failed: number; completed: number }[]; outbox: { pending: number } };
+    return res.json<{ queues: { name: string; failed: number; completed: number }[]; outbox: { pending: number } }>();
   };
   const retryFailed = (name: string, token = admin.accessToken) =>
     app.inject({ method: 'POST', url: `/api/v1/admin/queues/${name}/retry-failed`, headers: bearer(token) });
-  const failedAttempts = async (): Promise<number> => sample(await worker.get(WorkerMetrics).registry.metrics(), 'worker_jobs_total', { queue: 'bestsellers', outcome: 'failed' }) ?? 0;
+  const failedAttempts = async (): Promise<number> =>
+    sample(await worker.get(WorkerMetrics).registry.metrics(), 'worker_jobs_total', { queue: 'bestsellers', outcome: 'failed' }) ?? 0;
 
   it('a failing handler is retried, then kept in the failed set with its error; retry-failed replays it and the units count once', async () => {
     const product = await products.product();
@@ -78,7 +91,12 @@ describe('worker: failing jobs are retried, kept in the failed set, and replayed
       const order = await placeOrder(app, customer.accessToken, [{ productId: product.id, quantity: 3 }]);
       [eventId] = await eventIdsOfOrders(run.db, 'order.placed', [order.id]);
       // The job id is the event id.
-      const failed = await until('the job in the failed set', () => jobIn(eventId, ['failed']), 20_000, async () => `state ${await (await queue().getJob(eventId))?.getState()}`);
+      const failed = await until(
+        'the job in the failed set',
+        () => jobIn(eventId, ['failed']),
+        20_000,
+        async () => `state ${await (await queue().getJob(eventId))?.getState()}`,
+      );
       expect(failed.attemptsMade).toBe(2);
       expect(failed.failedReason).toMatch(/statement timeout/i);
       expect(failed.data).toMatchObject({ eventId, payload: { orderId: order.id, items: [{ productId: product.id, quantity: 3 }] } });
@@ -135,7 +153,12 @@ describe('worker: failing jobs are retried, kept in the failed set, and replayed
   it('retry-failed: unknown queue → 404, customer → 403, no token → 401', async () => {
     const unknown = await retryFailed('no-such-queue');
     expect(unknown.statusCode).toBe(404);
-    expect(unknown.json()).toMatchObject({ statusCode: 404, error: expect.any(String), message: expect.stringMatching(/no-such-queue/), requestId: expect.any(String) });
+    expect(unknown.json()).toMatchObject({
+      statusCode: 404,
+      error: expect.any(String),
+      message: expect.stringMatching(/no-such-queue/),
+      requestId: expect.any(String),
+    });
     expect((await retryFailed('bestsellers', customer.accessToken)).statusCode).toBe(403);
     expect((await app.inject({ method: 'POST', url: '/api/v1/admin/queues/bestsellers/retry-failed' })).statusCode).toBe(401);
     expect((await app.inject({ method: 'GET', url: '/api/v1/admin/queues', headers: bearer(customer.accessToken) })).statusCode).toBe(403);

@@ -47,7 +47,9 @@ export async function isolatedRun(tag: string): Promise<IsolatedRun> {
     DB_REPLICA_URL: process.env.DB_REPLICA_URL ? withDatabase(process.env.DB_REPLICA_URL, database) : '',
     REDIS_KEY_PREFIX: prefix,
   };
-  const dataSource = await initializeDataSource(buildDataSourceOptions({ ...testConfig(env).database, replicaUrl: null }, { applicationName: 'worker-tests-migrate' }));
+  const dataSource = await initializeDataSource(
+    buildDataSourceOptions({ ...testConfig(env).database, replicaUrl: null }, { applicationName: 'worker-tests-migrate' }),
+  );
   try {
     await runMigrations(dataSource);
   } finally {
@@ -85,8 +87,10 @@ async function waitForReplica(url: string): Promise<void> {
     const client = new pg.Client({ connectionString: url });
     try {
       await client.connect();
-      const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'catalog' AND tablename = 'product_sales'`);
-      if (rows[0]!.n === 1) return;
+      const { rows } = await client.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'catalog' AND tablename = 'product_sales'`,
+      );
+      if (rows[0].n === 1) return;
     } catch {
       // not there yet
     } finally {
@@ -129,7 +133,12 @@ export async function startWorker(overrides: Record<string, string>): Promise<IN
 }
 
 /** Polls `probe` until it returns something truthy; `describe` adds the last state to the timeout error. */
-export async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, ms = 15_000, describe?: () => Promise<string>): Promise<T> {
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | null | undefined | false>,
+  ms = 15_000,
+  describe?: () => Promise<string>,
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await probe();
@@ -143,7 +152,10 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 
 /** Units sold per product in the durable totals (catalog.product_sales); absent products are 0. */
 export async function unitsOf(db: pg.Pool, productIds: readonly string[]): Promise<Map<string, number>> {
-  const { rows } = await db.query<{ product_id: string; units: string }>('SELECT product_id, units FROM catalog.product_sales WHERE product_id = ANY($1::uuid[])', [productIds]);
+  const { rows } = await db.query<{ product_id: string; units: string }>(
+    'SELECT product_id, units FROM catalog.product_sales WHERE product_id = ANY($1::uuid[])',
+    [productIds],
+  );
   const units = new Map(productIds.map((id) => [id, 0]));
   for (const r of rows) units.set(r.product_id, Number(r.units));
   return units;
@@ -151,19 +163,28 @@ export async function unitsOf(db: pg.Pool, productIds: readonly string[]): Promi
 
 /** Inbox rows of the bestsellers handler for these event ids. */
 export async function inboxCount(db: pg.Pool, eventIds: readonly string[]): Promise<number> {
-  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox.inbox WHERE handler = 'catalog.bestsellers' AND event_id = ANY($1::text[])`, [eventIds]);
-  return rows[0]!.n;
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM outbox.inbox WHERE handler = 'catalog.bestsellers' AND event_id = ANY($1::text[])`,
+    [eventIds],
+  );
+  return rows[0].n;
 }
 
 /** Events of these ids not relayed yet. */
 export async function pendingCount(db: pg.Pool, eventIds: readonly string[]): Promise<number> {
-  const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox.events WHERE relayed_at IS NULL AND event_id = ANY($1::uuid[])', [eventIds]);
-  return rows[0]!.n;
+  const { rows } = await db.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM outbox.events WHERE relayed_at IS NULL AND event_id = ANY($1::uuid[])',
+    [eventIds],
+  );
+  return rows[0].n;
 }
 
 /** The outbox event ids of the given type written for these orders (payload.orderId). */
 export async function eventIdsOfOrders(db: pg.Pool, type: string, orderIds: readonly string[]): Promise<string[]> {
-  const { rows } = await db.query<{ event_id: string }>(`SELECT event_id FROM outbox.events WHERE event_type = $1 AND payload->>'orderId' = ANY($2::text[])`, [type, orderIds]);
+  const { rows } = await db.query<{ event_id: string }>(
+    `SELECT event_id FROM outbox.events WHERE event_type = $1 AND payload->>'orderId' = ANY($2::text[])`,
+    [type, orderIds],
+  );
   return rows.map((r) => r.event_id);
 }
 
@@ -174,7 +195,7 @@ export function sample(text: string, name: string, labels: Record<string, string
     if (line.startsWith('#')) continue;
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
     if (!m || m[1] !== name) continue;
-    const have = new Map([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1]!, x[2]!]));
+    const have = new Map([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
     if (wanted.every(([k, v]) => have.get(k) === v)) return Number(m[3]);
   }
   return undefined;
@@ -189,8 +210,18 @@ export interface PlacedOrder {
 export const newKey = (): string => `worker-${randomUUID()}`;
 
 /** POST /api/v1/orders with its own Idempotency-Key; must answer 201. */
-export async function placeOrder(app: NestFastifyApplication, token: string, items: { productId: string; quantity: number }[], key = newKey()): Promise<PlacedOrder> {
-  const res = await app.inject({ method: 'POST', url: '/api/v1/orders', headers: { ...bearer(token), 'idempotency-key': key }, payload: { items } });
+export async function placeOrder(
+  app: NestFastifyApplication,
+  token: string,
+  items: { productId: string; quantity: number }[],
+  key = newKey(),
+): Promise<PlacedOrder> {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/v1/orders',
+    headers: { ...bearer(token), 'idempotency-key': key },
+    payload: { items },
+  });
   if (res.statusCode !== 201) throw new Error(`placeOrder: expected 201, got ${res.statusCode}: ${res.body}`);
   return res.json();
 }

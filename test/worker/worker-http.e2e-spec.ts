@@ -13,7 +13,7 @@ import { removeKeyspace, RUN_PREFIX, sample, until } from './worker-fixtures.js'
 // counted on /metrics are exactly the ones this suite enqueues. Its Redis goes through a proxy.
 const PREFIX = `${RUN_PREFIX}_wh`;
 
-describe("worker: its own HTTP port (WORKER_PORT): /health/live, /health, /metrics", () => {
+describe('worker: its own HTTP port (WORKER_PORT): /health/live, /health, /metrics', () => {
   const redis = new TcpProxy(hostPortOf(process.env.REDIS_URL!));
   let worker: INestApplicationContext;
   let base: string;
@@ -56,9 +56,17 @@ describe("worker: its own HTTP port (WORKER_PORT): /health/live, /health, /metri
     await removeKeyspace(PREFIX);
   });
 
-  const get = async (path: string, init?: RequestInit): Promise<{ status: number; type: string | null; cacheControl: string | null; text: string }> => {
+  const get = async (
+    path: string,
+    init?: RequestInit,
+  ): Promise<{ status: number; type: string | null; cacheControl: string | null; text: string }> => {
     const res = await fetch(`${base}${path}`, init);
-    return { status: res.status, type: res.headers.get('content-type'), cacheControl: res.headers.get('cache-control'), text: await res.text() };
+    return {
+      status: res.status,
+      type: res.headers.get('content-type'),
+      cacheControl: res.headers.get('cache-control'),
+      text: await res.text(),
+    };
   };
 
   it('listens on the configured port', () => {
@@ -86,7 +94,13 @@ describe("worker: its own HTTP port (WORKER_PORT): /health/live, /health, /metri
     const before = await get('/metrics');
     expect(before.status).toBe(200);
     expect(before.type).toMatch(/^text\/plain/);
-    for (const line of ['# TYPE outbox_pending_events gauge', '# TYPE outbox_oldest_pending_seconds gauge', '# TYPE worker_jobs_total counter', '# TYPE outbox_relay_errors_total counter', '# TYPE outbox_relayed_events_total counter']) {
+    for (const line of [
+      '# TYPE outbox_pending_events gauge',
+      '# TYPE outbox_oldest_pending_seconds gauge',
+      '# TYPE worker_jobs_total counter',
+      '# TYPE outbox_relay_errors_total counter',
+      '# TYPE outbox_relayed_events_total counter',
+    ]) {
       expect(before.text).toContain(line);
     }
     // The backlog is read from Postgres (-1 would mean it could not be).
@@ -99,7 +113,10 @@ describe("worker: its own HTTP port (WORKER_PORT): /health/live, /health, /metri
     await queue.add('no-such-event', { eventId: randomUUID(), payload: {} });
     const text = await until('both jobs counted', async () => {
       const t = (await get('/metrics')).text;
-      return sample(t, 'worker_jobs_total', { queue: 'bestsellers', outcome: 'completed' }) === 1 && sample(t, 'worker_jobs_total', { queue: 'bestsellers', outcome: 'failed' }) === 1 ? t : null;
+      return sample(t, 'worker_jobs_total', { queue: 'bestsellers', outcome: 'completed' }) === 1 &&
+        sample(t, 'worker_jobs_total', { queue: 'bestsellers', outcome: 'failed' }) === 1
+        ? t
+        : null;
     });
     expect(sample(text, 'worker_job_duration_seconds_count', { queue: 'bestsellers' })).toBe(2);
   });
@@ -131,8 +148,15 @@ describe("worker: its own HTTP port (WORKER_PORT): /health/live, /health, /metri
     // The queues work again: a job is processed (and counted). This also keeps the next test from
     // closing the worker while BullMQ still reconnects (see shutdown.e2e-spec.ts).
     const before = sample((await get('/metrics')).text, 'worker_jobs_total', { queue: 'bestsellers', outcome: 'completed' }) ?? 0;
-    await worker.get(QueueAdmin).queue('bestsellers').add('catalog.product-deleted', { eventId: randomUUID(), payload: { productId: randomUUID() } });
-    await until('a job processed after the outage', async () => sample((await get('/metrics')).text, 'worker_jobs_total', { queue: 'bestsellers', outcome: 'completed' }) === before + 1, 15_000);
+    await worker
+      .get(QueueAdmin)
+      .queue('bestsellers')
+      .add('catalog.product-deleted', { eventId: randomUUID(), payload: { productId: randomUUID() } });
+    await until(
+      'a job processed after the outage',
+      async () => sample((await get('/metrics')).text, 'worker_jobs_total', { queue: 'bestsellers', outcome: 'completed' }) === before + 1,
+      15_000,
+    );
   });
 
   it('stops listening when the worker shuts down', async () => {

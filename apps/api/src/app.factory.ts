@@ -39,7 +39,12 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     // error body and X-Request-ID too.
     frameworkErrors: frameworkErrorHandler,
   });
-  const logger = createRootLogger({ level: config.app.logLevel, bufferBytes: config.app.logBufferBytes, secrets: configSecrets(config), destination: options.logDestination });
+  const logger = createRootLogger({
+    level: config.app.logLevel,
+    bufferBytes: config.app.logBufferBytes,
+    secrets: configSecrets(config),
+    destination: options.logDestination,
+  });
   const fastify = adapter.getInstance();
   registerRequestIdHeader(fastify);
   registerDrainOnClose(fastify);
@@ -49,7 +54,11 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   registerNoStoreByDefault(fastify);
 
   // bodyParser: false: the body parsers above replace Nest's (limits on structure and strings).
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.imports), adapter, { bufferLogs: true, abortOnError: false, bodyParser: false });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.imports), adapter, {
+    bufferLogs: true,
+    abortOnError: false,
+    bodyParser: false,
+  });
   app.useLogger(new PinoLoggerService(logger));
   app.flushLogs();
   app.setGlobalPrefix('api/v1', {
@@ -62,7 +71,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   registerHttpMetrics(fastify, app.get(MetricsRegistry));
   await registerSecurityHeaders(app);
   app.useGlobalPipes(createValidationPipe());
-  if (config.app.corsOrigins.length) app.enableCors({ origin: config.app.corsOrigins, exposedHeaders: ['X-Request-ID', 'X-Cart-Token', 'ETag', 'Retry-After'] });
+  if (config.app.corsOrigins.length)
+    app.enableCors({ origin: config.app.corsOrigins, exposedHeaders: ['X-Request-ID', 'X-Cart-Token', 'ETag', 'Retry-After'] });
   app.enableShutdownHooks();
   if (config.app.swaggerEnabled) setupSwagger(app);
   await app.init();

@@ -32,10 +32,17 @@ async function main(): Promise<number> {
 
   loadEnvFile();
   const config = loadConfig();
-  const app = await NestFactory.createApplicationContext(CliModule.forRoot(config, 'admin-cli'), { logger: ['error', 'warn'], abortOnError: false });
+  const app = await NestFactory.createApplicationContext(CliModule.forRoot(config, 'admin-cli'), {
+    logger: ['error', 'warn'],
+    abortOnError: false,
+  });
   try {
-    const { user, created } = await app.get(AdminBootstrap).ensureAdmin({ email: email!, password: password!, name: name!.trim() });
-    console.log(created ? `admin created: ${user.email} (${user.id})` : `existing user promoted to admin: ${user.email} (${user.id}); password unchanged`);
+    const { user, created } = await app.get(AdminBootstrap).ensureAdmin({ email: email!, password: password!, name: name.trim() });
+    console.log(
+      created
+        ? `admin created: ${user.email} (${user.id})`
+        : `existing user promoted to admin: ${user.email} (${user.id}); password unchanged`,
+    );
     return 0;
   } finally {
     await app.close();

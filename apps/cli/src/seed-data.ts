@@ -146,10 +146,10 @@ const COLOURS = ['black', 'white', 'oak', 'sage', 'navy', 'sand', 'terracotta', 
 export function seedProducts(total: number): SeedProduct[] {
   const out = SEED_PRODUCTS.slice(0, total);
   for (let n = 0; out.length < total; n++) {
-    const base = SEED_PRODUCTS[n % SEED_PRODUCTS.length]!;
+    const base = SEED_PRODUCTS[n % SEED_PRODUCTS.length];
     const variant = Math.floor(n / SEED_PRODUCTS.length);
-    const edition = EDITIONS[variant % EDITIONS.length]!;
-    const colour = COLOURS[Math.floor(variant / EDITIONS.length) % COLOURS.length]!;
+    const edition = EDITIONS[variant % EDITIONS.length];
+    const colour = COLOURS[Math.floor(variant / EDITIONS.length) % COLOURS.length];
     out.push({
       sku: `${base.sku}-V${String(variant + 1).padStart(3, '0')}`,
       name: `${base.name} ${edition} (${colour})`,

@@ -19,13 +19,17 @@ async function main(): Promise<void> {
   loadEnvFile();
   const config = loadConfig();
   const total = Number(process.env.SEED_PRODUCTS ?? 0) || SEED_PRODUCTS.length;
-  const app = await NestFactory.createApplicationContext(CliModule.forRoot(config, 'seed'), { logger: ['error', 'warn'], abortOnError: false });
+  const app = await NestFactory.createApplicationContext(CliModule.forRoot(config, 'seed'), {
+    logger: ['error', 'warn'],
+    abortOnError: false,
+  });
   try {
     await runMigrations(app.get<DataSource>(getDataSourceToken()));
     const result = await app.get(CatalogImportService).import(SEED_CATEGORIES, seedProducts(total));
     console.log(`seed: ${result.categories} categories, ${result.products} products (${result.inserted} new, ${result.updated} updated)`);
     if (result.cachesInvalidated) console.log('seed: catalog caches invalidated');
-    else console.warn('seed: could not invalidate the catalog caches; running APIs may serve the previous catalog until their entries expire');
+    else
+      console.warn('seed: could not invalidate the catalog caches; running APIs may serve the previous catalog until their entries expire');
   } finally {
     await app.close();
   }

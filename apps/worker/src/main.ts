@@ -1,6 +1,14 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError, PinoLoggerService, configSecrets, createRootLogger, installShutdownTimeout, loadConfig, loadEnvFile } from '@app/common';
+import {
+  ConfigError,
+  PinoLoggerService,
+  configSecrets,
+  createRootLogger,
+  installShutdownTimeout,
+  loadConfig,
+  loadEnvFile,
+} from '@app/common';
 import { WorkerModule } from './worker.module.js';
 
 /** Standalone Nest app: the outbox relay, queue processors and schedules, on the API's domain modules. */
@@ -8,7 +16,11 @@ async function bootstrap(): Promise<void> {
   loadEnvFile();
   const config = loadConfig();
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { bufferLogs: true, abortOnError: false });
-  app.useLogger(new PinoLoggerService(createRootLogger({ level: config.app.logLevel, bufferBytes: config.app.logBufferBytes, secrets: configSecrets(config) })));
+  app.useLogger(
+    new PinoLoggerService(
+      createRootLogger({ level: config.app.logLevel, bufferBytes: config.app.logBufferBytes, secrets: configSecrets(config) }),
+    ),
+  );
   app.flushLogs();
   // SIGTERM/SIGINT close the context: providers' shutdown hooks drain and close connections.
   app.enableShutdownHooks();

@@ -8,13 +8,7 @@ import { KeyBuilder } from './keys/key-builder.js';
 import { InvalidationBus } from './l1/invalidation-bus.js';
 import { L1Store, type L1Options } from './l1/l1-cache.js';
 import { LockService } from './locks/lock.service.js';
-import {
-  closeConnection,
-  createRedisConnection,
-  waitForReady,
-  type RedisClient,
-  type RedisConnectionOptions,
-} from './redis/connection.js';
+import { closeConnection, createRedisConnection, waitForReady, type RedisClient, type RedisConnectionOptions } from './redis/connection.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './resilience/circuit-breaker.js';
 import { GuardedRedis } from './resilience/guarded-redis.js';
 import { JsonSerializer, MsgpackSerializer, type Serializer } from './serialization/serializer.js';
@@ -196,7 +190,10 @@ export class CacheService {
 
   /** Resolves when Redis is connected and (with L1) the invalidation bus is joined, so L1 serves. */
   async ready(timeoutMs = 5_000): Promise<void> {
-    await Promise.all([waitForReady(this.client, timeoutMs), this.cacheClient === this.client ? undefined : waitForReady(this.cacheClient, timeoutMs)]);
+    await Promise.all([
+      waitForReady(this.client, timeoutMs),
+      this.cacheClient === this.client ? undefined : waitForReady(this.cacheClient, timeoutMs),
+    ]);
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([

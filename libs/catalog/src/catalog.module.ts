@@ -17,7 +17,16 @@ import { CommitLsnStore } from './store/commit-lsn.store.js';
 import { ProductReadsStore } from './store/product-reads.store.js';
 import { CatalogWarmer } from './services/catalog-warmer.service.js';
 
-const SERVICES = [ProductReader, ProductWriter, ProductLookup, CategoryService, InventoryService, BestsellersService, CatalogImportService, CatalogWarmer];
+const SERVICES = [
+  ProductReader,
+  ProductWriter,
+  ProductLookup,
+  CategoryService,
+  InventoryService,
+  BestsellersService,
+  CatalogImportService,
+  CatalogWarmer,
+];
 
 /**
  * Catalog: categories, products, inventory, bestsellers. Other modules use the exported services

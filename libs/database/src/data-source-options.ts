@@ -10,7 +10,10 @@ type DbConfig = AppConfig['database'];
  * the primary unless code asks for the replica explicitly (ReplicaReader): reading your own
  * writes is the default, lag is opt-in.
  */
-export function buildDataSourceOptions(db: DbConfig, extra: { entities?: DataSourceOptions['entities']; applicationName?: string } = {}): DataSourceOptions {
+export function buildDataSourceOptions(
+  db: DbConfig,
+  extra: { entities?: DataSourceOptions['entities']; applicationName?: string } = {},
+): DataSourceOptions {
   const pgOptions = {
     // Each session gets a server-side statement timeout so a runaway query cannot pin a connection.
     options: `-c statement_timeout=${db.statementTimeoutMs}`,
@@ -38,5 +41,5 @@ export function buildDataSourceOptions(db: DbConfig, extra: { entities?: DataSou
     extra: { ...pgOptions, max: db.poolSize, idleTimeoutMillis: 30_000 },
     logger: new TypeOrmLogger(),
     maxQueryExecutionTime: 1000,
-  } as DataSourceOptions;
+  };
 }

@@ -12,7 +12,15 @@ import { OutboxRepository } from './repositories/outbox.repository.js';
 import { WalPositionRepository } from './repositories/wal-position.repository.js';
 import { Transactions } from './transactions.service.js';
 
-const SHARED = [PrimaryStatus, ReplicaReader, Transactions, DatabaseProbeRepository, WalPositionRepository, OutboxRepository, OutboxListenerRepository];
+const SHARED = [
+  PrimaryStatus,
+  ReplicaReader,
+  Transactions,
+  DatabaseProbeRepository,
+  WalPositionRepository,
+  OutboxRepository,
+  OutboxListenerRepository,
+];
 
 @Global()
 @Module({})

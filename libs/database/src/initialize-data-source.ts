@@ -32,7 +32,9 @@ export async function initializeDataSource(options: DataSourceOptions): Promise<
       return await createPool(opts, credentials);
     } catch (error) {
       if (!opts.replication || credentials === opts.replication.master) throw error;
-      logger.warn(`replica unreachable at start-up (${(error as { code?: string }).code ?? 'error'}); reads use the primary until it returns`);
+      logger.warn(
+        `replica unreachable at start-up (${(error as { code?: string }).code ?? 'error'}); reads use the primary until it returns`,
+      );
       const pool = new driver.postgres.Pool({
         connectionString: credentials.url,
         connectionTimeoutMillis: opts.connectTimeoutMS,

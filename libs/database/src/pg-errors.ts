@@ -21,8 +21,21 @@ export function pgError(error: unknown): PgError {
 // Network errors, server shutting down or not accepting connections (57P0x), connection
 // exceptions (08xxx), too many connections (53300); no answer within the client-side query
 // timeout (a network partition: the server never saw the statement, or its answer never came).
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300']);
-const UNAVAILABLE_MESSAGES = /timeout exceeded when trying to connect|Connection terminated|connection timeout|not queryable|Client has encountered a connection error|Client was closed|Query read timeout/i;
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'EAI_AGAIN',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+]);
+const UNAVAILABLE_MESSAGES =
+  /timeout exceeded when trying to connect|Connection terminated|connection timeout|not queryable|Client has encountered a connection error|Client was closed|Query read timeout/i;
 
 /**
  * The database could not be reached or took no more connections (as opposed to refusing the

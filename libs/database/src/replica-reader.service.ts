@@ -93,7 +93,9 @@ export class ReplicaReader {
   }
 
   /** `work` on a replica session; `reached: false` when the replica cannot be reached. */
-  private async onReplica<T>(work: (manager: EntityManager, source: ReadSource) => Promise<T>): Promise<{ reached: true; value: T } | { reached: false }> {
+  private async onReplica<T>(
+    work: (manager: EntityManager, source: ReadSource) => Promise<T>,
+  ): Promise<{ reached: true; value: T } | { reached: false }> {
     const runner = this.dataSource.createQueryRunner('slave');
     try {
       await runner.connect();

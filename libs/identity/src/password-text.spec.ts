@@ -6,7 +6,17 @@ describe('isWellFormedText', () => {
   });
 
   it('refuses any unpaired surrogate, high or low, anywhere', () => {
-    for (const s of ['\ud800', '\udbff', '\udc00', '\udfff', 'a\ud800b', 'end\ud83d', '\udd11start', '\udd11\ud83d', '\ud83d\ud83d\udd11']) {
+    for (const s of [
+      '\ud800',
+      '\udbff',
+      '\udc00',
+      '\udfff',
+      'a\ud800b',
+      'end\ud83d',
+      '\udd11start',
+      '\udd11\ud83d',
+      '\ud83d\ud83d\udd11',
+    ]) {
       expect(isWellFormedText(s)).toBe(false);
     }
   });

@@ -13,10 +13,15 @@ export function bullConnection(config: AppConfig, connectionName: string): Conne
     return new Cluster(
       redis.clusterNodes.map((n) => ({ host: n.host, port: n.port })),
       { redisOptions: { ...common, password: redis.password ?? undefined } },
-    ) as unknown as ConnectionOptions;
+    );
   }
   if (redis.mode === 'sentinel') {
-    return { ...common, sentinels: redis.sentinels.map((n) => ({ host: n.host, port: n.port })), name: redis.sentinelName, password: redis.password ?? undefined };
+    return {
+      ...common,
+      sentinels: redis.sentinels.map((n) => ({ host: n.host, port: n.port })),
+      name: redis.sentinelName,
+      password: redis.password ?? undefined,
+    };
   }
   const url = new URL(redis.url!);
   return {

@@ -4,12 +4,22 @@ import { entryHash, GENESIS, verifyChain, type ChainedEntry } from './history-ch
 type Content = Omit<ChainedEntry, 'prevHash' | 'hash'>;
 
 /** A correctly chained history for one order: placed → paid → shipped → delivered (+ its head). */
-function buildChain(steps: { from: string | null; to: string; actor: string }[] = DEFAULT_STEPS): { entries: ChainedEntry[]; head: string } {
+function buildChain(steps: { from: string | null; to: string; actor: string }[] = DEFAULT_STEPS): {
+  entries: ChainedEntry[];
+  head: string;
+} {
   const orderId = randomUUID();
   const entries: ChainedEntry[] = [];
   let prev = GENESIS;
   steps.forEach((s, i) => {
-    const content: Content = { orderId, seq: i + 1, at: new Date(Date.UTC(2024, 10, 24, 10, 0, i, 123)).toISOString(), from: s.from, to: s.to, actor: s.actor };
+    const content: Content = {
+      orderId,
+      seq: i + 1,
+      at: new Date(Date.UTC(2024, 10, 24, 10, 0, i, 123)).toISOString(),
+      from: s.from,
+      to: s.to,
+      actor: s.actor,
+    };
     const hash = entryHash(prev, content);
     entries.push({ ...content, prevHash: prev, hash });
     prev = hash;
@@ -48,13 +58,13 @@ describe('history chain', () => {
 
   it('a single-entry chain verifies; the first entry links to GENESIS', () => {
     const { entries, head } = buildChain(DEFAULT_STEPS.slice(0, 1));
-    expect(entries[0]!.prevHash).toBe(GENESIS);
+    expect(entries[0].prevHash).toBe(GENESIS);
     expect(verifyChain(entries, head)).toEqual({ valid: true, entries: 1, brokenAt: null });
   });
 
   it('entryHash depends on every content field and on the previous hash', () => {
     const { entries } = buildChain();
-    const e = entries[1]!;
+    const e = entries[1];
     const base = entryHash(e.prevHash, e);
     expect(base).toBe(e.hash);
     for (const field of ['orderId', 'seq', 'at', 'from', 'to', 'actor'] as const) {
@@ -65,7 +75,7 @@ describe('history chain', () => {
 
   it('fields are length-prefixed: moving characters between adjacent fields changes the hash', () => {
     const { entries } = buildChain();
-    const e = entries[1]!;
+    const e = entries[1];
     // "paid" + "admin:x" vs "paidadmin:" + "x" would collide without separators/length prefixes
     const a = entryHash(GENESIS, { ...e, to: 'paid', actor: 'admin:x' });
     const b = entryHash(GENESIS, { ...e, to: 'paida', actor: 'dmin:x' });
@@ -84,7 +94,7 @@ describe('history chain', () => {
   it('a changed entry whose own hash was recomputed is still found (the next link or the head no longer matches)', () => {
     for (let index = 0; index < 4; index++) {
       const { entries, head } = buildChain();
-      const changed = { ...entries[index]!, actor: 'system' };
+      const changed = { ...entries[index], actor: 'system' };
       const tampered = entries.map((e, i) => (i === index ? { ...changed, hash: entryHash(changed.prevHash, changed) } : e));
       const result = verifyChain(tampered, head);
       expect(result.valid).toBe(false);
@@ -117,7 +127,7 @@ describe('history chain', () => {
   it('removing the last entry and renumbering nothing else, even with the seq gap closed, is found', () => {
     const { entries, head } = buildChain();
     // drop entry 1 and renumber the rest so seq is contiguous again: the link is still broken
-    const renumbered = [entries[0]!, ...entries.slice(2).map((e, i) => ({ ...e, seq: i + 2 }))];
+    const renumbered = [entries[0], ...entries.slice(2).map((e, i) => ({ ...e, seq: i + 2 }))];
     expect(verifyChain(renumbered, head)).toEqual({ valid: false, entries: 3, brokenAt: 1 });
   });
 
@@ -129,7 +139,7 @@ describe('history chain', () => {
   ])('swapping entries %i and %i → brokenAt the first swapped index', (a, b) => {
     const { entries, head } = buildChain();
     const swapped = [...entries];
-    [swapped[a], swapped[b]] = [swapped[b]!, swapped[a]!];
+    [swapped[a], swapped[b]] = [swapped[b], swapped[a]];
     expect(verifyChain(swapped, head)).toEqual({ valid: false, entries: 4, brokenAt: a });
   });
 
@@ -146,7 +156,7 @@ describe('history chain', () => {
 
   it('an entry appended behind the API’s back (head not moved) is found', () => {
     const { entries, head } = buildChain(DEFAULT_STEPS.slice(0, 2));
-    const last = entries[entries.length - 1]!;
+    const last = entries[entries.length - 1];
     const extra: Content = { orderId: last.orderId, seq: 3, at: new Date().toISOString(), from: 'paid', to: 'cancelled', actor: 'system' };
     const appended = [...entries, { ...extra, prevHash: last.hash, hash: entryHash(last.hash, extra) }];
     expect(verifyChain(appended, head).valid).toBe(false);

@@ -33,8 +33,9 @@ export function entryHash(prevHash: string, e: Omit<ChainedEntry, 'prevHash' | '
 export function verifyChain(entries: readonly ChainedEntry[], head: string): HistoryVerification {
   let prev = GENESIS;
   for (let i = 0; i < entries.length; i++) {
-    const e = entries[i]!;
-    if (e.seq !== i + 1 || e.prevHash !== prev || entryHash(prev, e) !== e.hash) return { valid: false, entries: entries.length, brokenAt: i };
+    const e = entries[i];
+    if (e.seq !== i + 1 || e.prevHash !== prev || entryHash(prev, e) !== e.hash)
+      return { valid: false, entries: entries.length, brokenAt: i };
     prev = e.hash;
   }
   if (prev !== head) return { valid: false, entries: entries.length, brokenAt: entries.length };

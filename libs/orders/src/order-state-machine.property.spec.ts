@@ -37,7 +37,7 @@ describe('order state machine (property)', () => {
         }
         expect(history).toHaveLength(legalRequests);
         // the accepted steps form a chain starting at placed
-        history.forEach((step, i) => expect(step.from).toBe(i === 0 ? 'placed' : history[i - 1]!.to));
+        history.forEach((step, i) => expect(step.from).toBe(i === 0 ? 'placed' : history[i - 1].to));
       }),
       { numRuns: 2000 },
     );
@@ -53,7 +53,7 @@ describe('order state machine (property)', () => {
         let legalRequests = 0;
         for (const s of steps) {
           const legalTargets = ORDER_STATUSES.filter((t) => modelAllows(status, t));
-          const to = s.pickLegal && legalTargets.length ? legalTargets[s.index % legalTargets.length]! : s.random;
+          const to = s.pickLegal && legalTargets.length ? legalTargets[s.index % legalTargets.length] : s.random;
           if (modelAllows(status, to)) legalRequests++;
           const check = checkTransition(status, to);
           if (check.ok) {

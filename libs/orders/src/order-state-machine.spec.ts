@@ -9,7 +9,9 @@ const LEGAL: readonly [OrderStatus, OrderStatus][] = [
   ['paid', 'cancelled'],
 ];
 const isLegal = (from: OrderStatus, to: OrderStatus): boolean => LEGAL.some(([f, t]) => f === from && t === to);
-const ALL_PAIRS: [OrderStatus, OrderStatus][] = ORDER_STATUSES.flatMap((from) => ORDER_STATUSES.map((to): [OrderStatus, OrderStatus] => [from, to]));
+const ALL_PAIRS: [OrderStatus, OrderStatus][] = ORDER_STATUSES.flatMap((from) =>
+  ORDER_STATUSES.map((to): [OrderStatus, OrderStatus] => [from, to]),
+);
 const ILLEGAL = ALL_PAIRS.filter(([from, to]) => !isLegal(from, to));
 
 describe('order state machine', () => {
@@ -39,7 +41,11 @@ describe('order state machine', () => {
 
   it('nextStatuses lists exactly the legal targets', () => {
     for (const from of ORDER_STATUSES) {
-      expect([...nextStatuses(from)].sort()).toEqual(LEGAL.filter(([f]) => f === from).map(([, t]) => t).sort());
+      expect([...nextStatuses(from)].sort()).toEqual(
+        LEGAL.filter(([f]) => f === from)
+          .map(([, t]) => t)
+          .sort(),
+      );
     }
   });
 

@@ -19,7 +19,7 @@ export class RequestAuthenticator {
   authenticate(header: string | string[]): AuthUser | null | Promise<AuthUser | null> {
     const match = typeof header === 'string' ? BEARER.exec(header) : null;
     if (!match) return null;
-    const claims = this.tokens.verifyAccess(match[1]!);
+    const claims = this.tokens.verifyAccess(match[1]);
     if (!claims) return null;
     const session = this.sessions.active(claims.sid, claims.sub);
     return session instanceof Promise ? session.then((s) => caller(claims, s)) : caller(claims, session);

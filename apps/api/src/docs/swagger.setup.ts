@@ -1,5 +1,13 @@
 import { ModulesContainer } from '@nestjs/core';
-import { DECORATORS, DocumentBuilder, SwaggerModule, type HeaderObject, type OpenAPIObject, type OperationObject, type ResponseObject } from '@nestjs/swagger';
+import {
+  DECORATORS,
+  DocumentBuilder,
+  SwaggerModule,
+  type HeaderObject,
+  type OpenAPIObject,
+  type OperationObject,
+  type ResponseObject,
+} from '@nestjs/swagger';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { IS_PUBLIC_KEY } from '@app/common';
 import { RETRY_AFTER_HEADER, errorResponse } from '../http/api-errors.decorator.js';
@@ -29,7 +37,10 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
     .setVersion('1.0')
     .setLicense('MIT', 'https://opensource.org/licenses/MIT')
     .addServer('/', 'This server')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Access token from register, login or refresh' }, BEARER)
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Access token from register, login or refresh' },
+      BEARER,
+    )
     .addSecurityRequirements(BEARER);
   for (const [name, description] of TAGS) builder.addTag(name, description);
   const document = SwaggerModule.createDocument(app, builder.build(), {
@@ -116,7 +127,11 @@ export function documentEdgeResponses(document: OpenAPIObject): void {
       responses[status] ??= errorResponse({ status, description });
     };
     add(429, 'Rate limited (per client IP and route); see the Retry-After header (seconds)');
-    if (path.startsWith('/api/')) add(503, 'A dependency this request needs is unreachable (the primary database for a write, Redis for the cart, no database server for a read); see the Retry-After header (seconds)');
+    if (path.startsWith('/api/'))
+      add(
+        503,
+        'A dependency this request needs is unreachable (the primary database for a write, Redis for the cart, no database server for a read); see the Retry-After header (seconds)',
+      );
     if (WRITE_METHODS.has(method)) {
       add(400, 'Invalid body or parameters (the message names each field), or a body that is not valid JSON');
       add(413, 'Body larger than the route accepts');
@@ -128,21 +143,29 @@ export function documentEdgeResponses(document: OpenAPIObject): void {
     }
     for (const [status, response] of Object.entries(responses)) {
       const json = response.content?.['application/json'];
-      if (!json || json.example !== undefined || (json.schema as { $ref?: string } | undefined)?.$ref !== '#/components/schemas/ErrorBody') continue;
-      responses[status] = { ...errorResponse({ status: Number(status), description: response.description }), ...(response.headers ? { headers: response.headers } : {}) };
+      if (!json || json.example !== undefined || (json.schema as { $ref?: string } | undefined)?.$ref !== '#/components/schemas/ErrorBody')
+        continue;
+      responses[status] = {
+        ...errorResponse({ status: Number(status), description: response.description }),
+        ...(response.headers ? { headers: response.headers } : {}),
+      };
     }
   }
 }
 
 const REQUEST_ID_HEADER: Record<string, HeaderObject> = {
   'X-Request-ID': {
-    description: 'The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request',
+    description:
+      'The request’s id: a well-formed incoming X-Request-ID is echoed, otherwise one is generated; it appears in every log line of the request',
     schema: { type: 'string', example: '3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11' },
   },
 };
 
 const RATE_LIMIT_HEADERS: Record<string, HeaderObject> = {
-  'X-RateLimit-Limit': { description: 'Requests allowed per window for this client IP and route', schema: { type: 'integer', minimum: 1, example: 100 } },
+  'X-RateLimit-Limit': {
+    description: 'Requests allowed per window for this client IP and route',
+    schema: { type: 'integer', minimum: 1, example: 100 },
+  },
   'X-RateLimit-Remaining': { description: 'Requests left in the current window', schema: { type: 'integer', minimum: 0, example: 99 } },
   'X-RateLimit-Reset': { description: 'Seconds until the current window ends', schema: { type: 'integer', minimum: 0, example: 60 } },
 };
@@ -159,9 +182,13 @@ const BEFORE_RATE_LIMIT = new Set(['413', '414', '415']);
 function documentCommonHeaders(document: OpenAPIObject): void {
   for (const [, , operation] of operationsOf(document)) {
     for (const [status, response] of Object.entries(operation.responses as Record<string, ResponseObject>)) {
-      const headers: Record<string, HeaderObject> = { ...(response.headers as Record<string, HeaderObject> | undefined), ...REQUEST_ID_HEADER };
+      const headers: Record<string, HeaderObject> = {
+        ...(response.headers as Record<string, HeaderObject> | undefined),
+        ...REQUEST_ID_HEADER,
+      };
       if (!BEFORE_RATE_LIMIT.has(status)) Object.assign(headers, RATE_LIMIT_HEADERS);
-      const errorBody = (response.content?.['application/json']?.schema as { $ref?: string } | undefined)?.$ref === '#/components/schemas/ErrorBody';
+      const errorBody =
+        (response.content?.['application/json']?.schema as { $ref?: string } | undefined)?.$ref === '#/components/schemas/ErrorBody';
       if (status === '429' || (status === '503' && errorBody)) Object.assign(headers, RETRY_AFTER_HEADER);
       response.headers = headers;
     }
@@ -171,7 +198,10 @@ function documentCommonHeaders(document: OpenAPIObject): void {
 const SUCCESS_DESCRIPTIONS: Record<string, string> = { '200': 'Success', '201': 'Created', '204': 'Done (no body)' };
 
 /** Examples by format or name, for the fields and parameters whose decorators name none. */
-const EXAMPLE_BY_FORMAT: Record<string, unknown> = { uuid: '0b7e3f0e-2f6a-4c61-9a43-7a0f3f1e5d21', 'date-time': '2026-01-15T09:30:00.000Z' };
+const EXAMPLE_BY_FORMAT: Record<string, unknown> = {
+  uuid: '0b7e3f0e-2f6a-4c61-9a43-7a0f3f1e5d21',
+  'date-time': '2026-01-15T09:30:00.000Z',
+};
 const EXAMPLE_BY_NAME: Record<string, unknown> = {
   page: 1,
   limit: 20,
@@ -190,12 +220,25 @@ function documentExamples(document: OpenAPIObject): void {
   type Schema = { example?: unknown; format?: string; type?: string; properties?: Record<string, Schema>; $ref?: string; enum?: unknown[] };
   const schemas = Object.values((document.components?.schemas ?? {}) as Record<string, Schema>);
   const byName = new Map<string, unknown>();
-  for (const schema of schemas) for (const [name, property] of Object.entries(schema.properties ?? {})) if (property.example !== undefined && !byName.has(name)) byName.set(name, property.example);
+  for (const schema of schemas)
+    for (const [name, property] of Object.entries(schema.properties ?? {}))
+      if (property.example !== undefined && !byName.has(name)) byName.set(name, property.example);
   const exampleFor = (name: string, schema: Schema): unknown =>
-    schema.enum?.[0] ?? byName.get(name) ?? EXAMPLE_BY_NAME[name] ?? EXAMPLE_BY_NAME[name.toLowerCase() === 'x-cart-token' ? 'X-Cart-Token' : name] ?? (schema.format ? EXAMPLE_BY_FORMAT[schema.format] : undefined);
+    schema.enum?.[0] ??
+    byName.get(name) ??
+    EXAMPLE_BY_NAME[name] ??
+    EXAMPLE_BY_NAME[name.toLowerCase() === 'x-cart-token' ? 'X-Cart-Token' : name] ??
+    (schema.format ? EXAMPLE_BY_FORMAT[schema.format] : undefined);
   for (const schema of schemas) {
     for (const [name, property] of Object.entries(schema.properties ?? {})) {
-      if (property.example !== undefined || property.$ref || property.type === 'object' || property.type === 'array' || property.type === 'boolean') continue;
+      if (
+        property.example !== undefined ||
+        property.$ref ||
+        property.type === 'object' ||
+        property.type === 'array' ||
+        property.type === 'boolean'
+      )
+        continue;
       const example = exampleFor(name, property);
       if (example !== undefined) property.example = example;
     }

@@ -35,8 +35,13 @@ export class DatabaseHealth {
     const started = Date.now();
     try {
       const state = await this.probe.replicaState(CHECK_TIMEOUT_MS);
-      if (!state?.inRecovery) return { result: check.down({ message: 'replica is not in recovery mode' }), reachable: true, configured: true };
-      return { result: check.up({ responseTime: Date.now() - started, lagSeconds: Number(state.lagSeconds.toFixed(3)) }), reachable: true, configured: true };
+      if (!state?.inRecovery)
+        return { result: check.down({ message: 'replica is not in recovery mode' }), reachable: true, configured: true };
+      return {
+        result: check.up({ responseTime: Date.now() - started, lagSeconds: Number(state.lagSeconds.toFixed(3)) }),
+        reachable: true,
+        configured: true,
+      };
     } catch {
       // Lag-tolerant reads fall back to the primary, so the service still serves: down, but ready.
       return { result: check.down({ message: 'replica unreachable; reads use the primary' }), reachable: false, configured: true };

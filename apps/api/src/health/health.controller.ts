@@ -35,7 +35,12 @@ const EXAMPLE_DETAILS = {
 /** `postgresPrimary`, `postgresReplica`, `redis` → `{ status: up | down, ...figures }`. */
 const DEPENDENCIES_SCHEMA: SchemaObject = {
   type: 'object',
-  additionalProperties: { type: 'object', properties: { status: { type: 'string', enum: ['up', 'down'] } }, required: ['status'], additionalProperties: true },
+  additionalProperties: {
+    type: 'object',
+    properties: { status: { type: 'string', enum: ['up', 'down'] } },
+    required: ['status'],
+    additionalProperties: true,
+  },
 };
 
 const READY_SCHEMA: SchemaObject = {
@@ -97,9 +102,13 @@ export class HealthController implements OnModuleDestroy {
   @Get('ready')
   @ApiOperation({
     operationId: 'getReadiness',
-    summary: 'Readiness: Postgres primary, replica and Redis each up or down; 200 (ok or degraded) while this instance can serve, 503 while it shuts down or reaches no Postgres server',
+    summary:
+      'Readiness: Postgres primary, replica and Redis each up or down; 200 (ok or degraded) while this instance can serve, 503 while it shuts down or reaches no Postgres server',
   })
-  @ApiOkResponse({ schema: READY_SCHEMA, description: 'This instance serves: `ok` when every dependency is up, `degraded` when one is down' })
+  @ApiOkResponse({
+    schema: READY_SCHEMA,
+    description: 'This instance serves: `ok` when every dependency is up, `degraded` when one is down',
+  })
   @ApiServiceUnavailableResponse({ schema: NOT_READY_SCHEMA, description: 'Shutting down, or neither the primary nor the replica answers' })
   async ready(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<ReadyBody | NotReadyBody> {
     const [primary, replica, redis] = await Promise.all([this.database.primary(), this.database.replica(), this.redis.check()]);

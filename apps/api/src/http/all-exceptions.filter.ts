@@ -19,14 +19,22 @@ export class AllExceptionsFilter implements ExceptionFilter {
       // the client may retry (with the same Idempotency-Key for a checkout).
       exception = new UnavailableError('database: temporarily unavailable', 2);
       const code = (thrown as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (thrown as { code?: string }).code;
-      this.logger.warn({ requestId: request.id, url: pathOf(request.url), msg: `database unavailable (${code ?? (thrown as Error).name})` });
+      this.logger.warn({
+        requestId: request.id,
+        url: pathOf(request.url),
+        msg: `database unavailable (${code ?? (thrown as Error).name})`,
+      });
     }
     const body = toErrorResponse(exception);
     if (exception instanceof UnavailableError && exception === thrown) {
       // A dependency the service reported unreachable (cart store, password hashing slots, ...):
       // an expected answer during an outage, not a bug; one warn line without a stack, so an
       // outage does not flood the error log with thousands of identical stacks.
-      this.logger.warn({ requestId: request.id, url: pathOf(request.url), msg: `dependency unavailable: ${exception.message} (${exception.name})` });
+      this.logger.warn({
+        requestId: request.id,
+        url: pathOf(request.url),
+        msg: `dependency unavailable: ${exception.message} (${exception.name})`,
+      });
     } else if (body.statusCode >= HttpStatus.INTERNAL_SERVER_ERROR && exception === thrown) {
       // Type, message, stack and codes only (no query parameters, driver details or config
       // secrets: see createErrorSerializer), with whatever the client sent cut out of the message
@@ -37,7 +45,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     if (reply.sent) return;
     if (exception instanceof UnavailableError) void reply.header('retry-after', String(exception.retryAfterSeconds));
-    void reply.status(body.statusCode).header('content-type', 'application/json; charset=utf-8').send({ ...body, requestId: request.id });
+    void reply
+      .status(body.statusCode)
+      .header('content-type', 'application/json; charset=utf-8')
+      .send({ ...body, requestId: request.id });
   }
 }
 
@@ -49,6 +60,8 @@ function pathOf(url: string): string {
 
 /** The strings a request carried: body fields, query values, the bearer token and the cart token. */
 function clientValues(request: FastifyRequest): string[] {
-  const headers = [request.headers.authorization, request.headers['x-cart-token']].flatMap((h) => (typeof h === 'string' ? [h, h.replace(/^Bearer\s+/i, '')] : []));
+  const headers = [request.headers.authorization, request.headers['x-cart-token']].flatMap((h) =>
+    typeof h === 'string' ? [h, h.replace(/^Bearer\s+/i, '')] : [],
+  );
   return [...headers, ...stringsIn(request.body), ...stringsIn(request.query)];
 }

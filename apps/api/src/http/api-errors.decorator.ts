@@ -18,7 +18,10 @@ export const EXAMPLE_REQUEST_ID = '3f1c2a9e-6f0e-4a55-b1f6-1f7f2d9b8c11';
 /** The description and example message of each error status the API answers with. */
 const DEFAULTS: Record<number, { description: string; message: string | string[] }> = {
   400: { description: 'Invalid parameters or body; the message names each offending field', message: ['email: must be an email address'] },
-  401: { description: 'Missing, malformed, expired, tampered or revoked access token', message: 'Missing, invalid, expired or revoked access token' },
+  401: {
+    description: 'Missing, malformed, expired, tampered or revoked access token',
+    message: 'Missing, invalid, expired or revoked access token',
+  },
   403: { description: 'The caller’s role may not use this route (admins only)', message: 'Insufficient role' },
   404: { description: 'No such resource (unknown or deleted id)', message: 'product 0b7e3f0e-2f6a-4c61-9a43-7a0f3f1e5d21 not found' },
   409: { description: 'Conflicts with the current state of the resource', message: 'sku: is already taken' },
@@ -27,7 +30,10 @@ const DEFAULTS: Record<number, { description: string; message: string | string[]
   415: { description: 'Body of an unsupported media type (send application/json)', message: 'content-type: is not supported' },
   422: { description: 'Well-formed but cannot be processed in the current state', message: 'cart: is empty' },
   429: { description: 'Rate limited; retry after the number of seconds in Retry-After', message: 'Too many requests; retry in 30 s' },
-  503: { description: 'A dependency is unreachable; retry after the number of seconds in Retry-After', message: 'database: temporarily unavailable' },
+  503: {
+    description: 'A dependency is unreachable; retry after the number of seconds in Retry-After',
+    message: 'database: temporarily unavailable',
+  },
 };
 
 /** Seconds to wait before retrying: sent with every 429, and with the 503 of an unreachable dependency. */

@@ -14,7 +14,9 @@ describe('body structure scan', () => {
 
   it('names the field where a limit was crossed (the body itself as `body`)', () => {
     expect(structureProblem('{"email":"a","password":[[[[1]]]]}', limits)).toBe('password.0.0.0: is nested deeper than 4 levels');
-    expect(structureProblem('{"items":[{"x":1},{"productId":{"a":{"b":{}}}}]}', limits)).toBe('items.1.productId.a: is nested deeper than 4 levels');
+    expect(structureProblem('{"items":[{"x":1},{"productId":{"a":{"b":{}}}}]}', limits)).toBe(
+      'items.1.productId.a: is nested deeper than 4 levels',
+    );
     // Keys with quotes, colons, commas and escapes are decoded; the scan is not fooled by them.
     expect(structureProblem('{"a,\\"b":{"c:d":{"e":{"f":{}}}}}', limits)).toBe('a,"b.c:d.e.f: is nested deeper than 4 levels');
     expect(structureProblem('{"x":1,"nested":{"a":1,"b":2,"c":3,"d":4}}', limits)).toBe('nested: has more than 3 fields');
@@ -69,7 +71,9 @@ describe('body structure scan', () => {
 
 describe('body string checks', () => {
   it('names each field holding a NUL, a lone surrogate or an over-long string, by path', () => {
-    const body = JSON.parse('{"name":"a\\u0000b","address":{"city":"\\ud800x"},"items":[{"sku":"ok"},{"sku":"12345678901"}],"fine":"\\ud83d\\ude00"}');
+    const body = JSON.parse(
+      '{"name":"a\\u0000b","address":{"city":"\\ud800x"},"items":[{"sku":"ok"},{"sku":"12345678901"}],"fine":"\\ud83d\\ude00"}',
+    );
     expect(stringProblems(body, limits).sort()).toEqual([
       'address.city: must be well-formed Unicode (no lone surrogates)',
       'items.1.sku: must be at most 10 characters long',
@@ -79,7 +83,10 @@ describe('body string checks', () => {
 
   it('checks field names too, without echoing the bad name', () => {
     const body = JSON.parse('{"a":{"b\\u0000":1,"\\udc00":2}}');
-    expect(stringProblems(body, limits)).toEqual(['a: a field name must not contain NUL (\\u0000) characters', 'a: a field name must be well-formed Unicode (no lone surrogates)']);
+    expect(stringProblems(body, limits)).toEqual([
+      'a: a field name must not contain NUL (\\u0000) characters',
+      'a: a field name must be well-formed Unicode (no lone surrogates)',
+    ]);
     expect(stringProblems(JSON.parse('{"\\u0000":1}'), limits)).toEqual(['body: a field name must not contain NUL (\\u0000) characters']);
   });
 

@@ -38,7 +38,7 @@ const BODY_LIMIT_CONFIG = 'bodyLimit';
  * A larger body size limit (bytes) for one route than the server default (HTTP_BODY_LIMIT_BYTES).
  * Only for routes whose valid bodies can be bigger: batch writes, long texts.
  */
-export const BodyLimit = (bytes: number): MethodDecorator => RouteConfig({ [BODY_LIMIT_CONFIG]: bytes }) as MethodDecorator;
+export const BodyLimit = (bytes: number): MethodDecorator => RouteConfig({ [BODY_LIMIT_CONFIG]: bytes });
 
 /**
  * Admin writes whose valid bodies may outgrow the 64 KiB default: a product's description holds
@@ -80,15 +80,20 @@ export function registerBodyParsers(fastify: FastifyInstance, limits: BodyLimits
       done(null, value);
     });
   });
-  fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request: FastifyRequest, body: string | Buffer, done) => {
-    const form = parseForm(typeof body === 'string' ? body : body.toString('utf8'), '&', '=', { maxKeys: limits.maxKeys + 1 });
-    if (Object.keys(form).length > limits.maxKeys) return done(new BadRequestException([`body: has more than ${limits.maxKeys} fields`]), undefined);
-    // As Fastify's JSON parser: a `__proto__` field copied onto an object would replace its prototype.
-    if (Object.hasOwn(form, '__proto__')) return done(new BadRequestException([PROTOTYPE_KEY_PROBLEM]), undefined);
-    const problems = stringProblems(form, limits);
-    if (problems.length) return done(new BadRequestException(problems), undefined);
-    done(null, form);
-  });
+  fastify.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (_request: FastifyRequest, body: string | Buffer, done) => {
+      const form = parseForm(typeof body === 'string' ? body : body.toString('utf8'), '&', '=', { maxKeys: limits.maxKeys + 1 });
+      if (Object.keys(form).length > limits.maxKeys)
+        return done(new BadRequestException([`body: has more than ${limits.maxKeys} fields`]), undefined);
+      // As Fastify's JSON parser: a `__proto__` field copied onto an object would replace its prototype.
+      if (Object.hasOwn(form, '__proto__')) return done(new BadRequestException([PROTOTYPE_KEY_PROBLEM]), undefined);
+      const problems = stringProblems(form, limits);
+      if (problems.length) return done(new BadRequestException(problems), undefined);
+      done(null, form);
+    },
+  );
 }
 
 /** Whether the text parses as JSON at all (only asked for a body Fastify's parser refused). */
@@ -135,7 +140,7 @@ export function structureProblem(text: string, limits: BodyLimits): string | nul
     } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
       if (depth > 0) depth--;
     } else if (c === COLON && depth > 0 && isObject[depth] === 1) {
-      if (++keys[depth]! > maxKeys) {
+      if (++keys[depth] > maxKeys) {
         const path = fieldPathAt(text, i, 1);
         return path === 'body' ? `body: an object has more than ${maxKeys} fields` : `${path}: has more than ${maxKeys} fields`;
       }

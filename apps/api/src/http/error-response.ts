@@ -32,7 +32,8 @@ export function toErrorResponse(exception: unknown): ErrorResponse {
     // Nest wraps Fastify's client errors in an HttpException carrying Fastify's wording; the
     // contract names the field instead ("body: is too large").
     const wrapped = fastifyClientErrorStatus(exception.cause);
-    if (wrapped) return { statusCode: wrapped, error: STATUS_CODES[wrapped] ?? 'Error', message: fastifyClientMessage(exception.cause, wrapped) };
+    if (wrapped)
+      return { statusCode: wrapped, error: STATUS_CODES[wrapped] ?? 'Error', message: fastifyClientMessage(exception.cause, wrapped) };
     const statusCode = exception.getStatus();
     const body = exception.getResponse();
     const error = STATUS_CODES[statusCode] ?? 'Error';
@@ -43,7 +44,11 @@ export function toErrorResponse(exception: unknown): ErrorResponse {
   }
   const fastifyStatus = fastifyClientErrorStatus(exception);
   if (fastifyStatus) {
-    return { statusCode: fastifyStatus, error: STATUS_CODES[fastifyStatus] ?? 'Error', message: fastifyClientMessage(exception, fastifyStatus) };
+    return {
+      statusCode: fastifyStatus,
+      error: STATUS_CODES[fastifyStatus] ?? 'Error',
+      message: fastifyClientMessage(exception, fastifyStatus),
+    };
   }
   return { statusCode: HttpStatus.INTERNAL_SERVER_ERROR, error: 'Internal Server Error', message: 'Internal server error' };
 }
@@ -52,7 +57,13 @@ export function toErrorResponse(exception: unknown): ErrorResponse {
 // sees them; those are client errors with their own 4xx status.
 function fastifyClientErrorStatus(exception: unknown): number | null {
   const e = exception as { code?: unknown; statusCode?: unknown };
-  if (typeof e?.code === 'string' && e.code.startsWith('FST_') && typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+  if (
+    typeof e?.code === 'string' &&
+    e.code.startsWith('FST_') &&
+    typeof e.statusCode === 'number' &&
+    e.statusCode >= 400 &&
+    e.statusCode < 500
+  ) {
     return e.statusCode;
   }
   return null;
@@ -60,7 +71,8 @@ function fastifyClientErrorStatus(exception: unknown): number | null {
 
 function fastifyClientMessage(exception: unknown, status: number): string {
   const code = (exception as { code: string }).code;
-  if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || /JSON/i.test(code)) return 'body: is not valid JSON';
+  if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || /JSON/i.test(code))
+    return 'body: is not valid JSON';
   if (status === 413) return 'body: is too large';
   if (status === 415) return 'content-type: is not supported';
   return STATUS_CODES[status] ?? 'Bad request';

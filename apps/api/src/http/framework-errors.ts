@@ -10,8 +10,18 @@ import { REQUEST_ID_HEADER } from '@app/common';
  * contract's error body and headers instead; the path is not echoed.
  */
 export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  const statusCode = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
-  const message = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'url: a path parameter is too long' : error.code === 'FST_ERR_BAD_URL' ? 'url: is not a valid URL (malformed percent-encoding)' : 'url: is invalid';
+  const statusCode =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? 414
+      : typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500
+        ? error.statusCode
+        : 400;
+  const message =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? 'url: a path parameter is too long'
+      : error.code === 'FST_ERR_BAD_URL'
+        ? 'url: is not a valid URL (malformed percent-encoding)'
+        : 'url: is invalid';
   void reply
     .status(statusCode)
     .header(REQUEST_ID_HEADER, request.id)

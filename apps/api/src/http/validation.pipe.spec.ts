@@ -41,7 +41,9 @@ describe('global validation pipe', () => {
       const error = (await Promise.resolve(pipe.transform(bad, query)).catch((e: unknown) => e)) as BadRequestException;
       expect(error).toBeInstanceOf(BadRequestException);
       const message = (error.getResponse() as { message: string[] }).message;
-      expect(message).toEqual(expect.arrayContaining([expect.stringMatching(/^limit: /), expect.stringMatching(/^sort: /), expect.stringMatching(/^extra: /)]));
+      expect(message).toEqual(
+        expect.arrayContaining([expect.stringMatching(/^limit: /), expect.stringMatching(/^sort: /), expect.stringMatching(/^extra: /)]),
+      );
     }
   });
 
@@ -49,8 +51,13 @@ describe('global validation pipe', () => {
     // validator.js's isEmail throws URIError on a lone surrogate.
     expect(() => isEmail('\ud800@example.com')).toThrow(URIError);
     const pipe = createValidationPipe();
-    for (const metadata of [{ type: 'body', metatype: EmailBody }, { type: 'query', metatype: EmailBody }] as ArgumentMetadata[]) {
-      const error = (await Promise.resolve(pipe.transform({ email: '\ud800@example.com' }, metadata)).catch((e: unknown) => e)) as BadRequestException;
+    for (const metadata of [
+      { type: 'body', metatype: EmailBody },
+      { type: 'query', metatype: EmailBody },
+    ] as ArgumentMetadata[]) {
+      const error = (await Promise.resolve(pipe.transform({ email: '\ud800@example.com' }, metadata)).catch(
+        (e: unknown) => e,
+      )) as BadRequestException;
       expect(error).toBeInstanceOf(BadRequestException);
       expect((error.getResponse() as { message: string[] }).message).toEqual([`${metadata.type}: could not be validated`]);
     }
@@ -66,4 +73,3 @@ describe('global validation pipe', () => {
     expect(pipe.transform('abc', { type: 'param', metatype: String, data: 'id' })).toBe('abc');
   });
 });
-

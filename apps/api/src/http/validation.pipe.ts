@@ -1,4 +1,11 @@
-import { BadRequestException, HttpException, ValidationPipe, type ArgumentMetadata, type PipeTransform, type ValidationError } from '@nestjs/common';
+import {
+  BadRequestException,
+  HttpException,
+  ValidationPipe,
+  type ArgumentMetadata,
+  type PipeTransform,
+  type ValidationError,
+} from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 
 /** Flattens nested class-validator errors into `path: reason` lines naming every offending field. */

@@ -29,8 +29,15 @@ describe('access log', () => {
     const { app, lines } = await appWith('info');
     await app.inject({ url: '/ok', headers: { 'x-request-id': 'req-1', authorization: 'Bearer secret' } });
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ level: 30, context: 'HTTP', requestId: 'req-1', req: { method: 'GET', url: '/ok' }, res: { statusCode: 200 }, msg: 'request completed' });
-    expect(typeof lines[0]!.responseTime).toBe('number');
+    expect(lines[0]).toMatchObject({
+      level: 30,
+      context: 'HTTP',
+      requestId: 'req-1',
+      req: { method: 'GET', url: '/ok' },
+      res: { statusCode: 200 },
+      msg: 'request completed',
+    });
+    expect(typeof lines[0].responseTime).toBe('number');
     expect(JSON.stringify(lines[0])).not.toMatch(/secret/);
     await app.close();
   });
@@ -67,7 +74,9 @@ describe('access log', () => {
     socket.destroy();
     const deadline = Date.now() + 5_000;
     while (!lines.some((l) => l.msg === 'request aborted') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    expect(lines).toContainEqual(expect.objectContaining({ level: 40, requestId: 'req-gone', msg: 'request aborted', req: expect.objectContaining({ url: '/slow' }) }));
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: 40, requestId: 'req-gone', msg: 'request aborted', req: expect.objectContaining({ url: '/slow' }) }),
+    );
     await app.close();
   });
 });

@@ -27,7 +27,10 @@ export function registerAccessLog(fastify: FastifyInstance, logger: Logger): voi
     const status = reply.statusCode;
     const level = levelOf(status);
     if (log.isLevelEnabled(level) && !(status < 400 && QUIET_URLS.has(request.url))) {
-      log[level]({ ...requestFields(request), res: { statusCode: status }, responseTime: Math.round(reply.elapsedTime * 10) / 10 }, 'request completed');
+      log[level](
+        { ...requestFields(request), res: { statusCode: status }, responseTime: Math.round(reply.elapsedTime * 10) / 10 },
+        'request completed',
+      );
     }
     done();
   });

@@ -8,7 +8,13 @@ describe('LatencyHistogram', () => {
     const ours = new Registry();
     const theirs = new Registry();
     const fast = new LatencyHistogram('latency_seconds', 'help text', BUCKETS, ours);
-    const reference = new Histogram({ name: 'latency_seconds', help: 'help text', labelNames: ['method', 'route', 'status'], buckets: BUCKETS, registers: [theirs] });
+    const reference = new Histogram({
+      name: 'latency_seconds',
+      help: 'help text',
+      labelNames: ['method', 'route', 'status'],
+      buckets: BUCKETS,
+      registers: [theirs],
+    });
     const samples: [Record<string, string>, number][] = [
       [{ method: 'GET', route: '/a', status: '200' }, 0.0004],
       [{ method: 'GET', route: '/a', status: '200' }, 0.001], // on a bound: counted in le="0.001"

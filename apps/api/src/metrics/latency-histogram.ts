@@ -28,8 +28,8 @@ class Series implements LatencySeries {
 
   observe(seconds: number): void {
     let i = 0;
-    while (i < this.bounds.length && seconds > this.bounds[i]!) i++;
-    this.counts[i]!++;
+    while (i < this.bounds.length && seconds > this.bounds[i]) i++;
+    this.counts[i]++;
     this.sum += seconds;
     this.count++;
   }
@@ -71,14 +71,21 @@ export class LatencyHistogram {
     for (const s of this.series.values()) {
       let cumulative = 0;
       for (let i = 0; i <= this.bounds.length; i++) {
-        cumulative += s.counts[i]!;
-        const le = i < this.bounds.length ? this.bounds[i]! : '+Inf';
+        cumulative += s.counts[i];
+        const le = i < this.bounds.length ? this.bounds[i] : '+Inf';
         values.push({ labels: { le, ...s.labels }, value: cumulative, metricName: `${this.name}_bucket` });
       }
       values.push({ labels: s.labels, value: s.sum, metricName: `${this.name}_sum` });
       values.push({ labels: s.labels, value: s.count, metricName: `${this.name}_count` });
     }
-    return Promise.resolve({ name: this.name, help: this.help, type: this.type as unknown as Exposed['type'], values, aggregator: this.aggregator, collect: () => undefined });
+    return Promise.resolve({
+      name: this.name,
+      help: this.help,
+      type: this.type as unknown as Exposed['type'],
+      values,
+      aggregator: this.aggregator,
+      collect: () => undefined,
+    });
   }
 
   /** Zeroes every series in place (callers keep the series they looked up). */

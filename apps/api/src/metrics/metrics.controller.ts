@@ -11,7 +11,10 @@ export class MetricsController {
 
   @Get()
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
-  @ApiOperation({ operationId: 'getMetrics', summary: 'Prometheus metrics: HTTP latency, cache hits/misses per namespace, locks, queues, process' })
+  @ApiOperation({
+    operationId: 'getMetrics',
+    summary: 'Prometheus metrics: HTTP latency, cache hits/misses per namespace, locks, queues, process',
+  })
   @ApiProduces('text/plain')
   @ApiOkResponse({
     description: 'Prometheus text exposition format (version 0.0.4)',

@@ -17,6 +17,10 @@ export class MetricsRegistry {
       [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       this.registry,
     );
-    this.idempotentReplays = new Counter({ name: 'orders_idempotent_replays_total', help: 'Checkouts answered by replaying the first answer of their Idempotency-Key', registers: [this.registry] });
+    this.idempotentReplays = new Counter({
+      name: 'orders_idempotent_replays_total',
+      help: 'Checkouts answered by replaying the first answer of their Idempotency-Key',
+      registers: [this.registry],
+    });
   }
 }

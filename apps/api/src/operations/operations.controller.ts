@@ -26,7 +26,10 @@ export class OperationsController {
 
   @Delete('cache/:namespace')
   @HttpCode(204)
-  @ApiOperation({ operationId: 'invalidateCacheNamespace', summary: 'Invalidate a whole cache namespace on every instance (O(1) version bump)' })
+  @ApiOperation({
+    operationId: 'invalidateCacheNamespace',
+    summary: 'Invalidate a whole cache namespace on every instance (O(1) version bump)',
+  })
   @ApiNoContentResponse({ description: 'Invalidated' })
   @ApiErrors({ status: 400, description: 'Not a namespace name (lower-case letters, digits, - and _)' })
   @ApiErrors({ status: 503, description: 'Redis is unavailable' })
@@ -37,16 +40,25 @@ export class OperationsController {
   @Get('redis/info')
   @ApiOperation({ operationId: 'getRedisInfo', summary: 'Redis INFO, parsed into sections' })
   @ApiOkResponse({
-    description: 'Sections by lower-cased name; each field a number (when numeric), a string, or the fields of a `k=v,…` list (keyspace, commandstats)',
+    description:
+      'Sections by lower-cased name; each field a number (when numeric), a string, or the fields of a `k=v,…` list (keyspace, commandstats)',
     schema: {
       type: 'object',
       additionalProperties: {
         type: 'object',
         additionalProperties: {
-          oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'object', additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }] } }],
+          oneOf: [
+            { type: 'string' },
+            { type: 'number' },
+            { type: 'object', additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }] } },
+          ],
         },
       },
-      example: { server: { redis_version: '7.0.15', uptime_in_seconds: 12 }, memory: { used_memory: 1048576 }, keyspace: { db0: { keys: 3, expires: 0, avg_ttl: 0 } } },
+      example: {
+        server: { redis_version: '7.0.15', uptime_in_seconds: 12 },
+        memory: { used_memory: 1048576 },
+        keyspace: { db0: { keys: 3, expires: 0, avg_ttl: 0 } },
+      },
     },
   })
   @ApiErrors({ status: 503, description: 'Redis is unavailable' })

@@ -20,8 +20,8 @@ describe.each(kinds)('AttemptCounters: %s', (_name, make) => {
     const taken = [];
     for (let i = 0; i < 4; i++) taken.push(await counters.take(key, 3, 60_000));
     expect(taken.map((t) => t.allowed)).toEqual([true, true, true, false]);
-    expect(taken[3]!.retryAfterSeconds).toBeGreaterThan(55);
-    expect(taken[3]!.retryAfterSeconds).toBeLessThanOrEqual(60);
+    expect(taken[3].retryAfterSeconds).toBeGreaterThan(55);
+    expect(taken[3].retryAfterSeconds).toBeLessThanOrEqual(60);
     // A refusal is not counted: one place given back is one attempt admitted.
     await counters.release(key);
     expect((await counters.take(key, 3, 60_000)).allowed).toBe(true);
@@ -59,14 +59,19 @@ describe.each(kinds)('AttemptCounters: %s', (_name, make) => {
 
 describe('FallbackAttemptCounters', () => {
   it('never fails open: with Redis unreachable it counts in the process', async () => {
-    const dead = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+    const dead = new Redis('redis://127.0.0.1:1', {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+    });
     dead.on('error', () => undefined);
     const counters = new FallbackAttemptCounters(new RedisAttemptCounters(dead, new KeyBuilder({ prefix })));
     const key = randomUUID();
     const results = [];
     for (let i = 0; i < 4; i++) results.push(await counters.take(key, 3, 60_000));
     expect(results.map((r) => r.allowed)).toEqual([true, true, true, false]);
-    expect(results[3]!.retryAfterSeconds).toBeGreaterThan(0);
+    expect(results[3].retryAfterSeconds).toBeGreaterThan(0);
     expect(await counters.add('failures', 60_000)).toBe(1);
     dead.disconnect();
   });

@@ -5,7 +5,9 @@ import { AttemptLimiter, AttemptsExhausted, slowdownDelayMs, type AttemptPlan, t
 describe('slowdownDelayMs', () => {
   it('is 0 below the threshold, then 250 ms doubling per failure, capped; 0 when disabled', () => {
     expect([0, 4].map((f) => slowdownDelayMs(f, 5, 5_000))).toEqual([0, 0]);
-    expect([5, 6, 7, 8, 9, 10, 50, 10_000].map((f) => slowdownDelayMs(f, 5, 5_000))).toEqual([250, 500, 1_000, 2_000, 4_000, 5_000, 5_000, 5_000]);
+    expect([5, 6, 7, 8, 9, 10, 50, 10_000].map((f) => slowdownDelayMs(f, 5, 5_000))).toEqual([
+      250, 500, 1_000, 2_000, 4_000, 5_000, 5_000, 5_000,
+    ]);
     expect(slowdownDelayMs(100, 5, 0)).toBe(0);
   });
 });
@@ -52,7 +54,13 @@ describe('AttemptLimiter', () => {
 
   it('a success marks its pair as trusted: that pair is no longer slowed down, other pairs still are', async () => {
     const email = randomUUID();
-    const slowdown = (pair: string): Slowdown => ({ key: email, windowMs: 60_000, after: 1, maxDelayMs: 5, trusted: { key: pair, trustMs: 60_000 } });
+    const slowdown = (pair: string): Slowdown => ({
+      key: email,
+      windowMs: 60_000,
+      after: 1,
+      maxDelayMs: 5,
+      trusted: { key: pair, trustMs: 60_000 },
+    });
     const [owner, stranger] = [randomUUID(), randomUUID()];
     for (let i = 0; i < 3; i++) await (await limiter.begin({ counters: [], slowdown: slowdown(stranger) })).settle('failure');
     expect(await limiter.slowdownDelay(slowdown(owner))).toBe(5);
@@ -65,7 +73,10 @@ describe('AttemptLimiter', () => {
 
   it('failures add to the slowdown counter; slowed attempts are admitted, never refused', async () => {
     const [pair, email] = [randomUUID(), randomUUID()];
-    const plan = (): AttemptPlan => ({ counters: [rule(`${pair}:${randomUUID()}`, 1, 'reset')], slowdown: { key: email, windowMs: 60_000, after: 2, maxDelayMs: 5 } });
+    const plan = (): AttemptPlan => ({
+      counters: [rule(`${pair}:${randomUUID()}`, 1, 'reset')],
+      slowdown: { key: email, windowMs: 60_000, after: 2, maxDelayMs: 5 },
+    });
     for (let i = 0; i < 6; i++) await (await limiter.begin(plan())).settle('failure');
     expect(await counters.get(email)).toBe(6);
     await (await limiter.begin(plan())).settle('success');

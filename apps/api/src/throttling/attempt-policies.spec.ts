@@ -34,7 +34,9 @@ describe('attempt policies', () => {
     });
     // No usable email: only the IP counter (validation will answer 400 and give it back).
     for (const body of [{ email: 42 }, { email: '  ' }, null, 'text']) {
-      expect(login.plan(config, { ip: '203.0.113.9', body })).toEqual({ counters: [expect.objectContaining({ key: 'login-ip:203.0.113.9' })] });
+      expect(login.plan(config, { ip: '203.0.113.9', body })).toEqual({
+        counters: [expect.objectContaining({ key: 'login-ip:203.0.113.9' })],
+      });
     }
     expect(login.outcomeOf(new UnauthenticatedError('nope'))).toBe('failure');
     expect(login.outcomeOf(new InvalidInputError(['password: x']))).toBe('void');
@@ -42,7 +44,9 @@ describe('attempt policies', () => {
   });
 
   it('register: every registration per IP counts, a taken email too; invalid or failed requests do not', () => {
-    expect(register.plan(config, { ip: '198.51.100.1', body: {} })).toEqual({ counters: [{ key: 'register-ip:198.51.100.1', limit: 20, windowMs: 3_600_000, onSuccess: 'keep' }] });
+    expect(register.plan(config, { ip: '198.51.100.1', body: {} })).toEqual({
+      counters: [{ key: 'register-ip:198.51.100.1', limit: 20, windowMs: 3_600_000, onSuccess: 'keep' }],
+    });
     expect(register.outcomeOf(new ConflictError('email: taken'))).toBe('failure');
     expect(register.outcomeOf(new InvalidInputError(['password: x']))).toBe('void');
   });

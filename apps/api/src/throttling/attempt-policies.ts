@@ -51,7 +51,13 @@ const login: AttemptPolicy = {
     if (email === undefined) return plan; // not even a login attempt: validation answers 400
     const tracker = emailTrackerKey(email);
     plan.counters.push({ key: `login-email-ip:${tracker}:${ip}`, limit: emailLimit, windowMs, onSuccess: 'reset' });
-    plan.slowdown = { key: `login-email:${tracker}`, windowMs, after: emailDelayAfter, maxDelayMs, trusted: { key: `login-known:${tracker}:${ip}`, trustMs: TRUST_KNOWN_PAIR_MS } };
+    plan.slowdown = {
+      key: `login-email:${tracker}`,
+      windowMs,
+      after: emailDelayAfter,
+      maxDelayMs,
+      trusted: { key: `login-known:${tracker}:${ip}`, trustMs: TRUST_KNOWN_PAIR_MS },
+    };
     return plan;
   },
   outcomeOf: (error) => (error instanceof UnauthenticatedError ? 'failure' : 'void'),

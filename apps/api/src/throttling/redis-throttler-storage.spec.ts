@@ -19,8 +19,12 @@ describe('RedisThrottlerStorage', () => {
     const key = randomUUID();
     const hits = [];
     for (let i = 0; i < 3; i++) hits.push(await storage.increment(key, 60_000, 3, 30_000, 't'));
-    expect(hits.map((h) => [h.totalHits, h.isBlocked])).toEqual([[1, false], [2, false], [3, false]]);
-    expect(hits[0]!.timeToExpire).toBe(60);
+    expect(hits.map((h) => [h.totalHits, h.isBlocked])).toEqual([
+      [1, false],
+      [2, false],
+      [3, false],
+    ]);
+    expect(hits[0].timeToExpire).toBe(60);
 
     const blocked = await storage.increment(key, 60_000, 3, 30_000, 't');
     expect(blocked).toMatchObject({ isBlocked: true, timeToBlockExpire: 30 });
@@ -54,7 +58,10 @@ describe('RedisThrottlerStorage', () => {
 
   it('hot keys reserve hits locally, never admitting more than the limit across instances', async () => {
     const key = randomUUID();
-    const [one, two] = [new RedisThrottlerStorage(redis, new KeyBuilder({ prefix }), 16), new RedisThrottlerStorage(redis, new KeyBuilder({ prefix }), 16)];
+    const [one, two] = [
+      new RedisThrottlerStorage(redis, new KeyBuilder({ prefix }), 16),
+      new RedisThrottlerStorage(redis, new KeyBuilder({ prefix }), 16),
+    ];
     // limit 1000 -> reservations of up to 10 (1 %); 1,200 concurrent attempts over two instances.
     const attempts = Array.from({ length: 1200 }, (_, i) => (i % 2 ? one : two).increment(key, 60_000, 1000, 60_000, 't'));
     const results = await Promise.all(attempts);
@@ -73,10 +80,20 @@ describe('RedisThrottlerStorage', () => {
   });
 
   it('fails open when Redis is unreachable', async () => {
-    const dead = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+    const dead = new Redis('redis://127.0.0.1:1', {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+    });
     dead.on('error', () => undefined);
     const offline = new RedisThrottlerStorage(dead, new KeyBuilder({ prefix }));
-    expect(await offline.increment('k', 1000, 1, 1000, 't')).toEqual({ totalHits: 0, timeToExpire: 0, isBlocked: false, timeToBlockExpire: 0 });
+    expect(await offline.increment('k', 1000, 1, 1000, 't')).toEqual({
+      totalHits: 0,
+      timeToExpire: 0,
+      isBlocked: false,
+      timeToBlockExpire: 0,
+    });
     dead.disconnect();
   });
 });

@@ -110,11 +110,25 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     return this.takeSlow(id, key, ttl, limit, blockDuration, throttlerName, batch);
   }
 
-  private async single(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
+  private async single(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<ThrottlerStorageRecord> {
     return (await this.hit(key, ttl, limit, blockDuration, throttlerName, 1)).record;
   }
 
-  private async takeSlow(id: string, key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string, batch: number): Promise<ThrottlerStorageRecord> {
+  private async takeSlow(
+    id: string,
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+    batch: number,
+  ): Promise<ThrottlerStorageRecord> {
     for (;;) {
       const now = Date.now();
       let r = this.reservations.get(id);
@@ -133,7 +147,16 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     }
   }
 
-  private async reserve(r: Reservation, key: string, ttl: number, limit: number, blockDuration: number, name: string, batch: number, sentAt: number): Promise<ThrottlerStorageRecord | null> {
+  private async reserve(
+    r: Reservation,
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    name: string,
+    batch: number,
+    sentAt: number,
+  ): Promise<ThrottlerStorageRecord | null> {
     // A new window starts small again; within a window the size doubles up to the batch, and a
     // burst of waiting requests asks for all of them at once.
     const want = Math.min(batch, Math.max(sentAt < r.expiresAt ? r.next : 1, r.waiting));
@@ -149,7 +172,12 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
 
   private spend(r: Reservation, limit: number, now: number): ThrottlerStorageRecord {
     r.tokens--;
-    return { totalHits: Math.min(limit, r.hits - r.tokens), timeToExpire: toSeconds(r.expiresAt - now), isBlocked: false, timeToBlockExpire: 0 };
+    return {
+      totalHits: Math.min(limit, r.hits - r.tokens),
+      timeToExpire: toSeconds(r.expiresAt - now),
+      isBlocked: false,
+      timeToBlockExpire: 0,
+    };
   }
 
   /** Drops reservations whose window has ended (bounded memory for many keys). */
@@ -169,7 +197,11 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
   ): Promise<{ record: ThrottlerStorageRecord; granted: number; windowMs: number }> {
     const [hitsKey, blockKey] = this.keysOf(throttlerName, key);
     try {
-      const [hits, windowMs, blocked, blockMs, granted] = (await HIT.run(this.client, [hitsKey, blockKey], [Math.max(1, Math.round(ttl)), limit, Math.round(blockDuration), want])) as number[];
+      const [hits, windowMs, blocked, blockMs, granted] = (await HIT.run(
+        this.client,
+        [hitsKey, blockKey],
+        [Math.max(1, Math.round(ttl)), limit, Math.round(blockDuration), want],
+      )) as number[];
       return {
         record: {
           totalHits: Number(hits),

@@ -3,7 +3,10 @@ import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { AppConfig } from '@app/common';
 import { buildThrottlerOptions, buildThrottlers, generateKey, getTracker } from './throttlers.js';
 
-const config = { throttle: { ttlSeconds: 60, limit: 300 }, loginThrottle: { ttlSeconds: 900, emailLimit: 10, ipLimit: 50, emailDelayAfter: 5, maxDelayMs: 5000 } } as AppConfig;
+const config = {
+  throttle: { ttlSeconds: 60, limit: 300 },
+  loginThrottle: { ttlSeconds: 900, emailLimit: 10, ipLimit: 50, emailDelayAfter: 5, maxDelayMs: 5000 },
+} as AppConfig;
 
 describe('buildThrottlers', () => {
   it('uses THROTTLE_* (ms) for the default limit, the only request-count throttler', () => {
@@ -14,7 +17,12 @@ describe('buildThrottlers', () => {
 describe('buildThrottlerOptions', () => {
   const storage = {} as ThrottlerStorage;
   const options = buildThrottlerOptions(config, storage);
-  const context = (type: string) => ({ getType: () => type, getClass: () => class ProductsController {}, getHandler: () => function findOne() {} }) as unknown as ExecutionContext;
+  const context = (type: string) =>
+    ({
+      getType: () => type,
+      getClass: () => class ProductsController {},
+      getHandler: () => function findOne() {},
+    }) as unknown as ExecutionContext;
 
   it('runs the throttlers over the given storage', () => {
     expect(Array.isArray(options)).toBe(false);
@@ -37,7 +45,16 @@ describe('buildThrottlerOptions', () => {
 
   it('names the wait in the message', () => {
     if (Array.isArray(options) || typeof options.errorMessage !== 'function') throw new Error('expected an errorMessage function');
-    const detail = { limit: 300, ttl: 60_000, key: 'k', tracker: 't', totalHits: 301, timeToExpire: 42, isBlocked: true, timeToBlockExpire: 42 };
+    const detail = {
+      limit: 300,
+      ttl: 60_000,
+      key: 'k',
+      tracker: 't',
+      totalHits: 301,
+      timeToExpire: 42,
+      isBlocked: true,
+      timeToBlockExpire: 42,
+    };
     expect(options.errorMessage(context('http'), detail)).toBe('Too many requests; retry in 42 s');
   });
 });

@@ -28,7 +28,8 @@ import { buildThrottlerOptions } from './throttlers.js';
     {
       provide: ATTEMPT_COUNTERS,
       inject: [CacheService],
-      useFactory: (cache: CacheService) => new FallbackAttemptCounters(new RedisAttemptCounters(cache.client, cache.keys), new MemoryAttemptCounters()),
+      useFactory: (cache: CacheService) =>
+        new FallbackAttemptCounters(new RedisAttemptCounters(cache.client, cache.keys), new MemoryAttemptCounters()),
     },
     AttemptLimiter,
     AttemptLimitInterceptor,

@@ -67,8 +67,14 @@ export class WorkerHttpServer implements OnApplicationBootstrap, OnApplicationSh
 
   private async health(): Promise<{ status: 'ok' | 'error'; postgres: 'up' | 'down'; redis: 'up' | 'down' }> {
     const [postgres, redis] = await Promise.all([
-      withTimeout(this.database.ping(), CHECK_TIMEOUT_MS).then(() => 'up' as const, () => 'down' as const),
-      withTimeout(this.redis.ping(), CHECK_TIMEOUT_MS).then((r) => (r === 'PONG' ? ('up' as const) : ('down' as const)), () => 'down' as const),
+      withTimeout(this.database.ping(), CHECK_TIMEOUT_MS).then(
+        () => 'up' as const,
+        () => 'down' as const,
+      ),
+      withTimeout(this.redis.ping(), CHECK_TIMEOUT_MS).then(
+        (r) => (r === 'PONG' ? ('up' as const) : ('down' as const)),
+        () => 'down' as const,
+      ),
     ]);
     return { status: postgres === 'up' && redis === 'up' ? 'ok' : 'error', postgres, redis };
   }

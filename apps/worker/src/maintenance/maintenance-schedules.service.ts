@@ -34,11 +34,19 @@ export class MaintenanceSchedules implements OnApplicationBootstrap, OnApplicati
     const queue = this.queues.queue(QUEUES.maintenance);
     try {
       if (this.config.orders.paymentTimeoutMinutes > 0) {
-        await queue.upsertJobScheduler(MAINTENANCE_JOBS.paymentExpiry, { every: PAYMENT_EXPIRY_EVERY_MS }, { name: MAINTENANCE_JOBS.paymentExpiry });
+        await queue.upsertJobScheduler(
+          MAINTENANCE_JOBS.paymentExpiry,
+          { every: PAYMENT_EXPIRY_EVERY_MS },
+          { name: MAINTENANCE_JOBS.paymentExpiry },
+        );
       } else {
         await queue.removeJobScheduler(MAINTENANCE_JOBS.paymentExpiry);
       }
-      await queue.upsertJobScheduler(MAINTENANCE_JOBS.housekeeping, { every: HOUSEKEEPING_EVERY_MS }, { name: MAINTENANCE_JOBS.housekeeping });
+      await queue.upsertJobScheduler(
+        MAINTENANCE_JOBS.housekeeping,
+        { every: HOUSEKEEPING_EVERY_MS },
+        { name: MAINTENANCE_JOBS.housekeeping },
+      );
       if (this.config.worker.warmProducts > 0) {
         const window = Math.floor(Date.now() / WARM_WINDOW_MS);
         await queue.add(MAINTENANCE_JOBS.warmCache, {}, { jobId: `${MAINTENANCE_JOBS.warmCache}-${window}` });

@@ -85,7 +85,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       const events = await this.outbox.claimPending(tx.manager, BATCH);
       if (events.length === 0) return 0;
       await this.enqueue(events);
-      await this.outbox.markRelayed(tx.manager, events.map((e) => e.id));
+      await this.outbox.markRelayed(
+        tx.manager,
+        events.map((e) => e.id),
+      );
       const now = Date.now();
       for (const event of events) this.metrics.relayDelay.observe((now - event.createdAt.getTime()) / 1000);
       this.metrics.relayed.inc(events.length);
@@ -97,10 +100,15 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     const byQueue = new Map<QueueName, { name: string; data: EventJobData & { committedAt: number }; opts: { jobId: string } }[]>();
     for (const event of events) {
       const routes = EVENT_ROUTES[event.type];
-      if (routes === undefined) this.logger.warn({ eventId: event.eventId, msg: `outbox event of unknown type ${event.type}: marked relayed, no queue takes it` });
+      if (routes === undefined)
+        this.logger.warn({ eventId: event.eventId, msg: `outbox event of unknown type ${event.type}: marked relayed, no queue takes it` });
       for (const queue of routes ?? []) {
         const jobs = byQueue.get(queue) ?? [];
-        jobs.push({ name: event.type, data: { eventId: event.eventId, payload: event.payload, committedAt: event.createdAt.getTime() }, opts: { jobId: event.eventId } });
+        jobs.push({
+          name: event.type,
+          data: { eventId: event.eventId, payload: event.payload, committedAt: event.createdAt.getTime() },
+          opts: { jobId: event.eventId },
+        });
         byQueue.set(queue, jobs);
       }
     }

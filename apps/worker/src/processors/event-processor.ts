@@ -53,7 +53,8 @@ export abstract class EventProcessor extends WorkerHost implements OnApplication
     });
     this.worker.on('completed', (job: Job<JobData>) => {
       this.metrics.jobs.inc({ queue: this.queueName, outcome: 'completed' });
-      if (typeof job.data?.committedAt === 'number') this.metrics.effectDelay.observe({ queue: this.queueName }, (Date.now() - job.data.committedAt) / 1000);
+      if (typeof job.data?.committedAt === 'number')
+        this.metrics.effectDelay.observe({ queue: this.queueName }, (Date.now() - job.data.committedAt) / 1000);
     });
   }
 

@@ -35,7 +35,9 @@ export class MaintenanceProcessor extends EventProcessor {
       case MAINTENANCE_JOBS.housekeeping:
         return this.exclusive('worker:housekeeping', () => this.housekeeping.run());
       case MAINTENANCE_JOBS.warmCache:
-        return this.exclusive('worker:warm-cache', async () => ({ warmed: await this.warmer.warmMostRead(this.settings.worker.warmProducts) }));
+        return this.exclusive('worker:warm-cache', async () => ({
+          warmed: await this.warmer.warmMostRead(this.settings.worker.warmProducts),
+        }));
       default:
         throw new Error(`no maintenance handler for ${job.name}`);
     }

@@ -69,12 +69,14 @@ describe('CacheKeyvStore (Keyv adapter on a cache namespace)', () => {
   it('getMany, setMany (per-entry ttl), deleteMany, has, hasMany', async () => {
     const svc = await kit.cache();
     const store = keyvStore(svc, { namespace: 'kv-many' });
-    expect(await store.setMany([
-      { key: 'a', value: { value: 'A' } },
-      { key: 'b', value: { value: 'B', expires: Date.now() + 1_000 }, ttl: 1_000 },
-      { key: 'c', value: { value: 'C' }, ttl: 60_000 },
-      { key: 'u', value: { value: undefined } },
-    ])).toEqual([true, true, true, true]);
+    expect(
+      await store.setMany([
+        { key: 'a', value: { value: 'A' } },
+        { key: 'b', value: { value: 'B', expires: Date.now() + 1_000 }, ttl: 1_000 },
+        { key: 'c', value: { value: 'C' }, ttl: 60_000 },
+        { key: 'u', value: { value: undefined } },
+      ]),
+    ).toEqual([true, true, true, true]);
     expect(await store.getMany(['a', 'b', 'c', 'u', 'x'])).toEqual([{ value: 'A' }, { value: 'B' }, { value: 'C' }, undefined, undefined]);
     expect(await store.hasMany(['a', 'x'])).toEqual([true, false]);
     await sleep(1_200);
@@ -112,9 +114,9 @@ describe('CacheKeyvStore (Keyv adapter on a cache namespace)', () => {
     const s2 = cacheManagerStore(two, { namespace: 'kv-l1' });
     await s1.set('k', { v: 1 });
     expect(await s2.get('k')).toEqual({ v: 1 }); // fills two's L1
-    const l1HitsBefore = two.stats.snapshot().namespaces['kv-l1']!.l1Hits;
+    const l1HitsBefore = two.stats.snapshot().namespaces['kv-l1'].l1Hits;
     expect(await s2.get('k')).toEqual({ v: 1 });
-    expect(two.stats.snapshot().namespaces['kv-l1']!.l1Hits).toBe(l1HitsBefore + 1);
+    expect(two.stats.snapshot().namespaces['kv-l1'].l1Hits).toBe(l1HitsBefore + 1);
     await s1.set('k', { v: 2 });
     expect(await s2.get('k')).toEqual({ v: 2 });
     expect(await s2.getMany(['k'])).toEqual([{ v: 2 }]);
@@ -133,7 +135,10 @@ describe('CacheKeyvStore (Keyv adapter on a cache namespace)', () => {
     expect(await cm.get('p:1')).toEqual({ name: 'one' });
     const pttl = await (await kit.client()).pttl(svc.namespace('kv-cm').key('p:1'));
     expect(pttl).toBeGreaterThan(59_000); // the manager's default ttl reached the entry
-    await cm.mset([{ key: 'p:2', value: 2 }, { key: 'p:3', value: 3 }]);
+    await cm.mset([
+      { key: 'p:2', value: 2 },
+      { key: 'p:3', value: 3 },
+    ]);
     expect(await cm.mget(['p:1', 'p:2', 'p:3', 'p:4'])).toEqual([{ name: 'one' }, 2, 3, undefined]);
     expect(await cm.del('p:1')).toBe(true);
     expect(await cm.get('p:1')).toBeUndefined();
@@ -158,7 +163,10 @@ describe('CacheKeyvStore (Keyv adapter on a cache namespace)', () => {
     await borrowed.disconnect();
     expect(await shared.namespace('kv-own').set('still', 'open')).toBe(true);
 
-    const owned = cacheManagerStore({ redis: { url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' }, prefix: kit.prefix }, { namespace: 'kv-own' });
+    const owned = cacheManagerStore(
+      { redis: { url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' }, prefix: kit.prefix },
+      { namespace: 'kv-own' },
+    );
     const store = owned.store as CacheKeyvStore;
     await store.service.ready();
     expect(await owned.get('still')).toBe('open');

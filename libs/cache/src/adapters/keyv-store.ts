@@ -117,7 +117,7 @@ export class CacheKeyvStore extends EventEmitter {
     });
     if (removed.length) {
       writes.push(
-        this.cache.deleteMany(removed.map((i) => entries[i]!.key)).then((ok) => {
+        this.cache.deleteMany(removed.map((i) => entries[i].key)).then((ok) => {
           for (const i of removed) out[i] = ok;
         }),
       );
@@ -153,7 +153,7 @@ export class CacheKeyvStore extends EventEmitter {
 /** Compile-time checks: CacheKeyvStore is a KeyvStoreAdapter (setMany apart from its result). */
 type Satisfies<T extends U, U> = T;
 type KeyvSetMany = (values: Parameters<NonNullable<KeyvStoreAdapter['setMany']>>[0]) => Promise<unknown>;
-// eslint-disable-next-line @typescript-eslint/no-unused-vars
+
 type _IsAdapter = [
   Satisfies<Omit<CacheKeyvStore, 'setMany'> & { setMany: KeyvStoreAdapter['setMany'] }, KeyvStoreAdapter>,
   Satisfies<CacheKeyvStore['setMany'], KeyvSetMany>,

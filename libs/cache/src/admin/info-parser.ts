@@ -43,7 +43,11 @@ export function parseFlatPairs(reply: unknown): { [key: string]: MemoryStatValue
   const flat = reply as unknown[];
   for (let i = 0; i + 1 < flat.length; i += 2) {
     const v = flat[i + 1];
-    out[String(flat[i])] = Array.isArray(v) ? parseFlatPairs(v) : typeof v === 'string' && NUMBER.test(v) ? Number(v) : (v as MemoryStatValue);
+    out[String(flat[i])] = Array.isArray(v)
+      ? parseFlatPairs(v)
+      : typeof v === 'string' && NUMBER.test(v)
+        ? Number(v)
+        : (v as MemoryStatValue);
   }
   return out;
 }

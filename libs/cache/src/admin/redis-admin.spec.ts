@@ -36,7 +36,7 @@ describe('RedisAdmin (shared Redis, own keys only)', () => {
     const info = await admin.info();
     expect(typeof info.server?.redis_version).toBe('string');
     expect(typeof info.memory?.used_memory).toBe('number');
-    expect(Object.keys((await admin.info('clients')))).toEqual(['clients']);
+    expect(Object.keys(await admin.info('clients'))).toEqual(['clients']);
     const memory = await admin.memoryStats();
     expect(memory.totalAllocated).toBeGreaterThan(0);
     expect(memory.raw['peak.allocated']).toBe(memory.peakAllocated);

@@ -69,7 +69,7 @@ export class RedisAdmin {
   async memoryStats(opts: NodeOption = {}): Promise<MemoryStats> {
     const node = this.pick(opts.node);
     const raw = parseFlatPairs(await this.run(node, () => node.call('MEMORY', 'STATS')));
-    const num = (key: string) => (typeof raw[key] === 'number' ? (raw[key] as number) : 0);
+    const num = (key: string) => (typeof raw[key] === 'number' ? raw[key] : 0);
     return {
       peakAllocated: num('peak.allocated'),
       totalAllocated: num('total.allocated'),

@@ -141,9 +141,7 @@ export class BatchBuilder {
   zrevrange(key: string, start: number, stop: number, opts: { withScores: true }): BatchCommand<ScoredMember[]>;
   zrevrange(key: string, start: number, stop: number, opts?: { withScores?: false }): BatchCommand<string[]>;
   zrevrange(key: string, start: number, stop: number, opts: { withScores?: boolean } = {}): BatchCommand<ScoredMember[] | string[]> {
-    return opts.withScores
-      ? cmd('zrevrange', [key, start, stop, 'WITHSCORES'], asScored)
-      : cmd('zrevrange', [key, start, stop], asStrings);
+    return opts.withScores ? cmd('zrevrange', [key, start, stop, 'WITHSCORES'], asScored) : cmd('zrevrange', [key, start, stop], asStrings);
   }
 
   /** Any other command; the reply is passed through as ioredis delivers it. */

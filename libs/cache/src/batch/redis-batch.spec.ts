@@ -50,14 +50,43 @@ describe('RedisBatch', () => {
     ]);
     // Compile-time check of the inferred tuple types.
     const typed: [BatchResult<boolean>, BatchResult<boolean>, BatchResult<string | null>, BatchResult<number>] = [
-      results[0], results[1], results[2], results[3],
+      results[0],
+      results[1],
+      results[2],
+      results[3],
     ];
     const zr: BatchResult<ScoredMember[]> = results[16];
     expect(typed).toHaveLength(4);
     expect(zr.ok).toBe(true);
     expect(results.map((r) => (r.ok ? r.value : r.error))).toEqual([
-      true, false, 'hello', 1, 11, 8, 2, 6, '6', { a: '6', b: '2' }, 1, 2, 1, ['x'], 2, 11,
-      [{ member: 'p1', score: 11 }, { member: 'p2', score: 5 }], ['p1'], 1, ['hello', null], true, false, 'hash', 1, 0,
+      true,
+      false,
+      'hello',
+      1,
+      11,
+      8,
+      2,
+      6,
+      '6',
+      { a: '6', b: '2' },
+      1,
+      2,
+      1,
+      ['x'],
+      2,
+      11,
+      [
+        { member: 'p1', score: 11 },
+        { member: 'p2', score: 5 },
+      ],
+      ['p1'],
+      1,
+      ['hello', null],
+      true,
+      false,
+      'hash',
+      1,
+      0,
     ]);
   });
 

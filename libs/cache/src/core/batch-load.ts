@@ -94,15 +94,21 @@ export class BatchLoad {
   private async run<T>(wanted: Wanted[], loader: BatchLoader<T>, o: ResolvedOptions): Promise<Map<string, T | undefined>> {
     const begun = Date.now();
     wanted = await this.withVersion(wanted);
-    if (o.lock === false || !wanted[0]!.read.ok) return this.loadAndStore(wanted, loader, o, new Map());
+    if (o.lock === false || !wanted[0].read.ok) return this.loadAndStore(wanted, loader, o, new Map());
     const ttl = o.hardTimeoutMs ? o.hardTimeoutMs + 1_000 : this.lockTtlMs;
     const held = await this.lock.tryMany(wanted, ttl);
     if (held === FAILED) return this.loadAndStore(wanted, loader, o, new Map());
-    const { found: stored, still: ours } = await this.recheck<T>(wanted.filter((w) => held.has(w.k)), held, o.tags);
+    const { found: stored, still: ours } = await this.recheck<T>(
+      wanted.filter((w) => held.has(w.k)),
+      held,
+      o.tags,
+    );
     const theirs = wanted.filter((w) => !held.has(w.k));
     const [loaded, waited] = await Promise.all([
       ours.length ? this.loadAndStore(ours, loader, o, held) : new Map<string, T | undefined>(),
-      theirs.length ? this.waitForHolders<T>(theirs, o, begun, ttl) : { found: new Map<string, T | undefined>(), left: [], locks: new Map() },
+      theirs.length
+        ? this.waitForHolders<T>(theirs, o, begun, ttl)
+        : { found: new Map<string, T | undefined>(), left: [], locks: new Map() },
     ]);
     for (const [k, v] of stored) loaded.set(k, v);
     for (const [k, v] of waited.found) loaded.set(k, v);
@@ -117,7 +123,9 @@ export class BatchLoad {
     if (!wanted.some((w) => w.read.ok && w.read.nsVersion === NO_VERSION)) return wanted;
     const version = await this.reader.version();
     return wanted.map((w) =>
-      w.read.nsVersion !== NO_VERSION || !w.read.ok ? w : { ...w, read: version === undefined ? { ...w.read, ok: false } : { ...w.read, nsVersion: version } },
+      w.read.nsVersion !== NO_VERSION || !w.read.ok
+        ? w
+        : { ...w, read: version === undefined ? { ...w.read, ok: false } : { ...w.read, nsVersion: version } },
     );
   }
 
@@ -141,18 +149,21 @@ export class BatchLoad {
     let delay = 10;
     while (waiting.length) {
       const now = Date.now();
-      if (now >= hardDeadline) throw new CacheLoadTimeoutError(waiting[0]!.k, o.hardTimeoutMs!);
+      if (now >= hardDeadline) throw new CacheLoadTimeoutError(waiting[0].k, o.hardTimeoutMs!);
       if (now >= deadline) break;
       await sleep(Math.min(delay, deadline - now));
       delay = Math.min(delay * 1.5, 100);
-      const reads = await this.reader.readMany(waiting.map((w) => w.k), o.tags);
+      const reads = await this.reader.readMany(
+        waiting.map((w) => w.k),
+        o.tags,
+      );
       if (reads === undefined) break; // Redis failed: load the rest ourselves
       const still: Wanted[] = [];
       const t = Date.now();
       waiting.forEach((w, i) => {
-        const e = reads[i]!.entry;
+        const e = reads[i].entry;
         if (e !== undefined && t < e.freshUntil) found.set(w.k, e.value as T | undefined);
-        else still.push({ ...w, read: reads[i]!.ok ? reads[i]! : w.read });
+        else still.push({ ...w, read: reads[i].ok ? reads[i] : w.read });
       });
       waiting = still;
       if (still.length === 0) break;
@@ -189,12 +200,15 @@ export class BatchLoad {
   ): Promise<{ found: Map<string, T | undefined>; still: Wanted[] }> {
     const found = new Map<string, T | undefined>();
     if (taken.length === 0) return { found, still: taken };
-    const reads = await this.reader.readMany(taken.map((w) => w.k), tags);
+    const reads = await this.reader.readMany(
+      taken.map((w) => w.k),
+      tags,
+    );
     if (reads === undefined) return { found, still: taken };
     const now = Date.now();
     const still: Wanted[] = [];
     taken.forEach((w, i) => {
-      const r = reads[i]!;
+      const r = reads[i];
       const e = r.entry;
       if (e !== undefined && now < e.freshUntil) {
         found.set(w.k, e.value as T | undefined);
@@ -222,7 +236,10 @@ export class BatchLoad {
       let values: Map<string, T | undefined>;
       try {
         const answer = await traceLoad('cache.load_many', { 'cache.namespace': this.namespace, 'cache.keys': wanted.length }, async () =>
-          loader(wanted.map((w) => w.key), { signal: NEVER_ABORTED }),
+          loader(
+            wanted.map((w) => w.key),
+            { signal: NEVER_ABORTED },
+          ),
         );
         values = valuesByRedisKey(wanted, answer, o.nullIsMiss === true);
       } catch (err) {
@@ -233,7 +250,9 @@ export class BatchLoad {
       }
       if (Date.now() - started < this.invalidator.tombstoneTtl) {
         await Promise.all(
-          wanted.map((w) => (w.read.ok && tagged ? this.store.storeLoaded(w.k, w.read, values.get(w.k), o, stamps, locks.get(w.k)) : undefined)),
+          wanted.map((w) =>
+            w.read.ok && tagged ? this.store.storeLoaded(w.k, w.read, values.get(w.k), o, stamps, locks.get(w.k)) : undefined,
+          ),
         );
       }
       return values;

@@ -163,7 +163,7 @@ describe('CacheAside (real Redis)', () => {
     while ((await cache.get('s')) !== 'v2' && Date.now() < until) await sleep(20);
     expect(loader).toHaveBeenCalledTimes(1);
     expect(await cache.getOrLoad('s', async () => 'v3', { ttl: 10_000 })).toBe('v2');
-    expect(svc.stats.snapshot().namespaces.swr!.staleServes).toBeGreaterThanOrEqual(3);
+    expect(svc.stats.snapshot().namespaces.swr.staleServes).toBeGreaterThanOrEqual(3);
   });
 
   it('soft timeout: waits for the loader up to softTimeoutMs, then serves stale', async () => {
@@ -185,10 +185,14 @@ describe('CacheAside (real Redis)', () => {
   it('hard timeout rejects (and aborts the loader signal) when there is no stale value', async () => {
     const cache = svc.namespace('hard');
     let signal: AbortSignal | undefined;
-    const p = cache.getOrLoad('h', ({ signal: s }) => {
-      signal = s;
-      return new Promise<string>(() => {});
-    }, { hardTimeoutMs: 50 });
+    const p = cache.getOrLoad(
+      'h',
+      ({ signal: s }) => {
+        signal = s;
+        return new Promise<string>(() => {});
+      },
+      { hardTimeoutMs: 50 },
+    );
     await expect(p).rejects.toBeInstanceOf(CacheLoadTimeoutError);
     expect(signal?.aborted).toBe(true);
     expect(await cache.get('h')).toBeUndefined();
@@ -230,7 +234,7 @@ describe('CacheAside (real Redis)', () => {
     });
     await cache.getOrLoad('a', async () => 2);
     await cache.getOrLoad('a', async () => 2);
-    const s = svc.stats.snapshot().namespaces.stats!;
+    const s = svc.stats.snapshot().namespaces.stats;
     expect(s).toMatchObject({ hits: 2, misses: 1, loads: 1, errors: 0 });
     expect(s.hitRate).toBeCloseTo(2 / 3);
     expect(s.loadTimeMsTotal).toBeGreaterThanOrEqual(15);

@@ -83,13 +83,43 @@ export class CacheAside {
     this.reader = new EntryReader(opts.redis, opts.keys, opts.namespace, this.serializer, opts.l1, this.counters, this.tags);
     this.invalidator = opts.invalidator;
     this.defaults = resolveOptions({ ttl: 60_000 }, stripUndefined(opts.defaults));
-    this.store = new EntryStore(opts.redis, opts.keys, opts.namespace, this.serializer, opts.l1, this.counters, opts.invalidator, opts.stats, this.tags);
+    this.store = new EntryStore(
+      opts.redis,
+      opts.keys,
+      opts.namespace,
+      this.serializer,
+      opts.l1,
+      this.counters,
+      opts.invalidator,
+      opts.stats,
+      this.tags,
+    );
     const lockTtlMs = opts.lockTtlMs ?? 10_000;
     const lockWaitMs = opts.lockWaitMs ?? 5_000;
-    const lock = new LoadLock(opts.redis, opts.keys, opts.namespace, this.reader, this.counters, lockTtlMs, lockWaitMs, opts.invalidator.tombstoneTtl);
+    const lock = new LoadLock(
+      opts.redis,
+      opts.keys,
+      opts.namespace,
+      this.reader,
+      this.counters,
+      lockTtlMs,
+      lockWaitMs,
+      opts.invalidator.tombstoneTtl,
+    );
     const flights = new SingleFlight(); // shared: a getOrLoad joins a getMany's load of its key and vice versa
     this.loads = new LoadRunner(flights, lock, this.reader, this.store, opts.invalidator, this.counters, opts.stats, opts.namespace);
-    this.batches = new BatchLoad(flights, this.reader, this.store, lock, opts.invalidator, this.counters, opts.stats, lockTtlMs, lockWaitMs, opts.namespace);
+    this.batches = new BatchLoad(
+      flights,
+      this.reader,
+      this.store,
+      lock,
+      opts.invalidator,
+      this.counters,
+      opts.stats,
+      lockTtlMs,
+      lockWaitMs,
+      opts.namespace,
+    );
     this.head = opts.keys.entryHead(opts.namespace, this.keyVersion); // also validates the namespace
     this.keyCacheMax = Math.min(opts.l1?.store.options.max ?? 0, 100_000);
   }
@@ -198,13 +228,13 @@ export class CacheAside {
     const raw = res[1];
     if (l1 === undefined && raw) {
       // The common L2 hit: value straight from the reply; anything else takes the general path.
-      const v = decodeFreshValue(this.serializer, raw, versionOf(res[0]!), Date.now());
+      const v = decodeFreshValue(this.serializer, raw, versionOf(res[0]), Date.now());
       if (v !== NOT_FRESH) {
         this.counters.hits++;
         return v as T;
       }
     }
-    const read = this.reader.toResult(res[0]!, res[1]!, gen, readAt, tagKeys, res);
+    const read = this.reader.toResult(res[0], res[1], gen, readAt, tagKeys, res);
     // A tagged entry whose tags' versions were neither read along nor in L1: read them first.
     if (read.unresolved) return this.reader.resolve(read).then((r) => this.decide(k, r, loader, o, l1));
     return this.decide(k, read, loader, o, l1);
@@ -294,7 +324,7 @@ export class CacheAside {
     const out: (T | undefined)[] = new Array<T | undefined>(full.length).fill(undefined); // dense, no holes
     const todo: number[] = [];
     for (let i = 0; i < full.length; i++) {
-      const box = this.l1?.get(full[i]!);
+      const box = this.l1?.get(full[i]);
       if (box !== undefined) {
         this.counters.hits++;
         this.counters.l1Hits++;
@@ -302,15 +332,15 @@ export class CacheAside {
       } else todo.push(i);
     }
     if (todo.length === 0) return out;
-    const reads = await this.reader.readMany(todo.map((i) => full[i]!));
+    const reads = await this.reader.readMany(todo.map((i) => full[i]));
     const now = Date.now();
     for (let j = 0; j < todo.length; j++) {
       const r = reads?.[j];
       const e = r?.entry;
       if (e !== undefined && now < e.freshUntil) {
         this.counters.hits++;
-        out[todo[j]!] = e.value as T;
-        this.l1?.set(full[todo[j]!]!, e.value, e.freshUntil - now, r!.gen, r!.at, this.tags.keyed(e.tags));
+        out[todo[j]] = e.value as T;
+        this.l1?.set(full[todo[j]], e.value, e.freshUntil - now, r!.gen, r!.at, this.tags.keyed(e.tags));
       } else this.counters.misses++;
     }
     return out;
@@ -328,7 +358,7 @@ export class CacheAside {
     const out = new Array<T | undefined>(keys.length).fill(undefined);
     const todo = new Map<string, { key: CacheKey; at: number[] }>();
     for (let i = 0; i < keys.length; i++) {
-      const k = l1 !== undefined ? this.l1Key(keys[i]!) : this.key(keys[i]!);
+      const k = l1 !== undefined ? this.l1Key(keys[i]) : this.key(keys[i]);
       const box = l1?.get(k);
       if (box !== undefined) {
         this.counters.hits++;
@@ -338,7 +368,7 @@ export class CacheAside {
       }
       const t = todo.get(k);
       if (t) t.at.push(i);
-      else todo.set(k, { key: keys[i]!, at: [i] });
+      else todo.set(k, { key: keys[i], at: [i] });
     }
     if (todo.size === 0) return out;
     const ks = [...todo.keys()];
@@ -369,7 +399,7 @@ export class CacheAside {
     const values = o.hardTimeoutMs
       ? await raceDeadline(work, o.hardTimeoutMs, () => {
           work.catch(() => undefined);
-          throw new CacheLoadTimeoutError(missing[0]!.k, o.hardTimeoutMs!);
+          throw new CacheLoadTimeoutError(missing[0].k, o.hardTimeoutMs!);
         })
       : await work;
     for (const m of missing) for (const i of todo.get(m.k)!.at) out[i] = values.get(m.k);
@@ -382,12 +412,19 @@ export class CacheAside {
     const o = options ? resolveOptions(this.defaults, options) : this.defaults;
     const nsVersion = await this.reader.version();
     if (nsVersion === undefined) return false;
-    return this.store.writeMany(entries.map(([key, value]) => [this.key(key), value] as const), nsVersion, o);
+    return this.store.writeMany(
+      entries.map(([key, value]) => [this.key(key), value] as const),
+      nsVersion,
+      o,
+    );
   }
 
   /** delete() for many entries (one batch of tombstones, one broadcast). */
   deleteMany(keys: readonly CacheKey[]): Promise<boolean> {
-    return this.invalidator.invalidateKeys(this.namespace, keys.map((key) => this.key(key)));
+    return this.invalidator.invalidateKeys(
+      this.namespace,
+      keys.map((key) => this.key(key)),
+    );
   }
 
   /** Unconditional write (e.g. a freshly committed value). Resolves false when it could not be stored. */

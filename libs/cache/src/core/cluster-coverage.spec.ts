@@ -131,7 +131,7 @@ describe('libs/cache capabilities on a Redis Cluster (3 masters)', () => {
 
   /** Subscribed again: as many subscribers of the bus channel, summed over the masters (NUMSUB counts one node), as instances given. */
   async function resubscribed(svcs: CacheService[]): Promise<void> {
-    const channel = svcs[0]!.bus!.channel;
+    const channel = svcs[0].bus!.channel;
     await eventually(async () => {
       let total = 0;
       for (const m of outside.nodes('master')) total += ((await m.call('PUBSUB', 'NUMSUB', channel)) as [string, number])[1];
@@ -325,7 +325,7 @@ describe('libs/cache capabilities on a Redis Cluster (3 masters)', () => {
 
     // One publisher's messages go out through one fixed master, so they reach every subscriber in
     // the order they were sent: concurrent invalidations, all delivered, are no gap.
-    it('concurrent invalidations of one instance, all delivered, do not flush the other instance\'s L1', async () => {
+    it("concurrent invalidations of one instance, all delivered, do not flush the other instance's L1", async () => {
       const prefix = newPrefix('reorder');
       const a = await make(prefix, { l1, defaultTtl: 60_000 });
       const b = await make(prefix, { l1, defaultTtl: 60_000 });
@@ -335,7 +335,7 @@ describe('libs/cache capabilities on a Redis Cluster (3 masters)', () => {
       expect(b.bus!.lossFlushes).toBe(flushes);
     });
 
-    it('tracking on: after the bus subscriber and the tracking subscriber of the key\'s master are killed, an outside write still evicts', async () => {
+    it("tracking on: after the bus subscriber and the tracking subscriber of the key's master are killed, an outside write still evicts", async () => {
       const prefix = newPrefix('track');
       const opts = { l1: { max: 1_000, ttlMs: 60_000 }, defaultTtl: 60_000 };
       const a = await make(prefix, opts);
@@ -392,24 +392,24 @@ describe('libs/cache capabilities on a Redis Cluster (3 masters)', () => {
         expect(pttl).toBeLessThanOrEqual(60_000);
       }
       expect(await cm.mget([...keys, 'p:none'])).toEqual([...keys.map((_, i) => ({ i, when })), undefined]);
-      expect(await cm.del(keys[0]!)).toBe(true);
-      expect(await cm.get(keys[0]!)).toBeUndefined();
-      expect(await ns.get(keys[0]!)).toBeUndefined(); // gone for the namespace too, not only for the manager
+      expect(await cm.del(keys[0])).toBe(true);
+      expect(await cm.get(keys[0])).toBeUndefined();
+      expect(await ns.get(keys[0])).toBeUndefined(); // gone for the namespace too, not only for the manager
       await cm.mset(keys.map((k, i) => ({ key: k, value: `m${i}` })));
       expect(await cm.mget(keys)).toEqual(['m0', 'm1', 'm2']);
       await cm.mdel(keys);
       expect(await cm.mget(keys)).toEqual([undefined, undefined, undefined]);
       // Expiry: a 1 s entry and one without ttl (the manager's 60 s), on different masters.
-      await cm.set(keys[0]!, 'short', 1_000);
-      await cm.set(keys[1]!, 'long');
-      expect(await outside.pttl(ns.key(keys[0]!))).toBeLessThanOrEqual(1_000);
+      await cm.set(keys[0], 'short', 1_000);
+      await cm.set(keys[1], 'long');
+      expect(await outside.pttl(ns.key(keys[0]))).toBeLessThanOrEqual(1_000);
       await sleep(1_200);
-      expect(await cm.get(keys[0]!)).toBeUndefined();
-      expect(await cm.get(keys[1]!)).toBe('long');
+      expect(await cm.get(keys[0])).toBeUndefined();
+      expect(await cm.get(keys[1])).toBe('long');
       let calls = 0;
       const loader = async () => (calls++, await sleep(20), { loaded: true });
-      const [w1, w2] = await Promise.all([cm.wrap(keys[2]!, loader), cm.wrap(keys[2]!, loader)]);
-      expect(await cm.wrap(keys[2]!, loader)).toEqual({ loaded: true });
+      const [w1, w2] = await Promise.all([cm.wrap(keys[2], loader), cm.wrap(keys[2], loader)]);
+      expect(await cm.wrap(keys[2], loader)).toEqual({ loaded: true });
       expect([w1, w2, calls]).toEqual([{ loaded: true }, { loaded: true }, 1]);
     });
 
@@ -423,20 +423,20 @@ describe('libs/cache capabilities on a Redis Cluster (3 masters)', () => {
       const other = cacheManagerStore(two, { namespace: 'kv-b' });
       const keys = await namePerMaster((n) => one.namespace('kv-a').key(n), 'c');
       for (const k of keys) await a1.set(k, `v-${k}`);
-      await other.set(keys[0]!, 'b');
+      await other.set(keys[0], 'b');
       for (const k of keys) expect(await a2.get(k)).toBe(`v-${k}`); // two's L1 holds them now
-      const l1Before = two.stats.snapshot().namespaces['kv-a']!.l1Hits;
-      expect(await a2.get(keys[0]!)).toBe(`v-${keys[0]}`);
-      expect(two.stats.snapshot().namespaces['kv-a']!.l1Hits).toBe(l1Before + 1);
+      const l1Before = two.stats.snapshot().namespaces['kv-a'].l1Hits;
+      expect(await a2.get(keys[0])).toBe(`v-${keys[0]}`);
+      expect(two.stats.snapshot().namespaces['kv-a'].l1Hits).toBe(l1Before + 1);
       await a1.clear();
       for (const k of keys) {
         expect(await a2.get(k)).toBeUndefined();
         expect(await a1.get(k)).toBeUndefined();
         expect(await outside.exists(one.namespace('kv-a').key(k))).toBe(1); // a version bump, no scan
       }
-      expect(await other.get(keys[0]!)).toBe('b');
-      await a2.set(keys[1]!, 'again');
-      expect(await a1.get(keys[1]!)).toBe('again');
+      expect(await other.get(keys[0])).toBe('b');
+      await a2.set(keys[1], 'again');
+      expect(await a1.get(keys[1])).toBe('again');
     });
 
     it('a serializing Keyv over the bare store: getMany/has/delete across masters', async () => {
@@ -446,9 +446,9 @@ describe('libs/cache capabilities on a Redis Cluster (3 masters)', () => {
       const keys = await namePerMaster((n) => svc.namespace('kv-ser').key(`keyv:${n}`), 'a');
       for (const [i, k] of keys.entries()) expect(await keyv.set(k, { x: [i] })).toBe(true);
       expect(await keyv.getMany([...keys, 'nope'])).toEqual([{ x: [0] }, { x: [1] }, { x: [2] }, undefined]);
-      expect(await keyv.has(keys[1]!)).toBe(true);
-      expect(await keyv.delete(keys[1]!)).toBe(true);
-      expect(await keyv.has(keys[1]!)).toBe(false);
+      expect(await keyv.has(keys[1])).toBe(true);
+      expect(await keyv.delete(keys[1])).toBe(true);
+      expect(await keyv.has(keys[1])).toBe(false);
       expect(await keyv.getMany(keys)).toEqual([{ x: [0] }, undefined, { x: [2] }]);
     });
 
@@ -458,19 +458,21 @@ describe('libs/cache capabilities on a Redis Cluster (3 masters)', () => {
       const one = await make(prefix, { l1 });
       const two = await make(prefix, { l1 });
       const moduleFor = async (svc: CacheService) =>
-        Test.createTestingModule({ imports: [NestCacheModule.register({ stores: [cacheManagerStore(svc, { namespace: 'http' })], ttl: 30_000 })] }).compile();
+        Test.createTestingModule({
+          imports: [NestCacheModule.register({ stores: [cacheManagerStore(svc, { namespace: 'http' })], ttl: 30_000 })],
+        }).compile();
       const [m1, m2] = await Promise.all([moduleFor(one), moduleFor(two)]);
       try {
         const [c1, c2] = [m1.get<Cache>(CACHE_MANAGER), m2.get<Cache>(CACHE_MANAGER)];
         const keys = await namePerMaster((n) => one.namespace('http').key(n), 'price:');
         for (const k of keys) await c1.set(k, { k, price: 10 });
         for (const k of keys) expect(await c2.get(k)).toEqual({ k, price: 10 });
-        const pttl = await outside.pttl(one.namespace('http').key(keys[2]!));
+        const pttl = await outside.pttl(one.namespace('http').key(keys[2]));
         expect(pttl).toBeGreaterThan(29_000);
         for (const k of keys) await c1.set(k, { k, price: 12 }); // drops them from two's L1 before returning
         for (const k of keys) expect(await c2.get(k)).toEqual({ k, price: 12 });
-        expect(await c2.del(keys[0]!)).toBe(true);
-        expect(await c1.get(keys[0]!)).toBeUndefined();
+        expect(await c2.del(keys[0])).toBe(true);
+        expect(await c1.get(keys[0])).toBeUndefined();
       } finally {
         await Promise.all([m1.close(), m2.close()]);
       }
@@ -493,7 +495,8 @@ describe('libs/cache capabilities on a Redis Cluster (3 masters)', () => {
       const { resourceMetrics } = await reader.collect();
       const points: Record<string, number> = {};
       for (const scope of resourceMetrics.scopeMetrics) {
-        for (const m of scope.metrics) for (const dp of m.dataPoints) if (dp.attributes['cache.namespace'] === ns) points[m.descriptor.name] = dp.value as number;
+        for (const m of scope.metrics)
+          for (const dp of m.dataPoints) if (dp.attributes['cache.namespace'] === ns) points[m.descriptor.name] = dp.value as number;
       }
       stop();
       await provider.shutdown();
@@ -509,7 +512,13 @@ describe('libs/cache capabilities on a Redis Cluster (3 masters)', () => {
         ['cache.load_many', { 'cache.namespace': 'traced', 'cache.keys': 3 }, false, true],
         ['cache.load', { 'cache.namespace': 'traced' }, true, true],
       ]);
-      expect(onCluster.points).toMatchObject({ 'cache.hits': 2, 'cache.misses': 5, 'cache.loads': 3, 'cache.load.errors': 1, 'cache.errors': 0 });
+      expect(onCluster.points).toMatchObject({
+        'cache.hits': 2,
+        'cache.misses': 5,
+        'cache.loads': 3,
+        'cache.load.errors': 1,
+        'cache.errors': 0,
+      });
 
       const kit = new CacheKit('cluster-otel');
       try {
@@ -556,9 +565,9 @@ describe('libs/cache capabilities on a Redis Cluster (3 masters)', () => {
         for (const id of ids) expect(await repo.find(id)).toEqual({ id, n: 1 });
         expect(reads).toBe(3);
         for (const id of ids) expect(await other.namespace('deco').get(['item', id])).toEqual({ id, n: 1 });
-        await repo.save(ids[1]!, 2);
-        expect(await other.namespace('deco').get(['item', ids[1]!])).toEqual({ id: ids[1], n: 2 });
-        expect(await repo.find(ids[1]!)).toEqual({ id: ids[1], n: 2 });
+        await repo.save(ids[1], 2);
+        expect(await other.namespace('deco').get(['item', ids[1]])).toEqual({ id: ids[1], n: 2 });
+        expect(await repo.find(ids[1])).toEqual({ id: ids[1], n: 2 });
         expect(reads).toBe(3);
         await repo.wipe(); // one tag over entries on three masters
         for (const id of ids) expect(await other.namespace('deco').get(['item', id])).toBeUndefined();
@@ -569,7 +578,7 @@ describe('libs/cache capabilities on a Redis Cluster (3 masters)', () => {
       }
     });
 
-    it('write-through drops the key from the other instance\'s L1 before it returns, on every master', async () => {
+    it("write-through drops the key from the other instance's L1 before it returns, on every master", async () => {
       const prefix = newPrefix('wt');
       const l1 = { max: 1_000, ttlMs: 30_000, serverAssisted: false };
       const a = await make(prefix, { l1 });
@@ -586,7 +595,7 @@ describe('libs/cache capabilities on a Redis Cluster (3 masters)', () => {
       }
     });
 
-    it('glob invalidation removes matching keys on every master and from the other instance\'s L1', async () => {
+    it("glob invalidation removes matching keys on every master and from the other instance's L1", async () => {
       const prefix = newPrefix('glob');
       const l1 = { max: 1_000, ttlMs: 30_000, serverAssisted: false };
       const a = await make(prefix, { l1 });
@@ -615,7 +624,7 @@ describe('libs/cache capabilities on a Redis Cluster (3 masters)', () => {
       const keys = await namePerMaster((n) => a.namespace('js').key(n), 'j');
       for (const [i, k] of keys.entries()) await a.namespace('js').set(k, { i, s: 'é\u{1F600}' });
       expect(await b.namespace('js').mget(keys)).toEqual(keys.map((_, i) => ({ i, s: 'é\u{1F600}' })));
-      expect(await outside.get(a.namespace('js').key(keys[0]!))).toContain('"s":"é\u{1F600}"');
+      expect(await outside.get(a.namespace('js').key(keys[0]))).toContain('"s":"é\u{1F600}"');
     });
 
     it('Prometheus metrics and the Terminus health indicator read a cluster cache', async () => {

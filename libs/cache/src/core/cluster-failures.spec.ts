@@ -74,16 +74,28 @@ describe('failure scenarios on a Redis Cluster (3 masters)', () => {
   const freeMemory = (node: Redis) => node.config('SET', 'maxmemory', '0');
 
   describe('Redis refusing writes (out of memory, noeviction) on one master', () => {
-    it('delete(), tag invalidation and write-through still drop the old value when the key\'s master is full', async () => {
+    it("delete(), tag invalidation and write-through still drop the old value when the key's master is full", async () => {
       const svc = await make(newPrefix('oom'), { defaultTtl: 600_000 });
       const c = svc.namespace('keys');
-      const k = await pick((n) => c.key(n), 'k', () => true);
+      const k = await pick(
+        (n) => c.key(n),
+        'k',
+        () => true,
+      );
       const full = master(await portOf(c.key(k)));
       const fullPort = full.options.port!;
       // The tagged entry lives on another master than the (full) one holding the tag set.
       const tagSetPort = await portOf(svc.keys.tag('keys', 'tg'));
-      const t = await pick((n) => c.key(n), 't', (p) => p !== tagSetPort);
-      const w = await pick((n) => c.key(n), 'w', (p) => p === fullPort);
+      const t = await pick(
+        (n) => c.key(n),
+        't',
+        (p) => p !== tagSetPort,
+      );
+      const w = await pick(
+        (n) => c.key(n),
+        'w',
+        (p) => p === fullPort,
+      );
       await c.getOrLoad(k, async () => 'old');
       await c.getOrLoad(t, async () => 'old', { tags: ['tg'] });
       await c.getOrLoad(w, async () => 'old');
@@ -111,7 +123,14 @@ describe('failure scenarios on a Redis Cluster (3 masters)', () => {
       const versionPort = await portOf(svc.keys.namespaceVersionKey('whole'));
       // Entries on every master, the version key on one of them.
       const names: string[] = [];
-      for (const { port } of placement.owners) names.push(await pick((n) => c.key(n), `on${port}-`, (p) => p === port));
+      for (const { port } of placement.owners)
+        names.push(
+          await pick(
+            (n) => c.key(n),
+            `on${port}-`,
+            (p) => p === port,
+          ),
+        );
       for (const n of names) await c.getOrLoad(n, async () => 'old');
       const node = master(versionPort);
       await fillMemory(node);
@@ -139,7 +158,14 @@ describe('failure scenarios on a Redis Cluster (3 masters)', () => {
       const c = svc.namespace('deleted');
       const versionKey = svc.keys.namespaceVersionKey('deleted');
       const names: string[] = [];
-      for (const { port } of placement.owners) names.push(await pick((n) => c.key(n), `on${port}-`, (p) => p === port));
+      for (const { port } of placement.owners)
+        names.push(
+          await pick(
+            (n) => c.key(n),
+            `on${port}-`,
+            (p) => p === port,
+          ),
+        );
       for (const n of names) await c.getOrLoad(n, async () => 'old');
       await c.invalidateAll();
       expect(await master(await portOf(versionKey)).del(versionKey)).toBe(1); // what an eviction does
@@ -189,7 +215,11 @@ describe('failure scenarios on a Redis Cluster (3 masters)', () => {
     const svc = await make(newPrefix('tagrace'), { defaultTtl: 30_000 });
     const c = svc.namespace('tagrace');
     const tagSetPort = await portOf(svc.keys.tag('tagrace', 't'));
-    const k = await pick((n) => c.key(n), 'k', (p) => p !== tagSetPort); // entry and tag set on different masters
+    const k = await pick(
+      (n) => c.key(n),
+      'k',
+      (p) => p !== tagSetPort,
+    ); // entry and tag set on different masters
     const opts = { tags: ['t'] };
     await c.getOrLoad(k, async () => 'v1', opts);
     const patched = svc.client as unknown as { srem: (...a: unknown[]) => Promise<number> };
@@ -249,7 +279,9 @@ describe('failure scenarios on a Redis Cluster (3 masters)', () => {
       const holder = other.namespace('held').getOrLoad('k', () => hold.promise);
       await sleep(100); // the other instance holds the load lock now
       const start = Date.now();
-      await expect(svc.namespace('held').getOrLoad('k', async () => 'mine', { hardTimeoutMs: 300 })).rejects.toBeInstanceOf(CacheLoadTimeoutError);
+      await expect(svc.namespace('held').getOrLoad('k', async () => 'mine', { hardTimeoutMs: 300 })).rejects.toBeInstanceOf(
+        CacheLoadTimeoutError,
+      );
       expect(Date.now() - start).toBeLessThan(2_500); // the lock wait alone is 5 s
       hold.resolve('theirs');
       expect(await holder).toBe('theirs');
@@ -331,7 +363,7 @@ describe('failure scenarios on a Redis Cluster (3 masters)', () => {
   });
 
   describe('small ones', () => {
-    it('L1 hands out frozen copies; the loader\'s own object is not shared', async () => {
+    it("L1 hands out frozen copies; the loader's own object is not shared", async () => {
       const svc = await make(newPrefix('frozen'), { l1: { max: 100, ttlMs: 10_000 } });
       const c = svc.namespace('l1isolation');
       const loaded = { list: [1, 2], nested: { n: 1 } };
@@ -351,8 +383,15 @@ describe('failure scenarios on a Redis Cluster (3 masters)', () => {
       const svc = await make(newPrefix('dense'));
       const c = svc.namespace('dense');
       const names: string[] = [];
-      for (const { port } of placement.owners) names.push(await pick((n) => c.key(n), `on${port}-`, (p) => p === port));
-      await c.set(names[1]!, 2);
+      for (const { port } of placement.owners)
+        names.push(
+          await pick(
+            (n) => c.key(n),
+            `on${port}-`,
+            (p) => p === port,
+          ),
+        );
+      await c.set(names[1], 2);
       const res = await c.mget(names);
       expect(res).toEqual([undefined, 2, undefined]);
       expect(Object.keys(res)).toEqual(['0', '1', '2']);
@@ -389,17 +428,19 @@ describe('failure scenarios on a Redis Cluster (3 masters)', () => {
       const c = svc.namespace('bgfail');
       await c.getOrLoad('k', async () => 'old', { ttl: 50, staleFor: 10_000 });
       await sleep(80);
-      const before = svc.stats.snapshot().namespaces.bgfail!;
+      const before = svc.stats.snapshot().namespaces.bgfail;
       const boom = new Error('source down');
       expect(await c.getOrLoad('k', async () => Promise.reject(boom), { ttl: 50, staleFor: 10_000, refreshBackoffMs: 0 })).toBe('old');
       await sleep(50);
-      const after = svc.stats.snapshot().namespaces.bgfail!;
+      const after = svc.stats.snapshot().namespaces.bgfail;
       expect(after.staleServes - before.staleServes).toBe(1);
       expect(after.loadErrors - before.loadErrors).toBe(1);
       expect(loadErrors).toEqual([boom]);
-      const b2 = svc.stats.snapshot().namespaces.bgfail!;
-      expect(await c.getOrLoad('k', async () => Promise.reject(boom), { ttl: 50, staleFor: 10_000, softTimeoutMs: 1_000, refreshBackoffMs: 0 })).toBe('old');
-      const a2 = svc.stats.snapshot().namespaces.bgfail!;
+      const b2 = svc.stats.snapshot().namespaces.bgfail;
+      expect(
+        await c.getOrLoad('k', async () => Promise.reject(boom), { ttl: 50, staleFor: 10_000, softTimeoutMs: 1_000, refreshBackoffMs: 0 }),
+      ).toBe('old');
+      const a2 = svc.stats.snapshot().namespaces.bgfail;
       expect(a2.staleServes - b2.staleServes).toBe(1);
       expect(a2.loadErrors - b2.loadErrors).toBe(1);
     });
@@ -473,7 +514,7 @@ describe('failure scenarios on a Redis Cluster (3 masters)', () => {
       env: { ...process.env, NODE_OPTIONS: '' },
     });
     try {
-      const ready = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
+      const ready = await new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
       expect(ready).toBe('ready');
       expect(Object.keys(await client.hgetall(`${prefix}:__cache_instances`))).toHaveLength(2);
     } finally {

@@ -25,7 +25,7 @@ describe('on a Redis Cluster (3 masters)', () => {
     await cluster?.stop();
   });
 
-  const slot = (key: string) => client.cluster('KEYSLOT', key) as Promise<number>;
+  const slot = (key: string) => client.cluster('KEYSLOT', key);
 
   /** Number of distinct masters holding at least one of the keys. */
   async function mastersHolding(keys: string[]): Promise<number> {
@@ -64,7 +64,13 @@ describe('on a Redis Cluster (3 masters)', () => {
     expect(calls).toBe(1);
     expect(results[99]).toEqual({ v: 1, at: new Date(5) });
     for (let i = 0; i < 30; i++) await c.getOrLoad(['p', i], async () => i);
-    expect(await c.mget([['p', 0], ['p', 29], ['p', 99]])).toEqual([0, 29, undefined]);
+    expect(
+      await c.mget([
+        ['p', 0],
+        ['p', 29],
+        ['p', 99],
+      ]),
+    ).toEqual([0, 29, undefined]);
     expect(await other.namespace('cl').getOrLoad(['p', 3], async () => -1)).toBe(3);
   });
 
@@ -95,7 +101,12 @@ describe('on a Redis Cluster (3 masters)', () => {
     const c = svc.namespace('cltag');
     for (let i = 0; i < 40; i++) await c.getOrLoad(['k', i], async () => i, { tags: ['t'] });
     expect(await svc.invalidator.invalidateTag('cltag', 't')).toBe(true);
-    expect(await c.mget([['k', 0], ['k', 39]])).toEqual([undefined, undefined]);
+    expect(
+      await c.mget([
+        ['k', 0],
+        ['k', 39],
+      ]),
+    ).toEqual([undefined, undefined]);
   });
 
   it('soft and hard O(1) tag invalidation across slots (tag versions read per slot, no CROSSSLOT)', async () => {
@@ -106,7 +117,15 @@ describe('on a Redis Cluster (3 masters)', () => {
     const versionSlots = new Set(await Promise.all(tags.map((t) => slot(svc.keys.tagVersion(ns, t)))));
     expect(versionSlots.size).toBeGreaterThan(1);
     for (const k of keys) await svc.namespace(ns).getOrLoad([...k], async () => 'v1', opts);
-    expect(await other.namespace(ns).getMany(keys.map((k) => [...k]), async () => { throw new Error('cached'); }, opts)).toEqual(Array(30).fill('v1'));
+    expect(
+      await other.namespace(ns).getMany(
+        keys.map((k) => [...k]),
+        async () => {
+          throw new Error('cached');
+        },
+        opts,
+      ),
+    ).toEqual(Array(30).fill('v1'));
     expect(await svc.namespace(ns).invalidateTag('t-b', { soft: true })).toBe(true);
     let calls = 0;
     const loader = async () => (calls++, 'v2');
@@ -138,7 +157,13 @@ describe('on a Redis Cluster (3 masters)', () => {
 
   it('a load holder past its lease cannot store once another took over (fence and entry share a slot)', async () => {
     const lease = { ttlMs: 300, waitMs: 10_000 };
-    const make = () => createCache({ redis: { nodes: cluster.nodes, commandTimeoutMs: 2_000 }, prefix: 'ct', l1: { max: 100, ttlMs: 10_000 }, loadLock: lease });
+    const make = () =>
+      createCache({
+        redis: { nodes: cluster.nodes, commandTimeoutMs: 2_000 },
+        prefix: 'ct',
+        l1: { max: 100, ttlMs: 10_000 },
+        loadLock: lease,
+      });
     const a = make();
     const b = make();
     try {
@@ -175,8 +200,19 @@ describe('on a Redis Cluster (3 masters)', () => {
     expect(res).toEqual(keys.map((k, i) => (i < 20 ? `set-${k}` : `loaded-${k}`)));
     expect(calls).toEqual([keys.slice(20)]);
     expect(await mastersHolding(keys.map((k) => c.key(k)))).toBe(3);
-    expect(await other.namespace('many').getMany(keys, async () => { throw new Error('not called'); }, { l1: false })).toEqual(res);
+    expect(
+      await other.namespace('many').getMany(
+        keys,
+        async () => {
+          throw new Error('not called');
+        },
+        { l1: false },
+      ),
+    ).toEqual(res);
     expect(await c.deleteMany(keys)).toBe(true);
-    expect(await other.namespace('many').getMany(keys.slice(0, 2), async (ks) => ks.map(() => 'again'), { l1: false })).toEqual(['again', 'again']);
+    expect(await other.namespace('many').getMany(keys.slice(0, 2), async (ks) => ks.map(() => 'again'), { l1: false })).toEqual([
+      'again',
+      'again',
+    ]);
   });
 });

@@ -89,7 +89,7 @@ export class EntryReader {
     return sent.then(
       (res) => {
         this.redis.succeeded();
-        const read = this.toResult(res[0]!, res[1]!, gen, at, tagKeys, res);
+        const read = this.toResult(res[0], res[1], gen, at, tagKeys, res);
         return read.unresolved ? this.resolve(read) : read;
       },
       (err: unknown) => {
@@ -112,7 +112,7 @@ export class EntryReader {
     const out: ReadResult[] = new Array(keys.length);
     let unknown: Set<string> | undefined;
     for (let i = 0; i < keys.length; i++) {
-      const r = (out[i] = this.toResultWith(res[0]!, res[i + 1]!, gen, at, states, mark));
+      const r = (out[i] = this.toResultWith(res[0], res[i + 1], gen, at, states, mark));
       if (r.unresolved) for (const k of r.unresolved.keys) (unknown ??= new Set()).add(k);
     }
     if (unknown === undefined) return out;
@@ -159,7 +159,7 @@ export class EntryReader {
     await Promise.all([
       c.get(this.versionKey).then((v) => void (out[0] = v)),
       ...[...bySlot.values()].map(async (at) => {
-        const group = at.map((i) => keys[i]!);
+        const group = at.map((i) => keys[i]);
         const values: Raw[] = binary ? await c.mgetBuffer(...group) : await c.mget(...group);
         at.forEach((i, j) => (out[i + 1] = values[j] ?? null));
       }),
@@ -174,7 +174,14 @@ export class EntryReader {
    */
   toResult(rawVersion: Raw, raw: Raw, gen: number, at = 0, tagKeys?: readonly string[], res?: readonly Raw[], from = 2): ReadResult {
     if (tagKeys === undefined) return this.toResultWith(rawVersion, raw, gen, at, undefined, '');
-    return this.toResultWith(rawVersion, raw, gen, at, this.tags.statesOf(tagKeys, res!, from, gen, at), tagMark(res!, from, tagKeys.length));
+    return this.toResultWith(
+      rawVersion,
+      raw,
+      gen,
+      at,
+      this.tags.statesOf(tagKeys, res!, from, gen, at),
+      tagMark(res!, from, tagKeys.length),
+    );
   }
 
   private toResultWith(rawVersion: Raw, raw: Raw, gen: number, at: number, states: TagStates | undefined, mark: string): ReadResult {
@@ -190,7 +197,8 @@ export class EntryReader {
     let usable = entry && entry.kind !== EntryKind.Tombstone && entry.nsVersion === nsVersion ? entry : undefined;
     if (usable?.tags !== undefined) {
       const verdict = this.tags.judge(usable, states);
-      if (Array.isArray(verdict)) return { ok: true, nsVersion, head, entry: undefined, gen, at, mark, unresolved: { entry: usable, keys: verdict } };
+      if (Array.isArray(verdict))
+        return { ok: true, nsVersion, head, entry: undefined, gen, at, mark, unresolved: { entry: usable, keys: verdict } };
       usable = verdict;
     }
     return { ok: true, nsVersion, head, entry: usable, gen, at, mark };

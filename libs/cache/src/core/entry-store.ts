@@ -38,14 +38,29 @@ export class EntryStore {
    * when loaded under the load `lock`, no later holder took over (its fence), with the tag versions
    * `stamps` read before the load; fills L1 when stored.
    */
-  async storeLoaded<T>(k: string, expected: ReadResult, value: T, o: ResolvedOptions, stamps?: readonly TagStamp[], lock?: HeldLock): Promise<void> {
+  async storeLoaded<T>(
+    k: string,
+    expected: ReadResult,
+    value: T,
+    o: ResolvedOptions,
+    stamps?: readonly TagStamp[],
+    lock?: HeldLock,
+  ): Promise<void> {
     const miss = value === undefined || (value === null && o.nullIsMiss === true);
     if (miss && !o.negativeTtl) return;
     const fresh = miss ? o.negativeTtl! : jitteredTtl(o.ttl, o.jitter);
     const px = miss ? fresh : fresh + (o.staleFor ?? 0);
     let payload: string | Buffer;
     try {
-      payload = encodeEntry(this.serializer, miss ? EntryKind.Negative : EntryKind.Value, newToken(), expected.nsVersion, freshUntil(fresh), value, stamps);
+      payload = encodeEntry(
+        this.serializer,
+        miss ? EntryKind.Negative : EntryKind.Value,
+        newToken(),
+        expected.nsVersion,
+        freshUntil(fresh),
+        value,
+        stamps,
+      );
     } catch (err) {
       this.stats.notCached(this.counters, err); // not serializable: served uncached
       return;
@@ -55,7 +70,14 @@ export class EntryStore {
     if (stored !== 1) this.l1?.store.forgetOwnWrite(k);
     if (stored === 1 && o.l1 !== false && this.l1 !== undefined) {
       // L1 keeps a copy (as Redis holds it), frozen: the loader's own object stays its caller's.
-      this.l1.set(k, miss ? undefined : this.serializer.decode(this.serializer.encode(value)), fresh, expected.gen, undefined, this.tags.keyed(stamps));
+      this.l1.set(
+        k,
+        miss ? undefined : this.serializer.decode(this.serializer.encode(value)),
+        fresh,
+        expected.gen,
+        undefined,
+        this.tags.keyed(stamps),
+      );
     }
   }
 
@@ -82,13 +104,22 @@ export class EntryStore {
 
   /** write() for many entries: the SETs leave in one round trip, then one L1 broadcast for all keys. */
   async writeMany(entries: readonly (readonly [string, unknown])[], nsVersion: number, o: ResolvedOptions): Promise<boolean> {
-    const stamps = o.tags?.length ? await this.addTags(entries.map(([k]) => k), o) : undefined;
+    const stamps = o.tags?.length
+      ? await this.addTags(
+          entries.map(([k]) => k),
+          o,
+        )
+      : undefined;
     if (o.tags?.length && !stamps) return false;
     const sets: [string, string | Buffer, number][] = [];
     for (const [k, value] of entries) {
       const fresh = jitteredTtl(o.ttl, o.jitter);
       try {
-        sets.push([k, encodeEntry(this.serializer, EntryKind.Value, newToken(), nsVersion, freshUntil(fresh), value, stamps), fresh + (o.staleFor ?? 0)]);
+        sets.push([
+          k,
+          encodeEntry(this.serializer, EntryKind.Value, newToken(), nsVersion, freshUntil(fresh), value, stamps),
+          fresh + (o.staleFor ?? 0),
+        ]);
       } catch (err) {
         this.stats.notCached(this.counters, err);
         return false;
@@ -98,7 +129,10 @@ export class EntryStore {
       (c) => Promise.all(sets.map(([k, payload, px]) => (Number.isFinite(px) ? c.set(k, payload, 'PX', px) : c.set(k, payload)))),
       this.counters,
     );
-    await this.invalidator.broadcastKeys(this.namespace, entries.map(([k]) => k));
+    await this.invalidator.broadcastKeys(
+      this.namespace,
+      entries.map(([k]) => k),
+    );
     return res !== FAILED;
   }
 

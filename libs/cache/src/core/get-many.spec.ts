@@ -59,7 +59,7 @@ describe('getMany / setMany / deleteMany (real Redis)', () => {
     const results = await Promise.all([
       a.namespace('race').getMany(keys, loader),
       a.namespace('race').getMany(keys.slice(10, 30), loader),
-      a.namespace('race').getOrLoad(5, async () => (await loader([5]))[0]!),
+      a.namespace('race').getOrLoad(5, async () => (await loader([5]))[0]),
       b.namespace('race').getMany(keys, loader),
       b.namespace('race').getMany([...keys].reverse(), loader),
     ]);
@@ -78,7 +78,10 @@ describe('getMany / setMany / deleteMany (real Redis)', () => {
     failing.catch(() => undefined);
     await sleep(30); // b holds the locks of k1 and k2
     const start = Date.now();
-    expect(await a.namespace('takeover').getMany(['k1', 'k2'], async (keys) => keys.map((k) => `a-${String(k)}`))).toEqual(['a-k1', 'a-k2']);
+    expect(await a.namespace('takeover').getMany(['k1', 'k2'], async (keys) => keys.map((k) => `a-${String(k)}`))).toEqual([
+      'a-k1',
+      'a-k2',
+    ]);
     expect(Date.now() - start).toBeLessThan(1_500); // the lock wait is 5 s
     await expect(failing).rejects.toThrow('source down');
   });
@@ -125,7 +128,12 @@ describe('getMany / setMany / deleteMany (real Redis)', () => {
     const cb = b.namespace('setmany');
     await cb.getMany(['p', 'q'], async (keys) => keys.map(() => 'old'));
     expect(cb.peek('p')).toEqual({ value: 'old' });
-    expect(await ca.setMany([['p', 'P'], ['q', 'Q']])).toBe(true);
+    expect(
+      await ca.setMany([
+        ['p', 'P'],
+        ['q', 'Q'],
+      ]),
+    ).toBe(true);
     expect(cb.peek('p')).toBeUndefined();
     expect(await cb.getMany(['p', 'q'], async () => ['x', 'x'])).toEqual(['P', 'Q']);
     expect(await ca.deleteMany(['p', 'q'])).toBe(true);
@@ -154,7 +162,7 @@ describe('getMany round trips', () => {
   async function commandCalls(): Promise<Record<string, number>> {
     const info = await raw.info('commandstats');
     const out: Record<string, number> = {};
-    for (const m of info.matchAll(/cmdstat_(\w+):calls=(\d+)/g)) out[m[1]!] = Number(m[2]);
+    for (const m of info.matchAll(/cmdstat_(\w+):calls=(\d+)/g)) out[m[1]] = Number(m[2]);
     return out;
   }
 
@@ -169,7 +177,11 @@ describe('getMany round trips', () => {
     });
     const after = await commandCalls();
     expect(res).toEqual(keys.map((k) => `v-${k}`));
-    const delta = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]).filter(([k, d]) => (d as number) > 0 && k !== 'info'));
+    const delta = Object.fromEntries(
+      Object.entries(after)
+        .map(([k, v]) => [k, v - (before[k] ?? 0)])
+        .filter(([k, d]) => (d as number) > 0 && k !== 'info'),
+    );
     expect(delta).toEqual({ mget: 1 });
   });
 });

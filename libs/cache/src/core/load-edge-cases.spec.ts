@@ -84,7 +84,9 @@ describe('CacheAside edge cases (real Redis)', () => {
     const holder = other.namespace('held').getOrLoad('k', () => hold.promise);
     await sleep(100); // the other instance holds the load lock now
     const start = Date.now();
-    await expect(svc.namespace('held').getOrLoad('k', async () => 'mine', { hardTimeoutMs: 300 })).rejects.toBeInstanceOf(CacheLoadTimeoutError);
+    await expect(svc.namespace('held').getOrLoad('k', async () => 'mine', { hardTimeoutMs: 300 })).rejects.toBeInstanceOf(
+      CacheLoadTimeoutError,
+    );
     expect(Date.now() - start).toBeLessThan(2_500); // the lock wait alone is 5 s
     hold.resolve('theirs');
     expect(await holder).toBe('theirs');
@@ -94,19 +96,21 @@ describe('CacheAside edge cases (real Redis)', () => {
     const c = svc.namespace('bgfail');
     await c.getOrLoad('k', async () => 'old', { ttl: 50, staleFor: 10_000 });
     await sleep(80);
-    const before = svc.stats.snapshot().namespaces.bgfail!;
+    const before = svc.stats.snapshot().namespaces.bgfail;
     const reported = loadErrors.length;
     const boom = new Error('source down');
     expect(await c.getOrLoad('k', async () => Promise.reject(boom), { ttl: 50, staleFor: 10_000, refreshBackoffMs: 0 })).toBe('old');
     await sleep(50);
-    const after = svc.stats.snapshot().namespaces.bgfail!;
+    const after = svc.stats.snapshot().namespaces.bgfail;
     expect(after.staleServes - before.staleServes).toBe(1);
     expect(after.loadErrors - before.loadErrors).toBe(1);
     expect(loadErrors.slice(reported)).toEqual([boom]);
     // With a soft timeout the caller waits, the refresh fails: still one stale serve.
-    const b2 = svc.stats.snapshot().namespaces.bgfail!;
-    expect(await c.getOrLoad('k', async () => Promise.reject(boom), { ttl: 50, staleFor: 10_000, softTimeoutMs: 1_000, refreshBackoffMs: 0 })).toBe('old');
-    const a2 = svc.stats.snapshot().namespaces.bgfail!;
+    const b2 = svc.stats.snapshot().namespaces.bgfail;
+    expect(
+      await c.getOrLoad('k', async () => Promise.reject(boom), { ttl: 50, staleFor: 10_000, softTimeoutMs: 1_000, refreshBackoffMs: 0 }),
+    ).toBe('old');
+    const a2 = svc.stats.snapshot().namespaces.bgfail;
     expect(a2.staleServes - b2.staleServes).toBe(1);
     expect(a2.loadErrors - b2.loadErrors).toBe(1);
   });

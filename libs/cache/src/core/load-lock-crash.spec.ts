@@ -120,7 +120,7 @@ describe.each(targets)('load lock of a crashed or paused holder, across processe
 
   /** Keys matching `pattern` on every master. */
   async function scan(pattern: string): Promise<string[]> {
-    const nodes = isCluster(raw) ? (raw as Cluster).nodes('master') : [raw];
+    const nodes = isCluster(raw) ? raw.nodes('master') : [raw];
     const found: string[] = [];
     for (const node of nodes) {
       let cursor = '0';
@@ -137,7 +137,7 @@ describe.each(targets)('load lock of a crashed or paused holder, across processe
   async function lease(k: string): Promise<{ left: number; at: number }> {
     const locks = await scan(`${prefix}:${NS}:_lock:*${k}*:-`);
     expect(locks).toHaveLength(1);
-    const left = await raw.pttl(locks[0]!);
+    const left = await raw.pttl(locks[0]);
     expect(left).toBeGreaterThan(0);
     return { left, at: Date.now() };
   }
@@ -199,7 +199,9 @@ describe.each(targets)('load lock of a crashed or paused holder, across processe
     const remaining = left - (start - at);
     await expect(b.getOrLoad(k, async () => 'from B', { hardTimeoutMs: LEASE + MARGIN })).resolves.toBe('from B');
     const took = Date.now() - start;
-    console.log(`hardTimeoutMs ${short} ms: rejected after ${timedOut} ms; hardTimeoutMs ${LEASE + MARGIN} ms: value after ${took} ms (${remaining} ms of the lease left)`);
+    console.log(
+      `hardTimeoutMs ${short} ms: rejected after ${timedOut} ms; hardTimeoutMs ${LEASE + MARGIN} ms: value after ${took} ms (${remaining} ms of the lease left)`,
+    );
     expect(took).toBeGreaterThanOrEqual(remaining - EARLY);
     expect(took).toBeLessThanOrEqual(remaining + MARGIN);
   }, 30_000);
@@ -209,7 +211,11 @@ describe.each(targets)('load lock of a crashed or paused holder, across processe
    * which calls `started` when it runs. Returns B's load, how long B waited for the lock and how
    * much of A's lease was left when B began.
    */
-  async function pausedHolder(k: string, a: Holder, bLoads: (started: () => void) => Promise<unknown>): Promise<{ b: Promise<unknown>; waited: number; remaining: number }> {
+  async function pausedHolder(
+    k: string,
+    a: Holder,
+    bLoads: (started: () => void) => Promise<unknown>,
+  ): Promise<{ b: Promise<unknown>; waited: number; remaining: number }> {
     const svc = await instance();
     await a.holdLock(k, 'old from A');
     a.proc.kill('SIGSTOP');

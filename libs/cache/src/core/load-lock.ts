@@ -87,7 +87,10 @@ export class LoadLock {
    * different cluster slots). The locks we got, by entry key; FAILED when Redis failed.
    */
   async tryMany(entries: readonly { k: string; read: ReadResult }[], ttl: number): Promise<Map<string, HeldLock> | typeof FAILED> {
-    const attempts = entries.map(({ k, read }) => ({ k, lock: { lockKey: this.keyFor(k, read), fenceKey: this.fenceFor(k), token: newToken() + newToken() } }));
+    const attempts = entries.map(({ k, read }) => ({
+      k,
+      lock: { lockKey: this.keyFor(k, read), fenceKey: this.fenceFor(k), token: newToken() + newToken() },
+    }));
     const fenceMs = this.fenceMs(ttl);
     const got = await this.redis.run((c) => Promise.all(attempts.map((a) => acquireLoadLock(c, a.lock, ttl, fenceMs))), this.counters);
     if (got === FAILED) return FAILED;

@@ -107,7 +107,9 @@ export class LoadRunner {
     this.counters.loads++;
     let value: T;
     try {
-      value = await traceLoad('cache.load', { 'cache.namespace': this.namespace }, async () => loader({ signal, stale: stale?.value as T | undefined }));
+      value = await traceLoad('cache.load', { 'cache.namespace': this.namespace }, async () =>
+        loader({ signal, stale: stale?.value as T | undefined }),
+      );
       // "null means not found": answer like the cached negative entry will (undefined), every time.
       if (value === null && o.nullIsMiss) value = undefined as T;
     } finally {

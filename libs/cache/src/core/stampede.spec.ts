@@ -18,7 +18,7 @@ function startWorker(prefix: string): Child {
   });
   const lines: string[] = [];
   const waiters: ((l: string) => void)[] = [];
-  createInterface({ input: proc.stdout! }).on('line', (l) => {
+  createInterface({ input: proc.stdout }).on('line', (l) => {
     const w = waiters.shift();
     if (w) w(l);
     else lines.push(l);

@@ -73,8 +73,8 @@ export class TagVersions {
     for (let i = 0; i < tags.length; i++) {
       const s = res[i];
       if (!s) return undefined;
-      out.push({ tag: tags[i]!, v: s.c });
-      this.remember(keys[i]!, s, gen, at);
+      out.push({ tag: tags[i], v: s.c });
+      this.remember(keys[i], s, gen, at);
     }
     return out;
   }
@@ -84,8 +84,8 @@ export class TagVersions {
     const out = new Map<string, TagState | null>();
     for (let i = 0; i < keys.length; i++) {
       const s = parseTagState(raws[from + i]);
-      out.set(keys[i]!, s);
-      if (s) this.remember(keys[i]!, s, gen, at);
+      out.set(keys[i], s);
+      if (s) this.remember(keys[i], s, gen, at);
     }
     return out;
   }
@@ -104,7 +104,7 @@ export class TagVersions {
     const out: Raw[] = new Array<Raw>(keys.length).fill(null);
     await Promise.all(
       [...bySlot.values()].map(async (at) => {
-        const values = await c.mget(...at.map((i) => keys[i]!));
+        const values = await c.mget(...at.map((i) => keys[i]));
         at.forEach((i, j) => (out[i] = values[j] ?? null));
       }),
     );

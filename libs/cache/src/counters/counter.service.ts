@@ -58,9 +58,7 @@ export class CounterService {
   async set(name: string, value: number, opts: CounterWriteOptions = {}): Promise<void> {
     assertInteger('value', value);
     const key = this.keyFor(name);
-    await this.run(() =>
-      opts.ttl === undefined ? this.client.set(key, value) : this.client.set(key, value, 'PX', this.ttlOf(opts.ttl)),
-    );
+    await this.run(() => (opts.ttl === undefined ? this.client.set(key, value) : this.client.set(key, value, 'PX', this.ttlOf(opts.ttl))));
   }
 
   /** Deletes the counter (it reads as 0 afterwards). */

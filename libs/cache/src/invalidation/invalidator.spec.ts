@@ -64,7 +64,11 @@ describe('Invalidator (real Redis)', () => {
   it('by pattern: SCAN + UNLINK of matching entries only, in batches', async () => {
     const users = Array.from({ length: 700 }, (_, i) => ['user', 7, 'order', i]);
     await fill('pat', users);
-    await fill('pat', [['user', 8, 'order', 1], ['user', 70, 'order', 1], ['user', 7]]);
+    await fill('pat', [
+      ['user', 8, 'order', 1],
+      ['user', 70, 'order', 1],
+      ['user', 7],
+    ]);
     const n = await svc.invalidator.invalidatePattern('pat', ['user', 7]);
     expect(n).toBe(701);
     expect(await svc.namespace('pat').get(['user', 7])).toBeUndefined();

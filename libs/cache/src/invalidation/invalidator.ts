@@ -211,7 +211,7 @@ export class Invalidator {
       throw new Error(`Refusing to delete outside the cache prefix: ${pattern}`);
     }
     const client = this.opts.redis.client;
-    const nodes: Redis[] = isCluster(client) ? (client as Cluster).nodes('master') : [client as Redis];
+    const nodes: Redis[] = isCluster(client) ? client.nodes('master') : [client];
     let total = 0;
     for (const node of nodes) {
       const n = await this.scanNode(node, pattern, filter);
@@ -262,7 +262,14 @@ export class Invalidator {
     const px = this.tombstoneTtlMs;
     let errors: (unknown | null)[];
     if (fullKeys.length === 1 || isCluster(c)) {
-      errors = await Promise.all(fullKeys.map((k) => c.set(k, value, 'PX', px).then(() => null, (err: unknown) => err)));
+      errors = await Promise.all(
+        fullKeys.map((k) =>
+          c.set(k, value, 'PX', px).then(
+            () => null,
+            (err: unknown) => err,
+          ),
+        ),
+      );
     } else {
       const p = c.pipeline();
       for (const k of fullKeys) p.set(k, value, 'PX', px);
@@ -273,7 +280,7 @@ export class Invalidator {
       const err = errors[i];
       if (!err) continue;
       if (!isOutOfMemory(err)) throw err;
-      refused.push(fullKeys[i]!);
+      refused.push(fullKeys[i]);
     }
     // One UNLINK per key: a multi-key UNLINK fails across slots on a cluster.
     if (refused.length) await Promise.all(refused.map((k) => c.unlink(k)));

@@ -8,7 +8,7 @@ async function commandCounts(admin: Redis): Promise<Record<string, number>> {
   const info = await admin.info('commandstats');
   const out: Record<string, number> = {};
   for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
-    if (!/^(info|config)\b/.test(m[1]!)) out[m[1]!] = Number(m[2]);
+    if (!/^(info|config)\b/.test(m[1])) out[m[1]] = Number(m[2]);
   }
   return out;
 }
@@ -36,12 +36,21 @@ describe('O(1) tag invalidation (own redis-server)', () => {
   async function fill(ns: string, n: number, tag: string): Promise<void> {
     const c = svc.namespace(ns);
     for (let i = 0; i < n; i += 5_000) {
-      expect(await c.setMany(Array.from({ length: Math.min(5_000, n - i) }, (_, j) => [i + j, i + j] as const), { tags: [tag] })).toBe(true);
+      expect(
+        await c.setMany(
+          Array.from({ length: Math.min(5_000, n - i) }, (_, j) => [i + j, i + j] as const),
+          { tags: [tag] },
+        ),
+      ).toBe(true);
     }
   }
 
   /** Commands and milliseconds one invalidation of `tag` in `ns` costs. */
-  async function measure(ns: string, tag: string, options: { soft?: boolean; sweep?: boolean }): Promise<{ counts: Record<string, number>; ms: number }> {
+  async function measure(
+    ns: string,
+    tag: string,
+    options: { soft?: boolean; sweep?: boolean },
+  ): Promise<{ counts: Record<string, number>; ms: number }> {
     await admin.config('RESETSTAT');
     const t = process.hrtime.bigint();
     expect(await svc.namespace(ns).invalidateTag(tag, options)).toBe(true);
@@ -103,9 +112,7 @@ describe('soft and hard tag invalidation (real Redis)', () => {
       await gate.promise;
       return 'v2';
     };
-    const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => (i % 2 ? a : b).namespace(ns).getOrLoad('k', loader, opts())),
-    );
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? a : b).namespace(ns).getOrLoad('k', loader, opts())));
     expect(results).toEqual(Array(50).fill('v1'));
     gate.resolve();
     const until = Date.now() + 3_000;
@@ -204,8 +211,19 @@ describe('soft and hard tag invalidation (real Redis)', () => {
   it('getMany honours tags: stale entries within grace are answered and refreshed once, dead ones reloaded', async () => {
     const ns = 'many';
     const keys = ['m1', 'm2', 'm3'];
-    await b.namespace(ns).setMany(keys.map((k) => [k, `old-${k}`] as const), { ttl: 60_000, staleFor: 5_000, tags: ['cat'] });
-    expect(await a.namespace(ns).getMany(keys, async () => { throw new Error('cached'); }, opts())).toEqual(keys.map((k) => `old-${k}`));
+    await b.namespace(ns).setMany(
+      keys.map((k) => [k, `old-${k}`] as const),
+      { ttl: 60_000, staleFor: 5_000, tags: ['cat'] },
+    );
+    expect(
+      await a.namespace(ns).getMany(
+        keys,
+        async () => {
+          throw new Error('cached');
+        },
+        opts(),
+      ),
+    ).toEqual(keys.map((k) => `old-${k}`));
     await b.namespace(ns).invalidateTag('cat', { soft: true });
     const calls: unknown[][] = [];
     const loader = async (ks: unknown[]) => (calls.push(ks), ks.map((k) => `new-${String(k)}`));
@@ -216,7 +234,9 @@ describe('soft and hard tag invalidation (real Redis)', () => {
     expect(await a.namespace(ns).getMany(keys, loader, opts())).toEqual(keys.map((k) => `new-${k}`));
     await b.namespace(ns).invalidateTag('cat', { sweep: false });
     expect(await a.namespace(ns).mget(keys)).toEqual([undefined, undefined, undefined]);
-    expect(await a.namespace(ns).getMany(keys, async (ks) => ks.map((k) => `newer-${String(k)}`), opts())).toEqual(keys.map((k) => `newer-${k}`));
+    expect(await a.namespace(ns).getMany(keys, async (ks) => ks.map((k) => `newer-${String(k)}`), opts())).toEqual(
+      keys.map((k) => `newer-${k}`),
+    );
   });
 
   it('get() and mget() without tags read the tags of what they find', async () => {

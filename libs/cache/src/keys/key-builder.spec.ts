@@ -70,7 +70,7 @@ describe('KeyBuilder', () => {
     expect(k.length).toBeLessThanOrEqual(100);
   });
 
-  it('puts the load lock of an entry in the entry\'s cluster slot, also for escaped and over-long keys', () => {
+  it("puts the load lock of an entry in the entry's cluster slot, also for escaped and over-long keys", () => {
     const kb = new KeyBuilder({ prefix: 'app', maxKeyLength: 100 });
     for (const entry of [kb.versioned('p', 1, 'x'), kb.versioned('p', 1, 'a{b}c', 'z:*'), kb.versioned('p', 1, 'y'.repeat(400))]) {
       expect(calculateSlot(`${kb.lockFor('p', entry)}:123:-`)).toBe(calculateSlot(entry));

@@ -35,7 +35,7 @@ const ESCAPES: Record<string, string> = {
   '}': '%7D',
   '#': '%23',
 };
-const escapeChar = (c: string): string => ESCAPES[c]!;
+const escapeChar = (c: string): string => ESCAPES[c];
 const escapeSurrogate = (c: string): string => '%u' + c.charCodeAt(0).toString(16).toUpperCase();
 
 /** The escaped form of a part that NEEDS_ESCAPE matched. */
@@ -55,7 +55,7 @@ export function escapeKeyPart(part: string | number): string {
 
 function joinParts(parts: readonly (string | number)[]): string {
   let out = '';
-  for (let i = 0; i < parts.length; i++) out += (i === 0 ? '' : ':') + escapeKeyPart(parts[i]!);
+  for (let i = 0; i < parts.length; i++) out += (i === 0 ? '' : ':') + escapeKeyPart(parts[i]);
   return out;
 }
 

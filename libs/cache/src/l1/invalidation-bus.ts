@@ -364,7 +364,16 @@ export class InvalidationBus {
       // Our writes noted until now left on this connection before the ON: they get no report, and a
       // note left waiting for one would swallow the report of a later outside write of that key.
       const notedBefore = this.opts.store.ownWriteMark();
-      await this.opts.publisher.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', String(redirect), 'BCAST', 'NOLOOP', ...missing.flatMap((p) => ['PREFIX', p]));
+      await this.opts.publisher.call(
+        'CLIENT',
+        'TRACKING',
+        'ON',
+        'REDIRECT',
+        String(redirect),
+        'BCAST',
+        'NOLOOP',
+        ...missing.flatMap((p) => ['PREFIX', p]),
+      );
       for (const p of missing) this.trackedPrefixes.add(p);
       this.trackedRedirect = redirect;
       this.standaloneTracking = true;

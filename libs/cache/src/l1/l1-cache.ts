@@ -104,9 +104,9 @@ export class L1Namespace {
    */
   private tagsCurrent(stamps: readonly L1TagStamp[]): boolean {
     for (let i = 0; i < stamps.length; i++) {
-      const s = this.lru.get(stamps[i]!.key, GET_OPTIONS);
+      const s = this.lru.get(stamps[i].key, GET_OPTIONS);
       GET_OPTIONS.status = undefined;
-      if (s === undefined || (s.v as { c: number }).c > stamps[i]!.v) return false;
+      if (s === undefined || (s.v as { c: number }).c > stamps[i].v) return false;
     }
     return true;
   }
@@ -258,10 +258,10 @@ const lit = (ch: string): string => ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 export function globToRegExp(glob: string): RegExp {
   let re = '^';
   for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
+    const c = glob[i];
     if (c === '*') re += '.*';
     else if (c === '?') re += '.';
-    else if (c === '\\' && i + 1 < glob.length) re += lit(glob[++i]!);
+    else if (c === '\\' && i + 1 < glob.length) re += lit(glob[++i]);
     else if (c === '[') {
       const end = glob.indexOf(']', i + 1);
       if (end === -1) re += '\\[';

@@ -58,7 +58,7 @@ describe('L1 coherence when invalidation messages are lost (real Redis)', () => 
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, NODE_OPTIONS: '' },
     });
-    const ready = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
+    const ready = await new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
     expect(ready).toBe('ready');
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));

@@ -84,7 +84,16 @@ export class NodeTracking {
       // are added to the running registration: Redis refuses a prefix registered twice, and
       // switching off to start over would leave a gap in which writes go unreported.
       if (fresh) await this.data.call('CLIENT', 'TRACKING', 'OFF');
-      await this.data.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', String(redirect), 'BCAST', 'NOLOOP', ...missing.flatMap((p) => ['PREFIX', p]));
+      await this.data.call(
+        'CLIENT',
+        'TRACKING',
+        'ON',
+        'REDIRECT',
+        String(redirect),
+        'BCAST',
+        'NOLOOP',
+        ...missing.flatMap((p) => ['PREFIX', p]),
+      );
       if (this.closed || epoch !== this.epoch) return;
       for (const p of missing) this.registered.add(p);
       if (!fresh) {

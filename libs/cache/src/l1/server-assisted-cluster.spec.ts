@@ -28,7 +28,7 @@ describe('server-assisted L1 invalidation on a Redis Cluster (per master)', () =
   let outside: Cluster;
 
   /** The master serving `key`, as host:port. */
-  const nodeOf = async (key: string): Promise<string> => outside.slots[Number(await outside.cluster('KEYSLOT', key))]![0]!;
+  const nodeOf = async (key: string): Promise<string> => outside.slots[Number(await outside.cluster('KEYSLOT', key))][0];
 
   /** One key id per master, for namespace `ns`, with the master each lives on. */
   async function keyPerMaster(ns: Ns): Promise<{ id: string; node: string }[]> {
@@ -60,7 +60,12 @@ describe('server-assisted L1 invalidation on a Redis Cluster (per master)', () =
 
   beforeAll(async () => {
     cluster = await startRedisCluster({ masters: 3 });
-    const opts = { redis: { nodes: cluster.nodes, commandTimeoutMs: 2_000 }, prefix: 'sac', l1: { max: 1_000, ttlMs: 60_000 }, defaultTtl: 60_000 };
+    const opts = {
+      redis: { nodes: cluster.nodes, commandTimeoutMs: 2_000 },
+      prefix: 'sac',
+      l1: { max: 1_000, ttlMs: 60_000 },
+      defaultTtl: 60_000,
+    };
     a = createCache(opts);
     b = createCache(opts);
     outside = createRedisConnection({ nodes: cluster.nodes, commandTimeoutMs: 2_000 }) as Cluster;
@@ -100,7 +105,7 @@ describe('server-assisted L1 invalidation on a Redis Cluster (per master)', () =
       await warm(ca, id, 'v1');
       await warm(cb, id, 'v1');
     }
-    const entry = cluster.nodes[0]!;
+    const entry = cluster.nodes[0];
     for (const { id } of keys) {
       await run(REDIS_CLI_BIN, ['-c', '-h', entry.host, '-p', String(entry.port), 'SET', ca.key(id), 'cli']);
       await eventually(() => ca.peek(id) === undefined && cb.peek(id) === undefined, 2_000);
@@ -129,13 +134,15 @@ describe('server-assisted L1 invalidation on a Redis Cluster (per master)', () =
     }
     expect(masters.size).toBe(3);
     delays.sort((x, y) => x - y);
-    const p = (q: number): string => delays[Math.min(delays.length - 1, Math.floor(q * delays.length))]!.toFixed(2);
-    console.log(`cluster: outside write → eviction from both L1s over ${delays.length} writes on 3 masters: p50 ${p(0.5)} ms, p99 ${p(0.99)} ms`);
+    const p = (q: number): string => delays[Math.min(delays.length - 1, Math.floor(q * delays.length))].toFixed(2);
+    console.log(
+      `cluster: outside write → eviction from both L1s over ${delays.length} writes on 3 masters: p50 ${p(0.5)} ms, p99 ${p(0.99)} ms`,
+    );
   });
 
   it('a lost subscriber on one master suspends L1; it serves again, empty, once that master reports again', async () => {
     const ca = a.namespace('lostsub');
-    const { id, node } = (await keyPerMaster(ca))[0]!;
+    const { id, node } = (await keyPerMaster(ca))[0];
     await eventually(() => serving(a));
     await warm(ca, id, 'v1');
     const data = dataConnection(a, node);
@@ -159,12 +166,15 @@ describe('server-assisted L1 invalidation on a Redis Cluster (per master)', () =
 
   it('a lost cache connection to one master flushes L1, and that master reports again after the reconnect', async () => {
     const ca = a.namespace('lostdata');
-    const { id, node } = (await keyPerMaster(ca))[1]!;
+    const { id, node } = (await keyPerMaster(ca))[1];
     await eventually(() => serving(a));
     await warm(ca, id, 'v1');
     const dataId = Number(await dataConnection(a, node).client('ID'));
     const flushes = a.bus!.lossFlushes;
-    await outside.nodes('master').find((r) => `${r.options.host}:${r.options.port}` === node)!.call('CLIENT', 'KILL', 'ID', String(dataId));
+    await outside
+      .nodes('master')
+      .find((r) => `${r.options.host}:${r.options.port}` === node)!
+      .call('CLIENT', 'KILL', 'ID', String(dataId));
     await eventually(() => a.bus!.lossFlushes > flushes);
     await outside.del(ca.key(id)); // possibly before the registration is back: unreported
     await eventually(() => serving(a));

@@ -38,7 +38,12 @@ describe('server-assisted L1 invalidation (CLIENT TRACKING)', () => {
 
   beforeAll(async () => {
     server = await startRedisServer();
-    const opts = { redis: { url: server.url, commandTimeoutMs: 2_000 }, prefix: 'trk', l1: { max: 1_000, ttlMs: 60_000 }, defaultTtl: 60_000 };
+    const opts = {
+      redis: { url: server.url, commandTimeoutMs: 2_000 },
+      prefix: 'trk',
+      l1: { max: 1_000, ttlMs: 60_000 },
+      defaultTtl: 60_000,
+    };
     a = createCache(opts);
     b = createCache(opts);
     await Promise.all([a.ready(), b.ready()]);
@@ -67,7 +72,12 @@ describe('server-assisted L1 invalidation (CLIENT TRACKING)', () => {
 
   it('namespaces first used one after another in quick succession are all tracked (registrations never overlap)', async () => {
     const errors: unknown[] = [];
-    const c = createCache({ redis: { url: server.url, commandTimeoutMs: 2_000 }, prefix: 'trk2', l1: { max: 100, ttlMs: 60_000 }, onError: (e) => errors.push(e) });
+    const c = createCache({
+      redis: { url: server.url, commandTimeoutMs: 2_000 },
+      prefix: 'trk2',
+      l1: { max: 100, ttlMs: 60_000 },
+      onError: (e) => errors.push(e),
+    });
     try {
       await c.ready();
       await warm(c.namespace('n0'), 'k', 'n0');
@@ -150,7 +160,7 @@ describe('server-assisted L1 invalidation (CLIENT TRACKING)', () => {
       delays.push(Number(process.hrtime.bigint() - start) / 1e6);
     }
     delays.sort((x, y) => x - y);
-    const p = (q: number): string => delays[Math.min(delays.length - 1, Math.floor(q * delays.length))]!.toFixed(2);
+    const p = (q: number): string => delays[Math.min(delays.length - 1, Math.floor(q * delays.length))].toFixed(2);
     console.log(`outside write → L1 eviction over ${delays.length} writes: p50 ${p(0.5)} ms, p99 ${p(0.99)} ms`);
     expect(delays).toHaveLength(200);
   });

@@ -40,18 +40,20 @@ describe('fencing tokens are drawn while the lock is held', () => {
       return draw(l);
     };
     const runs: { who: string; token: number; start: number; end: number }[] = [];
-    const work = (who: string) => async ({ fencingToken }: { fencingToken: number }) => {
-      const start = Date.now();
-      await sleep(300);
-      runs.push({ who, token: fencingToken, start, end: Date.now() });
-    };
+    const work =
+      (who: string) =>
+      async ({ fencingToken }: { fencingToken: number }) => {
+        const start = Date.now();
+        await sleep(300);
+        runs.push({ who, token: fencingToken, start, end: Date.now() });
+      };
     const a = locks.withLock('res', work('A'), { ttl: 200, extendBefore: 100 });
     await sleep(250);
     const b = locks.withLock('res', work('B'), { ttl: 2_000 });
     await Promise.all([a, b]);
     runs.sort((x, y) => x.start - y.start);
     expect(runs.map((r) => r.who)).toEqual(['B', 'A']);
-    expect(runs[1]!.start).toBeGreaterThanOrEqual(runs[0]!.end); // no overlap
-    expect(runs[1]!.token).toBeGreaterThan(runs[0]!.token);
+    expect(runs[1].start).toBeGreaterThanOrEqual(runs[0].end); // no overlap
+    expect(runs[1].token).toBeGreaterThan(runs[0].token);
   });
 });

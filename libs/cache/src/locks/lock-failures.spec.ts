@@ -74,12 +74,12 @@ describe('LockService with a quorum of 3 independent nodes', () => {
   });
 
   const down = async (i: number) => {
-    await servers[i]!.stop();
-    await until(() => clients[i]!.status !== 'ready');
+    await servers[i].stop();
+    await until(() => clients[i].status !== 'ready');
   };
   const up = async (i: number) => {
-    await servers[i]!.start();
-    await waitForReady(clients[i]!, 10_000);
+    await servers[i].start();
+    await waitForReady(clients[i], 10_000);
   };
 
   it('locks on a majority, keeps tokens increasing through node loss, fails unavailable without a majority', async () => {

@@ -43,10 +43,13 @@ export class LockLease {
 
   private schedule(delay = this.expiresAt - this.extendBefore - Date.now()): void {
     this.clearTimers();
-    this.extendTimer = setTimeout(() => {
-      // An unexpected error must not become an unhandled rejection (nor surface from release()).
-      this.inflight = this.extend().catch((error: unknown) => this.lose(`extension failed: ${(error as Error)?.message ?? error}`));
-    }, Math.max(0, delay));
+    this.extendTimer = setTimeout(
+      () => {
+        // An unexpected error must not become an unhandled rejection (nor surface from release()).
+        this.inflight = this.extend().catch((error: unknown) => this.lose(`extension failed: ${(error as Error)?.message ?? error}`));
+      },
+      Math.max(0, delay),
+    );
     // Watchdog: if no extension landed in time (event loop stalled, Redis hanging), the lease is gone.
     this.expiryTimer = setTimeout(() => this.lose('lease expired before it could be extended'), Math.max(0, this.expiresAt - Date.now()));
   }
@@ -54,7 +57,7 @@ export class LockLease {
   private async extend(): Promise<void> {
     if (this.ended) return;
     const outcomes = await Promise.all(this.locks.map((lock) => this.driver.extend(lock, this.ttl)));
-    this.locks = outcomes.map((o, i) => (o.ok ? o.lock : this.locks[i]!));
+    this.locks = outcomes.map((o, i) => (o.ok ? o.lock : this.locks[i]));
     if (this.ended) return;
     const lost = outcomes.find((o) => !o.ok && o.reason === 'lost');
     if (lost && !lost.ok) return this.lose(lost.detail);

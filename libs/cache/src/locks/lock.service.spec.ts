@@ -22,7 +22,9 @@ function runContender(env: Record<string, string>): Promise<{ overlaps: number }
     let err = '';
     child.stdout.on('data', (c) => (out += c));
     child.stderr.on('data', (c) => (err += c));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`contender exited ${code}: ${err}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`contender exited ${code}: ${err}`)),
+    );
   });
 }
 
@@ -46,13 +48,15 @@ describe('LockService (single Redis)', () => {
     expect(await client.get(keys.raw('test', 'counter'))).toBe(String(4 * iterations));
     const tokens = (await client.lrange(keys.raw('test', 'tokens'), 0, -1)).map(Number);
     expect(tokens).toHaveLength(4 * iterations);
-    for (let i = 1; i < tokens.length; i++) expect(tokens[i]).toBeGreaterThan(tokens[i - 1]!);
+    for (let i = 1; i < tokens.length; i++) expect(tokens[i]).toBeGreaterThan(tokens[i - 1]);
   }, 120_000);
 
   it('negative control: without the lock the same workload overlaps or loses updates', async () => {
     const controlPrefix = `${prefix}-control`;
     const results = await Promise.all(
-      [1, 2, 3, 4].map(() => runContender({ REDIS_URL, LOCK_PREFIX: controlPrefix, ITERATIONS: '100', WITHOUT_LOCK: '1', CONTENDERS: '4' })),
+      [1, 2, 3, 4].map(() =>
+        runContender({ REDIS_URL, LOCK_PREFIX: controlPrefix, ITERATIONS: '100', WITHOUT_LOCK: '1', CONTENDERS: '4' }),
+      ),
     );
     const overlaps = results.reduce((sum, r) => sum + r.overlaps, 0);
     const total = Number(await client.get(new KeyBuilder({ prefix: controlPrefix }).raw('test', 'counter')));

@@ -121,7 +121,7 @@ export class LockService {
   private async nextToken(resources: string[], held: HeldLock[]): Promise<number | undefined> {
     try {
       return await this.fencing.next(
-        resources.map((r, i) => ({ lockKey: this.keyFor(r), value: held[i]!.value, tokenKey: this.fencingKeyFor(r) })),
+        resources.map((r, i) => ({ lockKey: this.keyFor(r), value: held[i].value, tokenKey: this.fencingKeyFor(r) })),
       );
     } catch (error) {
       if (error instanceof LockNotHeldError) return undefined;

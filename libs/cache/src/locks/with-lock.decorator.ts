@@ -55,11 +55,7 @@ export function WithLock<A extends unknown[]>(options: WithLockDecoratorOptions<
       if (!service) {
         return Promise.reject(new Error(`@WithLock(${String(propertyKey)}): no LockService registered (setLockServiceForDecorators)`));
       }
-      return service.withLock(
-        resource.apply(this, args),
-        (ctx) => runInLock(ctx, () => original.apply(this, args)),
-        lockOptions,
-      );
+      return service.withLock(resource.apply(this, args), (ctx) => runInLock(ctx, () => original.apply(this, args)), lockOptions);
     };
     copyMetadata(original, wrapped);
     Object.defineProperty(wrapped, 'name', { value: original.name });

@@ -33,7 +33,8 @@ function callerId(req: HttpRequestLike): string | undefined {
 }
 
 function setHeader(res: HttpResponseLike, name: string, value: string): void {
-  if (typeof res.header === 'function') res.header(name, value); // Fastify reply (and Express)
+  if (typeof res.header === 'function')
+    res.header(name, value); // Fastify reply (and Express)
   else res.setHeader?.(name, value);
 }
 

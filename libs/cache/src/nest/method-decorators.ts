@@ -7,7 +7,7 @@ import { getCacheForDecorators } from './decorator-registry.js';
 type AnyFn = (...args: any[]) => any; // eslint-disable-line @typescript-eslint/no-explicit-any
 type Tags<A extends unknown[]> = readonly string[] | ((...args: A) => readonly string[]);
 
-export interface CacheableOptions<A extends unknown[] = any[]> extends Omit<GetOrLoadOptions, 'tags'> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export interface CacheableOptions<A extends unknown[] = any[]> extends Omit<GetOrLoadOptions, 'tags'> {
   /** Namespace (default: the module's default namespace). */
   namespace?: string;
   /** Key parts from the method arguments. */
@@ -15,7 +15,7 @@ export interface CacheableOptions<A extends unknown[] = any[]> extends Omit<GetO
   tags?: Tags<A>;
 }
 
-export interface CacheEvictOptions<A extends unknown[] = any[]> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export interface CacheEvictOptions<A extends unknown[] = any[]> {
   namespace?: string;
   /** Entry to invalidate. */
   key?: (...args: A) => CacheKey;
@@ -27,7 +27,7 @@ export interface CacheEvictOptions<A extends unknown[] = any[]> { // eslint-disa
   beforeInvocation?: boolean;
 }
 
-export interface CachePutOptions<A extends unknown[] = any[]> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export interface CachePutOptions<A extends unknown[] = any[]> {
   namespace?: string;
   /** Key parts from the arguments… */
   key?: (...args: A) => CacheKey;
@@ -63,20 +63,25 @@ function wrap(descriptor: PropertyDescriptor, make: (original: AnyFn) => AnyFn):
 }
 
 /** Caches the method's result (cache-aside with single-flight and the distributed load lock). */
-export function Cacheable<A extends unknown[] = any[]>(opts: CacheableOptions<A>): MethodDecorator { // eslint-disable-line @typescript-eslint/no-explicit-any
+export function Cacheable<A extends unknown[] = any[]>(opts: CacheableOptions<A>): MethodDecorator {
   const { namespace, key, tags, ...options } = opts;
   return (_target, _prop, descriptor) =>
-    wrap(descriptor, (original) =>
-      function (this: unknown, ...args: A) {
-        const svc = getCacheForDecorators();
-        if (!svc) return original.apply(this, args);
-        return resolve(svc, namespace).getOrLoad(key(...args), () => original.apply(this, args), { ...options, tags: tagsOf(tags, args) });
-      },
-    ) as never;
+    wrap(
+      descriptor,
+      (original) =>
+        function (this: unknown, ...args: A) {
+          const svc = getCacheForDecorators();
+          if (!svc) return original.apply(this, args);
+          return resolve(svc, namespace).getOrLoad(key(...args), () => original.apply(this, args), {
+            ...options,
+            tags: tagsOf(tags, args),
+          });
+        },
+    );
 }
 
 /** Invalidates entries, tags or the whole namespace after (or before) the method runs. */
-export function CacheEvict<A extends unknown[] = any[]>(opts: CacheEvictOptions<A>): MethodDecorator { // eslint-disable-line @typescript-eslint/no-explicit-any
+export function CacheEvict<A extends unknown[] = any[]>(opts: CacheEvictOptions<A>): MethodDecorator {
   const evict = async (svc: CacheService, args: A): Promise<void> => {
     const cache = resolve(svc, opts.namespace);
     const jobs: Promise<unknown>[] = [];
@@ -87,34 +92,38 @@ export function CacheEvict<A extends unknown[] = any[]>(opts: CacheEvictOptions<
     await Promise.all(jobs);
   };
   return (_target, _prop, descriptor) =>
-    wrap(descriptor, (original) =>
-      async function (this: unknown, ...args: A) {
-        const svc = getCacheForDecorators();
-        if (!svc) return original.apply(this, args);
-        if (opts.beforeInvocation) await evict(svc, args);
-        const result = await original.apply(this, args);
-        if (!opts.beforeInvocation) await evict(svc, args);
-        return result;
-      },
-    ) as never;
+    wrap(
+      descriptor,
+      (original) =>
+        async function (this: unknown, ...args: A) {
+          const svc = getCacheForDecorators();
+          if (!svc) return original.apply(this, args);
+          if (opts.beforeInvocation) await evict(svc, args);
+          const result = await original.apply(this, args);
+          if (!opts.beforeInvocation) await evict(svc, args);
+          return result;
+        },
+    );
 }
 
 /** Always runs the method, then stores its result (e.g. an update returning the saved entity). */
-export function CachePut<A extends unknown[] = any[]>(opts: CachePutOptions<A>): MethodDecorator { // eslint-disable-line @typescript-eslint/no-explicit-any
+export function CachePut<A extends unknown[] = any[]>(opts: CachePutOptions<A>): MethodDecorator {
   if (!opts.key && !opts.keyFromResult) throw new TypeError('@CachePut needs key or keyFromResult');
   return (_target, _prop, descriptor) =>
-    wrap(descriptor, (original) =>
-      async function (this: unknown, ...args: A) {
-        const result = await original.apply(this, args);
-        const svc = getCacheForDecorators();
-        if (svc) {
-          const cache = resolve(svc, opts.namespace);
-          const key = opts.keyFromResult ? opts.keyFromResult(result) : opts.key!(...args);
-          // Like write-through: if the value cannot be cached, drop the old entry.
-          const stored = await cache.set(key, result, { ttl: opts.ttl, tags: tagsOf(opts.tags, args) });
-          if (!stored) await cache.delete(key);
-        }
-        return result;
-      },
-    ) as never;
+    wrap(
+      descriptor,
+      (original) =>
+        async function (this: unknown, ...args: A) {
+          const result = await original.apply(this, args);
+          const svc = getCacheForDecorators();
+          if (svc) {
+            const cache = resolve(svc, opts.namespace);
+            const key = opts.keyFromResult ? opts.keyFromResult(result) : opts.key!(...args);
+            // Like write-through: if the value cannot be cached, drop the old entry.
+            const stored = await cache.set(key, result, { ttl: opts.ttl, tags: tagsOf(opts.tags, args) });
+            if (!stored) await cache.delete(key);
+          }
+          return result;
+        },
+    );
 }

@@ -65,7 +65,10 @@ describe('createRedisConnection', () => {
     const dir = makeTempDir('sentinel');
     const port = await ephemeralPort();
     const conf = join(dir, 'sentinel.conf');
-    writeFileSync(conf, [`port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, `sentinel monitor mymaster 127.0.0.1 ${master.port} 1`, ''].join('\n'));
+    writeFileSync(
+      conf,
+      [`port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, `sentinel monitor mymaster 127.0.0.1 ${master.port} 1`, ''].join('\n'),
+    );
     const proc = spawn(REDIS_SERVER_BIN, [conf, '--sentinel'], { stdio: 'ignore' });
     const svc = createCache({
       redis: { mode: 'sentinel', sentinels: [{ host: '127.0.0.1', port }], sentinelName: 'mymaster', commandTimeoutMs: 1_000 },

@@ -110,7 +110,13 @@ export function duplicateConnection(client: RedisClient): RedisClient {
 export function subscriberConnection(client: RedisClient): RedisClient {
   if (client instanceof Cluster) return duplicateConnection(client);
   return guard(
-    client.duplicate({ enableOfflineQueue: true, commandTimeout: undefined, maxRetriesPerRequest: null, protocol: 2, autoResubscribe: false }),
+    client.duplicate({
+      enableOfflineQueue: true,
+      commandTimeout: undefined,
+      maxRetriesPerRequest: null,
+      protocol: 2,
+      autoResubscribe: false,
+    }),
   );
 }
 

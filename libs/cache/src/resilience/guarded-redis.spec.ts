@@ -30,7 +30,10 @@ describe('GuardedRedis hot path (private Redis)', () => {
   });
 
   async function client(commandTimeoutMs?: number): Promise<RedisClient> {
-    const c = commandTimeoutMs === undefined ? new Redis(server.url, { enableOfflineQueue: false }) : createRedisConnection({ url: server.url, commandTimeoutMs });
+    const c =
+      commandTimeoutMs === undefined
+        ? new Redis(server.url, { enableOfflineQueue: false })
+        : createRedisConnection({ url: server.url, commandTimeoutMs });
     c.on('error', () => {});
     clients.push(c);
     await waitForReady(c);
@@ -140,7 +143,10 @@ describe('GuardedRedis hot path (private Redis)', () => {
     try {
       // Ten macrotasks queued for the same check phase, each sending its own command.
       const replies = await Promise.all(
-        Array.from({ length: 10 }, () => new Promise<unknown>((resolve) => setImmediate(() => (g.admit(), resolve(g.command('get', ['gr:turn'], false)))))),
+        Array.from(
+          { length: 10 },
+          () => new Promise<unknown>((resolve) => setImmediate(() => (g.admit(), resolve(g.command('get', ['gr:turn'], false))))),
+        ),
       );
       g.succeeded();
       expect(replies).toEqual(Array(10).fill('x'));

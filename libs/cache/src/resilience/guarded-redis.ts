@@ -191,7 +191,7 @@ export class GuardedRedis {
   command(name: string, args: Arg[], binary: boolean): Promise<unknown> {
     try {
       if (!this.direct) {
-        const fn = (this.client as unknown as Record<string, (...a: Arg[]) => Promise<unknown>>)[binary ? `${name}Buffer` : name]!;
+        const fn = (this.client as unknown as Record<string, (...a: Arg[]) => Promise<unknown>>)[binary ? `${name}Buffer` : name];
         const p = fn.apply(this.client, args);
         return this.timeoutMs ? withTimeout(p, this.timeoutMs) : p;
       }

@@ -166,7 +166,7 @@ function intBytes(buf: Buffer, from: number, to: number, encoding: 'latin1' | 'u
   if (to - from > 15) return +buf.toString(encoding, from, to);
   let n = 0;
   for (let i = from; i < to; i++) {
-    const d = buf[i]! - 48;
+    const d = buf[i] - 48;
     if (d < 0 || d > 9) return +buf.toString(encoding, from, to);
     n = n * 10 + d;
   }

@@ -55,11 +55,11 @@ describe('MsgpackSerializer', () => {
 describe('entry envelope', () => {
   const json = new JsonSerializer();
   it('distinguishes a cached null from a negative entry and a tombstone', () => {
-    const v = decodeEntry(json, encodeEntry(json, EntryKind.Value, 'abcdefgh', 3, 99, null) as string)!;
+    const v = decodeEntry(json, encodeEntry(json, EntryKind.Value, 'abcdefgh', 3, 99, null))!;
     expect(v).toMatchObject({ kind: EntryKind.Value, head: 'Vabcdefgh', nsVersion: 3, freshUntil: 99, value: null });
-    const n = decodeEntry(json, encodeEntry(json, EntryKind.Negative, 'abcdefgh', 0, 5, undefined) as string)!;
+    const n = decodeEntry(json, encodeEntry(json, EntryKind.Negative, 'abcdefgh', 0, 5, undefined))!;
     expect(n.kind).toBe(EntryKind.Negative);
-    const x = decodeEntry(json, encodeEntry(json, EntryKind.Tombstone, 'abcdefgh', 0, 0, undefined) as string)!;
+    const x = decodeEntry(json, encodeEntry(json, EntryKind.Tombstone, 'abcdefgh', 0, 0, undefined))!;
     expect(x.kind).toBe(EntryKind.Tombstone);
   });
 

@@ -17,7 +17,7 @@ export const STAMPS_MARK = ';';
 export function encodeStamps(stamps: readonly TagStamp[] | undefined): string {
   if (stamps === undefined || stamps.length === 0) return '';
   let out = STAMPS_MARK;
-  for (let i = 0; i < stamps.length; i++) out += `${i ? ',' : ''}${encodeURIComponent(stamps[i]!.tag)}=${stamps[i]!.v}`;
+  for (let i = 0; i < stamps.length; i++) out += `${i ? ',' : ''}${encodeURIComponent(stamps[i].tag)}=${stamps[i].v}`;
   return out;
 }
 

@@ -38,7 +38,8 @@ describe('OpenTelemetry (real Redis)', () => {
     const points = new Map<string, number>();
     for (const scope of resourceMetrics.scopeMetrics) {
       for (const m of scope.metrics) {
-        for (const dp of m.dataPoints) if (dp.attributes['cache.namespace'] === 'metered') points.set(m.descriptor.name, dp.value as number);
+        for (const dp of m.dataPoints)
+          if (dp.attributes['cache.namespace'] === 'metered') points.set(m.descriptor.name, dp.value as number);
       }
     }
     expect(points.get('cache.hits')).toBe(1);

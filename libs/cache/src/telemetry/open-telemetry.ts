@@ -1,4 +1,12 @@
-import { metrics, SpanStatusCode, trace, type Attributes, type BatchObservableCallback, type Meter, type ObservableCounter } from '@opentelemetry/api';
+import {
+  metrics,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type BatchObservableCallback,
+  type Meter,
+  type ObservableCounter,
+} from '@opentelemetry/api';
 import type { CacheStats, NamespaceSnapshot } from '../stats/cache-stats.js';
 
 /*
@@ -44,7 +52,7 @@ export function registerOpenTelemetryMetrics(stats: CacheStats, meter: Meter = m
   const counters = COUNTERS.map(([field, name, description]) => [field, meter.createObservableCounter(name, { description })] as const);
   const observe: BatchObservableCallback = (result) => {
     for (const [ns, snap] of Object.entries(stats.snapshot().namespaces)) {
-      for (const [field, counter] of counters) result.observe(counter as ObservableCounter, snap[field], { 'cache.namespace': ns });
+      for (const [field, counter] of counters) result.observe(counter, snap[field], { 'cache.namespace': ns });
     }
   };
   const observables = counters.map(([, c]) => c);

@@ -10,12 +10,15 @@ export class ClusterPlacement {
 
   static async of(client: Cluster): Promise<ClusterPlacement> {
     const slots = await client.cluster('SLOTS');
-    return new ClusterPlacement(client, slots.map(([from, to, [, port]]) => ({ from, to, port })));
+    return new ClusterPlacement(
+      client,
+      slots.map(([from, to, [, port]]) => ({ from, to, port })),
+    );
   }
 
   /** The port of the master holding `key`. */
   async portOf(key: string): Promise<number> {
-    const slot = (await this.client.cluster('KEYSLOT', key)) as number;
+    const slot = await this.client.cluster('KEYSLOT', key);
     return this.owners.find((r) => slot >= r.from && slot <= r.to)!.port;
   }
 

@@ -1,15 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { clusterPort } from './free-port.js';
-import {
-  REDIS_CLI_BIN,
-  makeTempDir,
-  removeTempDir,
-  sleep,
-  spawnRedis,
-  stopProcess,
-  type SpawnedRedis,
-} from './redis-process.js';
+import { REDIS_CLI_BIN, makeTempDir, removeTempDir, sleep, spawnRedis, stopProcess, type SpawnedRedis } from './redis-process.js';
 
 const run = promisify(execFile);
 
@@ -45,9 +37,11 @@ export async function startRedisCluster(opts: RedisClusterOptions = {}): Promise
       nodes.push({ host, port });
     }
     await run(REDIS_CLI_BIN, [
-      '--cluster', 'create',
+      '--cluster',
+      'create',
       ...nodes.map((n) => `${n.host}:${n.port}`),
-      '--cluster-replicas', '0',
+      '--cluster-replicas',
+      '0',
       '--cluster-yes',
     ]);
     await waitForClusterOk(nodes, opts.readyTimeoutMs ?? 20_000);
@@ -64,9 +58,12 @@ async function spawnClusterNode(host: string, dir: string): Promise<{ port: numb
     const port = await clusterPort(host);
     try {
       const proc = await spawnRedis(host, port, dir, [
-        '--cluster-enabled', 'yes',
-        '--cluster-config-file', `nodes-${port}.conf`,
-        '--cluster-node-timeout', '5000',
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        `nodes-${port}.conf`,
+        '--cluster-node-timeout',
+        '5000',
       ]);
       return { port, proc };
     } catch (error) {

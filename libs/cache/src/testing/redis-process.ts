@@ -74,14 +74,22 @@ export async function spawnRedis(
   installExitHook();
   const logfile = join(dir, `redis-${port}.log`);
   const args = [
-    '--port', String(port),
-    '--bind', host,
-    '--dir', dir,
-    '--logfile', logfile,
-    '--save', '',
-    '--appendonly', 'no',
-    '--daemonize', 'no',
-    '--protected-mode', 'no',
+    '--port',
+    String(port),
+    '--bind',
+    host,
+    '--dir',
+    dir,
+    '--logfile',
+    logfile,
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--daemonize',
+    'no',
+    '--protected-mode',
+    'no',
     ...extraArgs,
   ];
   const child = spawn(REDIS_SERVER_BIN, args, { stdio: 'ignore' });

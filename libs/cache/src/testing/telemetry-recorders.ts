@@ -41,6 +41,6 @@ export function recordingProvider(spans: RecordedSpan[]): TracerProvider {
       const options = rest.length > 1 ? (rest[0] as { attributes?: Attributes }) : undefined;
       return fn(startSpan(name, options));
     },
-  } as unknown as Tracer;
+  };
   return { getTracer: () => tracer };
 }

@@ -22,7 +22,20 @@ describe('CartTokenService', () => {
     // the last base64url character carries 2 spare bits: another spelling of the same bytes
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
     const nonCanonical = sig.slice(0, -1) + alphabet[alphabet.indexOf(sig.at(-1)!) ^ 1];
-    for (const bad of [`${other}.${sig}`, `${cartId}.${lastFlipped}`, `${cartId}.${nonCanonical}`, `${cartId.toUpperCase()}.${sig}`, `${cartId}.${sig}=`, ` ${token}`, `${token}\n`, cartId, '*', 'cart:*', '', `${cartId}.*`]) {
+    for (const bad of [
+      `${other}.${sig}`,
+      `${cartId}.${lastFlipped}`,
+      `${cartId}.${nonCanonical}`,
+      `${cartId.toUpperCase()}.${sig}`,
+      `${cartId}.${sig}=`,
+      ` ${token}`,
+      `${token}\n`,
+      cartId,
+      '*',
+      'cart:*',
+      '',
+      `${cartId}.*`,
+    ]) {
       expect([bad, tokens.verify(bad)]).toEqual([bad, null]);
     }
     for (const notString of [undefined, null, 42, [token], { token }]) expect(tokens.verify(notString)).toBeNull();

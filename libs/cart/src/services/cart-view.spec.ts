@@ -19,7 +19,14 @@ describe('buildCartView', () => {
       [P1, { name: 'One', priceCents: 1000, stock: 5 }],
       [P2, { name: 'Two', priceCents: 250, stock: 100 }],
     ]);
-    const view = buildCartView(stored([[P2, 4, '2026-01-01T00:00:02.000Z'], [P1, 2, '2026-01-01T00:00:01.000Z']]), products, 'EUR');
+    const view = buildCartView(
+      stored([
+        [P2, 4, '2026-01-01T00:00:02.000Z'],
+        [P1, 2, '2026-01-01T00:00:01.000Z'],
+      ]),
+      products,
+      'EUR',
+    );
     expect(view).toEqual({
       items: [
         { productId: P1, name: 'One', priceCents: 1000, quantity: 2, lineTotalCents: 2000, available: true },
@@ -37,13 +44,31 @@ describe('buildCartView', () => {
       [P1, { name: 'One', priceCents: 1000, stock: 1 }],
       [P2, { name: 'Two', priceCents: 250, stock: 3 }],
     ]);
-    const view = buildCartView(stored([[P1, 2, 'a'], [P2, 3, 'b'], [P3, 1, 'c']]), products, 'EUR');
-    expect(view.items.map((i) => [i.productId, i.available, i.lineTotalCents])).toEqual([[P1, false, 2000], [P2, true, 750], [P3, false, 50]]);
-    expect(view.items[2]!.name).toBe('old 3');
+    const view = buildCartView(
+      stored([
+        [P1, 2, 'a'],
+        [P2, 3, 'b'],
+        [P3, 1, 'c'],
+      ]),
+      products,
+      'EUR',
+    );
+    expect(view.items.map((i) => [i.productId, i.available, i.lineTotalCents])).toEqual([
+      [P1, false, 2000],
+      [P2, true, 750],
+      [P3, false, 50],
+    ]);
+    expect(view.items[2].name).toBe('old 3');
     expect(view).toMatchObject({ totalQuantity: 3, totalCents: 750 });
   });
 
   it('an empty cart', () => {
-    expect(buildCartView(stored([], null), new Map(), 'USD')).toEqual({ items: [], totalQuantity: 0, totalCents: 0, currency: 'USD', updatedAt: null });
+    expect(buildCartView(stored([], null), new Map(), 'USD')).toEqual({
+      items: [],
+      totalQuantity: 0,
+      totalCents: 0,
+      currency: 'USD',
+      updatedAt: null,
+    });
   });
 });

@@ -3,7 +3,15 @@ import { APP_CONFIG, ConflictError, NotFoundError, UnprocessableError, type AppC
 import { ProductLookup, type ProductSummary } from '@app/catalog';
 import { MAX_CART_LINES, MAX_LINE_QUANTITY } from '../cart.constants.js';
 import type { CartCount, CartView } from '../cart.types.js';
-import { CartStore, guestCart, userCart, type CartRef, type MergeOutcome, type StoredCart, type WriteOutcome } from '../store/cart.store.js';
+import {
+  CartStore,
+  guestCart,
+  userCart,
+  type CartRef,
+  type MergeOutcome,
+  type StoredCart,
+  type WriteOutcome,
+} from '../store/cart.store.js';
 import { CartTokenService } from './cart-token.service.js';
 import { buildCartView } from './cart-view.js';
 

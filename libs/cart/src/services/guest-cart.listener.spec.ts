@@ -5,8 +5,15 @@ import type { MergeOutcome } from '../store/cart.store.js';
 import type { CartService } from './cart.service.js';
 import { GuestCartListener } from './guest-cart.listener.js';
 
-const listenerWith = (mergeGuest: () => Promise<MergeOutcome | null>): GuestCartListener => new GuestCartListener({ mergeGuest } as unknown as CartService);
-const signedIn = (guestCartToken: string | undefined, requestId: string) => ({ userId: 'user-1', email: 'a@b.c', via: 'login' as const, guestCartToken, requestId });
+const listenerWith = (mergeGuest: () => Promise<MergeOutcome | null>): GuestCartListener =>
+  new GuestCartListener({ mergeGuest } as unknown as CartService);
+const signedIn = (guestCartToken: string | undefined, requestId: string) => ({
+  userId: 'user-1',
+  email: 'a@b.c',
+  via: 'login' as const,
+  guestCartToken,
+  requestId,
+});
 
 describe('GuestCartListener', () => {
   const { logger, lines } = capturedLogger();
@@ -17,7 +24,14 @@ describe('GuestCartListener', () => {
   it('never fails the sign-in when the merge fails, and logs it with the request id', async () => {
     const listener = listenerWith(() => Promise.reject(new Error('cart store down')));
     await expect(listener.onSignedIn(signedIn('token', 'req-login-1'))).resolves.toBeUndefined();
-    expect(lines).toEqual([expect.objectContaining({ level: 40, requestId: 'req-login-1', context: 'GuestCartListener', msg: 'guest cart not merged: cart store down' })]);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 40,
+        requestId: 'req-login-1',
+        context: 'GuestCartListener',
+        msg: 'guest cart not merged: cart store down',
+      }),
+    ]);
   });
 
   it('logs capped lines with the request id, and nothing for a clean merge', async () => {
@@ -28,7 +42,9 @@ describe('GuestCartListener', () => {
     const listener = listenerWith(() => Promise.resolve(outcomes.shift()!));
     await listener.onSignedIn(signedIn('token', 'req-login-2'));
     await listener.onSignedIn(signedIn('token', 'req-login-3'));
-    expect(lines).toEqual([expect.objectContaining({ level: 30, requestId: 'req-login-2', msg: 'guest cart merged, 2 line(s) capped by stock or limits' })]);
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 30, requestId: 'req-login-2', msg: 'guest cart merged, 2 line(s) capped by stock or limits' }),
+    ]);
   });
 
   it('does not merge without a token', async () => {

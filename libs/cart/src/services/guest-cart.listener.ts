@@ -22,7 +22,8 @@ export class GuestCartListener {
     if (!token || token.length > MAX_CART_TOKEN_LENGTH) return;
     try {
       const outcome = await this.cart.mergeGuest(event.userId, token);
-      if (outcome?.linesCapped) this.logger.log({ requestId: event.requestId, msg: `guest cart merged, ${outcome.linesCapped} line(s) capped by stock or limits` });
+      if (outcome?.linesCapped)
+        this.logger.log({ requestId: event.requestId, msg: `guest cart merged, ${outcome.linesCapped} line(s) capped by stock or limits` });
     } catch (error) {
       this.logger.warn({ requestId: event.requestId, msg: `guest cart not merged: ${(error as Error).message}` });
     }

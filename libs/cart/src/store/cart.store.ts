@@ -43,8 +43,7 @@ export interface StoredCart {
 }
 
 export type WriteOutcome =
-  | { ok: true; quantity: number; cart: StoredCart }
-  | { ok: false; reason: 'stock' | 'lines' | 'line-limit'; current: number };
+  { ok: true; quantity: number; cart: StoredCart } | { ok: false; reason: 'stock' | 'lines' | 'line-limit'; current: number };
 
 export interface MergeOutcome {
   /** Lines of the user cart that grew. */
@@ -150,7 +149,12 @@ export class CartStore {
 
   /** Removes a line (no-op when absent); the cart after the change. */
   async remove(cart: CartRef, productId: string): Promise<StoredCart> {
-    const [, , q, d] = (await this.run(REMOVE_ITEM, this.keys(cart), [productId, new Date().toISOString(), this.ttlMs(cart)])) as [number, number, string[], string[]];
+    const [, , q, d] = (await this.run(REMOVE_ITEM, this.keys(cart), [productId, new Date().toISOString(), this.ttlMs(cart)])) as [
+      number,
+      number,
+      string[],
+      string[],
+    ];
     return toStored(q, d);
   }
 
@@ -203,18 +207,18 @@ export class CartStore {
     const total: MergeOutcome = { linesChanged: 0, linesCapped: 0 };
     const handoff = this.handoffKeys(guest);
     for (let round = 0; round < 3; round++) {
-      const [state, mergeId, ownerId, q, d] = (await this.run(MERGE_FREEZE, [...this.keys(guest), ...handoff], [
-        randomUUID(),
-        user.ownerId,
-        this.guestTtlMs,
-      ])) as [string, string, string, string[], string[]];
+      const [state, mergeId, ownerId, q, d] = (await this.run(
+        MERGE_FREEZE,
+        [...this.keys(guest), ...handoff],
+        [randomUUID(), user.ownerId, this.guestTtlMs],
+      )) as [string, string, string, string[], string[]];
       if (state === 'empty') break;
       if (stopAfter === 'freeze') return total;
       const target = userCart(ownerId); // a resumed hand-off goes to the user it was frozen for
       const lines: [string, number][] = [];
       const details = new Map<string, string>();
-      for (let i = 0; i + 1 < q.length; i += 2) lines.push([q[i]!, Number(q[i + 1])]);
-      for (let i = 0; i + 1 < d.length; i += 2) details.set(d[i]!, d[i + 1]!);
+      for (let i = 0; i + 1 < q.length; i += 2) lines.push([q[i], Number(q[i + 1])]);
+      for (let i = 0; i + 1 < d.length; i += 2) details.set(d[i], d[i + 1]);
       const capOf = await caps(lines.map(([pid]) => pid));
       const args: (string | number)[] = [
         mergeId,
@@ -237,7 +241,10 @@ export class CartStore {
 
   private handoffKeys(guest: CartRef): [string, string] {
     const id = cartKeyId(guest);
-    return [this.keyBuilder.hashTagged(CART_NAMESPACE, id, 'handoff', 'qty'), this.keyBuilder.hashTagged(CART_NAMESPACE, id, 'handoff', 'details')];
+    return [
+      this.keyBuilder.hashTagged(CART_NAMESPACE, id, 'handoff', 'qty'),
+      this.keyBuilder.hashTagged(CART_NAMESPACE, id, 'handoff', 'details'),
+    ];
   }
 
   private mergedMarkerKey(user: CartRef): string {
@@ -274,7 +281,9 @@ function outcome([status, current, q, d]: [number, number, string[]?, string[]?]
 function parseSnapshot(json: string): LineSnapshot | null {
   try {
     const v = JSON.parse(json) as Partial<LineSnapshot>;
-    return typeof v.name === 'string' && typeof v.priceCents === 'number' ? { name: v.name, priceCents: v.priceCents, addedAt: String(v.addedAt ?? '') } : null;
+    return typeof v.name === 'string' && typeof v.priceCents === 'number'
+      ? { name: v.name, priceCents: v.priceCents, addedAt: String(v.addedAt ?? '') }
+      : null;
   } catch {
     return null;
   }
@@ -284,15 +293,15 @@ function toStored(q: string[], d: string[]): StoredCart {
   const quantities = new Map<string, number>();
   for (let i = 0; i + 1 < q.length; i += 2) {
     const n = Number(q[i + 1]);
-    if (n > 0) quantities.set(q[i]!, n);
+    if (n > 0) quantities.set(q[i], n);
   }
   const snapshots = new Map<string, LineSnapshot>();
   let updatedAt: string | null = null;
   for (let i = 0; i + 1 < d.length; i += 2) {
     if (d[i] === UPDATED_AT) updatedAt = d[i + 1]!;
     else {
-      const snapshot = parseSnapshot(d[i + 1]!);
-      if (snapshot) snapshots.set(d[i]!, snapshot);
+      const snapshot = parseSnapshot(d[i + 1]);
+      if (snapshot) snapshots.set(d[i], snapshot);
     }
   }
   return { quantities, snapshots, updatedAt };

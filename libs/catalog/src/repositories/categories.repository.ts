@@ -21,7 +21,7 @@ export class CategoriesRepository {
 
   /** By name, then id. */
   async list(manager: EntityManager = this.dataSource.manager): Promise<Category[]> {
-    const rows = (await manager.query(`SELECT ${COLUMNS} FROM catalog.categories ORDER BY name, id`)) as CategoryRow[];
+    const rows = await manager.query<CategoryRow[]>(`SELECT ${COLUMNS} FROM catalog.categories ORDER BY name, id`);
     return rows.map(toCategory);
   }
 
@@ -34,17 +34,16 @@ export class CategoriesRepository {
   }
 
   async insert(category: NewCategory, manager: EntityManager = this.dataSource.manager): Promise<Category> {
-    const rows = (await manager.query(`INSERT INTO catalog.categories (name, slug, parent_id) VALUES ($1, $2, $3::uuid) RETURNING ${COLUMNS}`, [
-      category.name,
-      category.slug,
-      category.parentId ?? null,
-    ])) as CategoryRow[];
-    return toCategory(rows[0]!);
+    const rows = await manager.query<CategoryRow[]>(
+      `INSERT INTO catalog.categories (name, slug, parent_id) VALUES ($1, $2, $3::uuid) RETURNING ${COLUMNS}`,
+      [category.name, category.slug, category.parentId ?? null],
+    );
+    return toCategory(rows[0]);
   }
 
   /** The row, locked until the transaction ends. */
   async findForUpdate(id: string, manager: EntityManager): Promise<Category | null> {
-    const [row] = (await manager.query(`SELECT ${COLUMNS} FROM catalog.categories WHERE id = $1::uuid FOR UPDATE`, [id])) as CategoryRow[];
+    const [row] = await manager.query<CategoryRow[]>(`SELECT ${COLUMNS} FROM catalog.categories WHERE id = $1::uuid FOR UPDATE`, [id]);
     return row ? toCategory(row) : null;
   }
 
@@ -54,7 +53,7 @@ export class CategoriesRepository {
       `UPDATE catalog.categories SET name = $2, slug = $3, parent_id = $4::uuid, updated_at = now() WHERE id = $1::uuid RETURNING ${COLUMNS}`,
       [id, next.name, next.slug, next.parentId],
     );
-    return toCategory(rowsOf<CategoryRow>(rows)[0]!);
+    return toCategory(rowsOf<CategoryRow>(rows)[0]);
   }
 
   /**
@@ -63,12 +62,12 @@ export class CategoriesRepository {
    * key, no product can be added to the category between this count and a delete.
    */
   async usage(id: string, manager: EntityManager): Promise<{ products: number; children: number }> {
-    const [usage] = (await manager.query(
+    const [usage] = await manager.query<{ products: number; children: number }[]>(
       `SELECT (SELECT count(*)::int FROM catalog.products WHERE category_id = $1::uuid AND deleted_at IS NULL) AS products,
               (SELECT count(*)::int FROM catalog.categories WHERE parent_id = $1::uuid) AS children`,
       [id],
-    )) as { products: number; children: number }[];
-    return usage!;
+    );
+    return usage;
   }
 
   async delete(id: string, manager: EntityManager): Promise<void> {
@@ -77,25 +76,28 @@ export class CategoriesRepository {
 
   /** Whether `id` is `parentId` or one of its ancestors (so making it a child of parentId would cycle). */
   async isAncestorOrSelf(id: string, parentId: string, manager: EntityManager): Promise<boolean> {
-    const [hit] = (await manager.query(
+    const [hit] = await manager.query<unknown[]>(
       `WITH RECURSIVE up AS (
          SELECT id, parent_id FROM catalog.categories WHERE id = $1::uuid
          UNION SELECT c.id, c.parent_id FROM catalog.categories c JOIN up ON c.id = up.parent_id
        ) SELECT 1 AS hit FROM up WHERE id = $2::uuid LIMIT 1`,
       [parentId, id],
-    )) as unknown[];
+    );
     return hit !== undefined;
   }
 
   /** Upserts by slug; unchanged rows are not touched. The category's id. */
-  async upsertBySlug(category: { name: string; slug: string; parentId: string | null }, manager: EntityManager = this.dataSource.manager): Promise<string> {
+  async upsertBySlug(
+    category: { name: string; slug: string; parentId: string | null },
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<string> {
     await manager.query(
       `INSERT INTO catalog.categories (name, slug, parent_id) VALUES ($1, $2, $3::uuid)
        ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, parent_id = EXCLUDED.parent_id, updated_at = now()
        WHERE (catalog.categories.name, catalog.categories.parent_id) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.parent_id)`,
       [category.name, category.slug, category.parentId],
     );
-    const [row] = (await manager.query('SELECT id FROM catalog.categories WHERE slug = $1', [category.slug])) as { id: string }[];
-    return row!.id;
+    const [row] = await manager.query<{ id: string }[]>('SELECT id FROM catalog.categories WHERE slug = $1', [category.slug]);
+    return row.id;
   }
 }

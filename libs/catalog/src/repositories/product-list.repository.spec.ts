@@ -15,7 +15,16 @@ describe('product list query', () => {
 
   it('binds every value as a parameter and escapes LIKE metacharacters', () => {
     const { sql, params } = new ProductListRepository().build(
-      normalizeProductQuery({ q: "100% o'k_\\", category: 'toys', minPrice: 5, maxPrice: 9, inStock: 'true', sort: '-name', page: 3, limit: 10 }),
+      normalizeProductQuery({
+        q: "100% o'k_\\",
+        category: 'toys',
+        minPrice: 5,
+        maxPrice: 9,
+        inStock: 'true',
+        sort: '-name',
+        page: 3,
+        limit: 10,
+      }),
     );
     expect(params).toEqual(['toys', 5, 9, '%100\\%%', "%o'k\\_\\\\%", 10, 20]);
     expect(sql).not.toMatch(/toys|100|o'k/);
@@ -24,7 +33,10 @@ describe('product list query', () => {
   });
 
   it('orders by the sort column then id, in the same direction', () => {
-    const order = (sort: string) => /ORDER BY (f\.\w+ \w+, f\.id \w+) LIMIT/.exec(new ProductListRepository().build(normalizeProductQuery({ sort: sort as never })).sql)![1];
+    const order = (sort: string) =>
+      /ORDER BY (f\.\w+ \w+, f\.id \w+) LIMIT/.exec(
+        new ProductListRepository().build(normalizeProductQuery({ sort: sort as never })).sql,
+      )![1];
     expect(order('price')).toBe('f.price_cents ASC, f.id ASC');
     expect(order('-createdAt')).toBe('f.created_at DESC, f.id DESC');
     expect(order('name')).toBe('f.name ASC, f.id ASC');

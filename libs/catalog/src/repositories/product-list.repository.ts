@@ -34,7 +34,7 @@ export class ProductListRepository {
       for (const word of n.q.split(' ').slice(0, MAX_WORDS)) where.push(`(p.name || ' ' || p.description) ILIKE ${bind(likeWord(word))}`);
     }
     const desc = n.sort.startsWith('-');
-    const column = SORT_COLUMNS[desc ? n.sort.slice(1) : n.sort]!;
+    const column = SORT_COLUMNS[desc ? n.sort.slice(1) : n.sort];
     const dir = desc ? 'DESC' : 'ASC';
     const order = (alias: string): string => `${alias}.${column} ${dir}, ${alias}.id ${dir}`;
     const limit = bind(n.limit);
@@ -55,7 +55,7 @@ export class ProductListRepository {
   /** One page and the total; `manager` is the session to read on (the replica or the primary). */
   async run(manager: EntityManager, n: NormalizedProductQuery): Promise<ProductPage> {
     const { sql, params } = this.build(n);
-    const rows = (await manager.query(sql, params)) as (ProductRow & { total: number })[];
+    const rows = await manager.query<(ProductRow & { total: number })[]>(sql, params);
     const total = rows[0]?.total ?? 0;
     const items = rows.filter((r) => r.id !== null).map(toProduct);
     return { items, total, page: n.page, limit: n.limit };

@@ -13,7 +13,14 @@ const COLUMNS: Record<keyof ProductChange, string> = {
   stock: 'stock',
   categoryId: 'category_id',
 };
-const CASTS: Record<keyof ProductChange, string> = { sku: '', name: '', description: '', priceCents: '::int', stock: '::int', categoryId: '::uuid' };
+const CASTS: Record<keyof ProductChange, string> = {
+  sku: '',
+  name: '',
+  description: '',
+  priceCents: '::int',
+  stock: '::int',
+  categoryId: '::uuid',
+};
 
 /** A row of the stock statements: the product as it is after the change. */
 export interface StockRow {
@@ -45,29 +52,33 @@ export class ProductsRepository {
   /** Live products among `ids` (well-formed UUIDs), with their category, in no particular order. */
   async findLive(ids: readonly string[], manager: EntityManager = this.dataSource.manager): Promise<Product[]> {
     if (ids.length === 0) return [];
-    const rows = (await manager.query(
+    const rows = await manager.query<ProductRow[]>(
       `SELECT ${PRODUCT_COLUMNS}
        FROM catalog.products p JOIN catalog.categories c ON c.id = p.category_id
        WHERE p.id = ANY($1::uuid[]) AND p.deleted_at IS NULL`,
       [ids],
-    )) as ProductRow[];
+    );
     return rows.map(toProduct);
   }
 
   /** Ids among `ids` that are live products. */
   async liveIds(ids: readonly string[], manager: EntityManager = this.dataSource.manager): Promise<Set<string>> {
-    const rows = (await manager.query('SELECT id FROM catalog.products WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL', [ids])) as { id: string }[];
+    const rows = await manager.query<
+      {
+        id: string;
+      }[]
+    >('SELECT id FROM catalog.products WHERE id = ANY($1::uuid[]) AND deleted_at IS NULL', [ids]);
     return new Set(rows.map((r) => r.id));
   }
 
   /** The new product's id; constraint violations are thrown for the service to translate. */
   async insert(product: NewProduct, currency: string, manager: EntityManager = this.dataSource.manager): Promise<string> {
-    const rows = (await manager.query(
+    const rows = await manager.query<{ id: string }[]>(
       `INSERT INTO catalog.products (sku, name, description, price_cents, currency, stock, category_id)
        VALUES ($1, $2, $3, $4::int, $5, $6::int, $7::uuid) RETURNING id`,
       [product.sku, product.name, product.description ?? '', product.priceCents, currency, product.stock ?? 0, product.categoryId],
-    )) as { id: string }[];
-    return rows[0]!.id;
+    );
+    return rows[0].id;
   }
 
   /** Applies the present fields to a live product; false when there is none. */
@@ -81,7 +92,10 @@ export class ProductsRepository {
     }
     if (sets.length === 0) return true; // nothing to change: the caller re-reads the product anyway
     const rows = rowsOf(
-      await manager.query(`UPDATE catalog.products SET ${sets.join(', ')}, updated_at = now() WHERE id = $1::uuid AND deleted_at IS NULL RETURNING id`, params),
+      await manager.query(
+        `UPDATE catalog.products SET ${sets.join(', ')}, updated_at = now() WHERE id = $1::uuid AND deleted_at IS NULL RETURNING id`,
+        params,
+      ),
     );
     return rows.length > 0;
   }
@@ -89,7 +103,10 @@ export class ProductsRepository {
   /** Soft delete; false when the product was not live. */
   async softDelete(id: string, manager: EntityManager = this.dataSource.manager): Promise<boolean> {
     const rows = rowsOf(
-      await manager.query('UPDATE catalog.products SET deleted_at = now(), updated_at = now() WHERE id = $1::uuid AND deleted_at IS NULL RETURNING id', [id]),
+      await manager.query(
+        'UPDATE catalog.products SET deleted_at = now(), updated_at = now() WHERE id = $1::uuid AND deleted_at IS NULL RETURNING id',
+        [id],
+      ),
     );
     return rows.length > 0;
   }
@@ -97,7 +114,10 @@ export class ProductsRepository {
   /** Sets the stock of a live product; its new stock, or null when it is not live. */
   async setStock(id: string, stock: number, manager: EntityManager = this.dataSource.manager): Promise<number | null> {
     const rows = rowsOf<{ stock: number }>(
-      await manager.query('UPDATE catalog.products SET stock = $2::int, updated_at = now() WHERE id = $1::uuid AND deleted_at IS NULL RETURNING stock', [id, stock]),
+      await manager.query(
+        'UPDATE catalog.products SET stock = $2::int, updated_at = now() WHERE id = $1::uuid AND deleted_at IS NULL RETURNING stock',
+        [id, stock],
+      ),
     );
     return rows[0]?.stock ?? null;
   }
@@ -140,8 +160,12 @@ export class ProductsRepository {
    * Upserts by SKU among live products (name, description, price and category follow; the stock of
    * an existing product is left alone). Rows that already match are not touched.
    */
-  async upsertMany(batch: readonly ProductImport[], currency: string, manager: EntityManager = this.dataSource.manager): Promise<{ inserted: number; updated: number }> {
-    const rows = (await manager.query(
+  async upsertMany(
+    batch: readonly ProductImport[],
+    currency: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<{ inserted: number; updated: number }> {
+    const rows = await manager.query<{ inserted: boolean }[]>(
       `INSERT INTO catalog.products (sku, name, description, price_cents, currency, stock, category_id)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::int[], $7::uuid[])
        ON CONFLICT (sku) WHERE deleted_at IS NULL DO UPDATE
@@ -159,7 +183,7 @@ export class ProductsRepository {
         batch.map((p) => p.stock),
         batch.map((p) => p.categoryId),
       ],
-    )) as { inserted: boolean }[];
+    );
     const inserted = rows.filter((r) => r.inserted).length;
     return { inserted, updated: rows.length - inserted };
   }

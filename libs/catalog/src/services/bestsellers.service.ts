@@ -54,7 +54,7 @@ export class BestsellersService {
     const items: Bestseller[] = [];
     for (let i = 0; i < ranked.length && items.length < limit; i++) {
       const product = products[i];
-      if (product) items.push({ ...product, unitsSold: ranked[i]!.unitsSold });
+      if (product) items.push({ ...product, unitsSold: ranked[i].unitsSold });
     }
     return items;
   }
@@ -76,7 +76,10 @@ export class BestsellersService {
     let published: SalesTotal[] = [];
     const applied = await this.transactions.run(async (tx) => {
       if (!(await this.outbox.recordApplied(tx.manager, INBOX_HANDLER, eventId))) {
-        published = await this.sales.find(deltas.map((d) => d.productId), tx.manager);
+        published = await this.sales.find(
+          deltas.map((d) => d.productId),
+          tx.manager,
+        );
         return false;
       }
       published = await this.sales.add(deltas, tx.manager);
@@ -104,6 +107,8 @@ export class BestsellersService {
 /** One delta per product (lines of one order name each product once; merged defensively). */
 function merge(items: readonly SoldItem[], sign: 1 | -1): { productId: string; delta: number }[] {
   const byProduct = new Map<string, number>();
-  for (const item of items) if (item.quantity > 0) byProduct.set(item.productId.toLowerCase(), (byProduct.get(item.productId.toLowerCase()) ?? 0) + sign * item.quantity);
+  for (const item of items)
+    if (item.quantity > 0)
+      byProduct.set(item.productId.toLowerCase(), (byProduct.get(item.productId.toLowerCase()) ?? 0) + sign * item.quantity);
   return [...byProduct].map(([productId, delta]) => ({ productId, delta }));
 }

@@ -38,14 +38,19 @@ export class CatalogCache {
     readonly service: CacheService,
     private readonly freshness: ReplicaFreshness,
   ) {
-    this.products = service.namespace(CATALOG_NAMESPACES.products, { keyVersion: KEY_VERSION, defaults: { ttl: 10 * MINUTE, jitter: 0.1, staleFor: MINUTE } });
+    this.products = service.namespace(CATALOG_NAMESPACES.products, {
+      keyVersion: KEY_VERSION,
+      defaults: { ttl: 10 * MINUTE, jitter: 0.1, staleFor: MINUTE },
+    });
     this.lists = service.namespace(CATALOG_NAMESPACES.lists, { keyVersion: KEY_VERSION, defaults: { ttl: 5 * MINUTE, jitter: 0.1 } });
     this.categories = service.namespace(CATALOG_NAMESPACES.categories, { keyVersion: KEY_VERSION, defaults: { ttl: 10 * MINUTE } });
   }
 
   /** A live product, or null for an unknown/deleted id (cached as a short negative entry). */
   async product(id: string, loader: () => Promise<Product | null>): Promise<Product | null> {
-    const product = await this.products.getOrLoad<Product | null>(id, loader, { nullIsMiss: true, negativeTtl: MINUTE }).catch(servedUncached<Product | null>);
+    const product = await this.products
+      .getOrLoad<Product | null>(id, loader, { nullIsMiss: true, negativeTtl: MINUTE })
+      .catch(servedUncached<Product | null>);
     return product ?? null;
   }
 
@@ -55,7 +60,10 @@ export class CatalogCache {
    * protection), unknown ids as short negative entries. `load` tells where it read: what the
    * replica answered (the primary unreachable) is served, never cached.
    */
-  async productsMany(ids: readonly string[], load: (missing: string[]) => Promise<{ value: ReadonlyMap<string, Product>; source: ReadSource }>): Promise<(Product | undefined)[]> {
+  async productsMany(
+    ids: readonly string[],
+    load: (missing: string[]) => Promise<{ value: ReadonlyMap<string, Product>; source: ReadSource }>,
+  ): Promise<(Product | undefined)[]> {
     try {
       return await this.products.getMany<Product>(
         ids,

@@ -27,7 +27,11 @@ export class CatalogWarmer {
   /** Loads the `count` most-read products, the categories and the first default list page; how many products. */
   async warmMostRead(count: number): Promise<number> {
     const ids = await this.reads.top(count);
-    await Promise.all([...ids.map((id) => this.reader.findById(id)), this.categories.list(), this.reader.list({ sort: DEFAULT_SORT, page: 1, limit: 20 })]);
+    await Promise.all([
+      ...ids.map((id) => this.reader.findById(id)),
+      this.categories.list(),
+      this.reader.list({ sort: DEFAULT_SORT, page: 1, limit: 20 }),
+    ]);
     return ids.length;
   }
 }

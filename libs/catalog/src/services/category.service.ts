@@ -7,9 +7,17 @@ import { CatalogCache } from './catalog-cache.service.js';
 import { UncachedRead } from './uncached-read.js';
 
 const WRITE_ERRORS: PgErrorRule[] = [
-  { code: PG.uniqueViolation, constraint: 'categories_slug_key', error: () => new ConflictError('slug: already taken by another category') },
+  {
+    code: PG.uniqueViolation,
+    constraint: 'categories_slug_key',
+    error: () => new ConflictError('slug: already taken by another category'),
+  },
   { code: PG.foreignKeyViolation, error: () => new InvalidInputError(['parentId: no category with this id']) },
-  { code: PG.checkViolation, constraint: 'categories_not_own_parent', error: () => new InvalidInputError(['parentId: a category cannot be its own parent']) },
+  {
+    code: PG.checkViolation,
+    constraint: 'categories_not_own_parent',
+    error: () => new InvalidInputError(['parentId: a category cannot be its own parent']),
+  },
 ];
 
 /**
@@ -44,7 +52,11 @@ export class CategoryService {
       if (change.parentId) await this.assertNoCycle(tx, id, change.parentId);
       return this.categories.update(
         id,
-        { name: change.name ?? current.name, slug: change.slug ?? current.slug, parentId: change.parentId === undefined ? current.parentId : change.parentId },
+        {
+          name: change.name ?? current.name,
+          slug: change.slug ?? current.slug,
+          parentId: change.parentId === undefined ? current.parentId : change.parentId,
+        },
         tx.manager,
       );
     });
@@ -56,7 +68,8 @@ export class CategoryService {
       if (!(await this.categories.findForUpdate(id, tx.manager))) throw new NotFoundError(`category ${id} not found`);
       const usage = await this.categories.usage(id, tx.manager);
       if (usage.products > 0) throw new ConflictError(`category ${id} is used by ${usage.products} product(s)`);
-      if (usage.children > 0) throw new ConflictError(`category ${id} has ${usage.children} subcategor${usage.children === 1 ? 'y' : 'ies'}`);
+      if (usage.children > 0)
+        throw new ConflictError(`category ${id} has ${usage.children} subcategor${usage.children === 1 ? 'y' : 'ies'}`);
       await this.categories.delete(id, tx.manager);
     });
   }
@@ -64,7 +77,8 @@ export class CategoryService {
   /** A category may not become its own ancestor. */
   private async assertNoCycle(tx: Transaction, id: string, parentId: string): Promise<void> {
     if (parentId === id) throw new InvalidInputError(['parentId: a category cannot be its own parent']);
-    if (await this.categories.isAncestorOrSelf(id, parentId, tx.manager)) throw new InvalidInputError(['parentId: would make the category its own ancestor']);
+    if (await this.categories.isAncestorOrSelf(id, parentId, tx.manager))
+      throw new InvalidInputError(['parentId: would make the category its own ancestor']);
   }
 
   /** One transaction on the primary, serialized with other tree changes; caches follow the commit. */

@@ -7,7 +7,9 @@ import type { InventoryChange, InventoryResult, StockRequest, TakenStock } from 
 import { ProductsRepository } from '../repositories/products.repository.js';
 import { CatalogCache } from './catalog-cache.service.js';
 
-const OUT_OF_RANGE = [{ code: PG.numericOutOfRange, error: () => new ConflictError('stock: the new stock would exceed the maximum') }] as const;
+const OUT_OF_RANGE = [
+  { code: PG.numericOutOfRange, error: () => new ConflictError('stock: the new stock would exceed the maximum') },
+] as const;
 
 // Ids are lower-cased before use: one spelling per product, so one cache key to invalidate.
 const lowerCaseIds = (lines: readonly StockRequest[]): StockRequest[] => lines.map((l) => ({ ...l, productId: l.productId.toLowerCase() }));
@@ -32,7 +34,8 @@ export class InventoryService {
     const normalized = items.map((i) => ({ ...i, productId: i.productId.toLowerCase() }));
     const seen = new Set<string>();
     for (const [index, item] of normalized.entries()) {
-      if (seen.has(item.productId)) throw new InvalidInputError([`items.${index}.productId: product ${item.productId} appears more than once`]);
+      if (seen.has(item.productId))
+        throw new InvalidInputError([`items.${index}.productId: product ${item.productId} appears more than once`]);
       seen.add(item.productId);
     }
     const stock = new Map<string, number>();
@@ -41,7 +44,9 @@ export class InventoryService {
         const failed: string[] = [];
         for (const item of [...normalized].sort(byId)) {
           const after =
-            item.stock !== undefined ? await this.products.setStock(item.productId, item.stock, tx.manager) : await this.products.addStock(item.productId, item.delta ?? 0, tx.manager);
+            item.stock !== undefined
+              ? await this.products.setStock(item.productId, item.stock, tx.manager)
+              : await this.products.addStock(item.productId, item.delta ?? 0, tx.manager);
           if (after === null) failed.push(item.productId);
           else stock.set(item.productId, after);
         }

@@ -9,7 +9,11 @@ import { CatalogCache } from './catalog-cache.service.js';
 import { ProductReader } from './product-reader.service.js';
 
 const WRITE_ERRORS: PgErrorRule[] = [
-  { code: PG.uniqueViolation, constraint: 'products_sku_live_key', error: () => new ConflictError('sku: already taken by another product') },
+  {
+    code: PG.uniqueViolation,
+    constraint: 'products_sku_live_key',
+    error: () => new ConflictError('sku: already taken by another product'),
+  },
   { code: PG.foreignKeyViolation, error: () => new InvalidInputError(['categoryId: no category with this id']) },
   { code: PG.checkViolation, error: ({ constraint }) => new InvalidInputError([`${constraint ?? 'body'}: violates a constraint`]) },
 ];
@@ -49,7 +53,8 @@ export class ProductWriter {
     await withPgErrors(WRITE_ERRORS, () =>
       this.transactions.run(async (tx) => {
         if (!(await this.products.update(id, change, tx.manager))) throw new NotFoundError(`product ${id} not found`);
-        if (change.stock !== undefined) await this.outbox.append(tx.manager, CATALOG_EVENTS.stockChanged, { productIds: [id] } satisfies StockChangedEvent);
+        if (change.stock !== undefined)
+          await this.outbox.append(tx.manager, CATALOG_EVENTS.stockChanged, { productIds: [id] } satisfies StockChangedEvent);
         tx.afterCommit(() => this.cache.productsChanged([id]));
       }),
     );

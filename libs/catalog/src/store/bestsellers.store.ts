@@ -53,9 +53,12 @@ export class BestsellersStore {
    * it was lost: the caller then reads the durable totals). Throws when Redis is unreachable.
    */
   async top(count: number): Promise<{ complete: boolean; ranked: { productId: string; unitsSold: number }[] }> {
-    const [flat, marker] = await Promise.all([this.cache.client.zrevrange(this.keys[0], 0, count - 1, 'WITHSCORES'), this.cache.client.zscore(this.keys[0], COMPLETE)]);
+    const [flat, marker] = await Promise.all([
+      this.cache.client.zrevrange(this.keys[0], 0, count - 1, 'WITHSCORES'),
+      this.cache.client.zscore(this.keys[0], COMPLETE),
+    ]);
     const ranked: { productId: string; unitsSold: number }[] = [];
-    for (let i = 0; i < flat.length; i += 2) if (flat[i] !== COMPLETE) ranked.push({ productId: flat[i]!, unitsSold: Number(flat[i + 1]) });
+    for (let i = 0; i < flat.length; i += 2) if (flat[i] !== COMPLETE) ranked.push({ productId: flat[i], unitsSold: Number(flat[i + 1]) });
     return { complete: marker !== null, ranked };
   }
 

@@ -31,7 +31,9 @@ export class AppCacheModule {
             cacheRedis: cacheRedisConnectionSettings(config, connectionName),
             prefix: config.redis.keyPrefix,
             defaultTtl: config.cache.defaultTtlMs,
-            l1: config.cache.l1 ? { max: config.cache.l1.maxEntries, ttlMs: config.cache.l1.ttlMs, ackTimeoutMs: config.cache.l1.ackTimeoutMs } : false,
+            l1: config.cache.l1
+              ? { max: config.cache.l1.maxEntries, ttlMs: config.cache.l1.ttlMs, ackTimeoutMs: config.cache.l1.ackTimeoutMs }
+              : false,
             onError: logCacheError,
           }),
         }),

@@ -45,7 +45,11 @@ describe('loadConfig', () => {
     for (const host of ['127.0.0.1', '::1', 'localhost']) {
       expect(() => loadConfig({ ...valid, NODE_ENV: 'development', HOST: host, JWT_SECRET: SAMPLE_JWT_SECRET })).not.toThrow();
     }
-    for (const [nodeEnv, host] of [['development', '0.0.0.0'], ['development', '10.0.0.5'], ['production', '127.0.0.1']]) {
+    for (const [nodeEnv, host] of [
+      ['development', '0.0.0.0'],
+      ['development', '10.0.0.5'],
+      ['production', '127.0.0.1'],
+    ]) {
       const problems = problemsOf({ ...valid, NODE_ENV: nodeEnv, HOST: host, JWT_SECRET: SAMPLE_JWT_SECRET });
       expect(problems).toEqual([expect.stringMatching(/^JWT_SECRET: is the sample value/)]);
       expect(problems.join('\n')).not.toContain(SAMPLE_JWT_SECRET);
@@ -70,18 +74,47 @@ describe('loadConfig', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     const { message, problems } = error as ConfigError;
-    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['CART_TOKEN_SECRET', 'DB_PRIMARY_URL', 'JWT_SECRET', 'LOG_LEVEL', 'PORT', 'REDIS_URL']);
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual([
+      'CART_TOKEN_SECRET',
+      'DB_PRIMARY_URL',
+      'JWT_SECRET',
+      'LOG_LEVEL',
+      'PORT',
+      'REDIS_URL',
+    ]);
     for (const text of [message, ...problems]) {
-      for (const secret of ['hunter2', 'cart-secret', 'redis-pass-1234', 'db-pass-5678', 'port-secret', 'level-secret']) expect(text).not.toContain(secret);
+      for (const secret of ['hunter2', 'cart-secret', 'redis-pass-1234', 'db-pass-5678', 'port-secret', 'level-secret'])
+        expect(text).not.toContain(secret);
     }
     expect(problems.find((p) => p.startsWith('JWT_SECRET:'))).toMatch(/32/);
   });
 
   it('reads the HTTP server limits, and keeps the headers timeout within the request timeout', () => {
-    expect(loadConfig(valid).http).toEqual({ bodyLimitBytes: 65_536, requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, connectionTimeoutMs: 60_000, keepAliveTimeoutMs: 65_000 });
-    const custom = loadConfig({ ...valid, HTTP_BODY_LIMIT_BYTES: '2048', HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '2000', HTTP_CONNECTION_TIMEOUT_MS: '0', HTTP_KEEP_ALIVE_TIMEOUT_MS: '75000' });
-    expect(custom.http).toEqual({ bodyLimitBytes: 2048, requestTimeoutMs: 5000, headersTimeoutMs: 2000, connectionTimeoutMs: 0, keepAliveTimeoutMs: 75_000 });
-    expect(problemsOf({ ...valid, HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '6000' })).toEqual([expect.stringMatching(/^HTTP_HEADERS_TIMEOUT_MS: must not exceed/)]);
+    expect(loadConfig(valid).http).toEqual({
+      bodyLimitBytes: 65_536,
+      requestTimeoutMs: 30_000,
+      headersTimeoutMs: 10_000,
+      connectionTimeoutMs: 60_000,
+      keepAliveTimeoutMs: 65_000,
+    });
+    const custom = loadConfig({
+      ...valid,
+      HTTP_BODY_LIMIT_BYTES: '2048',
+      HTTP_REQUEST_TIMEOUT_MS: '5000',
+      HTTP_HEADERS_TIMEOUT_MS: '2000',
+      HTTP_CONNECTION_TIMEOUT_MS: '0',
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: '75000',
+    });
+    expect(custom.http).toEqual({
+      bodyLimitBytes: 2048,
+      requestTimeoutMs: 5000,
+      headersTimeoutMs: 2000,
+      connectionTimeoutMs: 0,
+      keepAliveTimeoutMs: 75_000,
+    });
+    expect(problemsOf({ ...valid, HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '6000' })).toEqual([
+      expect.stringMatching(/^HTTP_HEADERS_TIMEOUT_MS: must not exceed/),
+    ]);
     expect(problemsOf({ ...valid, HTTP_BODY_LIMIT_BYTES: '10' })).toEqual([expect.stringMatching(/^HTTP_BODY_LIMIT_BYTES: /)]);
   });
 
@@ -106,7 +139,7 @@ describe('loadConfig', () => {
     const { envSchema } = await import('./env.schema.js');
     const sample = readFileSync(new URL('../../../../.env.example', import.meta.url), 'utf8');
     const documented = new Set([...sample.matchAll(/^([A-Z0-9_]+)=/gm)].map((m) => m[1]));
-    const inner = (envSchema as unknown as { def?: { in?: { shape: object } }; shape?: object });
+    const inner = envSchema as unknown as { def?: { in?: { shape: object } }; shape?: object };
     const shape = inner.shape ?? inner.def?.in?.shape ?? {};
     const names = Object.keys(shape);
     expect(names.length).toBeGreaterThan(20);

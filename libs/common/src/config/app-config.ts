@@ -91,7 +91,12 @@ export interface AppConfig {
   /** argon2 operations running at once in the process; beyond that a request waits up to hashMaxWaitMs, then gets 503. */
   passwords: { hashConcurrency: number; hashMaxWaitMs: number };
   /** Carts (Redis): sliding expiry per owner kind; guest tokens signed with tokenSecret (null = derived from JWT_SECRET). */
-  cart: { userTtlSeconds: number; guestTtlSeconds: number; tokenSecret: string | null; guestThrottle: { ttlSeconds: number; ipLimit: number } };
+  cart: {
+    userTtlSeconds: number;
+    guestTtlSeconds: number;
+    tokenSecret: string | null;
+    guestThrottle: { ttlSeconds: number; ipLimit: number };
+  };
   /** paymentTimeoutMinutes: unpaid orders older than this are cancelled by the worker; 0 = never. */
   orders: { paymentTimeoutMinutes: number; idempotencyKeyRetentionHours: number };
   worker: {
@@ -120,7 +125,10 @@ function describeIssue(message: string, value: string | undefined): string {
 function parseTrustProxy(value: string): boolean | number | string[] {
   if (value === 'true' || value === 'false') return value === 'true';
   if (/^\d+$/.test(value)) return Number(value);
-  return value.split(',').map((v) => v.trim()).filter(Boolean);
+  return value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
 }
 
 function hostPorts(list: string): HostPort[] {
@@ -158,7 +166,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       logLevel: env.LOG_LEVEL,
       logBufferBytes: env.LOG_BUFFER_BYTES,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
-      corsOrigins: env.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+      corsOrigins: env.CORS_ORIGINS.split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
       trustProxy: parseTrustProxy(env.TRUST_PROXY),
       currency: env.CURRENCY,
       swaggerEnabled: env.SWAGGER_ENABLED,
@@ -190,7 +200,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     cache: {
       defaultTtlMs: env.CACHE_DEFAULT_TTL_MS,
-      l1: env.CACHE_L1_ENABLED ? { maxEntries: env.CACHE_L1_MAX_ENTRIES, ttlMs: env.CACHE_L1_TTL_MS, ackTimeoutMs: env.CACHE_L1_ACK_TIMEOUT_MS } : null,
+      l1: env.CACHE_L1_ENABLED
+        ? { maxEntries: env.CACHE_L1_MAX_ENTRIES, ttlMs: env.CACHE_L1_TTL_MS, ackTimeoutMs: env.CACHE_L1_ACK_TIMEOUT_MS }
+        : null,
     },
     jwt: {
       secret: env.JWT_SECRET,
@@ -209,7 +221,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       maxDelayMs: env.LOGIN_THROTTLE_MAX_DELAY_MS,
     },
     registerThrottle: { ttlSeconds: env.REGISTER_THROTTLE_TTL_SECONDS, ipLimit: env.REGISTER_THROTTLE_IP_LIMIT },
-    passwordCheckThrottle: { ttlSeconds: env.PASSWORD_CHECK_THROTTLE_TTL_SECONDS, userLimit: env.PASSWORD_CHECK_USER_LIMIT, ipLimit: env.PASSWORD_CHECK_IP_LIMIT },
+    passwordCheckThrottle: {
+      ttlSeconds: env.PASSWORD_CHECK_THROTTLE_TTL_SECONDS,
+      userLimit: env.PASSWORD_CHECK_USER_LIMIT,
+      ipLimit: env.PASSWORD_CHECK_IP_LIMIT,
+    },
     passwords: { hashConcurrency: env.PASSWORD_HASH_CONCURRENCY, hashMaxWaitMs: env.PASSWORD_HASH_MAX_WAIT_MS },
     cart: {
       userTtlSeconds: env.CART_USER_TTL_SECONDS,
@@ -244,6 +260,14 @@ export function configSecrets(config: AppConfig): string[] {
       return null;
     }
   };
-  const values = [config.jwt.secret, config.cart.tokenSecret, config.redis.password, passwordOf(config.database.primaryUrl), passwordOf(config.database.replicaUrl), passwordOf(config.redis.url), passwordOf(config.redis.cacheUrl)];
+  const values = [
+    config.jwt.secret,
+    config.cart.tokenSecret,
+    config.redis.password,
+    passwordOf(config.database.primaryUrl),
+    passwordOf(config.database.replicaUrl),
+    passwordOf(config.redis.url),
+    passwordOf(config.redis.cacheUrl),
+  ];
   return values.filter((v): v is string => typeof v === 'string' && v.length > 0);
 }

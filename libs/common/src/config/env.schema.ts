@@ -14,13 +14,16 @@ const sampleSecretAllowed = (env: { NODE_ENV: string; HOST: string }): boolean =
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const url = (protocols: string[]) =>
-  z.string().refine((v) => {
-    try {
-      return protocols.includes(new URL(v).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+  );
 const hostPortList = z
   .string()
   .refine((v) => v.split(',').every((p) => /^[^\s:,]+:\d{1,5}$/.test(p.trim())), 'must be a comma-separated host:port list');
@@ -37,9 +40,15 @@ export const envSchema = z
     CORS_ORIGINS: z.string().default(''),
     TRUST_PROXY: z
       .string()
-      .regex(/^(true|false|\d{1,2}|[A-Za-z0-9.:/,\s-]+)$/, 'must be true, false, a hop count, or a comma-separated list of proxy addresses/CIDRs (loopback, linklocal, uniquelocal allowed)')
+      .regex(
+        /^(true|false|\d{1,2}|[A-Za-z0-9.:/,\s-]+)$/,
+        'must be true, false, a hop count, or a comma-separated list of proxy addresses/CIDRs (loopback, linklocal, uniquelocal allowed)',
+      )
       .default('loopback'),
-    CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR').default('EUR'),
+    CURRENCY: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR')
+      .default('EUR'),
 
     // HTTP edge: default request body size and the server's socket timeouts.
     HTTP_BODY_LIMIT_BYTES: int(1_024, 16_777_216).default(65_536),
@@ -122,14 +131,23 @@ export const envSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['JWT_SECRET'],
-        message: 'is the sample value from .env.example; set a real secret (the sample is accepted only with NODE_ENV=test, or NODE_ENV=development and HOST on loopback)',
+        message:
+          'is the sample value from .env.example; set a real secret (the sample is accepted only with NODE_ENV=test, or NODE_ENV=development and HOST on loopback)',
       });
     }
     if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
-      ctx.addIssue({ code: 'custom', path: ['HTTP_HEADERS_TIMEOUT_MS'], message: 'must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['HTTP_HEADERS_TIMEOUT_MS'],
+        message: 'must not exceed HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)',
+      });
     }
     if (env.CACHE_L1_ENABLED && env.CACHE_L1_ACK_TIMEOUT_MS <= env.CACHE_L1_TTL_MS) {
-      ctx.addIssue({ code: 'custom', path: ['CACHE_L1_ACK_TIMEOUT_MS'], message: 'must be greater than CACHE_L1_TTL_MS, or an unacknowledged instance could serve a value from before a write' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CACHE_L1_ACK_TIMEOUT_MS'],
+        message: 'must be greater than CACHE_L1_TTL_MS, or an unacknowledged instance could serve a value from before a write',
+      });
     }
     if (env.REDIS_MODE === 'standalone' && !env.REDIS_URL) {
       ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'is required when REDIS_MODE=standalone' });

@@ -33,5 +33,13 @@ export function redisConnectionSettings(config: AppConfig, name: string): RedisC
 export function cacheRedisConnectionSettings(config: AppConfig, name: string): RedisConnectionSettings | undefined {
   const { redis } = config;
   if (!redis.cacheUrl) return undefined;
-  return { mode: 'standalone', url: redis.cacheUrl, sentinels: [], sentinelName: redis.sentinelName, nodes: [], commandTimeoutMs: redis.commandTimeoutMs, name: `${name}-cache` };
+  return {
+    mode: 'standalone',
+    url: redis.cacheUrl,
+    sentinels: [],
+    sentinelName: redis.sentinelName,
+    nodes: [],
+    commandTimeoutMs: redis.commandTimeoutMs,
+    name: `${name}-cache`,
+  };
 }

@@ -53,7 +53,12 @@ export class EventBus implements OnModuleInit {
         await handler.run(payload);
       } catch (error) {
         const requestId = (payload as { requestId?: string } | undefined)?.requestId;
-        this.logger.warn({ requestId, event: name, handler: handler.owner, msg: `event handler failed: ${(error as Error)?.message ?? String(error)}` });
+        this.logger.warn({
+          requestId,
+          event: name,
+          handler: handler.owner,
+          msg: `event handler failed: ${(error as Error)?.message ?? String(error)}`,
+        });
       }
     }
   }

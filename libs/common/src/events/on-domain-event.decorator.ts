@@ -8,7 +8,11 @@ export const DOMAIN_EVENT_HANDLER = 'common:domainEventHandler';
  * method's parameter is checked against the event's payload type.
  */
 export function OnDomainEvent<K extends DomainEventName>(name: K) {
-  return <M extends (payload: DomainEvents[K]) => unknown>(target: object, key: string | symbol, descriptor: TypedPropertyDescriptor<M>): void => {
+  return <M extends (payload: DomainEvents[K]) => unknown>(
+    target: object,
+    key: string | symbol,
+    descriptor: TypedPropertyDescriptor<M>,
+  ): void => {
     SetMetadata(DOMAIN_EVENT_HANDLER, name)(target, key, descriptor);
   };
 }

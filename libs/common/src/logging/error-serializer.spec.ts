@@ -21,7 +21,13 @@ function queryFailed(): QueryFailedError {
 describe('error serializer', () => {
   it('keeps type, message, stack and codes of a query error, without its query, parameters or driver details', () => {
     const out = createErrorSerializer()(queryFailed());
-    expect(out).toMatchObject({ type: 'QueryFailedError', code: '22P02', constraint: 'users_email_key', table: 'users', message: 'invalid input syntax for type uuid: "[redacted]"' });
+    expect(out).toMatchObject({
+      type: 'QueryFailedError',
+      code: '22P02',
+      constraint: 'users_email_key',
+      table: 'users',
+      message: 'invalid input syntax for type uuid: "[redacted]"',
+    });
     expect(Object.keys(out).sort()).toEqual(['code', 'constraint', 'message', 'stack', 'table', 'type']);
     const text = JSON.stringify(out);
     for (const secret of [email, hash, '$argon2', 'INSERT INTO', 'password_hash', 'Key (email)']) expect(text).not.toContain(secret);
@@ -38,10 +44,19 @@ describe('error serializer', () => {
   });
 
   it('copies no other field of an error, and serializes non-errors', () => {
-    const error = Object.assign(new Error('boom'), { config: { password: 'p4ssw0rd!' }, options: { url: 'x' }, response: { body: 'secret' }, statusCode: 502 });
+    const error = Object.assign(new Error('boom'), {
+      config: { password: 'p4ssw0rd!' },
+      options: { url: 'x' },
+      response: { body: 'secret' },
+      statusCode: 502,
+    });
     expect(createErrorSerializer()(error)).toEqual({ type: 'Error', message: 'boom', stack: expect.any(String), statusCode: 502 });
     expect(createErrorSerializer()(`failed for ${email}`)).toEqual({ type: 'string', message: 'failed for [email]' });
-    expect(createErrorSerializer()({ type: 'Error', message: `x ${jwt}`, stack: 'Error: x\n    at y' })).toEqual({ type: 'Error', message: 'x [jwt]', stack: 'Error: x\n    at y' });
+    expect(createErrorSerializer()({ type: 'Error', message: `x ${jwt}`, stack: 'Error: x\n    at y' })).toEqual({
+      type: 'Error',
+      message: 'x [jwt]',
+      stack: 'Error: x\n    at y',
+    });
   });
 
   it('scrub replaces the longest value first and leaves ordinary text alone', () => {
@@ -65,10 +80,21 @@ describe('root logger', () => {
       },
     });
     const logger = createRootLogger({ level: 'info', destination: sink, secrets: ['config-secret-value-0123456789'] });
-    logger.error({ err: queryFailed(), password: 'hunter22', accessToken: jwt, req: { headers: { authorization: `Bearer ${jwt}` } } }, 'failed with config-secret-value-0123456789');
+    logger.error(
+      { err: queryFailed(), password: 'hunter22', accessToken: jwt, req: { headers: { authorization: `Bearer ${jwt}` } } },
+      'failed with config-secret-value-0123456789',
+    );
     logger.error(new Error('jwt secret config-secret-value-0123456789 rejected'));
-    const lines = text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines[0]).toMatchObject({ password: '[redacted]', accessToken: '[redacted]', req: { headers: { authorization: '[redacted]' } }, err: { type: 'QueryFailedError', code: '22P02' } });
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines[0]).toMatchObject({
+      password: '[redacted]',
+      accessToken: '[redacted]',
+      req: { headers: { authorization: '[redacted]' } },
+      err: { type: 'QueryFailedError', code: '22P02' },
+    });
     expect(lines[1]).toMatchObject({ err: { message: 'jwt secret [redacted] rejected' } });
     for (const secret of [email, hash, jwt, 'hunter22', 'INSERT INTO']) expect(text).not.toContain(secret);
   });

@@ -15,7 +15,19 @@ export interface SerializedError {
  * and the driver's error (`driverError`, `detail`: "Key (email)=(…) already exists", `where`);
  * HTTP and Redis clients carry their options (URLs with passwords).
  */
-const SAFE_FIELDS = ['code', 'errno', 'syscall', 'statusCode', 'status', 'severity', 'routine', 'schema', 'table', 'column', 'constraint'] as const;
+const SAFE_FIELDS = [
+  'code',
+  'errno',
+  'syscall',
+  'statusCode',
+  'status',
+  'severity',
+  'routine',
+  'schema',
+  'table',
+  'column',
+  'constraint',
+] as const;
 
 /** Patterns of secrets, replaced in every message and stack. */
 const SECRET_PATTERNS: Array<[RegExp, string]> = [
@@ -51,7 +63,11 @@ export function createErrorSerializer(secrets: readonly (string | null | undefin
 function serialize(err: unknown, secrets: readonly string[], depth: number): SerializedError {
   if (typeof err !== 'object' || err === null) return { type: typeof err, message: scrub(String(err), secrets) };
   const error = err as Record<string, unknown>;
-  const values = [...secrets, ...parameterValues(error.parameters), ...parameterValues((error.driverError as Record<string, unknown> | undefined)?.parameters)];
+  const values = [
+    ...secrets,
+    ...parameterValues(error.parameters),
+    ...parameterValues((error.driverError as Record<string, unknown> | undefined)?.parameters),
+  ];
   const out: SerializedError = {
     type: err instanceof Error ? err.constructor.name || err.name : typeof error.type === 'string' ? error.type : 'Object',
     message: typeof error.message === 'string' ? scrub(error.message, values) : '',
@@ -63,7 +79,8 @@ function serialize(err: unknown, secrets: readonly string[], depth: number): Ser
     if (typeof value === 'string' || typeof value === 'number') out[field] = typeof value === 'string' ? scrub(value, values) : value;
   }
   if (error.cause !== undefined && depth < MAX_CAUSE_DEPTH) out.cause = serialize(error.cause, secrets, depth + 1);
-  if (Array.isArray(error.errors) && depth < MAX_CAUSE_DEPTH) out.errors = error.errors.slice(0, 5).map((e: unknown) => serialize(e, secrets, depth + 1));
+  if (Array.isArray(error.errors) && depth < MAX_CAUSE_DEPTH)
+    out.errors = error.errors.slice(0, 5).map((e: unknown) => serialize(e, secrets, depth + 1));
   return out;
 }
 

@@ -26,8 +26,14 @@ describe('PinoLoggerService', () => {
     const { lines, service } = capture();
     Logger.overrideLogger(service);
     new Logger('HTTP').error({ err: new Error('boom'), requestId: 'r-1' }, 'unhandled error');
-    expect(lines[0]).toMatchObject({ level: 50, context: 'HTTP', requestId: 'r-1', msg: 'unhandled error', err: { type: 'Error', message: 'boom' } });
-    expect(String((lines[0]!.err as { stack: string }).stack)).toMatch(/boom\n\s+at /);
+    expect(lines[0]).toMatchObject({
+      level: 50,
+      context: 'HTTP',
+      requestId: 'r-1',
+      msg: 'unhandled error',
+      err: { type: 'Error', message: 'boom' },
+    });
+    expect(String((lines[0].err as { stack: string }).stack)).toMatch(/boom\n\s+at /);
   });
 
   it('accepts msg inside the object', () => {
@@ -40,7 +46,12 @@ describe('PinoLoggerService', () => {
   it("keeps the stack of Nest's error(message, stack, context) calls", () => {
     const { lines, service } = capture();
     service.error('Nest failed', 'Error: Nest failed\n    at bootstrap (main.ts:1:1)', 'ExceptionHandler');
-    expect(lines[0]).toMatchObject({ level: 50, context: 'ExceptionHandler', msg: 'Nest failed', err: { stack: expect.stringMatching(/at bootstrap/) } });
+    expect(lines[0]).toMatchObject({
+      level: 50,
+      context: 'ExceptionHandler',
+      msg: 'Nest failed',
+      err: { stack: expect.stringMatching(/at bootstrap/) },
+    });
   });
 
   it("reads a lone stack after the message as the stack, not the context (Nest's static Logger.error(reason, stack))", () => {

@@ -8,7 +8,7 @@ import type { EntityManager } from 'typeorm';
 export async function deleteInBatches(manager: EntityManager, sql: string, params: readonly unknown[], batch: number): Promise<number> {
   let removed = 0;
   for (;;) {
-    const [, count] = (await manager.query(sql, [...params, batch])) as [unknown, number];
+    const [, count] = await manager.query<[unknown, number]>(sql, [...params, batch]);
     removed += count;
     if (count < batch) return removed;
   }

@@ -24,7 +24,7 @@ export class DatabaseProbeRepository {
 
   /** True when the primary answers and is not a standby. */
   async primaryWritable(): Promise<boolean> {
-    const [row] = (await this.dataSource.query('SELECT pg_is_in_recovery() AS "inRecovery"')) as { inRecovery: boolean }[];
+    const [row] = await this.dataSource.query<{ inRecovery: boolean }[]>('SELECT pg_is_in_recovery() AS "inRecovery"');
     return row !== undefined && !row.inRecovery;
   }
 

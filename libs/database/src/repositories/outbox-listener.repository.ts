@@ -28,7 +28,9 @@ export class OutboxListenerRepository {
       const next = new pg.Client({ connectionString: this.config.database.primaryUrl, application_name: 'outbox-listener' });
       next.on('notification', () => onNotify());
       next.on('error', (error) => {
-        this.logger.warn(`outbox listener lost its connection (${(error as { code?: string }).code ?? error.name}); polling until it is back`);
+        this.logger.warn(
+          `outbox listener lost its connection (${(error as { code?: string }).code ?? error.name}); polling until it is back`,
+        );
         void next.end().catch(() => undefined);
         schedule();
       });
@@ -62,7 +64,7 @@ export class OutboxListenerRepository {
       close: async () => {
         closed = true;
         clearTimeout(retry);
-        const current = client as pg.Client | null;
+        const current = client;
         client = null;
         await current?.end().catch(() => undefined);
       },

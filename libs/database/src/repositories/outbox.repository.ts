@@ -23,7 +23,13 @@ interface EventRow {
   created_at: Date;
 }
 
-const toEvent = (r: EventRow): OutboxEvent => ({ id: String(r.id), eventId: r.event_id, type: r.event_type, payload: r.payload, createdAt: new Date(r.created_at) });
+const toEvent = (r: EventRow): OutboxEvent => ({
+  id: String(r.id),
+  eventId: r.event_id,
+  type: r.event_type,
+  payload: r.payload,
+  createdAt: new Date(r.created_at),
+});
 
 /** outbox.events and outbox.inbox: the only code that reads or writes them. */
 @Injectable()
@@ -32,12 +38,12 @@ export class OutboxRepository {
 
   /** Appends an event inside the caller's transaction and wakes the relay when it commits. */
   async append(manager: EntityManager, type: string, payload: unknown): Promise<string> {
-    const [row] = (await manager.query(
+    const [row] = await manager.query<{ event_id: string }[]>(
       `WITH e AS (INSERT INTO outbox.events (event_type, payload) VALUES ($1, $2::jsonb) RETURNING event_id)
        SELECT e.event_id, pg_notify($3, '') AS notified FROM e`,
       [type, JSON.stringify(payload), OUTBOX_CHANNEL],
-    )) as { event_id: string }[];
-    return row!.event_id;
+    );
+    return row.event_id;
   }
 
   /**
@@ -45,11 +51,11 @@ export class OutboxRepository {
    * skipped, so any number of relays share the work.
    */
   async claimPending(manager: EntityManager, limit: number): Promise<OutboxEvent[]> {
-    const rows = (await manager.query(
+    const rows = await manager.query<EventRow[]>(
       `SELECT id, event_id, event_type, payload, created_at FROM outbox.events
         WHERE relayed_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
       [limit],
-    )) as EventRow[];
+    );
     return rows.map(toEvent);
   }
 
@@ -59,10 +65,10 @@ export class OutboxRepository {
 
   /** Pending rows and the age of the oldest, in seconds. */
   async pendingStats(manager: EntityManager = this.dataSource.manager): Promise<{ pending: number; oldestPendingSeconds: number }> {
-    const [row] = (await manager.query(
+    const [row] = await manager.query<{ pending: number; oldest: number }[]>(
       `SELECT count(*)::int AS pending, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float AS oldest
          FROM outbox.events WHERE relayed_at IS NULL`,
-    )) as { pending: number; oldest: number }[];
+    );
     return { pending: row?.pending ?? 0, oldestPendingSeconds: Math.max(0, Math.floor(row?.oldest ?? 0)) };
   }
 
@@ -71,7 +77,10 @@ export class OutboxRepository {
    * was applied before (the caller then skips the effect; its transaction changes nothing).
    */
   async recordApplied(manager: EntityManager, handler: string, eventId: string): Promise<boolean> {
-    const rows = (await manager.query('INSERT INTO outbox.inbox (handler, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1', [handler, eventId])) as unknown[];
+    const rows = await manager.query<unknown[]>(
+      'INSERT INTO outbox.inbox (handler, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1',
+      [handler, eventId],
+    );
     return rows.length === 1;
   }
 

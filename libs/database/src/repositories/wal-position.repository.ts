@@ -9,13 +9,13 @@ export class WalPositionRepository {
 
   /** The primary's WAL insert position, fixed width ('00000000/03A4F2B8'): ≥ every commit that returned. */
   async primaryInsertLsn(): Promise<string> {
-    const [row] = (await this.dataSource.query('SELECT pg_current_wal_insert_lsn()::text AS lsn')) as { lsn: string }[];
-    return normalizeLsn(row!.lsn);
+    const [row] = await this.dataSource.query<{ lsn: string }[]>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
+    return normalizeLsn(row.lsn);
   }
 
   /** On a replica session (`manager`): has it replayed at least `lsn`? */
   async replayedAtLeast(manager: EntityManager, lsn: string): Promise<boolean> {
-    const [row] = (await manager.query('SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS ok', [lsn])) as { ok: boolean | null }[];
+    const [row] = await manager.query<{ ok: boolean | null }[]>('SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS ok', [lsn]);
     return row?.ok === true;
   }
 }

@@ -20,7 +20,13 @@ interface OwnerRow {
   created_at: Date;
 }
 
-const toOwner = (row: OwnerRow): TokenOwner => ({ id: row.id, email: row.email, name: row.name, role: row.role, createdAt: new Date(row.created_at) });
+const toOwner = (row: OwnerRow): TokenOwner => ({
+  id: row.id,
+  email: row.email,
+  name: row.name,
+  role: row.role,
+  createdAt: new Date(row.created_at),
+});
 
 /** identity.refresh_tokens: SHA-256 digests of single-use refresh tokens, one family per session. */
 @Injectable()
@@ -28,7 +34,11 @@ export class RefreshTokensRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async insert(sessionId: string, digest: Buffer, expiresAt: Date, manager: EntityManager = this.dataSource.manager): Promise<void> {
-    await manager.query('INSERT INTO identity.refresh_tokens (session_id, token_hash, expires_at) VALUES ($1, $2, $3)', [sessionId, digest, expiresAt]);
+    await manager.query('INSERT INTO identity.refresh_tokens (session_id, token_hash, expires_at) VALUES ($1, $2, $3)', [
+      sessionId,
+      digest,
+      expiresAt,
+    ]);
   }
 
   /**
@@ -43,7 +53,7 @@ export class RefreshTokensRepository {
     successor: { digest: Buffer; sealed: Buffer },
     manager: EntityManager = this.dataSource.manager,
   ): Promise<TokenOwner | null> {
-    const [rows] = (await manager.query(
+    const [rows] = await manager.query<[OwnerRow[], number]>(
       `UPDATE identity.refresh_tokens rt SET consumed_at = now(), successor_hash = $3, successor_sealed = $4
          FROM identity.sessions s JOIN identity.users u ON u.id = s.user_id
         WHERE rt.token_hash = $1 AND rt.session_id = $2 AND s.id = rt.session_id
@@ -51,7 +61,7 @@ export class RefreshTokensRepository {
           AND s.revoked_at IS NULL AND s.expires_at > now()
       RETURNING u.id, u.email, u.name, u.role, u.created_at`,
       [digest, sessionId, successor.digest, successor.sealed],
-    )) as [OwnerRow[], number];
+    );
     return rows[0] ? toOwner(rows[0]) : null;
   }
 
@@ -59,8 +69,13 @@ export class RefreshTokensRepository {
    * For a token consumed less than `graceSeconds` ago (by Postgres's clock) whose successor is
    * still unconsumed and whose session is live: the sealed successor and the owner; else null.
    */
-  async findReplayable(digest: Buffer, sessionId: string, graceSeconds: number, manager: EntityManager = this.dataSource.manager): Promise<{ sealed: Buffer; owner: TokenOwner } | null> {
-    const rows = (await manager.query(
+  async findReplayable(
+    digest: Buffer,
+    sessionId: string,
+    graceSeconds: number,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<{ sealed: Buffer; owner: TokenOwner } | null> {
+    const rows = await manager.query<(OwnerRow & { successor_sealed: Buffer })[]>(
       `SELECT rt.successor_sealed, u.id, u.email, u.name, u.role, u.created_at
          FROM identity.refresh_tokens rt
          JOIN identity.refresh_tokens nxt ON nxt.token_hash = rt.successor_hash AND nxt.session_id = rt.session_id
@@ -71,16 +86,18 @@ export class RefreshTokensRepository {
           AND nxt.consumed_at IS NULL AND nxt.expires_at > now()
           AND s.revoked_at IS NULL AND s.expires_at > now()`,
       [digest, sessionId, graceSeconds],
-    )) as (OwnerRow & { successor_sealed: Buffer })[];
+    );
     const row = rows[0];
     return row ? { sealed: row.successor_sealed, owner: toOwner(row) } : null;
   }
 
   /** Whether a token with this digest exists and was already consumed. */
   async wasConsumed(digest: Buffer, sessionId: string, manager: EntityManager = this.dataSource.manager): Promise<boolean> {
-    const rows = (await manager.query('SELECT consumed_at FROM identity.refresh_tokens WHERE token_hash = $1 AND session_id = $2', [digest, sessionId])) as {
-      consumed_at: Date | null;
-    }[];
+    const rows = await manager.query<
+      {
+        consumed_at: Date | null;
+      }[]
+    >('SELECT consumed_at FROM identity.refresh_tokens WHERE token_hash = $1 AND session_id = $2', [digest, sessionId]);
     return Boolean(rows[0]?.consumed_at);
   }
 }

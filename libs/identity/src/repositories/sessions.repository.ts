@@ -21,11 +21,11 @@ export class SessionsRepository {
 
   /** The state a request needs, for a session that is neither revoked nor expired. */
   async findActiveState(sessionId: string, manager: EntityManager = this.dataSource.manager): Promise<ActiveSession | null> {
-    const rows = (await manager.query(
+    const rows = await manager.query<{ user_id: string; role: Role; expires_at: Date }[]>(
       `SELECT s.user_id, u.role, s.expires_at FROM identity.sessions s JOIN identity.users u ON u.id = s.user_id
         WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > now()`,
       [sessionId],
-    )) as { user_id: string; role: Role; expires_at: Date }[];
+    );
     const row = rows[0];
     return row ? { userId: row.user_id, role: row.role, expiresAt: new Date(row.expires_at).getTime() } : null;
   }
@@ -40,12 +40,16 @@ export class SessionsRepository {
   }
 
   async activeIdsOfUser(userId: string, manager: EntityManager = this.dataSource.manager): Promise<string[]> {
-    const rows = (await manager.query('SELECT id FROM identity.sessions WHERE user_id = $1 AND revoked_at IS NULL', [userId])) as { id: string }[];
+    const rows = await manager.query<
+      {
+        id: string;
+      }[]
+    >('SELECT id FROM identity.sessions WHERE user_id = $1 AND revoked_at IS NULL', [userId]);
     return rows.map((r) => r.id);
   }
 
   async existsForUser(sessionId: string, userId: string, manager: EntityManager = this.dataSource.manager): Promise<boolean> {
-    const rows = (await manager.query('SELECT 1 FROM identity.sessions WHERE id = $1 AND user_id = $2', [sessionId, userId])) as unknown[];
+    const rows = await manager.query<unknown[]>('SELECT 1 FROM identity.sessions WHERE id = $1 AND user_id = $2', [sessionId, userId]);
     return rows.length > 0;
   }
 
@@ -57,7 +61,12 @@ export class SessionsRepository {
   }
 
   /** Revokes every live session of the user but one. */
-  revokeOthers(userId: string, keepSessionId: string, reason: RevokeReason, manager: EntityManager = this.dataSource.manager): Promise<string[]> {
+  revokeOthers(
+    userId: string,
+    keepSessionId: string,
+    reason: RevokeReason,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<string[]> {
     return this.revokeWhere(manager, 'user_id = $1 AND id <> $2', [userId, keepSessionId], reason);
   }
 
@@ -68,7 +77,10 @@ export class SessionsRepository {
 
   /** last_used_at, written at most once a minute per session. */
   async touch(sessionId: string, manager: EntityManager = this.dataSource.manager): Promise<void> {
-    await manager.query(`UPDATE identity.sessions SET last_used_at = now() WHERE id = $1 AND last_used_at < now() - interval '60 seconds'`, [sessionId]);
+    await manager.query(
+      `UPDATE identity.sessions SET last_used_at = now() WHERE id = $1 AND last_used_at < now() - interval '60 seconds'`,
+      [sessionId],
+    );
   }
 
   /**
@@ -94,11 +106,11 @@ export class SessionsRepository {
   }
 
   private async revokeWhere(manager: EntityManager, where: string, params: unknown[], reason: RevokeReason): Promise<string[]> {
-    const [rows] = (await manager.query(
+    const [rows] = await manager.query<[{ id: string }[], number]>(
       `UPDATE identity.sessions SET revoked_at = now(), revoke_reason = $${params.length + 1}
         WHERE ${where} AND revoked_at IS NULL RETURNING id`,
       [...params, reason],
-    )) as [{ id: string }[], number];
+    );
     return rows.map((r) => r.id);
   }
 }

@@ -21,7 +21,11 @@ export class AuthService {
     private readonly events: EventBus,
   ) {}
 
-  async register(input: { email: string; password: string; name: string }, client: ClientInfo, guestCartToken?: string): Promise<AuthResult> {
+  async register(
+    input: { email: string; password: string; name: string },
+    client: ClientInfo,
+    guestCartToken?: string,
+  ): Promise<AuthResult> {
     const user = await this.users.create(input);
     return this.signIn(user, input.email, 'register', client, guestCartToken);
   }
@@ -55,7 +59,13 @@ export class AuthService {
     await this.sessions.revoke(sessionId, 'logout');
   }
 
-  private async signIn(user: UserView, email: string, via: 'login' | 'register', client: ClientInfo, guestCartToken: string | undefined): Promise<AuthResult> {
+  private async signIn(
+    user: UserView,
+    email: string,
+    via: 'login' | 'register',
+    client: ClientInfo,
+    guestCartToken: string | undefined,
+  ): Promise<AuthResult> {
     const { sessionId, refreshToken } = await this.sessions.create(user.id, client);
     // Listeners (the cart merges a guest cart, the rate limiter clears the email's failures) run
     // before the tokens are returned; their failures never fail the sign-in.

@@ -17,7 +17,7 @@ describe('HashSlots', () => {
     expect(started).toEqual([0, 1]);
     expect(slots.load).toEqual({ active: 2, waiting: 2 });
 
-    gates[1]!.resolve();
+    gates[1].resolve();
     await runs[1];
     await new Promise((r) => setImmediate(r));
     expect(started).toEqual([0, 1, 2]);

@@ -49,9 +49,14 @@ describe('PasswordHasher: concurrency cap', () => {
     const hasher = new PasswordHasher({ passwords: { hashConcurrency: 1, hashMaxWaitMs: 0 } });
     const stored = await hasher.hash('first-password');
     await hasher.verifyDummy('warm-up'); // the dummy hash exists before the burst
-    const results = await Promise.allSettled([hasher.hash('a-password-1'), hasher.verify(stored, 'first-password'), hasher.verifyDummy('x-password')]);
+    const results = await Promise.allSettled([
+      hasher.hash('a-password-1'),
+      hasher.verify(stored, 'first-password'),
+      hasher.verifyDummy('x-password'),
+    ]);
     expect(results[0]).toMatchObject({ status: 'fulfilled' });
-    for (const refused of results.slice(1)) expect(refused).toMatchObject({ status: 'rejected', reason: { kind: 'unavailable', retryAfterSeconds: 1 } });
+    for (const refused of results.slice(1))
+      expect(refused).toMatchObject({ status: 'rejected', reason: { kind: 'unavailable', retryAfterSeconds: 1 } });
     // Once the slot is free, work goes through again.
     expect(await hasher.verify(stored, 'first-password')).toBe(true);
   });

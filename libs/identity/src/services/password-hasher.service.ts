@@ -6,7 +6,7 @@ import { HashSlots } from './hash-slots.js';
 
 // argon2id with the OWASP baseline: 19 MiB, 2 passes, 1 lane. (Algorithm is a const enum in the
 // typings, which per-file transpilers such as SWC cannot inline, hence the literal: Argon2id = 2.)
-const OPTIONS: Options = { algorithm: 2 as Algorithm, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
+const OPTIONS: Options = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
 const DEFAULT_LIMITS: AppConfig['passwords'] = { hashConcurrency: 4, hashMaxWaitMs: 2_000 };
 
 /**

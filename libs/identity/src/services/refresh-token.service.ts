@@ -53,12 +53,17 @@ export class RefreshTokenService {
   async rotate(token: string): Promise<RotationResult> {
     const match = FORMAT.exec(token);
     if (!match) return { kind: 'invalid' };
-    const sessionId = match[1]!;
+    const sessionId = match[1];
     if (sessionId !== sessionId.toLowerCase()) return { kind: 'invalid' }; // issued lower-case only
     const hash = digest(token);
     const successor = newToken(sessionId);
     const rotated = await this.transactions.run(async (tx) => {
-      const user = await this.tokens.consume(hash, sessionId, { digest: digest(successor), sealed: seal(token, sessionId, successor) }, tx.manager);
+      const user = await this.tokens.consume(
+        hash,
+        sessionId,
+        { digest: digest(successor), sealed: seal(token, sessionId, successor) },
+        tx.manager,
+      );
       if (!user) return null;
       const expiresAt = new Date(Date.now() + this.ttlMs);
       await this.sessions.extend(sessionId, expiresAt, tx.manager);

@@ -32,7 +32,9 @@ export class SessionCache {
   get(sessionId: string, userId: string): ActiveSession | null | Promise<ActiveSession | null> {
     const hit = this.sessions.peek<ActiveSession | null>(sessionId);
     if (hit !== undefined) return live(hit.value, userId);
-    return this.sessions.getOrLoad<ActiveSession | null>(sessionId, () => this.repository.findActiveState(sessionId)).then((state) => live(state, userId));
+    return this.sessions
+      .getOrLoad<ActiveSession | null>(sessionId, () => this.repository.findActiveState(sessionId))
+      .then((state) => live(state, userId));
   }
 
   /** Call after the session row changed (revoked, extended) and committed. */
@@ -43,7 +45,11 @@ export class SessionCache {
   /** Call after something every session of the user caches changed (role). */
   async forgetUser(userId: string): Promise<void> {
     const ids = await this.repository.activeIdsOfUser(userId);
-    if (ids.length) await this.cache.invalidator.invalidateKeys(NAMESPACE, ids.map((id) => this.sessions.key(id)));
+    if (ids.length)
+      await this.cache.invalidator.invalidateKeys(
+        NAMESPACE,
+        ids.map((id) => this.sessions.key(id)),
+      );
   }
 }
 

@@ -33,7 +33,10 @@ export class SessionService {
     const sessionId = randomUUID();
     const expiresAt = new Date(Date.now() + this.ttlMs);
     return this.transactions.run(async (tx) => {
-      await this.repository.insert({ id: sessionId, userId, userAgent: truncate(client.userAgent, 512), ip: truncate(client.ip, 64), expiresAt }, tx.manager);
+      await this.repository.insert(
+        { id: sessionId, userId, userAgent: truncate(client.userAgent, 512), ip: truncate(client.ip, 64), expiresAt },
+        tx.manager,
+      );
       return { sessionId, refreshToken: await this.refreshTokens.issue(tx, sessionId, expiresAt) };
     });
   }

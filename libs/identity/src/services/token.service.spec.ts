@@ -17,7 +17,10 @@ const base = (): Record<string, unknown> => ({ ...claims, typ: 'access', iss: jw
 describe('TokenService', () => {
   it('signs HS256 access tokens with sub, sid, role, typ, iss, aud and exp', () => {
     const token = service.signAccess(claims);
-    const [header, payload] = token.split('.').slice(0, 2).map((p) => JSON.parse(Buffer.from(p, 'base64url').toString()));
+    const [header, payload] = token
+      .split('.')
+      .slice(0, 2)
+      .map((p) => JSON.parse(Buffer.from(p, 'base64url').toString()));
     expect(header.alg).toBe('HS256');
     expect(payload).toMatchObject({ ...claims, typ: 'access', iss: jwt.issuer, aud: jwt.audience });
     expect(payload.exp - payload.iat).toBe(900);

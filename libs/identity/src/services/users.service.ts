@@ -95,7 +95,8 @@ export class UsersService {
       passwordHash = await this.hasher.hash(change.password);
     }
     await this.transactions.run(async (tx) => {
-      if (!(await this.repository.updateProfile(id, { name: change.name, passwordHash }, tx.manager))) throw new NotFoundError('User not found');
+      if (!(await this.repository.updateProfile(id, { name: change.name, passwordHash }, tx.manager)))
+        throw new NotFoundError('User not found');
       if (passwordHash) await this.sessions.revokeOthers(tx, id, currentSessionId, 'password-change');
       tx.afterCommit(() => this.forgetProfile(id));
     });

@@ -16,10 +16,10 @@ export class IdempotencyKeysRepository {
 
   /** The committed answer stored under a key, if any. */
   async find(userId: string, key: string, manager: EntityManager = this.dataSource.manager): Promise<StoredAnswer | null> {
-    const rows = (await manager.query('SELECT fingerprint, status_code, body FROM orders.idempotency_keys WHERE user_id = $1 AND key = $2 AND body IS NOT NULL', [
-      userId,
-      key,
-    ])) as { fingerprint: string; status_code: number; body: string }[];
+    const rows = await manager.query<{ fingerprint: string; status_code: number; body: string }[]>(
+      'SELECT fingerprint, status_code, body FROM orders.idempotency_keys WHERE user_id = $1 AND key = $2 AND body IS NOT NULL',
+      [userId, key],
+    );
     return rows[0] ? { fingerprint: rows[0].fingerprint, statusCode: rows[0].status_code, body: rows[0].body } : null;
   }
 
@@ -29,10 +29,10 @@ export class IdempotencyKeysRepository {
    * one rolled back, or there was none), false when a committed claim exists (read it with find).
    */
   async claim(userId: string, key: string, fingerprint: string, manager: EntityManager): Promise<boolean> {
-    const rows = (await manager.query(
+    const rows = await manager.query<unknown[]>(
       'INSERT INTO orders.idempotency_keys (user_id, key, fingerprint) VALUES ($1, $2, $3) ON CONFLICT (user_id, key) DO NOTHING RETURNING 1',
       [userId, key, fingerprint],
-    )) as unknown[];
+    );
     return rows.length === 1;
   }
 

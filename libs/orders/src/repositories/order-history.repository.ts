@@ -29,16 +29,16 @@ export class OrderHistoryRepository {
 
   /** The number of entries of an order (the next entry's seq is this + 1). */
   async count(orderId: string, manager: EntityManager): Promise<number> {
-    const [row] = (await manager.query('SELECT count(*)::int AS n FROM orders.history WHERE order_id = $1', [orderId])) as { n: number }[];
+    const [row] = await manager.query<{ n: number }[]>('SELECT count(*)::int AS n FROM orders.history WHERE order_id = $1', [orderId]);
     return row?.n ?? 0;
   }
 
   /** Every entry of an order, in seq order. */
   async list(orderId: string, manager: EntityManager = this.dataSource.manager): Promise<ChainedEntry[]> {
-    const rows = (await manager.query(
+    const rows = await manager.query<HistoryRow[]>(
       'SELECT order_id, seq, at, from_status, to_status, actor, prev_hash, hash FROM orders.history WHERE order_id = $1 ORDER BY seq',
       [orderId],
-    )) as HistoryRow[];
+    );
     return rows.map((r) => ({
       orderId: r.order_id,
       seq: r.seq,
@@ -53,7 +53,7 @@ export class OrderHistoryRepository {
 
   /** The order's recorded chain head. */
   async head(orderId: string, manager: EntityManager = this.dataSource.manager): Promise<string | null> {
-    const rows = (await manager.query('SELECT history_head FROM orders.orders WHERE id = $1', [orderId])) as { history_head: string }[];
+    const rows = await manager.query<{ history_head: string }[]>('SELECT history_head FROM orders.orders WHERE id = $1', [orderId]);
     return rows[0]?.history_head ?? null;
   }
 }

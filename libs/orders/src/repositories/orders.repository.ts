@@ -71,43 +71,58 @@ export class OrdersRepository {
 
   /** One order with its lines, or null (read on the primary unless `manager` says otherwise). */
   async find(id: string, manager: EntityManager = this.dataSource.manager): Promise<OwnedOrder | null> {
-    const rows = (await manager.query(`${SELECT_ORDER} WHERE o.id = $1`, [id])) as OrderRow[];
+    const rows = await manager.query<OrderRow[]>(`${SELECT_ORDER} WHERE o.id = $1`, [id]);
     return rows[0] ? toOrder(rows[0]) : null;
   }
 
   /** The order row locked for the rest of the transaction: its status and history head. */
   async lock(id: string, manager: EntityManager): Promise<{ userId: string; status: OrderStatus; historyHead: string } | null> {
-    const rows = (await manager.query('SELECT user_id, status, history_head FROM orders.orders WHERE id = $1 FOR UPDATE', [id])) as {
-      user_id: string;
-      status: OrderStatus;
-      history_head: string;
-    }[];
+    const rows = await manager.query<
+      {
+        user_id: string;
+        status: OrderStatus;
+        history_head: string;
+      }[]
+    >('SELECT user_id, status, history_head FROM orders.orders WHERE id = $1 FOR UPDATE', [id]);
     return rows[0] ? { userId: rows[0].user_id, status: rows[0].status, historyHead: rows[0].history_head } : null;
   }
 
   async setStatus(id: string, status: OrderStatus, historyHead: string, at: string, manager: EntityManager): Promise<void> {
-    await manager.query('UPDATE orders.orders SET status = $2, history_head = $3, updated_at = $4 WHERE id = $1', [id, status, historyHead, at]);
+    await manager.query('UPDATE orders.orders SET status = $2, history_head = $3, updated_at = $4 WHERE id = $1', [
+      id,
+      status,
+      historyHead,
+      at,
+    ]);
   }
 
   /** Newest first; all users' orders, or one user's. */
-  async page(userId: string | null, page: number, limit: number, manager: EntityManager = this.dataSource.manager): Promise<{ items: OwnedOrder[]; total: number }> {
+  async page(
+    userId: string | null,
+    page: number,
+    limit: number,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<{ items: OwnedOrder[]; total: number }> {
     const where = userId === null ? '' : 'WHERE o.user_id = $3';
     const params: unknown[] = [limit, (page - 1) * limit];
     if (userId !== null) params.push(userId);
-    const rows = (await manager.query(`${SELECT_ORDER} ${where} ORDER BY o.created_at DESC, o.id DESC LIMIT $1 OFFSET $2`, params)) as OrderRow[];
-    const [count] = (await manager.query(
+    const rows = await manager.query<OrderRow[]>(
+      `${SELECT_ORDER} ${where} ORDER BY o.created_at DESC, o.id DESC LIMIT $1 OFFSET $2`,
+      params,
+    );
+    const [count] = await manager.query<{ total: number }[]>(
       `SELECT count(*)::int AS total FROM orders.orders o ${userId === null ? '' : 'WHERE o.user_id = $1'}`,
       userId === null ? [] : [userId],
-    )) as { total: number }[];
+    );
     return { items: rows.map(toOrder), total: count?.total ?? 0 };
   }
 
   /** Ids of orders still `placed` since before `cutoff`, locked; rows another worker holds are skipped. */
   async lockUnpaidBefore(cutoff: Date, limit: number, manager: EntityManager): Promise<string[]> {
-    const rows = (await manager.query(
+    const rows = await manager.query<{ id: string }[]>(
       `SELECT id FROM orders.orders WHERE status = 'placed' AND created_at < $1 ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
       [cutoff, limit],
-    )) as { id: string }[];
+    );
     return rows.map((r) => r.id);
   }
 }

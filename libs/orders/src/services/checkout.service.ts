@@ -4,7 +4,14 @@ import { CartService } from '@app/cart';
 import { InventoryService, UnknownProductsError } from '@app/catalog';
 import { APP_CONFIG, ConflictError, InvalidInputError, UnprocessableError, type AppConfig } from '@app/common';
 import { OutboxRepository, Transactions, type Transaction } from '@app/database';
-import { ORDER_EVENTS, type CheckoutAnswer, type CheckoutRequest, type Order, type OrderLine, type OrderPlacedEvent } from '../orders.types.js';
+import {
+  ORDER_EVENTS,
+  type CheckoutAnswer,
+  type CheckoutRequest,
+  type Order,
+  type OrderLine,
+  type OrderPlacedEvent,
+} from '../orders.types.js';
 import { IdempotencyKeysRepository, type StoredAnswer } from '../repositories/idempotency-keys.repository.js';
 import { OrdersRepository } from '../repositories/orders.repository.js';
 import { AnswerCache } from '../store/answer-cache.store.js';
@@ -39,7 +46,12 @@ export class CheckoutService {
     private readonly answers: AnswerCache,
   ) {}
 
-  async checkout(user: { id: string; role: 'customer' | 'admin' }, key: string, request: CheckoutRequest, requestId?: string): Promise<CheckoutAnswer> {
+  async checkout(
+    user: { id: string; role: 'customer' | 'admin' },
+    key: string,
+    request: CheckoutRequest,
+    requestId?: string,
+  ): Promise<CheckoutAnswer> {
     const fingerprint = fingerprintOf(request);
     const cached = await this.answers.get(user.id, key);
     if (cached) return replay(cached, fingerprint);
@@ -67,10 +79,16 @@ export class CheckoutService {
   }
 
   /** Takes the stock and writes the order, its lines, its first history entry and its event. */
-  private async place(tx: Transaction, user: { id: string; role: 'customer' | 'admin' }, lines: Line[], fromCart: boolean): Promise<{ id: string; json: string }> {
+  private async place(
+    tx: Transaction,
+    user: { id: string; role: 'customer' | 'admin' },
+    lines: Line[],
+    fromCart: boolean,
+  ): Promise<{ id: string; json: string }> {
     const taken = await this.inventory.takeStock(tx, lines).catch((error: unknown) => {
       // A product removed from the catalog since it was put in the cart cannot be bought: a conflict.
-      if (fromCart && error instanceof UnknownProductsError) throw new ConflictError(`product(s) no longer available: ${error.productIds.join(', ')}`);
+      if (fromCart && error instanceof UnknownProductsError)
+        throw new ConflictError(`product(s) no longer available: ${error.productIds.join(', ')}`);
       throw error;
     });
     const items: OrderLine[] = taken.map((t) => ({
@@ -94,14 +112,20 @@ export class CheckoutService {
     const first = this.transitions.firstEntry(id, createdAt, { kind: 'user', userId: user.id, role: user.role });
     await this.orders.insert({ ...order, userId: user.id, lines: items, historyHead: first.hash }, tx.manager);
     await this.transitions.recordFirst(tx, first);
-    const event: OrderPlacedEvent = { orderId: id, userId: user.id, items: items.map((l) => ({ productId: l.productId, quantity: l.quantity })) };
+    const event: OrderPlacedEvent = {
+      orderId: id,
+      userId: user.id,
+      items: items.map((l) => ({ productId: l.productId, quantity: l.quantity })),
+    };
     await this.outbox.append(tx.manager, ORDER_EVENTS.placed, event);
     return { id, json: JSON.stringify(order) };
   }
 
   /** After the commit: the bought lines leave the cart; the order stands even when Redis fails now. */
   private async emptyCart(userId: string, bought: Line[], requestId?: string): Promise<void> {
-    await this.cart.removePurchased(userId, bought).catch((error: unknown) => this.logger.warn({ requestId, msg: `cart not emptied after checkout: ${(error as Error).message}` }));
+    await this.cart
+      .removePurchased(userId, bought)
+      .catch((error: unknown) => this.logger.warn({ requestId, msg: `cart not emptied after checkout: ${(error as Error).message}` }));
   }
 }
 
@@ -115,7 +139,8 @@ function normalizeItems(items: readonly Line[]): Line[] {
   const lines = items.map((i) => ({ productId: i.productId.toLowerCase(), quantity: i.quantity }));
   const seen = new Set<string>();
   lines.forEach((line, index) => {
-    if (seen.has(line.productId)) throw new InvalidInputError([`items.${index}.productId: product ${line.productId} appears more than once`]);
+    if (seen.has(line.productId))
+      throw new InvalidInputError([`items.${index}.productId: product ${line.productId} appears more than once`]);
     seen.add(line.productId);
   });
   return lines;
@@ -123,6 +148,7 @@ function normalizeItems(items: readonly Line[]): Line[] {
 
 /** SHA-256 of the request in one canonical form (field order and id case do not matter). */
 export function fingerprintOf(request: CheckoutRequest): string {
-  const canonical = request.items === undefined ? { cart: true } : { items: request.items.map((i) => [i.productId.toLowerCase(), i.quantity]) };
+  const canonical =
+    request.items === undefined ? { cart: true } : { items: request.items.map((i) => [i.productId.toLowerCase(), i.quantity]) };
   return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
 }

@@ -16,7 +16,12 @@ export class OrderHistoryService {
   /** Oldest first; for the owner or an admin. */
   async list(orderId: string, viewer: Viewer): Promise<HistoryEntry[]> {
     await this.reader.get(orderId, viewer);
-    return (await this.history.list(orderId)).map((e) => ({ at: e.at, from: e.from as OrderStatus | null, to: e.to as OrderStatus, actor: e.actor }));
+    return (await this.history.list(orderId)).map((e) => ({
+      at: e.at,
+      from: e.from as OrderStatus | null,
+      to: e.to as OrderStatus,
+      actor: e.actor,
+    }));
   }
 
   async verify(orderId: string): Promise<HistoryVerification> {

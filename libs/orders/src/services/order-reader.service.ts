@@ -23,7 +23,8 @@ export class OrderReader {
 
   /** Newest first: a customer's own orders; an admin's view of everyone's, or of `userId`'s. */
   async list(viewer: Viewer, page: number, limit: number, userId?: string): Promise<OrderPage> {
-    if (viewer.role !== 'admin' && userId !== undefined && userId !== viewer.userId) throw new ForbiddenError('userId: only admins may list other users’ orders');
+    if (viewer.role !== 'admin' && userId !== undefined && userId !== viewer.userId)
+      throw new ForbiddenError('userId: only admins may list other users’ orders');
     const owner = viewer.role === 'admin' ? (userId ?? null) : viewer.userId;
     const { items, total } = await this.orders.page(owner, page, limit);
     return { items, total, page, limit };

@@ -50,7 +50,14 @@ export class OrderTransitions {
     const check = checkTransition(order.status, to);
     if (!check.ok) throw new ConflictError(check.reason);
     const at = new Date().toISOString();
-    const entry = { orderId, seq: (await this.history.count(orderId, tx.manager)) + 1, at, from: order.status, to, actor: actorName(actor) };
+    const entry = {
+      orderId,
+      seq: (await this.history.count(orderId, tx.manager)) + 1,
+      at,
+      from: order.status,
+      to,
+      actor: actorName(actor),
+    };
     const hash = entryHash(order.historyHead, entry);
     await this.history.append({ ...entry, prevHash: order.historyHead, hash }, tx.manager);
     await this.orders.setStatus(orderId, to, hash, at, tx.manager);

@@ -11,7 +11,11 @@ import { CartCallerGuard, CurrentCartCaller } from '../http/cart-caller.guard.js
 import { GuestCartLimitInterceptor } from '../http/guest-cart-limit.interceptor.js';
 import { ApiErrors, type ErrorDoc } from '../../http/api-errors.decorator.js';
 
-const GUEST_CART_LIMIT: ErrorDoc = { status: 429, description: 'Rate limit, or too many new guest carts from this client IP (a write without X-Cart-Token); `Retry-After` says when to retry' };
+const GUEST_CART_LIMIT: ErrorDoc = {
+  status: 429,
+  description:
+    'Rate limit, or too many new guest carts from this client IP (a write without X-Cart-Token); `Retry-After` says when to retry',
+};
 
 /** Cart routes: with a bearer token the user's cart, without one a guest cart (X-Cart-Token). */
 @ApiTags('cart')
@@ -42,12 +46,19 @@ export class CartController {
   @CartRoute()
   @UseInterceptors(GuestCartLimitInterceptor)
   @ApiErrors(GUEST_CART_LIMIT)
-  @ApiOperation({ operationId: 'addCartItem', summary: 'Add units of a product to its line (a guest without a token gets a new cart and its X-Cart-Token)' })
+  @ApiOperation({
+    operationId: 'addCartItem',
+    summary: 'Add units of a product to its line (a guest without a token gets a new cart and its X-Cart-Token)',
+  })
   @ApiOkResponse({ type: CartDto, headers: CART_TOKEN_RESPONSE_HEADER, description: 'The cart after the change' })
   @ApiErrors({ status: 404, description: 'Unknown or deleted product' })
   @ApiErrors({ status: 409, description: 'The line would hold more than the product’s stock' })
   @ApiErrors({ status: 422, description: 'The line would exceed 100 units, or the cart 100 products' })
-  async add(@CurrentCartCaller() caller: CartCaller, @Body() body: AddCartItemDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<CartDto> {
+  async add(
+    @CurrentCartCaller() caller: CartCaller,
+    @Body() body: AddCartItemDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<CartDto> {
     return send(reply, await this.cart.addItem(caller, body.productId.toLowerCase(), body.quantity));
   }
 

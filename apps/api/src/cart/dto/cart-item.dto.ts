@@ -9,7 +9,13 @@ export class AddCartItemDto {
   @IsUuid()
   productId!: string;
 
-  @ApiProperty({ type: 'integer', example: 1, minimum: 1, maximum: MAX_LINE_QUANTITY, description: 'Units to add; the line may hold at most 100 and no more than the stock' })
+  @ApiProperty({
+    type: 'integer',
+    example: 1,
+    minimum: 1,
+    maximum: MAX_LINE_QUANTITY,
+    description: 'Units to add; the line may hold at most 100 and no more than the stock',
+  })
   @IsInt()
   @Min(1)
   @Max(MAX_LINE_QUANTITY)
@@ -18,7 +24,13 @@ export class AddCartItemDto {
 
 /** PUT /cart/items/:productId: sets the line (0 removes it). */
 export class SetCartItemDto {
-  @ApiProperty({ type: 'integer', example: 3, minimum: 0, maximum: MAX_LINE_QUANTITY, description: 'New quantity of the line; 0 removes it' })
+  @ApiProperty({
+    type: 'integer',
+    example: 3,
+    minimum: 0,
+    maximum: MAX_LINE_QUANTITY,
+    description: 'New quantity of the line; 0 removes it',
+  })
   @IsInt()
   @Min(0)
   @Max(MAX_LINE_QUANTITY)

@@ -8,7 +8,12 @@ export class CartItemDto {
   @ApiProperty({ example: 'Espresso cup set', description: 'Current product name (the name when added, if the product was deleted)' })
   name!: string;
 
-  @ApiProperty({ type: 'integer', example: 2490, minimum: 0, description: 'Current unit price in minor units (the price when added, if the product was deleted)' })
+  @ApiProperty({
+    type: 'integer',
+    example: 2490,
+    minimum: 0,
+    description: 'Current unit price in minor units (the price when added, if the product was deleted)',
+  })
   priceCents!: number;
 
   @ApiProperty({ type: 'integer', example: 2, minimum: 1, maximum: 100 })
@@ -35,7 +40,13 @@ export class CartDto {
   @ApiProperty({ example: 'EUR', description: 'ISO 4217 store currency' })
   currency!: string;
 
-  @ApiProperty({ format: 'date-time', nullable: true, type: String, example: '2026-01-02T08:30:00.000Z', description: 'Last change of the cart; null when it has never been written (or was emptied)' })
+  @ApiProperty({
+    format: 'date-time',
+    nullable: true,
+    type: String,
+    example: '2026-01-02T08:30:00.000Z',
+    description: 'Last change of the cart; null when it has never been written (or was emptied)',
+  })
   updatedAt!: string | null;
 }
 

@@ -5,7 +5,8 @@ import { ApiErrors } from '../../http/api-errors.decorator.js';
 /** The X-Cart-Token response header of guest answers. */
 export const CART_TOKEN_RESPONSE_HEADER = {
   'X-Cart-Token': {
-    description: 'Guest callers only: the token of their cart (issued by the first write that stores a line); send it back on later cart calls and with login/register to merge',
+    description:
+      'Guest callers only: the token of their cart (issued by the first write that stores a line); send it back on later cart calls and with login/register to merge',
     schema: { type: 'string', example: '9b2f6f0e-1c1e-4f62-8d7b-3c5a2e1f0a9d.pG3v…43 base64url characters' },
   },
 };
@@ -23,11 +24,15 @@ export const CartRoute = (): MethodDecorator =>
     ApiHeader({
       name: 'X-Cart-Token',
       required: false,
-      description: 'Guest cart token from an earlier cart answer; ignored when a valid bearer token is sent. Malformed, forged or tampered → 400',
+      description:
+        'Guest cart token from an earlier cart answer; ignored when a valid bearer token is sent. Malformed, forged or tampered → 400',
       schema: { type: 'string', pattern: CART_TOKEN_PATTERN },
     }),
     ApiErrors({ status: 400, description: 'Validation error naming each field, malformed productId, or invalid X-Cart-Token' }),
-    ApiErrors({ status: 401, description: 'An Authorization header was sent but the token is invalid, expired or revoked (send none to use a guest cart)' }),
+    ApiErrors({
+      status: 401,
+      description: 'An Authorization header was sent but the token is invalid, expired or revoked (send none to use a guest cart)',
+    }),
     ApiErrors({ status: 429, description: 'Rate limit' }),
     ApiErrors({ status: 503, description: 'Cart storage (Redis) unreachable: `cart: temporarily unavailable`' }),
   );

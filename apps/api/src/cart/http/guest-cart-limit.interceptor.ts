@@ -40,7 +40,9 @@ export class GuestCartLimitInterceptor implements NestInterceptor {
     let attempt: Attempt;
     try {
       // request.ip is undefined once the socket is gone; such a request still counts (as 'unknown').
-      attempt = await this.limiter.begin({ counters: [{ key: `guest-cart-ip:${request.ip ?? 'unknown'}`, limit: this.limit, windowMs: this.windowMs, onSuccess: 'keep' }] });
+      attempt = await this.limiter.begin({
+        counters: [{ key: `guest-cart-ip:${request.ip ?? 'unknown'}`, limit: this.limit, windowMs: this.windowMs, onSuccess: 'keep' }],
+      });
     } catch (error) {
       if (error instanceof AttemptsExhausted) throw tooManyRequests(http.getResponse<FastifyReply>(), error.retryAfterSeconds);
       throw error;

@@ -17,7 +17,11 @@ export class BestsellersController {
   @Get()
   @ApiOperation({ operationId: 'listBestsellers', summary: 'Live products ordered by units sold (empty until orders exist; ETag)' })
   @ApiConditionalGet([BestsellerDto])
-  async top(@Query() query: BestsellersQueryDto, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<string | undefined> {
+  async top(
+    @Query() query: BestsellersQueryDto,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string | undefined> {
     return conditionalJson(req, reply, jsonBody(await this.bestsellers.top(query.limit ?? 10)));
   }
 }

@@ -14,7 +14,10 @@ export class InventoryController {
   @AdminOnly()
   @Patch()
   @BodyLimit(ADMIN_WRITE_BODY_LIMIT)
-  @ApiOperation({ operationId: 'updateInventory', summary: 'Set or change the stock of several products, all or nothing (one transaction)' })
+  @ApiOperation({
+    operationId: 'updateInventory',
+    summary: 'Set or change the stock of several products, all or nothing (one transaction)',
+  })
   @ApiOkResponse({ type: InventoryResultDto, description: 'The new stock of each product, in request order' })
   @ApiErrors({ status: 400, description: 'Invalid body (e.g. both stock and delta, duplicate productId)' })
   @ApiErrors({ status: 404, description: 'Unknown or deleted product(s), named; nothing changed' })

@@ -24,7 +24,11 @@ export class ProductsController {
   @Get()
   @ApiOperation({ operationId: 'listProducts', summary: 'Products, filtered, sorted and paginated (cached; ETag)' })
   @ApiConditionalGet(ProductPageDto)
-  async list(@Query() query: ProductQueryDto, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<string | undefined> {
+  async list(
+    @Query() query: ProductQueryDto,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string | undefined> {
     return conditionalJson(req, reply, jsonBodyOf(await this.reader.list(query)));
   }
 
@@ -33,7 +37,11 @@ export class ProductsController {
   @ApiOperation({ operationId: 'getProduct', summary: 'One live product (cached; ETag)' })
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiConditionalGet(ProductDto, { notFound: true })
-  async get(@Param('id', new ParseUuidPipe('id')) id: string, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<string | undefined> {
+  async get(
+    @Param('id', new ParseUuidPipe('id')) id: string,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string | undefined> {
     return conditionalJson(req, reply, jsonBodyOf(await this.reader.get(id)));
   }
 

@@ -35,7 +35,12 @@ export class CreateCategoryDto {
   @Matches(SLUG_PATTERN, { message: SLUG_MESSAGE })
   slug!: string;
 
-  @ApiPropertyOptional({ format: 'uuid', nullable: true, type: String, description: 'An existing category (unknown → 400 naming parentId)' })
+  @ApiPropertyOptional({
+    format: 'uuid',
+    nullable: true,
+    type: String,
+    description: 'An existing category (unknown → 400 naming parentId)',
+  })
   @IsOptional()
   @IsUuid()
   parentId?: string | null;

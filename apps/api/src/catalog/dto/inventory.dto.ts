@@ -36,14 +36,26 @@ export class InventoryItemDto {
   @IsUuid()
   productId!: string;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: STOCK_MAX, example: 50, description: 'New absolute stock (exactly one of stock or delta)' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: STOCK_MAX,
+    example: 50,
+    description: 'New absolute stock (exactly one of stock or delta)',
+  })
   @ValidateIf((o: InventoryItemDto) => o.stock !== undefined || o.delta === undefined)
   @IsInt({ message: 'must be an integer number (send either stock or delta)' })
   @Min(0)
   @Max(STOCK_MAX)
   stock?: number;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: -DELTA_MAX, maximum: DELTA_MAX, example: -1, description: 'Change to apply, e.g. -1 (exactly one of stock or delta)' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: -DELTA_MAX,
+    maximum: DELTA_MAX,
+    example: -1,
+    description: 'Change to apply, e.g. -1 (exactly one of stock or delta)',
+  })
   @ValidateIf((o: InventoryItemDto) => o.delta !== undefined)
   @IsInt()
   @Min(-DELTA_MAX)
@@ -54,7 +66,12 @@ export class InventoryItemDto {
 
 /** PATCH /products/inventory: applied all or nothing, in one transaction. */
 export class InventoryUpdateDto {
-  @ApiProperty({ type: [InventoryItemDto], minItems: 1, maxItems: 100, description: 'At most one item per product (a product named twice is a 400)' })
+  @ApiProperty({
+    type: [InventoryItemDto],
+    minItems: 1,
+    maxItems: 100,
+    description: 'At most one item per product (a product named twice is a 400)',
+  })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(100)
@@ -67,7 +84,13 @@ export class InventoryLevelDto {
   @ApiProperty({ format: 'uuid' })
   productId!: string;
 
-  @ApiProperty({ type: 'integer', minimum: 0, maximum: INT4_MAX, example: 49, description: 'The new stock (a delta may raise it beyond the 1,000,000,000 a write sets)' })
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    maximum: INT4_MAX,
+    example: 49,
+    description: 'The new stock (a delta may raise it beyond the 1,000,000,000 a write sets)',
+  })
   stock!: number;
 }
 

@@ -1,6 +1,17 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, registerDecorator, type ValidationArguments } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  registerDecorator,
+  type ValidationArguments,
+} from 'class-validator';
 import { PaginationQueryDto } from '../../http/pagination-query.dto.js';
 import { DEFAULT_SORT, INT4_MAX, LIMIT_MAX, PRODUCT_SORTS, SLUG_PATTERN, type ProductSort, NO_NUL, NO_NUL_MESSAGE } from '@app/catalog';
 
@@ -24,14 +35,23 @@ function NotBelow(other: string): PropertyDecorator {
 
 /** Query of GET /products: filters, sort and pagination. Unknown parameters are rejected (400). */
 export class ProductQueryDto extends PaginationQueryDto {
-  @ApiPropertyOptional({ description: 'Words that must all appear in the name or description (case-insensitive)', maxLength: 100, example: 'espresso cup' })
+  @ApiPropertyOptional({
+    description: 'Words that must all appear in the name or description (case-insensitive)',
+    maxLength: 100,
+    example: 'espresso cup',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(100)
   @Matches(NO_NUL, { message: NO_NUL_MESSAGE })
   q?: string;
 
-  @ApiPropertyOptional({ description: 'Category slug; an unknown slug matches nothing', example: 'kitchen', pattern: SLUG_PATTERN.source, maxLength: 120 })
+  @ApiPropertyOptional({
+    description: 'Category slug; an unknown slug matches nothing',
+    example: 'kitchen',
+    pattern: SLUG_PATTERN.source,
+    maxLength: 120,
+  })
   @IsOptional()
   @IsString()
   @Matches(SLUG_PATTERN, { message: 'must be a category slug (lower-case letters, digits and dashes)' })
@@ -46,7 +66,13 @@ export class ProductQueryDto extends PaginationQueryDto {
   @Max(INT4_MAX)
   minPrice?: number;
 
-  @ApiPropertyOptional({ type: 'integer', description: 'Highest price in cents (inclusive); must be ≥ minPrice', minimum: 0, maximum: INT4_MAX, example: 5000 })
+  @ApiPropertyOptional({
+    type: 'integer',
+    description: 'Highest price in cents (inclusive); must be ≥ minPrice',
+    minimum: 0,
+    maximum: INT4_MAX,
+    example: 5000,
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

@@ -8,7 +8,12 @@ const present = (_: object, value: unknown): boolean => value !== undefined;
 
 /** POST /products. The currency is the store currency (config), not part of the body. */
 export class CreateProductDto {
-  @ApiProperty({ example: 'KIT-ESP-001', maxLength: 64, pattern: SKU_PATTERN.source, description: 'Unique among live products (taken → 409)' })
+  @ApiProperty({
+    example: 'KIT-ESP-001',
+    maxLength: 64,
+    pattern: SKU_PATTERN.source,
+    description: 'Unique among live products (taken → 409)',
+  })
   @IsString()
   @Matches(SKU_PATTERN, { message: 'must be 1-64 letters, digits, dots, dashes or underscores, starting with a letter or digit' })
   sku!: string;

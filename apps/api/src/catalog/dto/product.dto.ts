@@ -27,13 +27,25 @@ export class ProductDto {
   @ApiProperty({ example: 'Four double-walled glass cups, 80 ml each.' })
   description!: string;
 
-  @ApiProperty({ type: 'integer', example: 2490, minimum: 0, maximum: INT4_MAX, description: 'Price in minor units (cents); never a float' })
+  @ApiProperty({
+    type: 'integer',
+    example: 2490,
+    minimum: 0,
+    maximum: INT4_MAX,
+    description: 'Price in minor units (cents); never a float',
+  })
   priceCents!: number;
 
   @ApiProperty({ example: 'EUR', description: 'ISO 4217 store currency' })
   currency!: string;
 
-  @ApiProperty({ type: 'integer', example: 12, minimum: 0, maximum: INT4_MAX, description: 'Units in stock; a write sets at most 1,000,000,000, inventory deltas and cancelled orders may add beyond that' })
+  @ApiProperty({
+    type: 'integer',
+    example: 12,
+    minimum: 0,
+    maximum: INT4_MAX,
+    description: 'Units in stock; a write sets at most 1,000,000,000, inventory deltas and cancelled orders may add beyond that',
+  })
   stock!: number;
 
   @ApiProperty({ type: CategoryRefDto })

@@ -9,9 +9,17 @@ import { Client } from './client.decorator.js';
 import { ApiErrors, type ErrorDoc } from '../../http/api-errors.decorator.js';
 import { CART_TOKEN_PATTERN } from '../../cart/http/cart-api-docs.js';
 
-const CART_TOKEN = { name: 'x-cart-token', required: false, description: 'Guest cart to merge into the user’s cart', schema: { type: 'string' as const, pattern: CART_TOKEN_PATTERN } };
+const CART_TOKEN = {
+  name: 'x-cart-token',
+  required: false,
+  description: 'Guest cart to merge into the user’s cart',
+  schema: { type: 'string' as const, pattern: CART_TOKEN_PATTERN },
+};
 const TOO_MANY: ErrorDoc = { status: 429, description: 'Rate limited; see the Retry-After header (seconds)' };
-const HASHING_BUSY: ErrorDoc = { status: 503, description: 'Too many password hashes at once on this instance; see the Retry-After header (seconds)' };
+const HASHING_BUSY: ErrorDoc = {
+  status: 503,
+  description: 'Too many password hashes at once on this instance; see the Retry-After header (seconds)',
+};
 
 @ApiTags('auth')
 @Controller('auth')
@@ -44,7 +52,10 @@ export class AuthController {
   @ApiOkResponse({ type: AuthResponseDto })
   @ApiErrors(400)
   @ApiErrors({ status: 401, description: 'Wrong email or password (one message for both)' })
-  @ApiErrors({ status: 429, description: 'Too many failed logins for this email from this IP, or from this IP; see the Retry-After header (seconds)' })
+  @ApiErrors({
+    status: 429,
+    description: 'Too many failed logins for this email from this IP, or from this IP; see the Retry-After header (seconds)',
+  })
   @ApiErrors(HASHING_BUSY)
   login(@Body() body: LoginDto, @Client() client: ClientInfo, @Headers('x-cart-token') cartToken?: string): Promise<AuthResponseDto> {
     return this.auth.login(body, client, cartToken);

@@ -27,10 +27,16 @@ export class UsersController {
   @Patch('me')
   @Authenticated()
   @LimitAttempts('password-change')
-  @ApiOperation({ operationId: 'updateMe', summary: 'Change name and/or password (needs currentPassword; revokes the other sessions; password checks limited per user and IP)' })
+  @ApiOperation({
+    operationId: 'updateMe',
+    summary: 'Change name and/or password (needs currentPassword; revokes the other sessions; password checks limited per user and IP)',
+  })
   @ApiOkResponse({ type: UserDto })
   @ApiErrors({ status: 400, description: 'Invalid or unknown fields, missing or wrong currentPassword' })
-  @ApiErrors({ status: 429, description: 'Too many wrong currentPassword for this user, or password changes from this IP; see the Retry-After header (seconds)' })
+  @ApiErrors({
+    status: 429,
+    description: 'Too many wrong currentPassword for this user, or password changes from this IP; see the Retry-After header (seconds)',
+  })
   @ApiErrors({ status: 503, description: 'Too many password hashes at once on this instance; see the Retry-After header (seconds)' })
   updateMe(@CurrentUser() user: AuthUser, @Body() body: UpdateMeDto): Promise<UserDto> {
     return this.users.updateProfile(user.id, user.sessionId, body);

@@ -46,7 +46,12 @@ export class LoginDto {
 }
 
 export class RefreshDto {
-  @ApiProperty({ description: 'The refresh token from the last sign-in or refresh (single use)', example: '7d3c…uuid….q2x…', minLength: 1, maxLength: 4096 })
+  @ApiProperty({
+    description: 'The refresh token from the last sign-in or refresh (single use)',
+    example: '7d3c…uuid….q2x…',
+    minLength: 1,
+    maxLength: 4096,
+  })
   @IsString()
   @IsNotEmpty()
   @MaxLength(4096)

@@ -12,7 +12,12 @@ const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'stri
 const present = (_: object, value: unknown): boolean => value !== undefined;
 
 /** PATCH /users/me: any subset; `null` for a field is a 400 naming it. */
-@ApiSchemaExtras({ anyOf: [{ not: { properties: { password: { type: 'string' } }, required: ['password'] } }, { properties: { currentPassword: { type: 'string', minLength: 1 } }, required: ['currentPassword'] }] })
+@ApiSchemaExtras({
+  anyOf: [
+    { not: { properties: { password: { type: 'string' } }, required: ['password'] } },
+    { properties: { currentPassword: { type: 'string', minLength: 1 } }, required: ['currentPassword'] },
+  ],
+})
 export class UpdateMeDto {
   @ApiPropertyOptional({ minLength: 1, maxLength: 100, pattern: '\\S', example: 'Ada King', description: 'Trimmed; must not be blank' })
   @ValidateIf(present)
@@ -22,7 +27,11 @@ export class UpdateMeDto {
   @MaxLength(100)
   name?: string;
 
-  @ApiPropertyOptional({ minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX, description: 'New password; needs currentPassword; revokes the other sessions' })
+  @ApiPropertyOptional({
+    minLength: PASSWORD_MIN,
+    maxLength: PASSWORD_MAX,
+    description: 'New password; needs currentPassword; revokes the other sessions',
+  })
   @ValidateIf(present)
   @IsString()
   @MinLength(PASSWORD_MIN, { message: `must be at least ${PASSWORD_MIN} characters` })

@@ -9,7 +9,8 @@ export class NamespaceStatsDto {
   @ApiProperty({ example: 412.5 }) loadTimeMsTotal!: number;
   @ApiProperty({ type: 'integer', minimum: 0, example: 0 }) staleServes!: number;
   @ApiProperty({ type: 'integer', minimum: 0, example: 0 }) errors!: number;
-  @ApiProperty({ type: 'integer', minimum: 0, example: 0, description: 'Loader failures and hard timeouts, background refreshes included' }) loadErrors!: number;
+  @ApiProperty({ type: 'integer', minimum: 0, example: 0, description: 'Loader failures and hard timeouts, background refreshes included' })
+  loadErrors!: number;
 }
 
 export class RedisFiguresDto {
@@ -17,13 +18,18 @@ export class RedisFiguresDto {
   @ApiProperty({ type: 'integer', minimum: 0, example: 1048576 }) usedMemoryBytes!: number;
   @ApiProperty({ example: '1.00M' }) usedMemoryHuman!: string;
   @ApiProperty({ type: 'integer', minimum: 0, example: 12 }) connectedClients!: number;
-  @ApiProperty({ type: 'integer', minimum: 0, example: 4242, description: 'Keys in the current database (all masters on a cluster)' }) keys!: number;
+  @ApiProperty({ type: 'integer', minimum: 0, example: 4242, description: 'Keys in the current database (all masters on a cluster)' })
+  keys!: number;
   @ApiProperty({ type: 'integer', minimum: 0, example: 100000 }) keyspaceHits!: number;
   @ApiProperty({ type: 'integer', minimum: 0, example: 2500 }) keyspaceMisses!: number;
 }
 
 export class CacheStatsDto {
-  @ApiProperty({ type: 'object', additionalProperties: { $ref: '#/components/schemas/NamespaceStatsDto' }, description: 'Per cache namespace, since this instance started' })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { $ref: '#/components/schemas/NamespaceStatsDto' },
+    description: 'Per cache namespace, since this instance started',
+  })
   namespaces!: Record<string, NamespaceStatsDto>;
 
   @ApiProperty({ type: NamespaceStatsDto }) totals!: NamespaceStatsDto;

@@ -22,7 +22,9 @@ export class QueueMetrics implements OnModuleInit {
       async collect(this: Gauge<'queue' | 'state'>) {
         this.reset();
         const counts: QueueCounts[] = await queues.counts().catch(() => []);
-        for (const c of counts) for (const state of ['waiting', 'active', 'delayed', 'failed', 'completed'] as const) this.set({ queue: c.name, state }, c[state]);
+        for (const c of counts)
+          for (const state of ['waiting', 'active', 'delayed', 'failed', 'completed'] as const)
+            this.set({ queue: c.name, state }, c[state]);
       },
     });
     registerOutboxMetrics(this.metrics.registry, queues);

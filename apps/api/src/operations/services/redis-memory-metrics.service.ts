@@ -31,7 +31,10 @@ export class RedisMemoryMetrics implements OnModuleInit {
     const memory = () =>
       (latest ??= admin
         .info()
-        .then((info) => ({ ...info.memory, ...info.stats }), () => null)
+        .then(
+          (info) => ({ ...info.memory, ...info.stats }),
+          () => null,
+        )
         .finally(() => setTimeout(() => (latest = null), 0)));
     const gauge = (name: string, help: string, labelNames: string[], read: (m: Record<string, unknown>, g: Gauge<string>) => void) =>
       new Gauge({
@@ -46,10 +49,17 @@ export class RedisMemoryMetrics implements OnModuleInit {
         },
       });
     gauge(`${prefix}_memory_used_bytes`, 'Memory Redis uses (INFO used_memory)', [], (m, g) => g.set(Number(m.used_memory) || 0));
-    gauge(`${prefix}_memory_max_bytes`, 'Redis maxmemory (0 = no limit: set one, see docker/redis/redis.conf)', [], (m, g) => g.set(Number(m.maxmemory) || 0));
-    gauge(`${prefix}_maxmemory_policy_info`, 'Redis maxmemory-policy (noeviction expected on the main server, allkeys-lru on the cache one)', ['policy'], (m, g) =>
-      g.set({ policy: String(m.maxmemory_policy ?? 'unknown') }, 1),
+    gauge(`${prefix}_memory_max_bytes`, 'Redis maxmemory (0 = no limit: set one, see docker/redis/redis.conf)', [], (m, g) =>
+      g.set(Number(m.maxmemory) || 0),
     );
-    gauge(`${prefix}_evicted_keys_total`, 'Keys Redis evicted to stay under maxmemory (INFO evicted_keys)', [], (m, g) => g.set(Number(m.evicted_keys) || 0));
+    gauge(
+      `${prefix}_maxmemory_policy_info`,
+      'Redis maxmemory-policy (noeviction expected on the main server, allkeys-lru on the cache one)',
+      ['policy'],
+      (m, g) => g.set({ policy: String(m.maxmemory_policy ?? 'unknown') }, 1),
+    );
+    gauge(`${prefix}_evicted_keys_total`, 'Keys Redis evicted to stay under maxmemory (INFO evicted_keys)', [], (m, g) =>
+      g.set(Number(m.evicted_keys) || 0),
+    );
   }
 }

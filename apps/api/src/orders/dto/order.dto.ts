@@ -102,6 +102,11 @@ export class HistoryVerificationDto {
   @ApiProperty({ example: 3, type: 'integer', description: 'Entries found' })
   entries!: number;
 
-  @ApiProperty({ type: 'integer', nullable: true, example: null, description: 'Index of the first changed, missing or misplaced entry; null when valid' })
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    example: null,
+    description: 'Index of the first changed, missing or misplaced entry; null when valid',
+  })
   brokenAt!: number | null;
 }

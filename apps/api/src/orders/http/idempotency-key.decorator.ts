@@ -10,7 +10,8 @@ export const IdempotencyKey = createParamDecorator((_data: unknown, ctx: Executi
   const value = ctx.switchToHttp().getRequest<{ headers: Record<string, string | string[] | undefined> }>().headers[IDEMPOTENCY_KEY_HEADER];
   if (value === undefined) throw new BadRequestException(['Idempotency-Key: is required']);
   if (typeof value !== 'string') throw new BadRequestException(['Idempotency-Key: must be sent once']);
-  if (value.length < 1 || value.length > MAX_LENGTH) throw new BadRequestException([`Idempotency-Key: must be 1 to ${MAX_LENGTH} characters`]);
+  if (value.length < 1 || value.length > MAX_LENGTH)
+    throw new BadRequestException([`Idempotency-Key: must be 1 to ${MAX_LENGTH} characters`]);
   if (!PRINTABLE.test(value)) throw new BadRequestException(['Idempotency-Key: must contain only visible characters']);
   return value;
 });

@@ -15,5 +15,9 @@ export const OrderByIdRoute = (): MethodDecorator =>
   applyDecorators(
     ApiParam({ name: 'id', format: 'uuid' }),
     ApiErrors({ status: 400, description: 'Malformed id or invalid body', message: ['id: must be a UUID'] }),
-    ApiErrors({ status: 404, description: 'No such order of the caller (customers) or at all (admins)', message: 'order 6c1f0a52-3f5e-4d8b-9a0e-8f2b1d7c4e21 not found' }),
+    ApiErrors({
+      status: 404,
+      description: 'No such order of the caller (customers) or at all (admins)',
+      message: 'order 6c1f0a52-3f5e-4d8b-9a0e-8f2b1d7c4e21 not found',
+    }),
   );

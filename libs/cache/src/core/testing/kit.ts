@@ -18,7 +18,10 @@ export class CacheKit {
   private readonly caches: CacheService[] = [];
   private readonly clients: RedisClient[] = [];
 
-  constructor(label: string, private readonly url = SHARED_REDIS_URL) {
+  constructor(
+    label: string,
+    private readonly url = SHARED_REDIS_URL,
+  ) {
     this.prefix = uniquePrefix(label);
   }
 
