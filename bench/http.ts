@@ -23,14 +23,20 @@
  * ≥ 0.8 ×; uncached list ≥ 0.6 × (the reference runs the API's list statement from a plain pg pool
  * on the same database); API RSS ≤ 150 MB at the end.
  *
- * The API runs with LOG_LEVEL=warn (no access log line per request; the reference logs nothing)
- * and a rate limit high enough never to answer 429 (the limiter still runs on every request).
+ * The API runs in its default logging configuration: LOG_LEVEL=info, an access line per request
+ * (to a pipe the bench drains; the reference logs nothing), and a rate limit high enough never to
+ * answer 429 (the limiter still runs on every request). BENCH_API_ENV="LOG_LEVEL=warn" measures
+ * without the access lines.
  * BENCH_DURATION_MS / BENCH_WARMUP_MS / BENCH_ROUNDS / BENCH_SOLO_MS / BENCH_CONNECTIONS tune the run.
  *
  * The rate limiter's local reservation (RedisThrottlerStorage, THROTTLE_RESERVE_MAX): a second API
  * on the same database and key prefix runs with THROTTLE_RESERVE_MAX=1 (a Redis call per request),
  * and its cached product GET is a subject of the same rounds, right after the first API's
  * (alternating); both are printed side by side. BENCH_RESERVE_COMPARE=0 leaves it out.
+ *
+ * The logger: a third API runs with LOG_REQUEST_CONTEXT=nestjs-pino (nestjs-pino + pino-http, a
+ * request context in AsyncLocalStorage) against the default explicit logger, the same way; the cost
+ * of nestjs-pino on the cached product GET is printed. BENCH_LOGGER_COMPARE=0 leaves it out.
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -56,6 +62,7 @@ const PRODUCTS = 1_000;
 const LIST_PATH = '/api/v1/products?category=kitchen&sort=price&limit=20';
 const CLIENT = process.env.BENCH_CLIENT === 'builtin' || !wrkAvailable() ? 'builtin' : 'wrk';
 const RESERVE_COMPARE = process.env.BENCH_RESERVE_COMPARE !== '0';
+const LOGGER_COMPARE = process.env.BENCH_LOGGER_COMPARE !== '0';
 
 loadEnvDefaults();
 
@@ -114,6 +121,8 @@ async function waitReplica(primaryUrl: string, replicaUrl: string): Promise<void
 
 /** The cached product GET of the second API (THROTTLE_RESERVE_MAX=1). */
 const RESERVE_ONE = 'api product (cached, THROTTLE_RESERVE_MAX=1)';
+/** The cached product GET of the third API (LOG_REQUEST_CONTEXT=nestjs-pino). */
+const NESTJS_PINO = 'api product (cached, LOG_REQUEST_CONTEXT=nestjs-pino)';
 
 type Row = {
   name: string;
@@ -177,7 +186,6 @@ async function main(): Promise<void> {
   const env: Record<string, string> = {
     NODE_ENV: 'production',
     JWT_SECRET: randomBytes(32).toString('hex'),
-    LOG_LEVEL: 'warn',
     ...RAISED_LIMITS,
     DB_PRIMARY_URL: withDatabase(basePrimary, database),
     DB_REPLICA_URL: baseReplica ? withDatabase(baseReplica, database) : '',
@@ -215,19 +223,22 @@ async function main(): Promise<void> {
     children.push(api.child);
     await waitHttp(apiPort, '/health/live', api);
     // The same API with a Redis call per rate-limited request (no local reservation).
-    let reserveOne: { port: number; pid: number } | null = null;
-    if (RESERVE_COMPARE) {
+    const variant = async (enabled: boolean, overrides: Record<string, string>): Promise<{ port: number; pid: number } | null> => {
+      if (!enabled) return null;
       const port = await freePort();
-      const second = start(process.execPath, [resolve(ROOT, 'dist/apps/api/src/main.js')], {
+      const other = start(process.execPath, [resolve(ROOT, 'dist/apps/api/src/main.js')], {
         ...env,
-        THROTTLE_RESERVE_MAX: '1',
+        ...overrides,
         PORT: String(port),
         HOST: '127.0.0.1',
       });
-      children.push(second.child);
-      await waitHttp(port, '/health/live', second);
-      reserveOne = { port, pid: second.child.pid! };
-    }
+      children.push(other.child);
+      await waitHttp(port, '/health/live', other);
+      return { port, pid: other.child.pid! };
+    };
+    const reserveOne = await variant(RESERVE_COMPARE, { THROTTLE_RESERVE_MAX: '1' });
+    // The same API with nestjs-pino as its logger (request context in AsyncLocalStorage).
+    const nestjsPino = await variant(LOGGER_COMPARE, { LOG_REQUEST_CONTEXT: 'nestjs-pino' });
 
     const db = new pg.Client({ connectionString: env.DB_PRIMARY_URL });
     await db.connect();
@@ -286,6 +297,7 @@ async function main(): Promise<void> {
       { name: 'reference product', port: refPort, pid: refPid, plan: products },
       { name: 'api product (cached)', port: apiPort, pid: apiPid, plan: products },
       ...(reserveOne ? [{ name: RESERVE_ONE, port: reserveOne.port, pid: reserveOne.pid, plan: products }] : []),
+      ...(nestjsPino ? [{ name: NESTJS_PINO, port: nestjsPino.port, pid: nestjsPino.pid, plan: products }] : []),
       { name: 'reference list', port: refPort, pid: refPid, plan: get(LIST_PATH) },
       { name: 'api list (cached)', port: apiPort, pid: apiPid, plan: get(LIST_PATH) },
       // The platform's floor: a public Nest route with no catalog code (same adapter, hooks, guards).
@@ -356,6 +368,19 @@ async function main(): Promise<void> {
           rpsRatio: ratio(product.api.rps, row(RESERVE_ONE).rps),
         }
       : null;
+    // nestjs-pino's cost on the cached product GET: the share of req/s it loses against the explicit logger.
+    const logger = best.has(NESTJS_PINO)
+      ? {
+          explicitRps: Math.round(product.api.rps),
+          explicitP99Ms: product.api.p99Ms,
+          explicitCpuUsPerRequest: product.api.cpuUsPerRequest,
+          nestjsPinoRps: Math.round(row(NESTJS_PINO).rps),
+          nestjsPinoP99Ms: row(NESTJS_PINO).p99Ms,
+          nestjsPinoCpuUsPerRequest: row(NESTJS_PINO).cpuUsPerRequest,
+          costPct: Math.round((1 - row(NESTJS_PINO).rps / product.api.rps) * 1000) / 10,
+          costMaxPct: 5,
+        }
+      : null;
     const summary = {
       productRpsRatio: ratio(product.api.rps, product.reference.rps),
       productP99Ratio: ratio(product.api.p99Ms, product.reference.p99Ms),
@@ -403,6 +428,11 @@ async function main(): Promise<void> {
         row(RESERVE_ONE),
         `${ratio(row(RESERVE_ONE).rps, product.reference.rps)}× req/s, ${ratio(row(RESERVE_ONE).p99Ms, product.reference.p99Ms)}× p99`,
       );
+    if (logger)
+      line(
+        row(NESTJS_PINO),
+        `${ratio(row(NESTJS_PINO).rps, product.reference.rps)}× req/s, ${ratio(row(NESTJS_PINO).p99Ms, product.reference.p99Ms)}× p99`,
+      );
     line(list.reference, alone('reference list'));
     line(list.api, `${summary.listRpsRatio}× req/s, ${summary.listP99Ratio}× p99`);
     line(row('reference get-cart (10 lines)'), alone('reference get-cart (10 lines)'));
@@ -419,6 +449,11 @@ async function main(): Promise<void> {
     if (reservation) {
       console.log(
         `rate-limit reservation, cached product GET: THROTTLE_RESERVE_MAX=${reserveMaxLabel} ${reservation.rps} req/s (p99 ${reservation.p99Ms.toFixed(2)} ms, ${reservation.cpuUsPerRequest} µs/req) vs THROTTLE_RESERVE_MAX=1 ${reservation.reserveOneRps} req/s (p99 ${reservation.reserveOneP99Ms.toFixed(2)} ms, ${reservation.reserveOneCpuUsPerRequest} µs/req): ${reservation.rpsRatio}×`,
+      );
+    }
+    if (logger) {
+      console.log(
+        `logger, cached product GET: explicit (default) ${logger.explicitRps} req/s (p99 ${logger.explicitP99Ms.toFixed(2)} ms, ${logger.explicitCpuUsPerRequest} µs/req) vs nestjs-pino ${logger.nestjsPinoRps} req/s (p99 ${logger.nestjsPinoP99Ms.toFixed(2)} ms, ${logger.nestjsPinoCpuUsPerRequest} µs/req): nestjs-pino costs ${logger.costPct} % (adopted as default under ${logger.costMaxPct} %)`,
       );
     }
     const heap = memory.heapUsedMb === null ? 'heap n/a (no /metrics)' : `heap used ${memory.heapUsedMb} MB of ${memory.heapTotalMb} MB`;
@@ -446,11 +481,12 @@ async function main(): Promise<void> {
         rounds: ROUNDS,
         products: PRODUCTS,
         listPath: LIST_PATH,
-        apiLogLevel: 'warn',
+        apiLogLevel: process.env.BENCH_API_ENV?.match(/LOG_LEVEL=(\w+)/)?.[1] ?? 'info',
       },
       results: [...best.values()],
       summary,
       reservation,
+      logger,
       referenceSolo,
       targets,
       apiMemoryAtEnd: memory,

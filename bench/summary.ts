@@ -185,6 +185,15 @@ function httpRows(r: Json): Row[] {
       met: null,
     });
   }
+  const lg = r.logger;
+  if (lg) {
+    rows.push({
+      figure: 'logger: cached product GET with nestjs-pino vs the explicit logger (req/s lost)',
+      value: `${lg.costPct} % (${num(lg.nestjsPinoRps)} vs ${num(lg.explicitRps)} req/s; ${lg.nestjsPinoCpuUsPerRequest} vs ${lg.explicitCpuUsPerRequest} µs/req)`,
+      goal: '< 5 % to adopt it',
+      met: null,
+    });
+  }
   const mem = r.apiMemoryAtEnd;
   rows.push(
     mem

@@ -40,10 +40,16 @@ export function start(command: string, args: string[], env: Record<string, strin
     env: { ...process.env, NODE_OPTIONS: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
-  child.stderr.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
-  return { child, output: () => out };
+  // The last chunks only, kept as they arrive: an API logging a line per request writes megabytes a
+  // second, and copying them into strings here would take CPU from the servers being measured.
+  const tail: Buffer[] = [];
+  const keep = (d: Buffer): void => {
+    tail.push(d);
+    if (tail.length > 8) tail.shift();
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  return { child, output: () => Buffer.concat(tail).toString().slice(-20_000) };
 }
 
 export async function waitHttp(port: number, path: string, proc: Started, ms = 30_000): Promise<void> {

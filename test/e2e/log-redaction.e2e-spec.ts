@@ -40,7 +40,7 @@ class ProbeController {
 @Module({ controllers: [ProbeController] })
 class ProbeModule {}
 
-describe('log output under hostile requests', () => {
+describe.each(['explicit', 'nestjs-pino'])('log output under hostile requests (LOG_REQUEST_CONTEXT=%s)', (mode) => {
   let app: NestFastifyApplication;
   let output = '';
   let user: RegisteredUser;
@@ -53,7 +53,7 @@ describe('log output under hostile requests', () => {
         done();
       },
     });
-    app = await createTestApp({ LOG_LEVEL: 'trace' }, { imports: [ProbeModule], logDestination: sink });
+    app = await createTestApp({ LOG_LEVEL: 'trace', LOG_REQUEST_CONTEXT: mode }, { imports: [ProbeModule], logDestination: sink });
     user = await registerUser(app, { email: `redact-${Date.now()}@example.com`, password: 'Correct-Horse-Battery-9' });
     const rows: Array<{ password_hash: string }> = await app
       .get(DataSource)

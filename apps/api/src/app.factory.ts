@@ -13,6 +13,7 @@ import { registerNoStoreByDefault, registerSecurityHeaders } from './http/securi
 import { httpServerOptions } from './http/server-options.js';
 import { createValidationPipe } from './http/validation.pipe.js';
 import { registerAccessLog } from './logging/access-log.hook.js';
+import { nestjsPinoLogger, nestjsPinoModule } from './logging/nestjs-pino.logging.js';
 import { registerHttpMetrics } from './metrics/http-metrics.hook.js';
 import { MetricsRegistry } from './metrics/metrics.registry.js';
 
@@ -48,18 +49,24 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   const fastify = adapter.getInstance();
   registerRequestIdHeader(fastify);
   registerDrainOnClose(fastify);
-  registerAccessLog(fastify, logger);
+  const requestContext =
+    config.app.logRequestContext === 'nestjs-pino' ? await nestjsPinoModule(fastify, logger, configSecrets(config)) : undefined;
+  if (!requestContext) registerAccessLog(fastify, logger);
   registerRouteBodyLimits(fastify);
   registerBodyParsers(fastify);
   registerNoStoreByDefault(fastify);
 
   // bodyParser: false: the body parsers above replace Nest's (limits on structure and strings).
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options.imports), adapter, {
-    bufferLogs: true,
-    abortOnError: false,
-    bodyParser: false,
-  });
-  app.useLogger(new PinoLoggerService(logger));
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config, [...(requestContext ? [requestContext] : []), ...(options.imports ?? [])]),
+    adapter,
+    {
+      bufferLogs: true,
+      abortOnError: false,
+      bodyParser: false,
+    },
+  );
+  app.useLogger(requestContext ? await nestjsPinoLogger(app) : new PinoLoggerService(logger));
   app.flushLogs();
   app.setGlobalPrefix('api/v1', {
     exclude: [

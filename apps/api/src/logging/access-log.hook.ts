@@ -2,13 +2,14 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Level, Logger } from 'pino';
 
 /** Probes polled by orchestrators and scrapers: their successful calls are not worth a line each. */
-const QUIET_URLS = new Set(['/health/live', '/metrics']);
+export const QUIET_URLS: ReadonlySet<string> = new Set(['/health/live', '/metrics']);
 
 function requestFields(request: FastifyRequest): { requestId: string; req: { method: string; url: string; remoteAddress: string } } {
   return { requestId: request.id, req: { method: request.method, url: request.url, remoteAddress: request.ip } };
 }
 
-function levelOf(status: number): Level {
+/** 5xx at error, 4xx at warn, the rest at info. */
+export function levelOf(status: number): Level {
   return status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
 }
 

@@ -15,6 +15,12 @@ export interface AppConfig {
     logLevel: Env['LOG_LEVEL'];
     /** API log lines are buffered up to this many bytes (flushed every 250 ms and at exit); 0 = one synchronous write per line. */
     logBufferBytes?: number;
+    /**
+     * How API log lines get the request they belong to. explicit: the access line comes from a
+     * Fastify hook and code passes `requestId` itself; nestjs-pino: pino-http writes the access line
+     * and every line logged during a request carries its id (AsyncLocalStorage).
+     */
+    logRequestContext?: Env['LOG_REQUEST_CONTEXT'];
     shutdownTimeoutMs: number;
     corsOrigins: string[];
     /** Fastify trustProxy: which peers may set X-Forwarded-For (client IPs for rate limits). */
@@ -165,6 +171,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       port: env.PORT,
       logLevel: env.LOG_LEVEL,
       logBufferBytes: env.LOG_BUFFER_BYTES,
+      logRequestContext: env.LOG_REQUEST_CONTEXT,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
       corsOrigins: env.CORS_ORIGINS.split(',')
         .map((o) => o.trim())
