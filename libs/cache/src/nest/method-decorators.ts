@@ -4,10 +4,16 @@ import type { GetOrLoadOptions } from '../core/options.js';
 import type { CacheService } from '../create-cache.js';
 import { getCacheForDecorators } from './decorator-registry.js';
 
-type AnyFn = (...args: any[]) => any; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** The decorated method: called with the arguments `key` and `tags` take; its result is only passed on. */
+type Method<A extends unknown[]> = (this: unknown, ...args: A) => unknown;
 type Tags<A extends unknown[]> = readonly string[] | ((...args: A) => readonly string[]);
 
-export interface CacheableOptions<A extends unknown[] = any[]> extends Omit<GetOrLoadOptions, 'tags'> {
+/*
+ * A: the method's arguments, inferred from `key` / `tags` (`key: (id: string) => ...`). The
+ * default, `never[]`, accepts key and tags functions of any parameters (`CacheableOptions`
+ * written without A).
+ */
+export interface CacheableOptions<A extends unknown[] = never[]> extends Omit<GetOrLoadOptions, 'tags'> {
   /** Namespace (default: the module's default namespace). */
   namespace?: string;
   /** Key parts from the method arguments. */
@@ -15,7 +21,7 @@ export interface CacheableOptions<A extends unknown[] = any[]> extends Omit<GetO
   tags?: Tags<A>;
 }
 
-export interface CacheEvictOptions<A extends unknown[] = any[]> {
+export interface CacheEvictOptions<A extends unknown[] = never[]> {
   namespace?: string;
   /** Entry to invalidate. */
   key?: (...args: A) => CacheKey;
@@ -27,12 +33,13 @@ export interface CacheEvictOptions<A extends unknown[] = any[]> {
   beforeInvocation?: boolean;
 }
 
-export interface CachePutOptions<A extends unknown[] = any[]> {
+export interface CachePutOptions<A extends unknown[] = never[]> {
   namespace?: string;
   /** Key parts from the arguments… */
   key?: (...args: A) => CacheKey;
   /** …or from the method's result (e.g. an id assigned by the database). */
-  keyFromResult?: (result: any) => CacheKey; // eslint-disable-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the decorator cannot see the method's result type; any lets `(row) => ['p', row.id]` read it
+  keyFromResult?: (result: any) => CacheKey;
   ttl?: number;
   tags?: Tags<A>;
 }
@@ -46,8 +53,8 @@ function tagsOf<A extends unknown[]>(tags: Tags<A> | undefined, args: A): readon
 }
 
 /** Replaces a method, keeping its name and the metadata other decorators put on it (routes, guards…). */
-function wrap(descriptor: PropertyDescriptor, make: (original: AnyFn) => AnyFn): PropertyDescriptor {
-  const original = descriptor.value as AnyFn;
+function wrap<A extends unknown[]>(descriptor: PropertyDescriptor, make: (original: Method<A>) => Method<A>): PropertyDescriptor {
+  const original = descriptor.value as Method<A>;
   const wrapped = make(original);
   Object.defineProperty(wrapped, 'name', { value: original.name });
   const R = Reflect as unknown as {
@@ -63,10 +70,10 @@ function wrap(descriptor: PropertyDescriptor, make: (original: AnyFn) => AnyFn):
 }
 
 /** Caches the method's result (cache-aside with single-flight and the distributed load lock). */
-export function Cacheable<A extends unknown[] = any[]>(opts: CacheableOptions<A>): MethodDecorator {
+export function Cacheable<A extends unknown[] = never[]>(opts: CacheableOptions<A>): MethodDecorator {
   const { namespace, key, tags, ...options } = opts;
   return (_target, _prop, descriptor) =>
-    wrap(
+    wrap<A>(
       descriptor,
       (original) =>
         function (this: unknown, ...args: A) {
@@ -81,7 +88,7 @@ export function Cacheable<A extends unknown[] = any[]>(opts: CacheableOptions<A>
 }
 
 /** Invalidates entries, tags or the whole namespace after (or before) the method runs. */
-export function CacheEvict<A extends unknown[] = any[]>(opts: CacheEvictOptions<A>): MethodDecorator {
+export function CacheEvict<A extends unknown[] = never[]>(opts: CacheEvictOptions<A>): MethodDecorator {
   const evict = async (svc: CacheService, args: A): Promise<void> => {
     const cache = resolve(svc, opts.namespace);
     const jobs: Promise<unknown>[] = [];
@@ -92,7 +99,7 @@ export function CacheEvict<A extends unknown[] = any[]>(opts: CacheEvictOptions<
     await Promise.all(jobs);
   };
   return (_target, _prop, descriptor) =>
-    wrap(
+    wrap<A>(
       descriptor,
       (original) =>
         async function (this: unknown, ...args: A) {
@@ -107,10 +114,10 @@ export function CacheEvict<A extends unknown[] = any[]>(opts: CacheEvictOptions<
 }
 
 /** Always runs the method, then stores its result (e.g. an update returning the saved entity). */
-export function CachePut<A extends unknown[] = any[]>(opts: CachePutOptions<A>): MethodDecorator {
+export function CachePut<A extends unknown[] = never[]>(opts: CachePutOptions<A>): MethodDecorator {
   if (!opts.key && !opts.keyFromResult) throw new TypeError('@CachePut needs key or keyFromResult');
   return (_target, _prop, descriptor) =>
-    wrap(
+    wrap<A>(
       descriptor,
       (original) =>
         async function (this: unknown, ...args: A) {
