@@ -19,6 +19,11 @@ function value(raw: string): InfoValue {
   return out;
 }
 
+/** A field as text (`redis_version` → `'7.0.15'`); undefined when it is missing or a k=v list. */
+export function infoText(value: InfoValue | undefined): string | undefined {
+  return value === undefined || typeof value === 'object' ? undefined : String(value);
+}
+
 /** Parses INFO output. Section names are lower-cased (`# Keyspace` → `keyspace`). */
 export function parseInfo(text: string): ParsedInfo {
   const info: ParsedInfo = {};

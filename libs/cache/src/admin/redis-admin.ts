@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import { isCluster, type RedisClient } from '../redis/connection.js';
 import { DEFAULT_OPERATION_TIMEOUT_MS, failFast } from '../redis-ops/fail-fast.js';
-import { parseFlatPairs, parseInfo, type MemoryStatValue, type ParsedInfo } from './info-parser.js';
+import { infoText, parseFlatPairs, parseInfo, type MemoryStatValue, type ParsedInfo } from './info-parser.js';
 
 export interface MemoryStats {
   peakAllocated: number;
@@ -63,7 +63,7 @@ export class RedisAdmin {
 
   async serverVersion(opts: NodeOption = {}): Promise<string> {
     const info = await this.info('server', opts);
-    return String(info.server?.redis_version ?? 'unknown');
+    return infoText(info.server?.redis_version) ?? 'unknown';
   }
 
   async memoryStats(opts: NodeOption = {}): Promise<MemoryStats> {

@@ -1,5 +1,5 @@
 import { Injectable, ServiceUnavailableException } from '@nestjs/common';
-import { CacheService, CacheStats, Invalidator, RedisAdmin, type ParsedInfo } from '@app/cache';
+import { CacheService, CacheStats, infoText, Invalidator, RedisAdmin, type ParsedInfo } from '@app/cache';
 import type { CacheStatsDto, RedisFiguresDto } from '../dto/cache-stats.dto.js';
 
 /** Cache figures and namespace invalidation for operators. */
@@ -37,9 +37,9 @@ export class CacheAdminService {
     const [info, keys] = await Promise.all([admin.info(), admin.dbsize()]);
     const num = (section: string, key: string): number => Number(info[section]?.[key] ?? 0);
     return {
-      version: String(info.server?.redis_version ?? 'unknown'),
+      version: infoText(info.server?.redis_version) ?? 'unknown',
       usedMemoryBytes: num('memory', 'used_memory'),
-      usedMemoryHuman: String(info.memory?.used_memory_human ?? ''),
+      usedMemoryHuman: infoText(info.memory?.used_memory_human) ?? '',
       connectedClients: num('clients', 'connected_clients'),
       keys,
       keyspaceHits: num('stats', 'keyspace_hits'),

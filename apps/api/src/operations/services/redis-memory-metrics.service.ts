@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { Gauge } from 'prom-client';
-import { CacheService, RedisAdmin } from '@app/cache';
+import { CacheService, infoText, RedisAdmin, type InfoValue } from '@app/cache';
 import { MetricsRegistry } from '../../metrics/metrics.registry.js';
 
 /**
@@ -26,7 +26,7 @@ export class RedisMemoryMetrics implements OnModuleInit {
 
   private register(prefix: string, admin: RedisAdmin): void {
     const registers = [this.metrics.registry];
-    let latest: Promise<Record<string, unknown> | null> | null = null;
+    let latest: Promise<Record<string, InfoValue> | null> | null = null;
     // One INFO per scrape, shared by the gauges below (memory and stats sections, flattened).
     const memory = () =>
       (latest ??= admin
@@ -36,7 +36,7 @@ export class RedisMemoryMetrics implements OnModuleInit {
           () => null,
         )
         .finally(() => setTimeout(() => (latest = null), 0)));
-    const gauge = (name: string, help: string, labelNames: string[], read: (m: Record<string, unknown>, g: Gauge<string>) => void) =>
+    const gauge = (name: string, help: string, labelNames: string[], read: (m: Record<string, InfoValue>, g: Gauge<string>) => void) =>
       new Gauge({
         name,
         help,
@@ -56,7 +56,7 @@ export class RedisMemoryMetrics implements OnModuleInit {
       `${prefix}_maxmemory_policy_info`,
       'Redis maxmemory-policy (noeviction expected on the main server, allkeys-lru on the cache one)',
       ['policy'],
-      (m, g) => g.set({ policy: String(m.maxmemory_policy ?? 'unknown') }, 1),
+      (m, g) => g.set({ policy: infoText(m.maxmemory_policy) ?? 'unknown' }, 1),
     );
     gauge(`${prefix}_evicted_keys_total`, 'Keys Redis evicted to stay under maxmemory (INFO evicted_keys)', [], (m, g) =>
       g.set(Number(m.evicted_keys) || 0),
