@@ -18,7 +18,11 @@ const cmd = <T>(name: string, args: RedisArg[], parse: (reply: unknown) => T): B
 
 const asNumber = (reply: unknown): number => Number(reply);
 const asBoolean = (reply: unknown): boolean => Number(reply) === 1;
-const asNullableString = (reply: unknown): string | null => (reply === null || reply === undefined ? null : String(reply));
+function asNullableString(reply: unknown): string | null {
+  if (reply === null || reply === undefined) return null;
+  const value = reply as RedisArg; // a bulk string (a Buffer from the *Buffer commands) or an integer reply
+  return String(value);
+}
 const asStrings = (reply: unknown): string[] => (reply as unknown[]).map(String);
 
 /** ioredis turns HGETALL into an object itself; a generic call may still deliver the flat array. */

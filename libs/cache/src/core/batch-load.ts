@@ -250,9 +250,9 @@ export class BatchLoad {
       }
       if (Date.now() - started < this.invalidator.tombstoneTtl) {
         await Promise.all(
-          wanted.map((w) =>
-            w.read.ok && tagged ? this.store.storeLoaded(w.k, w.read, values.get(w.k), o, stamps, locks.get(w.k)) : undefined,
-          ),
+          wanted
+            .filter((w) => w.read.ok && tagged)
+            .map((w) => this.store.storeLoaded(w.k, w.read, values.get(w.k), o, stamps, locks.get(w.k))),
         );
       }
       return values;

@@ -141,6 +141,7 @@ export class CacheAside {
     try {
       k = l1 !== undefined ? this.l1Key(key) : this.keys.entryFromHead(this.head, key);
     } catch (err) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- what the key builder threw, unchanged
       return Promise.reject(err);
     }
     let gen = 0;

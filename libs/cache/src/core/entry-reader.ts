@@ -109,7 +109,7 @@ export class EntryReader {
     const from = keys.length + 1;
     const states = tagKeys ? this.tags.statesOf(tagKeys, res, from, gen, at) : undefined;
     const mark = tagKeys ? tagMark(res, from, tagKeys.length) : '';
-    const out: ReadResult[] = new Array(keys.length);
+    const out = new Array<ReadResult>(keys.length);
     let unknown: Set<string> | undefined;
     for (let i = 0; i < keys.length; i++) {
       const r = (out[i] = this.toResultWith(res[0], res[i + 1], gen, at, states, mark));

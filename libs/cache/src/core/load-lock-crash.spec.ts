@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { Cluster } from 'ioredis';
 import { createCache, type CacheService } from '../create-cache.js';
 import { createRedisConnection, isCluster, waitForReady, type RedisClient, type RedisConnectionOptions } from '../redis/connection.js';
 import { startRedisCluster, type RedisClusterHandle } from '../testing/redis-harness.js';
@@ -149,7 +148,12 @@ describe.each(targets)('load lock of a crashed or paused holder, across processe
   }, 60_000);
 
   afterEach(async () => {
-    await Promise.all(holders.splice(0).map((h) => (h.proc.exitCode === null ? h.kill() : undefined)));
+    await Promise.all(
+      holders
+        .splice(0)
+        .filter((h) => h.proc.exitCode === null)
+        .map((h) => h.kill()),
+    );
   });
 
   afterAll(async () => {

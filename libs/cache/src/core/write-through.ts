@@ -19,7 +19,7 @@ export class WriteThrough {
   async write<T, R = T>(key: CacheKey, value: T, persist: (value: T) => Promise<R>, options?: WriteOptions): Promise<R> {
     const committed = await persist(value);
     const cache = this.resolve(options?.namespace);
-    let stored = false;
+    let stored: boolean;
     try {
       stored = await cache.set(key, committed, options);
     } catch {

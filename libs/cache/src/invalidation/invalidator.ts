@@ -1,4 +1,4 @@
-import type { Cluster, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { CacheKey } from '../core/cache-key.js';
 import type { KeyBuilder } from '../keys/key-builder.js';
 import type { InvalidationBus } from '../l1/invalidation-bus.js';
@@ -260,13 +260,13 @@ export class Invalidator {
   private async writeTombstones(c: RedisClient, fullKeys: readonly string[]): Promise<void> {
     const value = encodeEntry(defaultSerializer, EntryKind.Tombstone, newToken(), 0, 0, undefined);
     const px = this.tombstoneTtlMs;
-    let errors: (unknown | null)[];
+    let errors: (Error | null)[];
     if (fullKeys.length === 1 || isCluster(c)) {
       errors = await Promise.all(
         fullKeys.map((k) =>
           c.set(k, value, 'PX', px).then(
             () => null,
-            (err: unknown) => err,
+            (err: Error) => err,
           ),
         ),
       );

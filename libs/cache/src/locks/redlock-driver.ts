@@ -66,8 +66,8 @@ export class RedlockDriver {
 /** held = a quorum of nodes answered, but the key holds another value (or is gone / expired locally). */
 async function classify(error: unknown): Promise<{ held: boolean; detail: string }> {
   if (!(error instanceof ExecutionError)) throw error;
-  const last = error.attempts[error.attempts.length - 1];
-  if (!last) return { held: true, detail: error.message }; // "Cannot extend an already-expired lock"
+  const last = error.attempts.at(-1);
+  if (last === undefined) return { held: true, detail: error.message }; // "Cannot extend an already-expired lock"
   const stats = await last;
   const errors = [...stats.votesAgainst.values()];
   const heldVotes = errors.filter((e) => e instanceof ResourceLockedError).length;

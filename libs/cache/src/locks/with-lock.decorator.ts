@@ -15,6 +15,7 @@ function runInLock<T>(ctx: LockContext, fn: () => Promise<T>): Promise<T> {
   try {
     result = lockContext.run(ctx, fn);
   } catch (error) {
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- what the method threw, unchanged
     result = Promise.reject(error);
   }
   return result.finally(() => {

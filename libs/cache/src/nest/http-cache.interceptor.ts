@@ -11,7 +11,8 @@ interface HttpRequestLike {
   url?: string;
   originalUrl?: string;
   headers?: Record<string, string | string[] | undefined>;
-  user?: { id?: unknown; sub?: unknown; userId?: unknown } | null;
+  /** What the authentication put on the request: the caller's id under one of these names. */
+  user?: { id?: string | number; sub?: string | number; userId?: string | number } | null;
 }
 
 interface HttpResponseLike {
@@ -91,7 +92,7 @@ export class HttpCacheInterceptor implements NestInterceptor {
           },
           { ttl },
         )
-        .then((body) => {
+        .then((body: unknown) => {
           setHeader(res, 'X-Cache', ran ? 'MISS' : 'HIT');
           return body;
         }),

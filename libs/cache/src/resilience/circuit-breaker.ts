@@ -123,6 +123,7 @@ export function raceDeadline<T>(work: Promise<T>, ms: number, onDeadline: () => 
       try {
         resolve(onDeadline());
       } catch (err) {
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- what onDeadline threw, unchanged
         reject(err);
       }
     }, ms);
@@ -134,6 +135,7 @@ export function raceDeadline<T>(work: Promise<T>, ms: number, onDeadline: () => 
       },
       (err: unknown) => {
         clearTimeout(timer);
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- settles like work: its rejection, unchanged
         reject(err);
       },
     );

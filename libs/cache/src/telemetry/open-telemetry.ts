@@ -1,12 +1,4 @@
-import {
-  metrics,
-  SpanStatusCode,
-  trace,
-  type Attributes,
-  type BatchObservableCallback,
-  type Meter,
-  type ObservableCounter,
-} from '@opentelemetry/api';
+import { metrics, SpanStatusCode, trace, type Attributes, type BatchObservableCallback, type Meter } from '@opentelemetry/api';
 import type { CacheStats, NamespaceSnapshot } from '../stats/cache-stats.js';
 
 /*

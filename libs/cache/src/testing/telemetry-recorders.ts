@@ -1,4 +1,4 @@
-import type { Attributes, Span, Tracer, TracerProvider } from '@opentelemetry/api';
+import type { Attributes, Span, TracerProvider } from '@opentelemetry/api';
 import { MetricReader } from '@opentelemetry/sdk-metrics';
 
 /** A metric reader the test collects from on demand. */
