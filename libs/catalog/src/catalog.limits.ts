@@ -9,5 +9,6 @@ export const PRODUCT_SORTS = ['name', '-name', 'price', '-price', 'createdAt', '
 export type ProductSort = (typeof PRODUCT_SORTS)[number];
 export const DEFAULT_SORT: ProductSort = '-createdAt';
 /** Postgres text cannot hold NUL characters: such input is refused before it reaches the database. */
+// eslint-disable-next-line no-control-regex -- matching NUL is the point
 export const NO_NUL = /^[^\u0000]*$/;
 export const NO_NUL_MESSAGE = 'must not contain NUL characters';

@@ -58,6 +58,7 @@ export class Transactions {
         failure ??= error;
       }
     }
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the first after-commit failure, unchanged
     if (failure !== undefined) throw failure;
     return result;
   }

@@ -49,7 +49,7 @@ export class CategoriesRepository {
 
   /** Writes every field of `next` (the caller merged the change into the current row). */
   async update(id: string, next: Required<CategoryChange>, manager: EntityManager = this.dataSource.manager): Promise<Category> {
-    const rows = await manager.query(
+    const rows = await manager.query<unknown>(
       `UPDATE catalog.categories SET name = $2, slug = $3, parent_id = $4::uuid, updated_at = now() WHERE id = $1::uuid RETURNING ${COLUMNS}`,
       [id, next.name, next.slug, next.parentId],
     );

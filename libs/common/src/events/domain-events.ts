@@ -11,4 +11,4 @@
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface DomainEvents {}
 
-export type DomainEventName = keyof DomainEvents & string;
+export type DomainEventName = Extract<keyof DomainEvents, string>;

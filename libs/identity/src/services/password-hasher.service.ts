@@ -1,5 +1,5 @@
 import { Inject, Injectable, Optional, type OnModuleInit } from '@nestjs/common';
-import { hash, verify, type Algorithm, type Options } from '@node-rs/argon2';
+import { hash, verify, type Options } from '@node-rs/argon2';
 import { APP_CONFIG, type AppConfig } from '@app/common';
 import { assertWellFormedPassword } from '../password-text.js';
 import { HashSlots } from './hash-slots.js';
