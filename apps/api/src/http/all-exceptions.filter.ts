@@ -1,4 +1,4 @@
-import { Catch, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { UnavailableError, createErrorSerializer, stringsIn } from '@app/common';
 import { isDatabaseUnavailable } from '@app/database';
@@ -35,7 +35,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
         url: pathOf(request.url),
         msg: `dependency unavailable: ${exception.message} (${exception.name})`,
       });
-    } else if (body.statusCode >= HttpStatus.INTERNAL_SERVER_ERROR && exception === thrown) {
+    } else if (body.statusCode >= 500 && exception === thrown) {
       // Type, message, stack and codes only (no query parameters, driver details or config
       // secrets: see createErrorSerializer), with whatever the client sent cut out of the message
       // and stack (an error may quote its input: a password, an email, a token). The query string

@@ -70,7 +70,7 @@ export function registerBodyParsers(fastify: FastifyInstance, limits: BodyLimits
     const text = typeof body === 'string' ? body : body.toString('utf8');
     const structure = structureProblem(text, limits);
     if (structure !== null) return done(new BadRequestException([structure]), undefined);
-    parseJson(request, text, (error: Error | null, value?: unknown) => {
+    void parseJson(request, text, (error: Error | null, value?: unknown) => {
       // Fastify's parser answers "invalid JSON" both for malformed text and for valid JSON with a
       // prototype key (secure-json-parse refuses those): the latter is a refused field, said so.
       if (error && isJson(text)) return done(new BadRequestException([PROTOTYPE_KEY_PROBLEM]), undefined);

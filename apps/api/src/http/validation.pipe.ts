@@ -107,6 +107,7 @@ class AppValidationPipe implements PipeTransform {
     try {
       result = this.validation.transform(value, metadata);
     } catch (error) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- whatever the pipe threw, mapped by the catch below
       result = Promise.reject(error);
     }
     return result.catch((error: unknown) => {
