@@ -356,7 +356,8 @@ const ROWS: Record<BenchName, (r: Json) => Row[]> = {
   hostile: hostileRows,
 };
 
-function readJson(file: string): Json | undefined {
+/** The parsed file; undefined when it does not exist. */
+function readJson(file: string): Json {
   return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
 }
 

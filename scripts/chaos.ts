@@ -405,9 +405,9 @@ class ReadinessProbe {
       } catch {
         this.samples.push({ at: Date.now(), status: 0, body: '' });
       }
-      if (this.timer) this.timer = setTimeout(tick, 250);
+      if (this.timer) this.timer = setTimeout(() => void tick(), 250);
     };
-    this.timer = setTimeout(tick, 0);
+    this.timer = setTimeout(() => void tick(), 0);
   }
 
   stop(): void {
@@ -633,7 +633,6 @@ async function main(): Promise<void> {
 
   // ---------------------------------------------------------------- report
   const samples = load.samples;
-  let bad = 0;
   let unrecovered = 0;
   const lines: string[] = [];
   lines.push('');
@@ -657,7 +656,7 @@ async function main(): Promise<void> {
   for (const s of samples)
     if (typeof s.status === 'number' && s.status >= 500 && s.status !== 503)
       statuses.set(`${s.route} ${s.status}`, (statuses.get(`${s.route} ${s.status}`) ?? 0) + 1);
-  bad = [...statuses.values()].reduce((a, b) => a + b, 0);
+  const bad = [...statuses.values()].reduce((a, b) => a + b, 0);
   lines.push('');
   lines.push(
     bad
@@ -684,7 +683,7 @@ async function main(): Promise<void> {
 
 main()
   .catch((error: unknown) => {
-    console.error(`chaos: ${(error as Error).stack ?? error}`);
+    console.error(`chaos: ${(error as Error).stack ?? String(error)}`);
     process.exitCode = 1;
   })
   .finally(() => {

@@ -31,7 +31,7 @@ const lua = (s: string): string => JSON.stringify(s); // a JSON string is a vali
 
 /** The Lua script: builds the requests, and prints one JSON line with the figures at the end. */
 function script(requests: WrkRequests, pathsFile: string): string {
-  let setup = '';
+  let setup: string;
   let request = '';
   if (requests.kind === 'fixed') {
     const body = requests.body === undefined ? '' : JSON.stringify(requests.body);

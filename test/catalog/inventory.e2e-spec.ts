@@ -1,6 +1,4 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { getDataSourceToken } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import { createAdmin } from '../support/auth.js';
 import { createTestApp } from '../support/test-app.js';
 import { InventoryService, UnknownProductsError } from '@app/catalog';

@@ -103,7 +103,7 @@ describe('GET /health/ready', () => {
   });
 
   it('is 503 once the instance starts shutting down', async () => {
-    await app.get(HealthController).onModuleDestroy();
+    app.get(HealthController).onModuleDestroy();
     const res = await ready();
     expect(res.status).toBe(503);
     expect(res.body.message).toEqual(['shutting down']);

@@ -3,7 +3,7 @@
 /** Text that only an internal error puts into a body: stack frames, SQL and driver errors, Redis errors. */
 export const LEAK_PATTERNS: readonly (readonly [RegExp, string])[] = [
   [/\n\s+at /, 'stack trace'],
-  [/\bat (?:async )?[\w$.<>\[\] ]*\(?(?:file:\/\/|node:|\/)[^\s)]*:\d+:\d+/, 'stack frame'],
+  [/\bat (?:async )?[\w$.<>[\] ]*\(?(?:file:\/\/|node:|\/)[^\s)]*:\d+:\d+/, 'stack frame'],
   [/\.(?:ts|js|mjs|cjs):\d+:\d+/, 'source position'],
   [/QueryFailedError|TypeORMError|EntityNotFoundError|EntityPropertyNotFoundError|DriverError/, 'TypeORM error name'],
   [

@@ -42,7 +42,7 @@ describe('identity: auth flows', () => {
       const claims = decodeJwt(body.accessToken);
       expect(claims).toMatchObject({ sub: body.user.id, role: 'customer', typ: 'access', iss: 'nest-commerce', aud: 'nest-commerce-api' });
       expect(typeof claims.sid).toBe('string');
-      expect(body.refreshToken.startsWith(`${claims.sid}.`)).toBe(true);
+      expect(body.refreshToken.startsWith(`${claims.sid as string}.`)).toBe(true);
       expect((await me(body.accessToken)).statusCode).toBe(200);
     });
 

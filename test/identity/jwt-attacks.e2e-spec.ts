@@ -9,7 +9,7 @@ describe('identity: access token attacks', () => {
   let app: NestFastifyApplication;
   let user: RegisteredUser;
   let claims: Record<string, unknown>;
-  const { secret, issuer, audience } = testConfig().jwt;
+  const { secret } = testConfig().jwt;
   const now = () => Math.floor(Date.now() / 1000);
 
   beforeAll(async () => {

@@ -2,7 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { bearer, registerUser, type RegisteredUser } from '../support/auth.js';
-import { ProductFactory, type Product } from '../support/catalog.js';
+import { ProductFactory } from '../support/catalog.js';
 import { createTestApp } from '../support/test-app.js';
 import { CartClient, type CartBody } from '../cart/cart-fixtures.js';
 import {

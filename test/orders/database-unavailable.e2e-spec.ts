@@ -108,7 +108,7 @@ describe('orders while the primary database cannot be reached', () => {
       const p = await products.product({ stock: 10 });
       // two checkouts wait on the product row inside their transactions: both connections are taken
       const lock = await lockProduct(p.id);
-      let pending: ReturnType<OrdersClient['checkout']>[] = [];
+      let pending: ReturnType<OrdersClient['checkout']>[];
       let res: Awaited<ReturnType<OrdersClient['checkout']>>;
       try {
         pending = [0, 1].map(() => orders.checkout(u.accessToken, newKey(), { items: [{ productId: p.id, quantity: 1 }] }));

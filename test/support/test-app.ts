@@ -33,6 +33,11 @@ function requestBody(options: InjectOptions): string | undefined {
   return JSON.stringify(payload);
 }
 
+/** An inject() url or path: a string, or its parts (`{ pathname, query, ... }`). */
+function urlText(url: InjectOptions['url']): string | undefined {
+  return typeof url === 'object' ? url.pathname : url;
+}
+
 function checkInjectedExchanges(app: NestFastifyApplication): void {
   // The Nest application is a proxy that refuses new properties: its inject() goes through the adapter.
   const adapter = app.getHttpAdapter() as unknown as { inject: (options?: InjectOptions | string) => unknown };
@@ -44,7 +49,7 @@ function checkInjectedExchanges(app: NestFastifyApplication): void {
       const req = res.raw.req;
       recordExchange({
         method: req.method ?? String(sent.method ?? 'GET'),
-        url: req.url ?? String(sent.url ?? sent.path ?? '/'),
+        url: req.url ?? urlText(sent.url) ?? urlText(sent.path) ?? '/',
         requestHeaders: req.headers,
         requestBody: requestBody(sent),
         statusCode: res.statusCode,
