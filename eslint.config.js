@@ -6,7 +6,14 @@ import tseslint from 'typescript-eslint';
 
 const DOMAINS = ['identity', 'catalog', 'cart', 'orders'];
 const LIBS = [...DOMAINS, 'cache', 'database', 'common', 'jobs'];
-const HTTP_PACKAGES = ['fastify', '@nestjs/platform-fastify', '@nestjs/swagger', '@nestjs/throttler', 'class-validator', 'class-transformer'];
+const HTTP_PACKAGES = [
+  'fastify',
+  '@nestjs/platform-fastify',
+  '@nestjs/swagger',
+  '@nestjs/throttler',
+  'class-validator',
+  'class-transformer',
+];
 
 /** A relative specifier that climbs into libs/<name> (`../../catalog/src/x.js`). */
 const relativeInto = (names) => `^(\\.\\./)+(${names.join('|')})/src(/|$)`;
@@ -72,12 +79,25 @@ export default tseslint.config(
       '@typescript-eslint/unbound-method': 'off',
     },
   },
-  { files: ['libs/cache/**/*.ts'], rules: direction({ forbiddenLibs: except('cache'), apps: true, message: 'libs/cache imports nothing of ours' }) },
-  { files: ['libs/common/**/*.ts'], rules: direction({ forbiddenLibs: except('common', 'cache'), apps: true, message: 'libs/common may import only libs/cache' }) },
-  { files: ['libs/database/**/*.ts'], rules: direction({ forbiddenLibs: except('database', 'common'), apps: true, message: 'libs/database may import only libs/common' }) },
+  {
+    files: ['libs/cache/**/*.ts'],
+    rules: direction({ forbiddenLibs: except('cache'), apps: true, message: 'libs/cache imports nothing of ours' }),
+  },
+  {
+    files: ['libs/common/**/*.ts'],
+    rules: direction({ forbiddenLibs: except('common', 'cache'), apps: true, message: 'libs/common may import only libs/cache' }),
+  },
+  {
+    files: ['libs/database/**/*.ts'],
+    rules: direction({ forbiddenLibs: except('database', 'common'), apps: true, message: 'libs/database may import only libs/common' }),
+  },
   {
     files: ['libs/jobs/**/*.ts'],
-    rules: direction({ forbiddenLibs: DOMAINS, apps: true, message: 'libs/jobs may import only libs/common, libs/database and libs/cache' }),
+    rules: direction({
+      forbiddenLibs: DOMAINS,
+      apps: true,
+      message: 'libs/jobs may import only libs/common, libs/database and libs/cache',
+    }),
   },
   ...DOMAINS.map((domain) => ({
     files: [`libs/${domain}/**/*.ts`],
@@ -91,16 +111,30 @@ export default tseslint.config(
   })),
   {
     files: ['apps/api/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [
-      { regex: `^@app/(${DOMAINS.join('|')})/`, message: 'apps use a domain library through its index (@app/<name>)' },
-      { regex: '^(\\.\\./)+(worker|cli)/src(/|$)', message: 'an app never imports another app' },
-    ] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: `^@app/(${DOMAINS.join('|')})/`, message: 'apps use a domain library through its index (@app/<name>)' },
+            { regex: '^(\\.\\./)+(worker|cli)/src(/|$)', message: 'an app never imports another app' },
+          ],
+        },
+      ],
+    },
   },
   {
     files: ['apps/worker/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [
-      { regex: `^@app/(${DOMAINS.join('|')})/`, message: 'apps use a domain library through its index (@app/<name>)' },
-      { regex: '^(\\.\\./)+(api|cli)/src(/|$)', message: 'an app never imports another app' },
-    ] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: `^@app/(${DOMAINS.join('|')})/`, message: 'apps use a domain library through its index (@app/<name>)' },
+            { regex: '^(\\.\\./)+(api|cli)/src(/|$)', message: 'an app never imports another app' },
+          ],
+        },
+      ],
+    },
   },
 );
