@@ -39,7 +39,9 @@ const except = (...names) => LIBS.filter((l) => !names.includes(l));
 
 export default tseslint.config(
   {
+    // ESLint does not read .gitignore: what git ignores is listed here too (.local/ is scratch space).
     ignores: [
+      '.local/**',
       'dist/**',
       'coverage/**',
       'node_modules/**',
