@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm test`: installs what is missing, provisions the services, builds, runs every test.
+# `npm test`: installs what is missing, provisions the services, builds, type-checks, lints, runs every test.
 # Extra arguments go to Jest (e.g. `npm test -- test/e2e`).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -17,6 +17,8 @@ echo "build: tsc"
 npm run --silent build
 echo "typecheck: tests and benchmarks"
 npm run --silent typecheck
+echo "lint: eslint (type-aware), prettier, editorconfig"
+npm run --silent check
 NODE_OPTIONS=--experimental-vm-modules npx --no-install jest --ci "$@"
 if [[ $# -eq 0 ]]; then
   # The worker SIGKILLed 50 times during a stream of 500 orders: minutes of process churn, so it runs
