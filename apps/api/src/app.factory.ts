@@ -55,6 +55,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   registerRouteBodyLimits(fastify);
   registerBodyParsers(fastify);
   registerNoStoreByDefault(fastify);
+  registerSecurityHeaders(fastify);
 
   // bodyParser: false: the body parsers above replace Nest's (limits on structure and strings).
   const app = await NestFactory.create<NestFastifyApplication>(
@@ -76,7 +77,6 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     ],
   });
   registerHttpMetrics(fastify, app.get(MetricsRegistry));
-  await registerSecurityHeaders(app);
   app.useGlobalPipes(createValidationPipe());
   if (config.app.corsOrigins.length)
     app.enableCors({ origin: config.app.corsOrigins, exposedHeaders: ['X-Request-ID', 'X-Cart-Token', 'ETag', 'Retry-After'] });
