@@ -9,11 +9,14 @@ type Method<A extends unknown[]> = (this: unknown, ...args: A) => unknown;
 type Tags<A extends unknown[]> = readonly string[] | ((...args: A) => readonly string[]);
 
 /*
- * A: the method's arguments, inferred from `key` / `tags` (`key: (id: string) => ...`). The
- * default, `never[]`, accepts key and tags functions of any parameters (`CacheableOptions`
- * written without A).
+ * A: the method's arguments, inferred from `key` / `tags` (`key: (id: string) => ...`). A method
+ * decorator cannot see the parameters of the method it decorates, so where nothing fixes A (an
+ * options object typed without it, `tags: (x) => [x.slug]` alone) the default `any[]` keeps
+ * unannotated callbacks working, as they did before the options were generic.
  */
-export interface CacheableOptions<A extends unknown[] = never[]> extends Omit<GetOrLoadOptions, 'tags'> {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above: the decorated method's parameters are not visible here
+type AnyArgs = any[];
+export interface CacheableOptions<A extends unknown[] = AnyArgs> extends Omit<GetOrLoadOptions, 'tags'> {
   /** Namespace (default: the module's default namespace). */
   namespace?: string;
   /** Key parts from the method arguments. */
@@ -21,7 +24,7 @@ export interface CacheableOptions<A extends unknown[] = never[]> extends Omit<Ge
   tags?: Tags<A>;
 }
 
-export interface CacheEvictOptions<A extends unknown[] = never[]> {
+export interface CacheEvictOptions<A extends unknown[] = AnyArgs> {
   namespace?: string;
   /** Entry to invalidate. */
   key?: (...args: A) => CacheKey;
@@ -33,7 +36,7 @@ export interface CacheEvictOptions<A extends unknown[] = never[]> {
   beforeInvocation?: boolean;
 }
 
-export interface CachePutOptions<A extends unknown[] = never[]> {
+export interface CachePutOptions<A extends unknown[] = AnyArgs> {
   namespace?: string;
   /** Key parts from the arguments… */
   key?: (...args: A) => CacheKey;
@@ -70,7 +73,7 @@ function wrap<A extends unknown[]>(descriptor: PropertyDescriptor, make: (origin
 }
 
 /** Caches the method's result (cache-aside with single-flight and the distributed load lock). */
-export function Cacheable<A extends unknown[] = never[]>(opts: CacheableOptions<A>): MethodDecorator {
+export function Cacheable<A extends unknown[] = AnyArgs>(opts: CacheableOptions<A>): MethodDecorator {
   const { namespace, key, tags, ...options } = opts;
   return (_target, _prop, descriptor) =>
     wrap<A>(
@@ -88,7 +91,7 @@ export function Cacheable<A extends unknown[] = never[]>(opts: CacheableOptions<
 }
 
 /** Invalidates entries, tags or the whole namespace after (or before) the method runs. */
-export function CacheEvict<A extends unknown[] = never[]>(opts: CacheEvictOptions<A>): MethodDecorator {
+export function CacheEvict<A extends unknown[] = AnyArgs>(opts: CacheEvictOptions<A>): MethodDecorator {
   const evict = async (svc: CacheService, args: A): Promise<void> => {
     const cache = resolve(svc, opts.namespace);
     const jobs: Promise<unknown>[] = [];
@@ -114,7 +117,7 @@ export function CacheEvict<A extends unknown[] = never[]>(opts: CacheEvictOption
 }
 
 /** Always runs the method, then stores its result (e.g. an update returning the saved entity). */
-export function CachePut<A extends unknown[] = never[]>(opts: CachePutOptions<A>): MethodDecorator {
+export function CachePut<A extends unknown[] = AnyArgs>(opts: CachePutOptions<A>): MethodDecorator {
   if (!opts.key && !opts.keyFromResult) throw new TypeError('@CachePut needs key or keyFromResult');
   return (_target, _prop, descriptor) =>
     wrap<A>(
