@@ -41,6 +41,24 @@ describe('CartTokenService', () => {
     for (const notString of [undefined, null, 42, [token], { token }]) expect(tokens.verify(notString)).toBeNull();
   });
 
+  it('answers a repeated token the same way: remembered when valid, never when rejected, and bounded', () => {
+    const { cartId, token } = tokens.issue();
+    const [, sig] = token.split('.') as [string, string];
+    const tampered = `${cartId}.${sig.slice(0, -1)}${sig.at(-1) === 'A' ? 'B' : 'A'}`;
+    for (let i = 0; i < 3; i++) {
+      expect(tokens.verify(token)).toBe(cartId);
+      expect(tokens.verify(tampered)).toBeNull();
+      expect(tokens.verify(`${randomUUID()}.${sig}`)).toBeNull();
+    }
+    // More tokens than are remembered: the first ones are checked again, and still pass.
+    const many = Array.from({ length: 5_000 }, () => tokens.issue());
+    for (const t of many) expect(tokens.verify(t.token)).toBe(t.cartId);
+    expect(tokens.verify(token)).toBe(cartId);
+    expect(tokens.verify(many[0].token)).toBe(many[0].cartId);
+    // Remembered by one key, never accepted under another.
+    expect(new CartTokenService(config('k'.repeat(40))).verify(token)).toBeNull();
+  });
+
   it('depends on the secret: CART_TOKEN_SECRET when set, else a key derived from JWT_SECRET', () => {
     const { token } = tokens.issue();
     expect(new CartTokenService(config('j'.repeat(40))).verify(token)).not.toBeNull();

@@ -6,16 +6,21 @@ const TOKEN = new RegExp(`^(${UUID_SOURCE})\\.([A-Za-z0-9_-]{43})$`);
 // Cart ids are lower-case: one spelling per cart, so one set of Redis keys.
 const isCartId = (id: string): boolean => isUuid(id) && id === id.toLowerCase();
 const KEY_LABEL = 'nest-commerce/cart-token/v1';
+/** Verified tokens remembered (a guest sends the same token on every cart call). */
+const VERIFIED_MAX = 4_096;
 
 /**
  * Guest cart tokens: `<cart uuid>.<HMAC-SHA256(uuid) base64url>`. The uuid is random (122 bits), the
  * MAC key is derived from CART_TOKEN_SECRET (or JWT_SECRET when unset) with a fixed label, so a
  * token can be neither guessed nor forged, and a JWT can never pass for a cart token. Verification
  * is a strict shape check (so no caller text ever reaches a Redis key) and a constant-time compare.
+ * Tokens that passed are remembered (bounded, oldest out first): validity is a pure function of the
+ * token and the key, so a repeat is answered without the HMAC; rejected tokens are never kept.
  */
 @Injectable()
 export class CartTokenService {
   private readonly key: Buffer;
+  private readonly verified = new Map<string, string>();
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.key = deriveCartTokenKey(config.cart.tokenSecret ?? config.jwt.secret);
@@ -35,6 +40,17 @@ export class CartTokenService {
   /** The guest cart id of a well-formed, correctly signed token; null for anything else. */
   verify(token: unknown): string | null {
     if (typeof token !== 'string') return null;
+    const known = this.verified.get(token);
+    if (known !== undefined) return known;
+    const cartId = this.check(token);
+    if (cartId !== null) {
+      if (this.verified.size >= VERIFIED_MAX) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(token, cartId);
+    }
+    return cartId;
+  }
+
+  private check(token: string): string | null {
     const match = TOKEN.exec(token);
     if (!match) return null;
     const [, cartId, signature] = match as unknown as [string, string, string];
