@@ -7,6 +7,7 @@ import {
   type ValidationError,
 } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
+import { plainlyValid } from './plainly-valid.js';
 
 /** Flattens nested class-validator errors into `path: reason` lines naming every offending field. */
 export function describeValidationErrors(errors: ValidationError[], parent = ''): string[] {
@@ -73,7 +74,9 @@ const QUERY_MEMO_MAX_KEY = 512;
  *   request were a measurable share of a cached read;
  * - query DTOs: the same query string is asked by many clients (a catalog page), and validation is
  *   a pure function of it, so the validated DTO is kept (frozen: it is shared) in a small LRU per
- *   DTO class. Invalid queries are not kept.
+ *   DTO class. Invalid queries are not kept;
+ * - body DTOs marked @PlainlyValidWhen: a body that passes the mark's cheap test becomes the DTO
+ *   without class-transformer/class-validator; any other body is validated in full.
  */
 class AppValidationPipe implements PipeTransform {
   private readonly queries = new Map<unknown, LRUCache<string, Promise<unknown>>>();
@@ -82,6 +85,7 @@ class AppValidationPipe implements PipeTransform {
 
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
     if (!this.validation.validates(metadata)) return this.validation.primitive(value, metadata);
+    if (metadata.type === 'body') return plainlyValid(metadata.metatype, value) ?? this.validate(value, metadata);
     if (metadata.type !== 'query') return this.validate(value, metadata);
     const key = JSON.stringify(value) ?? '';
     if (key.length > QUERY_MEMO_MAX_KEY) return this.validate(value, metadata);

@@ -1,9 +1,12 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsInt, Max, Min } from 'class-validator';
 import { MAX_LINE_QUANTITY } from '@app/cart';
+import { isUuid } from '@app/common';
 import { IsUuid } from '../../http/is-uuid.decorator.js';
+import { isIntBetween, PlainlyValidWhen } from '../../http/plainly-valid.js';
 
 /** POST /cart/items: adds `quantity` units to the product's line. */
+@PlainlyValidWhen(['productId', 'quantity'], (b) => isUuid(b.productId) && isIntBetween(b.quantity, 1, MAX_LINE_QUANTITY))
 export class AddCartItemDto {
   @ApiProperty({ format: 'uuid', example: '0b7e3f0e-2f6a-4c61-9a43-7a0f3f1e5d21' })
   @IsUuid()
@@ -23,6 +26,7 @@ export class AddCartItemDto {
 }
 
 /** PUT /cart/items/:productId: sets the line (0 removes it). */
+@PlainlyValidWhen(['quantity'], (b) => isIntBetween(b.quantity, 0, MAX_LINE_QUANTITY))
 export class SetCartItemDto {
   @ApiProperty({
     type: 'integer',
