@@ -65,6 +65,8 @@ describe('guest cart limits', () => {
         .statusCode,
     ).toBe(429);
     expect((await cartKeys(app)).length).toBe(before);
+    // A write that could create nothing is answered for what it is (it never counted).
+    expect((await cart.add(product.id, 0, from(ip))).statusCode).toBe(400);
 
     // Only creation is limited: the carts it has, other addresses and signed-in users go on.
     const token = (await cart.add(product.id, 1, from(randomClientIp()))).headers['x-cart-token'] as string;

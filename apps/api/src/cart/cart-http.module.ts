@@ -3,12 +3,12 @@ import { CartModule } from '@app/cart';
 import { ThrottlingModule } from '../throttling/throttling.module.js';
 import { CartController } from './controllers/cart.controller.js';
 import { CartCallerGuard } from './http/cart-caller.guard.js';
-import { GuestCartLimitInterceptor } from './http/guest-cart-limit.interceptor.js';
+import { GuestCartLimit } from './http/guest-cart-limit.js';
 
 /** The cart routes: the user's cart with a bearer token, a guest cart with X-Cart-Token (new ones limited per IP). */
 @Module({
   imports: [CartModule, ThrottlingModule],
   controllers: [CartController],
-  providers: [CartCallerGuard, GuestCartLimitInterceptor],
+  providers: [CartCallerGuard, GuestCartLimit],
 })
 export class CartHttpModule {}

@@ -1,6 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Put, Res, UseGuards, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Put, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CartService, type CartCaller, type CartResult } from '@app/cart';
 import { Public } from '../../auth/index.js';
 import { ParseUuidPipe } from '../../http/parse-uuid.pipe.js';
@@ -8,7 +8,7 @@ import { AddCartItemDto, SetCartItemDto } from '../dto/cart-item.dto.js';
 import { CartCountDto, CartDto } from '../dto/cart.dto.js';
 import { CART_TOKEN_RESPONSE_HEADER, CartRoute } from '../http/cart-api-docs.js';
 import { CartCallerGuard, CurrentCartCaller } from '../http/cart-caller.guard.js';
-import { GuestCartLimitInterceptor } from '../http/guest-cart-limit.interceptor.js';
+import { GuestCartLimit } from '../http/guest-cart-limit.js';
 import { ApiErrors, type ErrorDoc } from '../../http/api-errors.decorator.js';
 
 const GUEST_CART_LIMIT: ErrorDoc = {
@@ -23,7 +23,10 @@ const GUEST_CART_LIMIT: ErrorDoc = {
 @UseGuards(CartCallerGuard)
 @Controller('cart')
 export class CartController {
-  constructor(private readonly cart: CartService) {}
+  constructor(
+    private readonly cart: CartService,
+    private readonly guestLimit: GuestCartLimit,
+  ) {}
 
   @Get()
   @CartRoute()
@@ -44,7 +47,6 @@ export class CartController {
   @Post('items')
   @HttpCode(HttpStatus.OK)
   @CartRoute()
-  @UseInterceptors(GuestCartLimitInterceptor)
   @ApiErrors(GUEST_CART_LIMIT)
   @ApiOperation({
     operationId: 'addCartItem',
@@ -57,14 +59,15 @@ export class CartController {
   async add(
     @CurrentCartCaller() caller: CartCaller,
     @Body() body: AddCartItemDto,
+    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CartDto> {
-    return send(reply, await this.cart.addItem(caller, body.productId.toLowerCase(), body.quantity));
+    const productId = body.productId.toLowerCase();
+    return send(reply, await this.guestLimit.around(caller, request, reply, () => this.cart.addItem(caller, productId, body.quantity)));
   }
 
   @Put('items/:productId')
   @CartRoute()
-  @UseInterceptors(GuestCartLimitInterceptor)
   @ApiErrors(GUEST_CART_LIMIT)
   @ApiOperation({ operationId: 'setCartItem', summary: 'Set the quantity of a line (0 removes it)' })
   @ApiParam({ name: 'productId', format: 'uuid' })
@@ -76,9 +79,10 @@ export class CartController {
     @CurrentCartCaller() caller: CartCaller,
     @Param('productId', new ParseUuidPipe('productId')) productId: string,
     @Body() body: SetCartItemDto,
+    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CartDto> {
-    return send(reply, await this.cart.setItem(caller, productId, body.quantity));
+    return send(reply, await this.guestLimit.around(caller, request, reply, () => this.cart.setItem(caller, productId, body.quantity)));
   }
 
   @Delete('items/:productId')
