@@ -211,6 +211,7 @@ export class CacheService {
     this.cacheClient.off('ready', this.onReady);
     this.stopTelemetry?.();
     this.invalidator.close();
+    this.l1?.close();
     await this.bus?.close();
     await Promise.all([
       this.ownsClient ? closeConnection(this.client) : undefined,

@@ -30,7 +30,7 @@ export { WriteThrough, type WriteOptions } from './core/write-through.js';
 
 // invalidation, L1
 export { Invalidator, type InvalidatorOptions } from './invalidation/invalidator.js';
-export { L1Store, L1Namespace, globToRegExp, type L1Options } from './l1/l1-cache.js';
+export { L1Store, L1Namespace, DEFAULT_L1_MAX_BYTES, globToRegExp, type L1Options } from './l1/l1-cache.js';
 export { InvalidationBus, applyInvalidation, type InvalidationBusOptions, type InvalidationMessage } from './l1/invalidation-bus.js';
 
 // stats (Prometheus: "./prometheus")

@@ -188,7 +188,60 @@ describe('L1Store unit', () => {
     ns.set('k', 'old', 1_000, gen);
     expect(ns.get('k')).toBeUndefined();
     ns.set('k', 'new', 1_000, ns.generation);
-    expect(ns.get('k')).toEqual({ v: 'new' });
+    expect(ns.get('k')?.v).toBe('new');
+  });
+
+  /** What the entries of `store` add up to, from their own estimates. */
+  const held = (store: L1Store): number =>
+    store.names().reduce((sum, name) => sum + [...store.peek(name)!.lru.values()].reduce((s, box) => s + box.s, 0), 0);
+
+  it('never holds more than maxBytes, all namespaces together', () => {
+    const store = new L1Store({ max: 100_000, ttlMs: 60_000, maxBytes: 256 * 1024 });
+    const names = ['products', 'lists', 'sessions'];
+    for (let i = 0; i < 5_000; i++) {
+      const ns = store.namespace(names[i % 3]);
+      const value = { id: `id-${i}`, items: Array.from({ length: i % 40 }, (_, j) => ({ sku: `sku-${j}`, name: 'x'.repeat(j * 10) })) };
+      ns.set(`k${i}`, value, 60_000, ns.generation);
+      expect(store.bytes).toBeLessThanOrEqual(store.maxBytes);
+    }
+    expect(store.bytes).toBe(held(store));
+    expect(store.size()).toBeGreaterThan(20);
+    // A value larger than the whole bound is not kept.
+    const ns = store.namespace('products');
+    ns.set('huge', 'x'.repeat(300 * 1024), 60_000, ns.generation);
+    expect(ns.get('huge')).toBeUndefined();
+    expect(store.bytes).toBeLessThanOrEqual(store.maxBytes);
+    store.close();
+  });
+
+  it('makes room in the namespace holding the most bytes, and counts replaced, deleted and cleared entries', () => {
+    const store = new L1Store({ max: 100_000, ttlMs: 60_000, maxBytes: 64 * 1024 });
+    const hot = store.namespace('hot');
+    hot.set('a', { name: 'small' }, 60_000, hot.generation);
+    const lists = store.namespace('lists');
+    for (let i = 0; i < 200; i++) lists.set(`q${i}`, 'x'.repeat(2_000), 60_000, lists.generation);
+    expect(hot.get('a')?.v).toEqual({ name: 'small' });
+    expect(store.bytes).toBeLessThanOrEqual(store.maxBytes);
+    lists.set('q199', 'y', 60_000, lists.generation);
+    lists.delete(['q198']);
+    expect(store.bytes).toBe(held(store));
+    lists.clear();
+    hot.clear();
+    expect(store.bytes).toBe(0);
+    store.close();
+  });
+
+  it('drops expired entries on its sweep, not only when they are read or evicted', async () => {
+    const store = new L1Store({ max: 1_000, ttlMs: 100 });
+    try {
+      const ns = store.namespace('n');
+      for (let i = 0; i < 50; i++) ns.set(`k${i}`, `v${i}`, 60_000, ns.generation);
+      expect(ns.lru.size).toBe(50);
+      await eventually(() => ns.lru.size === 0, 5_000);
+      expect(store.bytes).toBe(0);
+    } finally {
+      store.close();
+    }
   });
 
   it("an entry's L1 life counts from its read, not from when the reply was handled", () => {

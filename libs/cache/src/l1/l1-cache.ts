@@ -9,6 +9,8 @@ export interface L1Box {
   p: Promise<unknown> | undefined;
   /** The entry's tags: a hit only while L1 holds each tag's state, not newer than the stamp. */
   readonly t?: readonly L1TagStamp[];
+  /** Estimated bytes (key, value, bookkeeping), counted against L1Options.maxBytes. */
+  readonly s: number;
 }
 
 /** A tag of an L1 entry: the tag-version key and the version its value was loaded under. */
@@ -20,6 +22,13 @@ export interface L1TagStamp {
 export interface L1Options {
   /** Max entries per namespace. */
   max: number;
+  /**
+   * Bound on the estimated size of everything L1 holds, all namespaces together (default
+   * DEFAULT_L1_MAX_BYTES): least recently used entries are dropped to stay under it. The estimate
+   * walks each value once when it is stored (strings by length, objects and arrays by slot count).
+   * The fail-safe copy (failSafeMs), filled only while Redis is away, has the same bound of its own.
+   */
+  maxBytes?: number;
   /** Upper bound on how long an entry lives in L1 (also bounded by the entry's own freshness). */
   ttlMs: number;
   /**
@@ -41,6 +50,16 @@ export interface L1Options {
   serverAssisted?: boolean;
 }
 
+/** L1Options.maxBytes when none is given: 32 MiB. */
+export const DEFAULT_L1_MAX_BYTES = 32 * 1024 * 1024;
+
+/** Bookkeeping of one entry beside its key and value (box, LRU slots, Map entry): an estimate. */
+const ENTRY_OVERHEAD_BYTES = 96;
+
+/** How often expired entries are dropped (they are not served, but hold memory until then). */
+const SWEEP_MIN_MS = 1_000;
+const SWEEP_MAX_MS = 60_000;
+
 /** How long after our own script write its tracking report is expected at most. */
 const OWN_WRITE_WINDOW_MS = 1_000;
 
@@ -55,6 +74,8 @@ const GET_OPTIONS: LRUCache.GetOptions<string, L1Box, unknown> = {};
 export class L1Namespace {
   readonly lru: LRUCache<string, L1Box>;
   generation = 0;
+  /** Estimated bytes of the entries in `lru` (see L1Options.maxBytes). */
+  bytes = 0;
   /** Entries set aside when L1 was suspended, for the fail-safe (see L1Options.failSafeMs). */
   private readonly kept: LRUCache<string, L1Box> | undefined;
 
@@ -62,9 +83,27 @@ export class L1Namespace {
     readonly store: L1Store,
     opts: L1Options,
   ) {
-    this.lru = new LRUCache<string, L1Box>({ max: opts.max, ttl: opts.ttlMs, ttlAutopurge: false, updateAgeOnGet: false });
+    // dispose runs for every entry that leaves (evicted, replaced, deleted, expired, cleared).
+    const dispose = (box: L1Box): void => {
+      this.bytes -= box.s;
+      store.bytes -= box.s;
+    };
+    this.lru = new LRUCache<string, L1Box>({ max: opts.max, ttl: opts.ttlMs, ttlAutopurge: false, updateAgeOnGet: false, dispose });
     const failSafeMs = opts.failSafeMs ?? 60_000;
-    if (failSafeMs > 0) this.kept = new LRUCache<string, L1Box>({ max: opts.max, ttl: failSafeMs, ttlAutopurge: false });
+    if (failSafeMs > 0)
+      this.kept = new LRUCache<string, L1Box>({
+        max: opts.max,
+        maxSize: store.maxBytes,
+        sizeCalculation: (box) => Math.max(1, box.s),
+        ttl: failSafeMs,
+        ttlAutopurge: false,
+      });
+  }
+
+  /** Drops expired entries (of the fail-safe copy too). */
+  purgeStale(): void {
+    this.lru.purgeStale();
+    this.kept?.purgeStale();
   }
 
   /** A value set aside when L1 was suspended (see L1Options.failSafeMs), for when nothing else can answer. */
@@ -121,9 +160,13 @@ export class L1Namespace {
     const ttl = Math.min(ttlMs, readAt === undefined ? this.store.options.ttlMs : this.store.options.ttlMs - (Date.now() - readAt));
     if (ttl <= 0) return;
     // Every caller that hits this entry gets the same object: frozen, one caller's change cannot
-    // show up in another's answer (it throws in strict code instead).
-    const box: L1Box = { v: deepFreeze(value), p: undefined, t: tags };
+    // show up in another's answer (it throws in strict code instead). The walk also sizes it.
+    const s = ENTRY_OVERHEAD_BYTES + 2 * key.length + (tags ? 32 * tags.length : 0) + freezeAndMeasure(value);
+    const box: L1Box = { v: value, p: undefined, t: tags, s };
     this.lru.set(key, box, { ttl });
+    this.bytes += s;
+    this.store.bytes += s;
+    if (this.store.bytes > this.store.maxBytes) this.store.trim();
   }
 
   delete(keys: readonly string[]): void {
@@ -164,8 +207,42 @@ export class L1Store {
   private readonly ownWrites = new Map<string, { n: number; at: number; seq: number }>();
   private noteSeq = 0;
   private readonly namespaces = new Map<string, L1Namespace>();
+  readonly maxBytes: number;
+  /** Estimated bytes of all namespaces' entries (see L1Options.maxBytes). */
+  bytes = 0;
+  private readonly sweep: NodeJS.Timeout;
 
-  constructor(readonly options: L1Options) {}
+  constructor(readonly options: L1Options) {
+    this.maxBytes = options.maxBytes ?? DEFAULT_L1_MAX_BYTES;
+    // Expired entries would otherwise stay until evicted: with distinct keys (one list query per
+    // request) that is max entries per namespace, or maxBytes, long after their ttl.
+    const every = Math.min(SWEEP_MAX_MS, Math.max(SWEEP_MIN_MS, options.ttlMs));
+    this.sweep = setInterval(() => this.purgeStale(), every);
+    this.sweep.unref();
+  }
+
+  /**
+   * Drops least recently used entries until the store is within maxBytes, each from the namespace
+   * holding the most bytes: a namespace of many distinct keys (one list query per request) gives
+   * way before the small hot ones.
+   */
+  trim(): void {
+    while (this.bytes > this.maxBytes) {
+      let victim: L1Namespace | undefined;
+      for (const n of this.namespaces.values()) if (n.lru.size > 0 && (!victim || n.bytes > victim.bytes)) victim = n;
+      if (!victim) return;
+      victim.lru.pop();
+    }
+  }
+
+  purgeStale(): void {
+    for (const n of this.namespaces.values()) n.purgeStale();
+  }
+
+  /** Stops the sweep of expired entries. */
+  close(): void {
+    clearInterval(this.sweep);
+  }
 
   namespace(ns: string): L1Namespace {
     let n = this.namespaces.get(ns);
@@ -246,10 +323,25 @@ export class L1Store {
 
 /** Freezes a value and everything reachable from it (typed arrays and Buffers cannot be frozen: left as they are). */
 export function deepFreeze<T>(value: T): T {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value) || ArrayBuffer.isView(value)) return value;
-  Object.freeze(value);
-  for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  freezeAndMeasure(value);
   return value;
+}
+
+/**
+ * deepFreeze, returning an estimate of the bytes it holds: strings by length, objects and arrays by
+ * header and slots, typed arrays by length. What was frozen already (shared with another entry) is
+ * counted as one slot.
+ */
+export function freezeAndMeasure(value: unknown): number {
+  if (typeof value === 'string') return 16 + value.length;
+  if (typeof value !== 'object' || value === null) return 8;
+  if (ArrayBuffer.isView(value)) return 64 + value.byteLength;
+  if (Object.isFrozen(value)) return 8;
+  Object.freeze(value);
+  const keys = Object.keys(value);
+  let bytes = 24 + 8 * keys.length;
+  for (const key of keys) bytes += freezeAndMeasure((value as Record<string, unknown>)[key]);
+  return bytes;
 }
 
 const lit = (ch: string): string => ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');

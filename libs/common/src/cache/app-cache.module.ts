@@ -32,7 +32,12 @@ export class AppCacheModule {
             prefix: config.redis.keyPrefix,
             defaultTtl: config.cache.defaultTtlMs,
             l1: config.cache.l1
-              ? { max: config.cache.l1.maxEntries, ttlMs: config.cache.l1.ttlMs, ackTimeoutMs: config.cache.l1.ackTimeoutMs }
+              ? {
+                  max: config.cache.l1.maxEntries,
+                  maxBytes: config.cache.l1.maxBytes,
+                  ttlMs: config.cache.l1.ttlMs,
+                  ackTimeoutMs: config.cache.l1.ackTimeoutMs,
+                }
               : false,
             onError: logCacheError,
           }),

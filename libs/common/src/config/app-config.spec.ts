@@ -118,6 +118,13 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...valid, HTTP_BODY_LIMIT_BYTES: '10' })).toEqual([expect.stringMatching(/^HTTP_BODY_LIMIT_BYTES: /)]);
   });
 
+  it('bounds L1 in bytes: 16 MiB by default, at least 1 MiB', () => {
+    expect(loadConfig(valid).cache.l1?.maxBytes).toBe(16_777_216);
+    expect(loadConfig({ ...valid, CACHE_L1_MAX_BYTES: '8388608' }).cache.l1?.maxBytes).toBe(8_388_608);
+    expect(problemsOf({ ...valid, CACHE_L1_MAX_BYTES: '1000' })).toEqual([expect.stringMatching(/^CACHE_L1_MAX_BYTES:/)]);
+    expect(problemsOf({ ...valid, CACHE_L1_MAX_BYTES: '32mb' })).toEqual([expect.stringMatching(/^CACHE_L1_MAX_BYTES:/)]);
+  });
+
   it('requires the nodes of the chosen Redis mode', () => {
     expect(problemsOf({ ...valid, REDIS_MODE: 'cluster' })).toEqual([expect.stringMatching(/^REDIS_CLUSTER_NODES: /)]);
     const config = loadConfig({ ...valid, REDIS_MODE: 'cluster', REDIS_CLUSTER_NODES: '127.0.0.1:7000, 127.0.0.1:7001' });

@@ -63,7 +63,7 @@ export interface AppConfig {
   };
   cache: {
     defaultTtlMs: number;
-    l1: { maxEntries: number; ttlMs: number; ackTimeoutMs: number } | null;
+    l1: { maxEntries: number; maxBytes: number; ttlMs: number; ackTimeoutMs: number } | null;
   };
   jwt: {
     secret: string;
@@ -208,7 +208,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     cache: {
       defaultTtlMs: env.CACHE_DEFAULT_TTL_MS,
       l1: env.CACHE_L1_ENABLED
-        ? { maxEntries: env.CACHE_L1_MAX_ENTRIES, ttlMs: env.CACHE_L1_TTL_MS, ackTimeoutMs: env.CACHE_L1_ACK_TIMEOUT_MS }
+        ? {
+            maxEntries: env.CACHE_L1_MAX_ENTRIES,
+            maxBytes: env.CACHE_L1_MAX_BYTES,
+            ttlMs: env.CACHE_L1_TTL_MS,
+            ackTimeoutMs: env.CACHE_L1_ACK_TIMEOUT_MS,
+          }
         : null,
     },
     jwt: {

@@ -81,6 +81,8 @@ export const envSchema = z
     CACHE_DEFAULT_TTL_MS: int(1_000, 604_800_000).default(60_000),
     CACHE_L1_ENABLED: bool.default(true),
     CACHE_L1_MAX_ENTRIES: int(1, 10_000_000).default(20_000),
+    // Estimated bytes of all L1 entries together (1 MiB .. 4 GiB; default 16 MiB).
+    CACHE_L1_MAX_BYTES: int(1_048_576, 4_294_967_296).default(16_777_216),
     CACHE_L1_TTL_MS: int(100, 3_600_000).default(2_000),
     CACHE_L1_ACK_TIMEOUT_MS: int(100, 60_000).default(3_000),
 
