@@ -1,9 +1,10 @@
 /**
  * HTTP benchmark of the catalog: `npm run bench:http` (tsx bench/http.ts).
  *
- * Starts the BUILT API (`node dist/apps/api/src/main.js`; `npm run build` first when dist is
- * missing) on a free port, against its own database (created here, migrated and seeded with
- * 1,000 products, dropped at the end) and its own Redis key prefix, plus a reference server:
+ * Starts the BUILT API (scripts/start-api.sh, as `npm run start:api` and the Docker image do, with
+ * its memory settings; `npm run build` first when dist is missing) on a free port, against its own
+ * database (created here, migrated and seeded with 1,000 products, dropped at the end) and its own
+ * Redis key prefix, plus a reference server:
  * plain Fastify + ioredis answering the same product JSON from Redis. Then, at 32 keep-alive
  * connections, with wrk (one client thread; `npm run bench:http` installs it from Debian's packages
  * when missing and run as root) or, without wrk or with BENCH_CLIENT=builtin, the built-in closed
@@ -47,7 +48,7 @@ import pg from 'pg';
 import { writeResults } from './lib/bench-stack.js';
 import { runLoad } from './lib/http-load.js';
 import { runPathLoad, type PathLoadResult } from './lib/path-load.js';
-import { cpuMs, freePort, loadEnvDefaults, peakRssMb, ROOT, start, stop, waitHttp, withDatabase } from './lib/processes.js';
+import { cpuMs, freePort, loadEnvDefaults, peakRssMb, ROOT, start, startApi, stop, waitHttp, withDatabase } from './lib/processes.js';
 import { RAISED_LIMITS, resultsFile, setting } from './lib/settings.js';
 import { runWrk, wrkAvailable, type WrkRequests } from './lib/wrk-load.js';
 
@@ -219,19 +220,14 @@ async function main(): Promise<void> {
     });
     children.push(ref.child);
     const apiPort = await freePort();
-    const api = start(process.execPath, [resolve(ROOT, 'dist/apps/api/src/main.js')], { ...env, PORT: String(apiPort), HOST: '127.0.0.1' });
+    const api = startApi({ ...env, PORT: String(apiPort), HOST: '127.0.0.1' });
     children.push(api.child);
     await waitHttp(apiPort, '/health/live', api);
     // The same API with a Redis call per rate-limited request (no local reservation).
     const variant = async (enabled: boolean, overrides: Record<string, string>): Promise<{ port: number; pid: number } | null> => {
       if (!enabled) return null;
       const port = await freePort();
-      const other = start(process.execPath, [resolve(ROOT, 'dist/apps/api/src/main.js')], {
-        ...env,
-        ...overrides,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-      });
+      const other = startApi({ ...env, ...overrides, PORT: String(port), HOST: '127.0.0.1' });
       children.push(other.child);
       await waitHttp(port, '/health/live', other);
       return { port, pid: other.child.pid! };

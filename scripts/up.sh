@@ -28,7 +28,7 @@ stop() {
 }
 trap stop INT TERM
 
-node dist/apps/api/src/main.js &
+bash scripts/start-api.sh &
 pids+=($!)
 node dist/apps/worker/src/main.js &
 pids+=($!)

@@ -52,6 +52,15 @@ export function start(command: string, args: string[], env: Record<string, strin
   return { child, output: () => Buffer.concat(tail).toString().slice(-20_000) };
 }
 
+/**
+ * The built API as users start it: scripts/start-api.sh (its V8 and malloc settings), with
+ * BENCH_NODE_ARGS passed on to node.
+ */
+export function startApi(env: Record<string, string>): Started {
+  const extra = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ').filter(Boolean) : [];
+  return start('bash', [resolve(ROOT, 'scripts/start-api.sh'), ...extra], env);
+}
+
 export async function waitHttp(port: number, path: string, proc: Started, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {

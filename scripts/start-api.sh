@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Starts the built API with its memory settings: `npm run start:api`, the Docker image's CMD and
+# bench:http all start it here, so what is measured is what runs. Extra arguments are passed to node
+# before the entry point (e.g. --cpu-prof). exec: the node process keeps this script's pid.
+#
+# Each setting comes from the environment, else from .env, else the default below (.env.example):
+#   V8_MAX_SEMI_SPACE_MB     young generation: each of its two semi-spaces (V8 grows them up to 64 MB
+#                            on a large machine, and keeps them); 0 = V8's own size
+#   V8_MAX_OLD_SPACE_MB      old generation limit: V8 collects before growing past it, instead of
+#                            letting garbage pile up to a limit set by the machine's memory (0 = that)
+#   MALLOC_ARENA_MAX         glibc malloc arenas (glibc: 8 per core, each keeping freed memory)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+setting() {
+  local name=$1 default=$2 value
+  value=${!name:-}
+  if [[ -z $value && -f .env ]]; then value=$(grep -E "^${name}=" .env | tail -n1 | cut -d= -f2- || true); fi
+  value=${value:-$default}
+  if [[ ! $value =~ ^[0-9]+$ ]]; then
+    echo "start-api: ${name}=${value}: expected a whole number" >&2
+    exit 1
+  fi
+  printf '%s' "$value"
+}
+
+semi=$(setting V8_MAX_SEMI_SPACE_MB 8)
+old=$(setting V8_MAX_OLD_SPACE_MB 160)
+MALLOC_ARENA_MAX=$(setting MALLOC_ARENA_MAX 2)
+export MALLOC_ARENA_MAX
+
+flags=()
+if ((semi > 0)); then flags+=("--max-semi-space-size=${semi}"); fi
+if ((old > 0)); then flags+=("--max-old-space-size=${old}"); fi
+exec node "${flags[@]}" "$@" dist/apps/api/src/main.js
