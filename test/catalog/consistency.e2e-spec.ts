@@ -7,6 +7,7 @@ import { ProductListRepository } from '../../libs/catalog/src/repositories/produ
 import { ProductReader } from '../../libs/catalog/src/services/product-reader.service.js';
 import { ReplicaFreshness } from '../../libs/catalog/src/services/replica-freshness.service.js';
 import { CATALOG_TEST_ENV, CatalogClient, getJson, uniq, type Category, type Product } from './catalog-fixtures.js';
+import { WalPositionRepository } from '../../libs/database/src/repositories/wal-position.repository.js';
 import { withReplayPaused } from './replay-control.js';
 
 type Page = { items: Product[]; total: number };
@@ -137,6 +138,32 @@ describe('read-after-write consistency', () => {
     }
     expect(freshness.reads.replica).toBeGreaterThan(before);
   });
+
+  it('a replica connection that reported the needed position is not asked again until a write raises it', async () => {
+    const freshness = b.get(ReplicaFreshness);
+    const checks = b.get(WalPositionRepository).replayChecks;
+    const listOf = () => getJson<Page>(b, `/api/v1/products?category=${category.slug}&minPrice=${Math.floor(Math.random() * 1e9)}`);
+    // Until every pooled replica connection has reported once, loads may still ask.
+    const deadline = Date.now() + 15_000;
+    let before = { ...checks };
+    let replicaBefore = freshness.reads.replica;
+    for (;;) {
+      before = { ...checks };
+      replicaBefore = freshness.reads.replica;
+      for (let i = 0; i < 10; i++) await listOf();
+      if (checks.queried === before.queried && freshness.reads.replica - replicaBefore === 10) break;
+      if (Date.now() > deadline) throw new Error(`replica checks kept being queried: ${JSON.stringify(checks)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(checks.remembered - before.remembered).toBe(10);
+
+    // A write raises the position list reads need: the next replica read asks again.
+    const product = await admin.createProduct({ name: `Remembered ${uniq()}`, priceCents: 1, stock: 1, categoryId: category.id });
+    const asked = checks.queried;
+    const page = await getJson<Page>(b, `/api/v1/products?category=${category.slug}&q=${encodeURIComponent(product.name)}`);
+    expect(page.body.items.map((p) => p.id)).toEqual([product.id]);
+    expect(checks.queried).toBeGreaterThan(asked);
+  }, 60_000);
 
   it('a product load that started before a write cannot store its old value afterwards (stale-set race)', async () => {
     const product = await admin.createProduct({ name: 'race v0', priceCents: 0, categoryId: category.id });
