@@ -32,6 +32,22 @@ describe('JsonSerializer', () => {
     expect(rt({ path: 'C:\\u0001\\x', n: 1 })).toEqual({ path: 'C:\\u0001\\x', n: 1 });
   });
 
+  it('writes plain values as plain JSON, and still tags what needs it (toJSON results, deep Dates, tag-like strings)', () => {
+    const plain = { id: 'p1', n: 1.5, ok: true, none: null, list: [1, 'a\u0001b', { x: [] }] };
+    expect(s.encode(plain)).toBe(JSON.stringify(plain));
+    const d = new Date(1_700_000_000_000);
+    // A toJSON result is what gets serialized: its Dates are tagged like any other.
+    const viaToJson = rt({ x: { toJSON: () => ({ at: d }) } }) as { x: { at: Date } };
+    expect(viaToJson.x.at).toBeInstanceOf(Date);
+    // Deeper than the fast path looks: still a Date.
+    let deep: unknown = { at: d };
+    for (let i = 0; i < 80; i++) deep = [deep];
+    let back = rt(deep);
+    for (let i = 0; i < 80; i++) back = (back as unknown[])[0];
+    expect((back as { at: Date }).at).toBeInstanceOf(Date);
+    expect(rt({ s: '\u0001D5', t: 'x\u0001' })).toEqual({ s: '\u0001D5', t: 'x\u0001' });
+  });
+
   it('keeps falsy values and null', () => {
     for (const v of [0, '', false, null, [], {}]) expect(rt(v)).toEqual(v);
   });
