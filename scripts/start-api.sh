@@ -25,7 +25,7 @@ setting() {
 }
 
 semi=$(setting V8_MAX_SEMI_SPACE_MB 8)
-old=$(setting V8_MAX_OLD_SPACE_MB 160)
+old=$(setting V8_MAX_OLD_SPACE_MB 256)
 MALLOC_ARENA_MAX=$(setting MALLOC_ARENA_MAX 2)
 export MALLOC_ARENA_MAX
 
