@@ -42,7 +42,7 @@ export default tseslint.config(
     // ESLint does not read .gitignore: what git ignores is listed here too (.local/ is scratch space).
     ignores: [
       '.local/**',
-      'dist/**',
+      '**/dist/**',
       'coverage/**',
       'node_modules/**',
       'tools/**',
