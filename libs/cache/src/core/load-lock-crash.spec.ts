@@ -10,8 +10,12 @@ import { deferred, SHARED_REDIS_URL, sleep } from './testing/kit.js';
 
 const HOLDER = fileURLToPath(new URL('../testing/fixtures/load-holder.ts', import.meta.url));
 const NS = 'crash';
-/** The load lock's lease (loadLock.ttlMs) of every instance; waitMs is 60 s, so only the lease decides. */
-const LEASE = 1_500;
+/**
+ * The load lock's lease (loadLock.ttlMs) of every instance; waitMs is 60 s, so only the lease decides.
+ * Long enough that finding the lock (a SCAN of a shared Redis that other suites fill) and reading
+ * its PTTL end well before it expires on a busy machine.
+ */
+const LEASE = 3_000;
 /** What a takeover may take beyond the lease: a waiter polls at most every 100 ms, then reads and loads. */
 const MARGIN = 500;
 /** A waiter cannot see the lock free before it expires; the PTTL read itself may lag by a round trip. */
