@@ -3,7 +3,7 @@ import type { RedisClient } from '../redis/connection.js';
 import { isCluster, subscriberConnection } from '../redis/connection.js';
 import { ClusterTracking } from './cluster-tracking.js';
 import { globToRegExp, type L1Store } from './l1-cache.js';
-import { PROBE_SCRIPT, TRACKING_CHANNEL, TrackingReports, type TrackingOptions } from './tracking-reports.js';
+import { PROBE_SCRIPT, TRACKING_CHANNEL, TrackingReports, trackPrefixes, type TrackingOptions } from './tracking-reports.js';
 
 /** One invalidation, as broadcast to the other instances. */
 export interface InvalidationMessage {
@@ -364,16 +364,7 @@ export class InvalidationBus {
       // Our writes noted until now left on this connection before the ON: they get no report, and a
       // note left waiting for one would swallow the report of a later outside write of that key.
       const notedBefore = this.opts.store.ownWriteMark();
-      await this.opts.publisher.call(
-        'CLIENT',
-        'TRACKING',
-        'ON',
-        'REDIRECT',
-        String(redirect),
-        'BCAST',
-        'NOLOOP',
-        ...missing.flatMap((p) => ['PREFIX', p]),
-      );
+      await trackPrefixes(this.opts.publisher, redirect, missing);
       for (const p of missing) this.trackedPrefixes.add(p);
       this.trackedRedirect = redirect;
       this.standaloneTracking = true;

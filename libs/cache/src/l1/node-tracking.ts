@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { nodeSubscriberConnection } from '../redis/connection.js';
-import { PROBE_SCRIPT, TRACKING_CHANNEL, type TrackingReports } from './tracking-reports.js';
+import { PROBE_SCRIPT, TRACKING_CHANNEL, trackPrefixes, type TrackingReports } from './tracking-reports.js';
 
 export interface NodeTrackingOptions {
   reports: TrackingReports;
@@ -84,16 +84,7 @@ export class NodeTracking {
       // are added to the running registration: Redis refuses a prefix registered twice, and
       // switching off to start over would leave a gap in which writes go unreported.
       if (fresh) await this.data.call('CLIENT', 'TRACKING', 'OFF');
-      await this.data.call(
-        'CLIENT',
-        'TRACKING',
-        'ON',
-        'REDIRECT',
-        String(redirect),
-        'BCAST',
-        'NOLOOP',
-        ...missing.flatMap((p) => ['PREFIX', p]),
-      );
+      await trackPrefixes(this.data, redirect, missing);
       if (this.closed || epoch !== this.epoch) return;
       for (const p of missing) this.registered.add(p);
       if (!fresh) {

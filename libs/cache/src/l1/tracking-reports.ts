@@ -17,6 +17,27 @@ export interface TrackingOptions {
 export const TRACKING_CHANNEL = '__redis__:invalidate';
 /** The probe's write, made from a script: NOLOOP hides plain commands, Redis 7.0 still reports this. */
 export const PROBE_SCRIPT = "redis.call('SET', KEYS[1], ARGV[1], 'PX', 60000) return 1";
+/**
+ * Turns broadcast tracking on for `prefixes` on `connection`, reports redirected to client `redirect`;
+ * NOLOOP: our plain commands are not reported back to us. Adds to a running registration.
+ */
+export function trackPrefixes(
+  connection: { call(command: string, ...args: string[]): Promise<unknown> },
+  redirect: number | string,
+  prefixes: readonly string[],
+): Promise<unknown> {
+  return connection.call(
+    'CLIENT',
+    'TRACKING',
+    'ON',
+    'REDIRECT',
+    String(redirect),
+    'BCAST',
+    'NOLOOP',
+    ...prefixes.flatMap((p) => ['PREFIX', p]),
+  );
+}
+
 /** How long a probe waits for Redis to report our script's write. */
 const PROBE_WAIT_MS = 1_000;
 
