@@ -5,7 +5,9 @@ import type { DestinationStream } from 'pino';
 import { PinoLoggerService, configSecrets, createRootLogger, type AppConfig } from '@app/common';
 import { AppModule } from './app.module.js';
 import { setupSwagger } from './docs/swagger.setup.js';
+import { catalogCachedReads } from './catalog/http/catalog-cached-reads.js';
 import { registerBodyParsers, registerRouteBodyLimits } from './http/body-parsers.js';
+import { registerCachedReads } from './http/cached-reads.js';
 import { registerDrainOnClose } from './http/drain-on-close.hooks.js';
 import { frameworkErrorHandler } from './http/framework-errors.js';
 import { generateRequestId, registerRequestIdHeader } from './http/request-id.hooks.js';
@@ -16,6 +18,11 @@ import { registerAccessLog } from './logging/access-log.hook.js';
 import { nestjsPinoLogger, nestjsPinoModule } from './logging/nestjs-pino.logging.js';
 import { registerHttpMetrics } from './metrics/http-metrics.hook.js';
 import { MetricsRegistry } from './metrics/metrics.registry.js';
+import { RouteRateLimit } from './throttling/route-rate-limit.js';
+import { THROTTLER_OPTIONS_TOKEN, THROTTLER_STORAGE_TOKEN } from './throttling/throttler-package.js';
+
+/** Every route but the probes and /metrics is under it. */
+export const API_PREFIX = 'api/v1';
 
 export interface CreateAppOptions {
   /** Extra modules mounted next to the API (probe routes, for instance). */
@@ -39,6 +46,11 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     // URLs the router refuses (bad percent-encoding, over-long path parameter) get the contract's
     // error body and X-Request-ID too.
     frameworkErrors: frameworkErrorHandler,
+    // The API has no Nest middleware of its own (its per-request steps are Fastify hooks), so
+    // @fastify/middie, which Nest registers otherwise, would only add a step to every request. It is
+    // kept for nestjs-pino (pino-http is a middleware). A Nest middleware added later fails at
+    // start-up (no `use` on the instance) until this changes.
+    skipMiddie: config.app.logRequestContext !== 'nestjs-pino',
   });
   const logger = createRootLogger({
     level: config.app.logLevel,
@@ -69,14 +81,18 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   );
   app.useLogger(requestContext ? await nestjsPinoLogger(app) : new PinoLoggerService(logger));
   app.flushLogs();
-  app.setGlobalPrefix('api/v1', {
+  app.setGlobalPrefix(API_PREFIX, {
     exclude: [
       { path: 'health/live', method: RequestMethod.GET },
       { path: 'health/ready', method: RequestMethod.GET },
       { path: 'metrics', method: RequestMethod.GET },
     ],
   });
-  registerHttpMetrics(fastify, app.get(MetricsRegistry));
+  const metrics = app.get(MetricsRegistry);
+  registerHttpMetrics(fastify, metrics);
+  // Nest registers its routes in init(): the hooks are attached to them then.
+  const limitOf = RouteRateLimit.resolver(app.get(THROTTLER_OPTIONS_TOKEN), app.get(THROTTLER_STORAGE_TOKEN));
+  registerCachedReads(fastify, catalogCachedReads(app, API_PREFIX, limitOf), metrics.cachedReads);
   app.useGlobalPipes(createValidationPipe());
   if (config.app.corsOrigins.length)
     app.enableCors({ origin: config.app.corsOrigins, exposedHeaders: ['X-Request-ID', 'X-Cart-Token', 'ETag', 'Retry-After'] });

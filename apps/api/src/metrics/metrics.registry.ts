@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import type { CachedReadCounts } from '../http/cached-reads.js';
 import { LatencyHistogram } from './latency-histogram.js';
 
 /** One Prometheus registry per app instance (one process may hold several app instances). */
@@ -8,6 +9,8 @@ export class MetricsRegistry {
   readonly httpDuration: LatencyHistogram;
   /** Checkouts answered with the stored answer of an earlier request with the same Idempotency-Key. */
   readonly idempotentReplays: Counter;
+  /** GETs answered from L1 before Nest routed them (http/cached-reads.ts), by route: read when scraped. */
+  readonly cachedReads: CachedReadCounts = new Map();
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -21,6 +24,17 @@ export class MetricsRegistry {
       name: 'orders_idempotent_replays_total',
       help: 'Checkouts answered by replaying the first answer of their Idempotency-Key',
       registers: [this.registry],
+    });
+    const cachedReads = this.cachedReads;
+    new Counter({
+      name: 'http_cached_reads_total',
+      help: 'Public GETs answered from the L1 cache before Nest routed them, by route pattern',
+      labelNames: ['route'],
+      registers: [this.registry],
+      collect(this: Counter<'route'>) {
+        this.reset();
+        for (const [route, c] of cachedReads) this.inc({ route }, c.answered);
+      },
     });
   }
 }

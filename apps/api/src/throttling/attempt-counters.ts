@@ -100,10 +100,16 @@ interface Window {
  * map with other keys, so it is large (each entry is a few dozen bytes).
  */
 export class MemoryAttemptCounters implements AttemptCounters {
-  private readonly windows: LRUCache<string, Window>;
+  private map: LRUCache<string, Window> | undefined;
 
-  constructor(maxKeys = 200_000) {
-    this.windows = new LRUCache<string, Window>({ max: maxKeys });
+  constructor(private readonly maxKeys = 200_000) {}
+
+  /**
+   * Made on first use: lru-cache allocates its slots for maxKeys at once (~4 MB here), and the
+   * fallback of FallbackAttemptCounters is used only while Redis fails.
+   */
+  private get windows(): LRUCache<string, Window> {
+    return (this.map ??= new LRUCache<string, Window>({ max: this.maxKeys }));
   }
 
   async take(key: string, limit: number, windowMs: number): Promise<CounterTake> {

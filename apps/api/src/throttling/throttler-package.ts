@@ -19,3 +19,6 @@ export const ThrottlerModule = throttler.ThrottlerModule;
 /** Per-route overrides of the throttlers (none needed today). */
 export const SkipThrottle = throttler.SkipThrottle;
 export const Throttle = throttler.Throttle;
+/** Injection tokens of the module's options and storage (RouteRateLimit reads both). */
+export const THROTTLER_OPTIONS_TOKEN = throttler.getOptionsToken();
+export const THROTTLER_STORAGE_TOKEN = throttler.getStorageToken();

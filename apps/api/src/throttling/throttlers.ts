@@ -46,5 +46,10 @@ export function getTracker(request: Record<string, unknown>): string {
  * KeyBuilder escapes it, and a readable key names its route and client in Redis.
  */
 export function generateKey(context: ExecutionContext, tracker: string): string {
-  return `${context.getClass().name}.${context.getHandler().name}:${tracker}`;
+  return routeThrottleKey(`${context.getClass().name}.${context.getHandler().name}`, tracker);
+}
+
+/** The counter key of a route (`Controller.handler`) and tracker: generateKey's, also for RouteRateLimit. */
+export function routeThrottleKey(route: string, tracker: string): string {
+  return `${route}:${tracker}`;
 }

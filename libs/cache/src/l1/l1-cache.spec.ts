@@ -231,6 +231,44 @@ describe('L1Store unit', () => {
     store.close();
   });
 
+  it('starts small and grows up to max, keeping entries, their order, TTLs and byte count', () => {
+    const store = new L1Store({ max: 3_000, ttlMs: 60_000 });
+    try {
+      const ns = store.namespace('grow');
+      expect(ns.lru.max).toBeLessThan(3_000);
+      ns.set('early', 'v', 60_000, ns.generation, Date.now() - 30_000); // half its L1 life gone
+      for (let i = 0; i < 2_999; i++) ns.set(`k${i}`, { i }, 60_000, ns.generation);
+      expect(ns.lru.max).toBe(3_000);
+      expect(ns.lru.size).toBe(3_000);
+      expect(ns.get('early')?.v).toBe('v');
+      expect(ns.lru.getRemainingTTL('early')).toBeLessThanOrEqual(30_000);
+      expect(ns.get('k0')?.v).toEqual({ i: 0 });
+      expect(store.bytes).toBe(held(store));
+      // Full at max: the least recently used entry goes ('k1': 'early' and 'k0' were just read).
+      ns.set('one-more', 1, 60_000, ns.generation);
+      expect(ns.lru.size).toBe(3_000);
+      expect(ns.get('k1')).toBeUndefined();
+      expect(ns.get('early')?.v).toBe('v');
+      expect(store.bytes).toBe(held(store));
+    } finally {
+      store.close();
+    }
+  });
+
+  it('keeps a fail-safe copy only once L1 was set aside, and answers from it', () => {
+    const store = new L1Store({ max: 100, ttlMs: 60_000, failSafeMs: 60_000 });
+    try {
+      const ns = store.namespace('fs');
+      ns.set('k', 'v', 60_000, ns.generation);
+      expect(ns.failSafe('k')).toBeUndefined();
+      ns.setAside();
+      expect(ns.get('k')).toBeUndefined();
+      expect(ns.failSafe('k')).toEqual({ value: 'v' });
+    } finally {
+      store.close();
+    }
+  });
+
   it('drops expired entries on its sweep, not only when they are read or evicted', async () => {
     const store = new L1Store({ max: 1_000, ttlMs: 100 });
     try {

@@ -56,6 +56,9 @@ export const DEFAULT_L1_MAX_BYTES = 32 * 1024 * 1024;
 /** Bookkeeping of one entry beside its key and value (box, LRU slots, Map entry): an estimate. */
 const ENTRY_OVERHEAD_BYTES = 96;
 
+/** Slots a namespace's LRU starts with (see L1Namespace.newLru). */
+const INITIAL_ENTRIES = 256;
+
 /** How often expired entries are dropped (they are not served, but hold memory until then). */
 const SWEEP_MIN_MS = 1_000;
 const SWEEP_MAX_MS = 60_000;
@@ -72,32 +75,45 @@ const GET_OPTIONS: LRUCache.GetOptions<string, L1Box, unknown> = {};
  * (the reader compares the generation it saw before reading).
  */
 export class L1Namespace {
-  readonly lru: LRUCache<string, L1Box>;
+  /** The entries; replaced by a larger one as the namespace fills (see grow). */
+  lru: LRUCache<string, L1Box>;
   generation = 0;
   /** Estimated bytes of the entries in `lru` (see L1Options.maxBytes). */
   bytes = 0;
-  /** Entries set aside when L1 was suspended, for the fail-safe (see L1Options.failSafeMs). */
-  private readonly kept: LRUCache<string, L1Box> | undefined;
+  /** Entries set aside when L1 was suspended, for the fail-safe (see L1Options.failSafeMs); made on first use. */
+  private kept: LRUCache<string, L1Box> | undefined;
+  private readonly maxEntries: number;
+  private readonly failSafeMs: number;
+  private readonly dispose: (box: L1Box) => void;
 
   constructor(
     readonly store: L1Store,
-    opts: L1Options,
+    private readonly opts: L1Options,
   ) {
     // dispose runs for every entry that leaves (evicted, replaced, deleted, expired, cleared).
-    const dispose = (box: L1Box): void => {
+    this.dispose = (box: L1Box): void => {
       this.bytes -= box.s;
       store.bytes -= box.s;
     };
-    this.lru = new LRUCache<string, L1Box>({ max: opts.max, ttl: opts.ttlMs, ttlAutopurge: false, updateAgeOnGet: false, dispose });
-    const failSafeMs = opts.failSafeMs ?? 60_000;
-    if (failSafeMs > 0)
-      this.kept = new LRUCache<string, L1Box>({
-        max: opts.max,
-        maxSize: store.maxBytes,
-        sizeCalculation: (box) => Math.max(1, box.s),
-        ttl: failSafeMs,
-        ttlAutopurge: false,
-      });
+    this.maxEntries = opts.max;
+    this.failSafeMs = opts.failSafeMs ?? 60_000;
+    this.lru = this.newLru(Math.min(opts.max, INITIAL_ENTRIES));
+  }
+
+  /**
+   * lru-cache allocates its slot arrays for `max` entries up front (about 40 bytes each with TTLs):
+   * at the configured max (20,000 by default) that is ~1 MB per namespace, most of them holding a
+   * handful of keys. So a namespace starts small and grows 4× when full, up to the max.
+   */
+  private newLru(max: number): LRUCache<string, L1Box> {
+    return new LRUCache<string, L1Box>({ max, ttl: this.opts.ttlMs, ttlAutopurge: false, updateAgeOnGet: false, dispose: this.dispose });
+  }
+
+  /** A full, not yet max-sized namespace moves its entries (order, TTLs, sizes kept) to one 4× larger. */
+  private grow(): void {
+    const next = this.newLru(Math.min(this.maxEntries, this.lru.max * 4));
+    next.load(this.lru.dump()); // every entry, expired ones too, least recent first, with its TTL
+    this.lru = next; // the old one is dropped as is (no dispose): its entries, and their bytes, are in `next`
   }
 
   /** Drops expired entries (of the fail-safe copy too). */
@@ -115,7 +131,16 @@ export class L1Namespace {
   /** Suspension: the entries stop being served, and are set aside for the fail-safe. */
   setAside(): void {
     this.generation++;
-    if (this.kept) for (const [k, box] of this.lru.entries()) this.kept.set(k, box);
+    if (this.failSafeMs > 0 && this.lru.size > 0) {
+      this.kept ??= new LRUCache<string, L1Box>({
+        max: this.maxEntries,
+        maxSize: this.store.maxBytes,
+        sizeCalculation: (box) => Math.max(1, box.s),
+        ttl: this.failSafeMs,
+        ttlAutopurge: false,
+      });
+      for (const [k, box] of this.lru.entries()) this.kept.set(k, box);
+    }
     this.lru.clear();
   }
 
@@ -163,6 +188,7 @@ export class L1Namespace {
     // show up in another's answer (it throws in strict code instead). The walk also sizes it.
     const s = ENTRY_OVERHEAD_BYTES + 2 * key.length + (tags ? 32 * tags.length : 0) + freezeAndMeasure(value);
     const box: L1Box = { v: value, p: undefined, t: tags, s };
+    if (this.lru.size >= this.lru.max && this.lru.max < this.maxEntries && !this.lru.has(key)) this.grow();
     this.lru.set(key, box, { ttl });
     this.bytes += s;
     this.store.bytes += s;

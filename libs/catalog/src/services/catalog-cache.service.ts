@@ -55,6 +55,14 @@ export class CatalogCache {
   }
 
   /**
+   * The product as this instance's L1 holds it now, synchronously: the product, null (cached as
+   * unknown), or undefined when L1 does not hold it (then product() decides, with Redis).
+   */
+  peekProduct(id: string): Product | null | undefined {
+    return this.products.peek<Product | null>(id)?.value;
+  }
+
+  /**
    * Products of `ids` in order (undefined for unknown/deleted ids): L1 first, then one MGET, then
    * ONE loader call for the misses, stored like single loads (compare-and-set, same stampede
    * protection), unknown ids as short negative entries. `load` tells where it read: what the

@@ -37,6 +37,17 @@ export class ProductReader {
     return product;
   }
 
+  /**
+   * get() when this instance's L1 holds the product now, synchronously (counted and sampled like
+   * get()); undefined otherwise (not in L1, or cached as unknown: get() answers those).
+   */
+  peek(id: string): Product | undefined {
+    const product = this.cache.peekProduct(id);
+    if (!product) return undefined;
+    this.reads.sample(id);
+    return product;
+  }
+
   /** A live product (through the cache), or null. */
   findById(id: string): Promise<Product | null> {
     return this.cache.product(id, async () => {

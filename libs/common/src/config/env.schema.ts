@@ -35,7 +35,7 @@ export const envSchema = z
     HOST: z.string().min(1).default('0.0.0.0'),
     PORT: int(0, 65535).default(3000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    LOG_BUFFER_BYTES: int(0, 1_048_576).default(0),
+    LOG_BUFFER_BYTES: int(0, 1_048_576).default(8192),
     LOG_REQUEST_CONTEXT: z.enum(['explicit', 'nestjs-pino']).default('explicit'),
     SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
     CORS_ORIGINS: z.string().default(''),
