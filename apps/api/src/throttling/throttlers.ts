@@ -15,7 +15,7 @@ export function buildThrottlers(config: AppConfig): ThrottlerOptions[] {
 
 /**
  * ThrottlerModule options: the throttlers over `storage`, with the API's tracker, keys and message.
- * They keep the contract with ThrottlerGuard as it ships, no subclass: over a limit it sets a plain
+ * They keep the contract of ThrottlerGuard (ApiThrottlerGuard only resolves them once per route): over a limit it sets a plain
  * `Retry-After` (the default throttler has no header suffix; the storage reports at least 1 s) and
  * throws ThrottlerException, an HttpException that AllExceptionsFilter answers with
  * `{ statusCode, error, message, requestId }`; otherwise it sets `X-RateLimit-Limit/Remaining/Reset`.
