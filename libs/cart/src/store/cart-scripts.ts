@@ -19,14 +19,27 @@ local function touch(q, d, ttl)
   redis.call('PEXPIRE', q, ttl)
   redis.call('PEXPIRE', d, ttl)
 end
+local function flat(q, d)
+  return table.concat(q, '\\0') .. '\\1' .. table.concat(d, '\\0')
+end
 `;
 
-/** Consistent snapshot of both hashes + TTL refresh, one round trip. ARGV: ttlMs. */
+/**
+ * A cart comes back as ONE string (flat() above; parsed by parseFlatCart): both hashes' fields and
+ * values, NUL-separated, the two hashes apart by \x01. The client decodes one bulk reply instead of
+ * two arrays of up to 400 (decoding each element was most of a cart read's client CPU). Neither
+ * byte can occur in what the hashes hold: UUIDs, integers, an ISO date and JSON.stringify output
+ * (which escapes every control character).
+ */
+export const CART_FIELD_SEPARATOR = '\x00';
+export const CART_HASH_SEPARATOR = '\x01';
+
+/** Consistent snapshot of both hashes (flat) + TTL refresh, one round trip. ARGV: ttlMs. */
 export const READ_CART = new LuaScript(`${TOUCH}
 local q = redis.call('HGETALL', KEYS[1])
 local d = redis.call('HGETALL', KEYS[2])
 if #q > 0 or #d > 0 then touch(KEYS[1], KEYS[2], ARGV[1]) end
-return {q, d}`);
+return flat(q, d)`);
 
 /** Quantities only (for /cart/count) + TTL refresh. ARGV: ttlMs. */
 export const COUNT_CART = new LuaScript(`${TOUCH}
@@ -36,7 +49,7 @@ return v`);
 
 /**
  * Adds to a line. ARGV: productId, delta, stock, lineMax, maxLines, detailsJson, nowIso, ttlMs.
- * Returns {status, current, qtyFlat, detailsFlat}: status > 0 the new quantity (and the cart after
+ * Returns {status, current, cart (flat)}: status > 0 the new quantity (and the cart after
  * the change, so a write + read is one round trip); -1 stock exceeded, -2 too many lines, -3 line
  * limit exceeded (nothing changed, no cart returned).
  */
@@ -50,11 +63,11 @@ local n = redis.call('HINCRBY', KEYS[1], ARGV[1], delta)
 if cur == 0 then redis.call('HSET', KEYS[2], ARGV[1], ARGV[6]) end
 redis.call('HSET', KEYS[2], '_updatedAt', ARGV[7])
 touch(KEYS[1], KEYS[2], ARGV[8])
-return {n, cur, redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2])}`);
+return {n, cur, flat(redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2]))}`);
 
 /**
  * Sets a line (0 removes it). ARGV: productId, quantity, stock, maxLines, detailsJson, nowIso, ttlMs.
- * Returns {status, current, qtyFlat, detailsFlat} like ADD_ITEM (-1 stock, -2 too many lines).
+ * Returns {status, current, cart (flat)} like ADD_ITEM (-1 stock, -2 too many lines).
  */
 export const SET_ITEM = new LuaScript(`${TOUCH}
 local qty = tonumber(ARGV[2])
@@ -66,7 +79,7 @@ if qty == 0 then
     redis.call('HSET', KEYS[2], '_updatedAt', ARGV[6])
     touch(KEYS[1], KEYS[2], ARGV[7])
   end
-  return {0, cur, redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2])}
+  return {0, cur, flat(redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2]))}
 end
 if cur == 0 and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[4]) then return {-2, cur} end
 if qty > tonumber(ARGV[3]) then return {-1, cur} end
@@ -74,7 +87,7 @@ redis.call('HINCRBY', KEYS[1], ARGV[1], qty - cur)
 if cur == 0 then redis.call('HSET', KEYS[2], ARGV[1], ARGV[5]) end
 redis.call('HSET', KEYS[2], '_updatedAt', ARGV[6])
 touch(KEYS[1], KEYS[2], ARGV[7])
-return {qty, cur, redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2])}`);
+return {qty, cur, flat(redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2]))}`);
 
 /** Removes a line. ARGV: productId, nowIso, ttlMs. Returns {1 if it was there else 0, 0, qtyFlat, detailsFlat}. */
 export const REMOVE_ITEM = new LuaScript(`${TOUCH}
@@ -82,7 +95,7 @@ local removed = redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
 if removed == 1 then redis.call('HSET', KEYS[2], '_updatedAt', ARGV[2]) end
 if removed == 1 or redis.call('EXISTS', KEYS[1]) == 1 then touch(KEYS[1], KEYS[2], ARGV[3]) end
-return {removed, 0, redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2])}`);
+return {removed, 0, flat(redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2]))}`);
 
 /**
  * Takes bought units off their lines (a checkout): each line loses what was bought, and goes when

@@ -5,6 +5,8 @@ import { APP_CONFIG, UnavailableError, type AppConfig } from '@app/common';
 import { CART_NAMESPACE, CART_UNAVAILABLE_MESSAGE, MAX_CART_LINES, MAX_LINE_QUANTITY } from '../cart.constants.js';
 import {
   ADD_ITEM,
+  CART_FIELD_SEPARATOR,
+  CART_HASH_SEPARATOR,
   COUNT_CART,
   MERGE_APPLY,
   MERGE_ATOMIC,
@@ -106,8 +108,7 @@ export class CartStore {
   }
 
   async read(cart: CartRef): Promise<StoredCart> {
-    const [q, d] = (await this.run(READ_CART, this.keys(cart), [this.ttlMs(cart)])) as [string[], string[]];
-    return toStored(q, d);
+    return parseFlatCart((await this.run(READ_CART, this.keys(cart), [this.ttlMs(cart)])) as string);
   }
 
   /** {count: units, lines}, refreshing the expiry. */
@@ -129,7 +130,7 @@ export class CartStore {
       JSON.stringify(snapshot),
       new Date().toISOString(),
       this.ttlMs(cart),
-    ])) as [number, number, string[]?, string[]?];
+    ])) as [number, number, string?];
     return outcome(reply);
   }
 
@@ -143,19 +144,18 @@ export class CartStore {
       snapshot ? JSON.stringify(snapshot) : '{}',
       new Date().toISOString(),
       this.ttlMs(cart),
-    ])) as [number, number, string[]?, string[]?];
+    ])) as [number, number, string?];
     return outcome(reply);
   }
 
   /** Removes a line (no-op when absent); the cart after the change. */
   async remove(cart: CartRef, productId: string): Promise<StoredCart> {
-    const [, , q, d] = (await this.run(REMOVE_ITEM, this.keys(cart), [productId, new Date().toISOString(), this.ttlMs(cart)])) as [
+    const [, , flat] = (await this.run(REMOVE_ITEM, this.keys(cart), [productId, new Date().toISOString(), this.ttlMs(cart)])) as [
       number,
       number,
-      string[],
-      string[],
+      string,
     ];
-    return toStored(q, d);
+    return parseFlatCart(flat);
   }
 
   /** Takes bought quantities off their lines (lines at 0 go; the cart goes when empty). */
@@ -273,8 +273,8 @@ function cartKeyId(cart: CartRef): string {
   return `${cart.kind === 'user' ? 'u' : 'g'}-${cart.ownerId}`;
 }
 
-function outcome([status, current, q, d]: [number, number, string[]?, string[]?]): WriteOutcome {
-  if (status >= 0) return { ok: true, quantity: status, cart: toStored(q ?? [], d ?? []) };
+function outcome([status, current, flat]: [number, number, string?]): WriteOutcome {
+  if (status >= 0) return { ok: true, quantity: status, cart: parseFlatCart(flat ?? CART_HASH_SEPARATOR) };
   return { ok: false, reason: status === -1 ? 'stock' : status === -2 ? 'lines' : 'line-limit', current };
 }
 
@@ -287,6 +287,14 @@ function parseSnapshot(json: string): LineSnapshot | null {
   } catch {
     return null;
   }
+}
+
+/** A cart as the scripts return it (flat() in cart-scripts.ts): both hashes in one string. */
+export function parseFlatCart(flat: string): StoredCart {
+  const at = flat.indexOf(CART_HASH_SEPARATOR);
+  const q = flat.slice(0, at);
+  const d = flat.slice(at + 1);
+  return toStored(q ? q.split(CART_FIELD_SEPARATOR) : [], d ? d.split(CART_FIELD_SEPARATOR) : []);
 }
 
 function toStored(q: string[], d: string[]): StoredCart {
