@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify';
 import type { RouteRateLimit } from '../throttling/route-rate-limit.js';
 import { conditionalJson, jsonBodyOf } from './json-body.js';
 
@@ -43,12 +43,20 @@ export function registerCachedReads(fastify: FastifyInstance, reads: readonly Ca
   });
 }
 
-function cachedReadHook(read: CachedRead, count: { answered: number }): onRequestAsyncHookHandler {
-  return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
-    if (request.headers.authorization !== undefined) return undefined;
+/** Callback style, not async: a hit with a reserved rate-limit hit is answered in the same turn. */
+function cachedReadHook(read: CachedRead, count: { answered: number }): onRequestHookHandler {
+  return (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+    if (request.headers.authorization !== undefined) return done();
     const value = read.peek(request);
-    if (value === undefined || !(await read.limit.admit(request, reply))) return undefined;
-    count.answered++;
-    return reply.send(conditionalJson(request, reply, jsonBodyOf(value)));
+    if (value === undefined) return done();
+    const answer = (admitted: boolean): void => {
+      if (!admitted) return done();
+      count.answered++;
+      // Replying from a callback hook: done() is not called, the rest of the chain is skipped.
+      void reply.send(conditionalJson(request, reply, jsonBodyOf(value)));
+    };
+    const admitted = read.limit.admit(request, reply);
+    if (typeof admitted === 'boolean') return answer(admitted);
+    admitted.then(answer, (error: unknown) => done(error as Error));
   };
 }

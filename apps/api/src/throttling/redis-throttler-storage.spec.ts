@@ -72,6 +72,28 @@ describe('RedisThrottlerStorage', () => {
     expect(Number(await redis.get(`${prefix}:{throttle:t%3A${key}}:hits`))).toBeLessThanOrEqual(1001);
   });
 
+  it('incrementLocal() spends a reserved hit at once, and only while one is left in its window', async () => {
+    const key = randomUUID();
+    const hot = new RedisThrottlerStorage(redis, new KeyBuilder({ prefix }), 16);
+    expect(hot.incrementLocal(key, 1000, 't')).toBeUndefined(); // nothing reserved yet
+    // Reservations double while the key stays busy (1, 2, 4, 8, then 10: 1 % of the limit).
+    for (let i = 0; i < 20; i++) await hot.increment(key, 60_000, 1000, 60_000, 't');
+    const reserved = Number(await redis.get(`${prefix}:{throttle:t%3A${key}}:hits`));
+    let local = 0;
+    let last;
+    for (let r = hot.incrementLocal(key, 1000, 't'); r !== undefined; r = hot.incrementLocal(key, 1000, 't')) {
+      local++;
+      last = r;
+    }
+    expect(local).toBeGreaterThan(0);
+    expect(20 + local).toBe(reserved); // every reserved hit handed out once, none beyond
+    expect(last).toMatchObject({ totalHits: reserved, isBlocked: false });
+    const short = randomUUID();
+    await Promise.all(Array.from({ length: 4 }, () => hot.increment(short, 50, 1000, 50, 't')));
+    await new Promise((r) => setTimeout(r, 80));
+    expect(hot.incrementLocal(short, 1000, 't')).toBeUndefined(); // its window is over
+  });
+
   it('small limits go to Redis for every request', async () => {
     const key = randomUUID();
     const storage16 = new RedisThrottlerStorage(redis, new KeyBuilder({ prefix }), 16);

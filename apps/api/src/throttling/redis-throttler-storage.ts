@@ -110,6 +110,18 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     return this.takeSlow(id, key, ttl, limit, blockDuration, throttlerName, batch);
   }
 
+  /**
+   * increment() when it can answer at once: a token of this instance's reservation for the key is
+   * left in its window (the common case of a busy key). Undefined otherwise: call increment().
+   * For callers that decide without waiting a turn (RouteRateLimit).
+   */
+  incrementLocal(key: string, limit: number, throttlerName: string): ThrottlerStorageRecord | undefined {
+    const r = this.reservations.get(`${throttlerName}:${key}`);
+    if (r === undefined || r.tokens <= 0) return undefined;
+    const now = Date.now();
+    return now < r.expiresAt ? this.spend(r, limit, now) : undefined;
+  }
+
   private async single(
     key: string,
     ttl: number,

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ThrottlerModuleOptions, ThrottlerStorage } from '@nestjs/throttler';
+import { RedisThrottlerStorage, type ThrottlerStorageRecord } from './redis-throttler-storage.js';
 import { generateKey, getTracker, routeThrottleKey } from './throttlers.js';
 
 interface RouteThrottler {
@@ -18,11 +19,16 @@ interface RouteThrottler {
  * @SkipThrottle and the like: their values may be computed per request), see forRoute().
  */
 export class RouteRateLimit {
+  /** The storage again when it can count without a promise (RedisThrottlerStorage). */
+  private readonly local: RedisThrottlerStorage | undefined;
+
   private constructor(
     private readonly storage: ThrottlerStorage,
     private readonly throttlers: readonly RouteThrottler[],
     private readonly route: string,
-  ) {}
+  ) {
+    this.local = storage instanceof RedisThrottlerStorage ? storage : undefined;
+  }
 
   /** forRoute() of these module options and storage, for each route asked. */
   static resolver(
@@ -68,18 +74,35 @@ export class RouteRateLimit {
   /**
    * Counts the request on every throttler and sets X-RateLimit-Limit/Remaining/Reset: true. False
    * when a throttler refuses it: the caller hands the request to Nest, whose guard answers the 429
-   * (a refused request counts again there; it is refused either way).
+   * (a refused request is not counted again while its block lasts). Decided synchronously when the
+   * storage can (RedisThrottlerStorage.incrementLocal: a reserved hit is left), else a promise.
    */
-  async admit(request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+  admit(request: FastifyRequest, reply: FastifyReply): boolean | Promise<boolean> {
     const key = routeThrottleKey(this.route, getTracker(request as unknown as Record<string, unknown>));
-    for (const t of this.throttlers) {
-      const r = await this.storage.increment(key, t.ttl, t.limit, t.blockDuration, t.name);
-      if (r.isBlocked) return false;
-      void reply
-        .header(`X-RateLimit-Limit${t.suffix}`, t.limit)
-        .header(`X-RateLimit-Remaining${t.suffix}`, Math.max(0, t.limit - r.totalHits))
-        .header(`X-RateLimit-Reset${t.suffix}`, r.timeToExpire);
+    for (let i = 0; i < this.throttlers.length; i++) {
+      const t = this.throttlers[i];
+      const local = this.local?.incrementLocal(key, t.limit, t.name);
+      if (local === undefined) return this.admitFrom(i, key, reply);
+      if (!this.counted(t, local, reply)) return false;
     }
+    return true;
+  }
+
+  /** admit() from throttler `from` on, through the storage's increment(). */
+  private async admitFrom(from: number, key: string, reply: FastifyReply): Promise<boolean> {
+    for (let i = from; i < this.throttlers.length; i++) {
+      const t = this.throttlers[i];
+      if (!this.counted(t, await this.storage.increment(key, t.ttl, t.limit, t.blockDuration, t.name), reply)) return false;
+    }
+    return true;
+  }
+
+  private counted(t: RouteThrottler, r: ThrottlerStorageRecord, reply: FastifyReply): boolean {
+    if (r.isBlocked) return false;
+    void reply
+      .header(`X-RateLimit-Limit${t.suffix}`, t.limit)
+      .header(`X-RateLimit-Remaining${t.suffix}`, Math.max(0, t.limit - r.totalHits))
+      .header(`X-RateLimit-Reset${t.suffix}`, r.timeToExpire);
     return true;
   }
 }
