@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Level, Logger } from 'pino';
+import { accessLineWriter } from './access-line.js';
 
 /** Probes polled by orchestrators and scrapers: their successful calls are not worth a line each. */
 export const QUIET_URLS: ReadonlySet<string> = new Set(['/health/live', '/metrics']);
@@ -26,14 +27,22 @@ export function registerAccessLog(fastify: FastifyInstance, logger: Logger): voi
   // Its lines hold only the fields below (no body, no headers): the redaction of the root logger,
   // a walk of its paths on every line, has nothing to find there and is left out.
   const log = logger.child({ context: 'HTTP' }, { redact: { paths: [] } });
+  const write = accessLineWriter(log);
   fastify.addHook('onResponse', (request, reply, done) => {
     const status = reply.statusCode;
     const level = levelOf(status);
     if (log.isLevelEnabled(level) && !(status < 400 && QUIET_URLS.has(request.url))) {
-      log[level](
-        { ...requestFields(request), res: { statusCode: status }, responseTime: Math.round(reply.elapsedTime * 10) / 10 },
-        'request completed',
-      );
+      const responseTime = Math.round(reply.elapsedTime * 10) / 10;
+      if (write !== undefined)
+        write(level, {
+          requestId: request.id,
+          method: request.method,
+          url: request.url,
+          remoteAddress: request.ip,
+          statusCode: status,
+          responseTime,
+        });
+      else log[level]({ ...requestFields(request), res: { statusCode: status }, responseTime }, 'request completed');
     }
     done();
   });
