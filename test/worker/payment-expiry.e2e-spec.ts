@@ -135,7 +135,7 @@ describe('worker: payment expiry', () => {
     expect(await historyOf(recent.order)).toHaveLength(1);
   });
 
-  it('expireUnpaid() running in both workers at once cancels each order exactly once (120 orders: more than one batch)', async () => {
+  it('expireUnpaid() running in both workers at once cancels each order exactly once (120 orders over two products, one transaction per order)', async () => {
     // The schedule is paused so that the four concurrent runs below are the only ones: their
     // counts then add up exactly.
     const maintenance = workers[0].get(QueueAdmin).queue('maintenance');

@@ -4,12 +4,15 @@ import { Transactions } from '@app/database';
 import { OrdersRepository } from '../repositories/orders.repository.js';
 import { OrderTransitions } from './order-transitions.service.js';
 
-const BATCH = 100;
-
 /**
  * Cancels orders still unpaid (`placed`) after ORDER_PAYMENT_TIMEOUT_MINUTES, as actor `system`,
- * giving their stock back. Each batch locks its orders with SKIP LOCKED and re-checks the status
- * under the lock, so any number of workers running it cancel each order exactly once.
+ * giving their stock back. Each order is locked with SKIP LOCKED and its status re-checked under the
+ * lock, so any number of workers running it cancel each order exactly once.
+ *
+ * One order per transaction: an order gives its stock back in product-id order, so two such
+ * transactions (or one and a checkout, which takes stock in the same order) never wait on each
+ * other's product rows in opposite orders. Several orders in one transaction would lock A then B
+ * for one order and B then A for the next, and deadlock against another worker doing the same.
  */
 @Injectable()
 export class PaymentExpiryService {
@@ -35,12 +38,13 @@ export class PaymentExpiryService {
     let total = 0;
     for (;;) {
       const cancelled = await this.transactions.run(async (tx) => {
-        const ids = await this.orders.lockUnpaidBefore(cutoff, BATCH, tx.manager);
-        for (const id of ids) await this.transitions.apply(tx, id, 'cancelled', { kind: 'system' });
-        return ids.length;
+        const [id] = await this.orders.lockUnpaidBefore(cutoff, 1, tx.manager);
+        if (id === undefined) return false;
+        await this.transitions.apply(tx, id, 'cancelled', { kind: 'system' });
+        return true;
       });
-      total += cancelled;
-      if (cancelled < BATCH) return total;
+      if (!cancelled) return total;
+      total++;
     }
   }
 }
