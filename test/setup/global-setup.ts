@@ -53,8 +53,11 @@ export default async function globalSetup(): Promise<void> {
   // Workers started by tests serve no HTTP unless a test asks for a port.
   process.env.WORKER_PORT = '0';
   // Every suite shares one client IP (inject's 127.0.0.1) and one key prefix: the guest-cart limit
-  // per IP would otherwise be used up by whichever suites run first. Its own spec sets it low.
+  // per IP, and the default limit per route and IP (300 a minute, whose block then holds the route
+  // for a minute for every suite), would otherwise be used up by whichever suites run first. The
+  // specs of these limits set them low for themselves (and mostly use IPs of their own).
   process.env.CART_GUEST_THROTTLE_IP_LIMIT = '1000000';
+  process.env.THROTTLE_LIMIT = '1000000';
 
   execFileSync(process.execPath, ['--import', 'tsx', resolve(ROOT, 'libs/database/src/cli/migrate.ts')], {
     cwd: ROOT,
