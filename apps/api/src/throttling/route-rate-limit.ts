@@ -3,6 +3,12 @@ import type { ThrottlerModuleOptions, ThrottlerStorage } from '@nestjs/throttler
 import { RedisThrottlerStorage, type ThrottlerStorageRecord } from './redis-throttler-storage.js';
 import { generateKey, getTracker, routeThrottleKey } from './throttlers.js';
 
+/** RouteRateLimit.forRoute() bound to one module's options and storage (see resolver()). */
+export type RouteLimitOf = (
+  controller: abstract new (...args: never[]) => unknown,
+  handler: (...args: never[]) => unknown,
+) => RouteRateLimit | null;
+
 interface RouteThrottler {
   readonly name: string;
   readonly limit: number;
@@ -31,10 +37,7 @@ export class RouteRateLimit {
   }
 
   /** forRoute() of these module options and storage, for each route asked. */
-  static resolver(
-    options: ThrottlerModuleOptions,
-    storage: ThrottlerStorage,
-  ): (controller: abstract new (...args: never[]) => unknown, handler: (...args: never[]) => unknown) => RouteRateLimit | null {
+  static resolver(options: ThrottlerModuleOptions, storage: ThrottlerStorage): RouteLimitOf {
     return (controller, handler) => RouteRateLimit.forRoute(options, storage, controller, handler);
   }
 

@@ -117,12 +117,12 @@ export class OrdersRepository {
     return { items: rows.map(toOrder), total: count?.total ?? 0 };
   }
 
-  /** Ids of orders still `placed` since before `cutoff`, locked; rows another worker holds are skipped. */
-  async lockUnpaidBefore(cutoff: Date, limit: number, manager: EntityManager): Promise<string[]> {
+  /** The oldest order still `placed` since before `cutoff`, locked; rows another worker holds are skipped. */
+  async lockOldestUnpaidBefore(cutoff: Date, manager: EntityManager): Promise<string | undefined> {
     const rows = await manager.query<{ id: string }[]>(
-      `SELECT id FROM orders.orders WHERE status = 'placed' AND created_at < $1 ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
-      [cutoff, limit],
+      `SELECT id FROM orders.orders WHERE status = 'placed' AND created_at < $1 ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
+      [cutoff],
     );
-    return rows.map((r) => r.id);
+    return rows[0]?.id;
   }
 }

@@ -38,7 +38,7 @@ export class PaymentExpiryService {
     let total = 0;
     for (;;) {
       const cancelled = await this.transactions.run(async (tx) => {
-        const [id] = await this.orders.lockUnpaidBefore(cutoff, 1, tx.manager);
+        const id = await this.orders.lockOldestUnpaidBefore(cutoff, tx.manager);
         if (id === undefined) return false;
         await this.transitions.apply(tx, id, 'cancelled', { kind: 'system' });
         return true;
