@@ -25,6 +25,9 @@ describe('RedisAdmin (shared Redis, own keys only)', () => {
   const client = new Redis(REDIS_URL);
   const admin = new RedisAdmin(client);
 
+  // Connected before the first timed command: connecting is not part of any deadline under test.
+  beforeAll(() => client.ping());
+
   afterAll(async () => {
     await deleteKeysWithPrefix(client, prefix);
     await client.quit();

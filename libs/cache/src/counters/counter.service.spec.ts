@@ -11,7 +11,11 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 describe('CounterService', () => {
   const prefix = uniquePrefix('counters');
   const client = new Redis(REDIS_URL);
-  const counters = new CounterService(client, new KeyBuilder({ prefix }));
+  // The deadline is not what these cases test; a loaded CI machine can stall a worker past 1 s.
+  const counters = new CounterService(client, new KeyBuilder({ prefix }), 'counters', 10_000);
+
+  // Connected before the first timed command: connecting is not part of any deadline under test.
+  beforeAll(() => client.ping());
 
   afterAll(async () => {
     await deleteKeysWithPrefix(client, prefix);

@@ -12,6 +12,9 @@ describe('fencing tokens are drawn while the lock is held', () => {
   const client = new Redis(REDIS_URL);
   const keys = new KeyBuilder({ prefix });
 
+  // Connected before the first timed command: connecting is not part of any deadline under test.
+  beforeAll(() => client.ping());
+
   afterAll(async () => {
     await deleteKeysWithPrefix(client, prefix);
     await client.quit();

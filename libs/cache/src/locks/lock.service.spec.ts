@@ -34,6 +34,9 @@ describe('LockService (single Redis)', () => {
   const keys = new KeyBuilder({ prefix });
   const locks = new LockService({ clients: [client], keys });
 
+  // Connected before the first timed command: connecting is not part of any deadline under test.
+  beforeAll(() => client.ping());
+
   afterAll(async () => {
     await deleteKeysWithPrefix(client, prefix);
     await client.quit();
