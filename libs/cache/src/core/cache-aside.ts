@@ -373,12 +373,61 @@ export class CacheAside {
     }
     if (todo.size === 0) return out;
     const ks = [...todo.keys()];
+    if (l1 === undefined && !o.tags?.length) return this.getManyFromReplies(ks, todo, out, loader, o);
     const reads = await this.reader.readMany(ks, o.tags);
+    return this.judgeMany(ks, reads ?? [], todo, out, loader, o, l1);
+  }
+
+  /**
+   * getMany without L1 or tags, the common L2 batch: each fresh value straight from its reply, as
+   * getOrLoad's hit does (no Entry or ReadResult per key); only the others (misses, stale, other
+   * versions, tagged, negative or corrupt entries) are judged by the general path.
+   */
+  private async getManyFromReplies<T>(
+    ks: readonly string[],
+    todo: ReadonlyMap<string, { key: CacheKey; at: number[] }>,
+    out: (T | undefined)[],
+    loader: BatchLoader<T>,
+    o: ResolvedOptions,
+  ): Promise<(T | undefined)[]> {
+    const at = Date.now();
+    const raws = await this.reader.fetchMany(ks);
+    if (raws === undefined) return this.judgeMany(ks, [], todo, out, loader, o, undefined);
+    const version = versionOf(raws[0]);
+    const now = Date.now();
+    const restKeys: string[] = [];
+    const restReads: ReadResult[] = [];
+    for (let j = 0; j < ks.length; j++) {
+      const raw = raws[j + 1];
+      const v = raw ? decodeFreshValue(this.serializer, raw, version, now) : NOT_FRESH;
+      if (v === NOT_FRESH) {
+        restKeys.push(ks[j]);
+        restReads.push(this.reader.toResult(raws[0], raw, 0, at));
+        continue;
+      }
+      this.counters.hits++;
+      for (const i of todo.get(ks[j])!.at) out[i] = v as T;
+    }
+    if (restKeys.length === 0) return out;
+    // A tagged entry (stored with tags this call did not name) waits for its tags' states.
+    return this.judgeMany(restKeys, await this.reader.resolveMany(restReads, 0), todo, out, loader, o, undefined);
+  }
+
+  /** The rest of getMany for keys `ks` read as `reads` (missing: Redis failed): hits, stale serves, one batch load. */
+  private async judgeMany<T>(
+    ks: readonly string[],
+    reads: readonly ReadResult[],
+    todo: ReadonlyMap<string, { key: CacheKey; at: number[] }>,
+    out: (T | undefined)[],
+    loader: BatchLoader<T>,
+    o: ResolvedOptions,
+    l1: L1Namespace | undefined,
+  ): Promise<(T | undefined)[]> {
     const now = Date.now();
     const missing: Wanted[] = [];
     const stale: Wanted[] = [];
     ks.forEach((k, j) => {
-      const read = reads?.[j] ?? FAILED_READ;
+      const read = reads[j] ?? FAILED_READ;
       const e = read.entry;
       const { key, at } = todo.get(k)!;
       if (e !== undefined && (now < e.freshUntil || withinGrace(e, o.staleFor, now))) {

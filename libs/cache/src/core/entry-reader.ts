@@ -110,15 +110,28 @@ export class EntryReader {
     const states = tagKeys ? this.tags.statesOf(tagKeys, res, from, gen, at) : undefined;
     const mark = tagKeys ? tagMark(res, from, tagKeys.length) : '';
     const out = new Array<ReadResult>(keys.length);
+    for (let i = 0; i < keys.length; i++) out[i] = this.toResultWith(res[0], res[i + 1], gen, at, states, mark);
+    return this.resolveMany(out, gen);
+  }
+
+  /** `reads` with every entry that waits for its tags' states judged, after one read of all those tags. */
+  async resolveMany(reads: ReadResult[], gen: number): Promise<ReadResult[]> {
     let unknown: Set<string> | undefined;
-    for (let i = 0; i < keys.length; i++) {
-      const r = (out[i] = this.toResultWith(res[0], res[i + 1], gen, at, states, mark));
-      if (r.unresolved) for (const k of r.unresolved.keys) (unknown ??= new Set()).add(k);
-    }
-    if (unknown === undefined) return out;
+    for (const r of reads) if (r.unresolved) for (const k of r.unresolved.keys) (unknown ??= new Set()).add(k);
+    if (unknown === undefined) return reads;
     // The tags of entries the caller did not name: one more read for all of them.
     const more = await this.tags.load([...unknown], gen);
-    return out.map((r) => (r.unresolved ? this.judged(r, more) : r));
+    return reads.map((r) => (r.unresolved ? this.judged(r, more) : r));
+  }
+
+  /**
+   * The raw replies of untagged `keys`, the namespace version first (what readMany judges): for a
+   * caller that takes the fresh values straight from them (decodeFreshValue) and judges only the
+   * rest with toResult(). Undefined when Redis failed.
+   */
+  async fetchMany(keys: readonly string[]): Promise<Raw[] | undefined> {
+    const res = await this.redis.run((c) => this.fetch(c, keys), this.counters);
+    return res === FAILED ? undefined : res;
   }
 
   /** A read whose entry waits for its tags' states: reads them (one MGET per slot) and judges it. */

@@ -185,3 +185,68 @@ describe('getMany round trips', () => {
     expect(delta).toEqual({ mget: 1 });
   });
 });
+
+describe('getMany without L1 (fresh values straight from the reply)', () => {
+  const kit = new CacheKit('many-l2');
+  let svc: CacheService;
+  let raw: RedisClient;
+
+  beforeAll(async () => {
+    svc = await kit.cache({ defaultTtl: 60_000 });
+    raw = await kit.client();
+  });
+  afterAll(() => kit.cleanup());
+
+  it('judges every kind of entry in one batch as a single read would', async () => {
+    const c = svc.namespace('kinds');
+    await c.set('fresh', { n: 1 });
+    await c.set('nil', null);
+    await c.set('dated', { at: new Date(0) });
+    await c.set('tagged', 'T', { tags: ['t1'] });
+    await c.set('tagged-gone', 'G', { tags: ['t2'] });
+    await c.invalidateTag('t2');
+    await c.getMany(['neg'], async () => [undefined], { negativeTtl: 60_000 });
+    await c.getMany(['stale'], async () => ['old'], { ttl: 30, staleFor: 60_000 });
+    await raw.set(c.key('foreign'), 'not an entry');
+    await sleep(80); // 'stale' is past its ttl, within staleFor
+    const calls: string[][] = [];
+    const loader = async (keys: CacheKey[]) => {
+      calls.push(keys.map(String));
+      return keys.map((k) => `loaded-${String(k)}`);
+    };
+    const keys = ['fresh', 'nil', 'dated', 'tagged', 'tagged-gone', 'stale', 'neg', 'foreign', 'missing', 'fresh'];
+    const res = await c.getMany(keys, loader, { staleFor: 60_000 });
+    expect(res).toEqual([
+      { n: 1 },
+      null,
+      { at: new Date(0) },
+      'T',
+      'loaded-tagged-gone',
+      'old',
+      undefined,
+      'loaded-foreign',
+      'loaded-missing',
+      { n: 1 },
+    ]);
+    // The misses in one loader call; the stale entry refreshed in the background by another.
+    const until = Date.now() + 5_000;
+    while (calls.length < 2 && Date.now() < until) await sleep(20);
+    expect(calls.map((k) => k.join(',')).sort()).toEqual(['stale', 'tagged-gone,foreign,missing']);
+    // Each answer is what a single read gives.
+    for (const [i, k] of keys.entries()) {
+      if (k !== 'stale') expect([k, await c.get(k)]).toEqual([k, res[i]]);
+    }
+    expect(await c.get('stale')).toBe('loaded-stale');
+  });
+
+  it('a namespace invalidation turns every entry into a miss', async () => {
+    const c = svc.namespace('version');
+    await c.setMany([
+      ['a', 1],
+      ['b', 2],
+    ]);
+    expect(await c.getMany(['a', 'b'], async () => [0, 0])).toEqual([1, 2]);
+    await c.invalidateAll();
+    expect(await c.getMany(['a', 'b'], async (ks) => ks.map((k) => `new-${String(k)}`))).toEqual(['new-a', 'new-b']);
+  });
+});
