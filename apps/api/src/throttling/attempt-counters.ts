@@ -24,23 +24,28 @@ export interface AttemptCounters {
 
 const NAMESPACE = 'attempts';
 
-/** KEYS: counter. ARGV: limit, window ms. Returns { allowed 0|1, window pttl }. */
+/**
+ * KEYS: counter. ARGV: limit, window ms, places wanted (1 unless reserving). Returns { places
+ * granted (0: refused; fewer than wanted when that is all the limit leaves), window pttl }.
+ */
 const TAKE = new LuaScript(`
 local n = tonumber(redis.call('GET', KEYS[1]) or '0')
 local ttl = redis.call('PTTL', KEYS[1])
-if n >= tonumber(ARGV[1]) then
+local left = tonumber(ARGV[1]) - n
+if left <= 0 then
   if ttl < 0 then
     redis.call('PEXPIRE', KEYS[1], ARGV[2])
     ttl = tonumber(ARGV[2])
   end
   return { 0, ttl }
 end
-redis.call('INCR', KEYS[1])
+local want = math.min(tonumber(ARGV[3] or '1'), left)
+redis.call('INCRBY', KEYS[1], want)
 if ttl < 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   ttl = tonumber(ARGV[2])
 end
-return { 1, ttl }
+return { want, ttl }
 `);
 
 /** Takes one back, never below 0; the window (TTL) is kept. */
@@ -65,8 +70,15 @@ export class RedisAttemptCounters implements AttemptCounters {
   ) {}
 
   async take(key: string, limit: number, windowMs: number): Promise<CounterTake> {
-    const [allowed, ttl] = (await TAKE.run(this.client, [this.keyOf(key)], [limit, Math.max(1, Math.round(windowMs))])) as number[];
-    return { allowed: Number(allowed) === 1, retryAfterSeconds: toSeconds(Number(ttl)) };
+    const { granted, windowLeftMs } = await this.takeSome(key, limit, windowMs, 1);
+    return { allowed: granted === 1, retryAfterSeconds: toSeconds(windowLeftMs) };
+  }
+
+  /** Up to `want` places at once (as many as the limit leaves; 0: refused) and the window's time left. */
+  async takeSome(key: string, limit: number, windowMs: number, want: number): Promise<{ granted: number; windowLeftMs: number }> {
+    const window = Math.max(1, Math.round(windowMs));
+    const [granted, ttl] = (await TAKE.run(this.client, [this.keyOf(key)], [limit, window, want])) as number[];
+    return { granted: Number(granted), windowLeftMs: Number(ttl) };
   }
 
   async release(key: string): Promise<void> {
@@ -213,6 +225,6 @@ export class FallbackAttemptCounters implements AttemptCounters {
   }
 }
 
-function toSeconds(ms: number): number {
+export function toSeconds(ms: number): number {
   return Math.max(1, Math.ceil(ms / 1000));
 }

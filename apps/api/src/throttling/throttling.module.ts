@@ -3,6 +3,7 @@ import { ThrottlerModule } from './throttler-package.js';
 import { CacheService } from '@app/cache';
 import { APP_CONFIG, type AppConfig } from '@app/common';
 import { FallbackAttemptCounters, MemoryAttemptCounters, RedisAttemptCounters } from './attempt-counters.js';
+import { ReservedAttemptCounters } from './attempt-reservations.js';
 import { AttemptLimitInterceptor } from './attempt-limit.interceptor.js';
 import { AttemptLimiter } from './attempt-limiter.service.js';
 import { ATTEMPT_COUNTERS } from './rate-limit.tokens.js';
@@ -27,9 +28,13 @@ import { buildThrottlerOptions } from './throttlers.js';
   providers: [
     {
       provide: ATTEMPT_COUNTERS,
-      inject: [CacheService],
-      useFactory: (cache: CacheService) =>
-        new FallbackAttemptCounters(new RedisAttemptCounters(cache.client, cache.keys), new MemoryAttemptCounters()),
+      inject: [CacheService, APP_CONFIG],
+      // Busy keys under high limits take several places at once (see ReservedAttemptCounters).
+      useFactory: (cache: CacheService, config: AppConfig) =>
+        new FallbackAttemptCounters(
+          new ReservedAttemptCounters(new RedisAttemptCounters(cache.client, cache.keys), config.throttle.reserveMax ?? 1),
+          new MemoryAttemptCounters(),
+        ),
     },
     AttemptLimiter,
     AttemptLimitInterceptor,
