@@ -3,6 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { CacheService } from '@app/cache';
+import { until } from '../orders/orders-fixtures.js';
 import { createAdmin } from '../support/auth.js';
 import { hostPortOf, TcpProxy } from '../support/tcp-proxy.js';
 import { createTestApp } from '../support/test-app.js';
@@ -150,9 +151,7 @@ describe('catalog caching', () => {
       // L1 still answers until this instance's subscriber sees its connection close (a moment
       // later on a loaded machine); from then on it is bypassed and Postgres answers.
       const l1 = isolated.get(CacheService).l1;
-      for (const deadline = Date.now() + 10_000; l1 !== undefined && !l1.suspended && Date.now() < deadline;)
-        await new Promise((r) => setTimeout(r, 10));
-      expect(l1?.suspended ?? true).toBe(true);
+      await until('L1 bypassed', async () => l1 === undefined || l1.suspended, 10_000);
       for (let i = 0; i < 5; i++) {
         const one = await getJson<Product>(isolated, `/api/v1/products/${p.id}`);
         expect(one.status).toBe(200);

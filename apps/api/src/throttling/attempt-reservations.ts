@@ -1,8 +1,7 @@
 import type { AttemptCounters, CounterTake, RedisAttemptCounters } from './attempt-counters.js';
 import { toSeconds } from './attempt-counters.js';
+import { reservationSize } from './redis-throttler-storage.js';
 
-/** A reservation takes at most this share of the limit (the throttler's rule: limits under 200 never reserve). */
-const RESERVE_SHARE = 0.01;
 /** Reservations kept at most (one per busy key); past it the map starts over (their places expire with their windows). */
 const MAX_RESERVATIONS = 50_000;
 const ALLOWED: CounterTake = Object.freeze({ allowed: true, retryAfterSeconds: 0 });
@@ -14,8 +13,8 @@ interface Reservation {
   expiresAt: number;
   /** Size of the next reservation: doubles while the key stays busy, so a quiet key asks for 1. */
   next: number;
-  /** The reservation in flight, which takes() of the same key wait for instead of asking too. */
-  pending?: Promise<void>;
+  /** The reservation in flight (its attempt's answer), which takes() of the same key wait for instead of asking too. */
+  pending?: Promise<CounterTake>;
 }
 
 /**
@@ -39,7 +38,7 @@ export class ReservedAttemptCounters implements AttemptCounters {
   ) {}
 
   async take(key: string, limit: number, windowMs: number): Promise<CounterTake> {
-    const batch = Math.min(this.reserveMax, Math.floor(limit * RESERVE_SHARE));
+    const batch = reservationSize(this.reserveMax, limit);
     if (batch <= 1) return this.redis.take(key, limit, windowMs);
     for (;;) {
       const r = this.reservations.get(key);
@@ -81,14 +80,13 @@ export class ReservedAttemptCounters implements AttemptCounters {
     // Busy: the last reservation ran out within its window. Otherwise start again from one place.
     const want = last !== undefined && now < last.expiresAt ? Math.min(batch, last.next) : 1;
     const r: Reservation = { places: 0, expiresAt: 0, next: want };
-    let answer!: CounterTake;
     r.pending = this.redis.takeSome(key, limit, windowMs, want).then(
-      ({ granted, windowLeftMs }) => {
+      ({ granted, windowLeftMs }): CounterTake => {
         r.pending = undefined;
         r.places = Math.max(0, granted - 1);
         r.expiresAt = now + windowLeftMs;
         r.next = Math.min(batch, want * 2);
-        answer = granted > 0 ? ALLOWED : { allowed: false, retryAfterSeconds: toSeconds(windowLeftMs) };
+        return granted > 0 ? ALLOWED : { allowed: false, retryAfterSeconds: toSeconds(windowLeftMs) };
       },
       (error: unknown) => {
         r.pending = undefined;
@@ -98,7 +96,6 @@ export class ReservedAttemptCounters implements AttemptCounters {
     );
     if (this.reservations.size >= MAX_RESERVATIONS && !this.reservations.has(key)) this.reservations.clear();
     this.reservations.set(key, r);
-    await r.pending;
-    return answer;
+    return r.pending;
   }
 }

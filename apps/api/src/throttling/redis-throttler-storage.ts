@@ -46,6 +46,11 @@ const NAMESPACE = 'throttle';
 const LOG_EVERY_MS = 10_000;
 /** A reservation takes at most this share of the limit, so the early-refusal slack stays ~1 %. */
 const RESERVE_SHARE = 0.01;
+
+/** Most hits (or places) one reservation may take under `limit`: 1 or less means none (limits under 200). */
+export function reservationSize(reserveMax: number, limit: number): number {
+  return Math.min(reserveMax, Math.floor(limit * RESERVE_SHARE));
+}
 /** Local reservations kept at most (one per hot key); beyond that, keys go to Redis per request. */
 const MAX_RESERVATIONS = 50_000;
 const SWEEP_EVERY_MS = 5_000;
@@ -98,7 +103,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
    * is hot and one is left in the window, else through the Lua script.
    */
   increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
-    const batch = Math.min(this.reserveMax, Math.floor(limit * RESERVE_SHARE));
+    const batch = reservationSize(this.reserveMax, limit);
     if (batch <= 1) return this.single(key, ttl, limit, blockDuration, throttlerName);
     const id = `${throttlerName}:${key}`;
     const r = this.reservations.get(id);
