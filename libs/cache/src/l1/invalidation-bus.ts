@@ -408,8 +408,8 @@ export class InvalidationBus {
   /**
    * Serves L1 again once subscribed: presence first, so invalidations published from now on wait
    * for us (if it cannot be written, the next heartbeat tries again). Anything published while we
-   * were not subscribed is lost, so L1 starts empty; clearing also moves every namespace's
-   * generation, so reads begun before now cannot fill it.
+   * were not subscribed is lost, so L1 starts empty (what it held stays only as fail-safe copies);
+   * this also moves every namespace's generation, so reads begun before now cannot fill it.
    */
   private join(): Promise<void> {
     this.joining ??= this.rejoin().finally(() => (this.joining = undefined));
@@ -425,7 +425,7 @@ export class InvalidationBus {
     }
     // On a cluster every master must report first (onTrackingCovered joins then).
     if (this.closed || !this.subscribed || this.clusterTracking?.covered === false) return;
-    this.opts.store.clearAll();
+    this.opts.store.distrustAll();
     this.opts.store.suspended = false;
     this.retryDelayMs = RETRY_MIN_MS;
     this.wakeServingWaiters();
@@ -472,7 +472,7 @@ export class InvalidationBus {
 
   private flushForLoss(): void {
     this.lossFlushes++;
-    this.opts.store.clearAll();
+    this.opts.store.distrustAll();
   }
 
   /** Notes publisher `origin`'s message number `s`; a gap means a message of it never reached us. */

@@ -269,6 +269,27 @@ describe('L1Store unit', () => {
     }
   });
 
+  it('a loss of trust stops serving every entry but keeps it for the fail-safe, in whichever order it comes with a suspension', () => {
+    const store = new L1Store({ max: 100, ttlMs: 60_000, failSafeMs: 60_000 });
+    try {
+      const ns = store.namespace('fs');
+      ns.set('a', 'va', 60_000, ns.generation);
+      ns.set('b', 'vb', 60_000, ns.generation);
+      const before = ns.generation;
+      store.distrustAll(); // invalidations may have been missed
+      expect(ns.get('a')).toBeUndefined();
+      expect(ns.generation).toBeGreaterThan(before); // reads begun before cannot fill L1
+      store.setAsideAll(); // then Redis goes away: nothing left to set aside, the copies stay
+      expect(ns.failSafe('a')).toEqual({ value: 'va' });
+      ns.delete(['b']); // an invalidation that does arrive still removes the copy
+      expect(ns.failSafe('b')).toBeUndefined();
+      store.clearAll(); // the database was flushed: nothing is kept
+      expect(ns.failSafe('a')).toBeUndefined();
+    } finally {
+      store.close();
+    }
+  });
+
   it('drops expired entries on its sweep, not only when they are read or evicted', async () => {
     const store = new L1Store({ max: 1_000, ttlMs: 100 });
     try {

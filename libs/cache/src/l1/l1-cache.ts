@@ -340,6 +340,19 @@ export class L1Store {
     for (const n of this.namespaces.values()) n.setAside();
   }
 
+  /**
+   * Invalidations may have been missed (a lost message, a dropped presence, a rejoin): no entry is
+   * served any more. They stay as fail-safe copies, which answer only when Redis and the loader
+   * both fail and are stale by design; invalidations that do arrive still remove them. Wiping them
+   * here would lose them to whichever of these events comes first while Redis goes down.
+   */
+  distrustAll(): void {
+    this.setAsideAll();
+    // A note whose report was lost with a connection would swallow the report of a later outside
+    // write: start over (at worst one of our own entries is dropped once by its late report).
+    this.ownWrites.clear();
+  }
+
   size(): number {
     let s = 0;
     for (const n of this.namespaces.values()) s += n.lru.size;
