@@ -78,6 +78,7 @@ describe('RedisThrottlerStorage', () => {
     expect(hot.incrementLocal(key, 1000, 't')).toBeUndefined(); // nothing reserved yet
     // Reservations double while the key stays busy (1, 2, 4, 8, then 10: 1 % of the limit).
     for (let i = 0; i < 20; i++) await hot.increment(key, 60_000, 1000, 60_000, 't');
+    await new Promise((r) => setTimeout(r, 50)); // the reservation taken ahead (half of one spent) lands
     const reserved = Number(await redis.get(`${prefix}:{throttle:t%3A${key}}:hits`));
     let local = 0;
     let last;
@@ -92,6 +93,31 @@ describe('RedisThrottlerStorage', () => {
     await Promise.all(Array.from({ length: 4 }, () => hot.increment(short, 50, 1000, 50, 't')));
     await new Promise((r) => setTimeout(r, 80));
     expect(hot.incrementLocal(short, 1000, 't')).toBeUndefined(); // its window is over
+  });
+
+  it('a busy key takes its next reservation before it runs out: requests keep being answered locally', async () => {
+    const key = randomUUID();
+    const hot = new RedisThrottlerStorage(redis, new KeyBuilder({ prefix }), 16);
+    const hits = async (): Promise<number> => Number(await redis.get(`${prefix}:{throttle:t%3A${key}}:hits`));
+    for (let i = 0; i < 20; i++) await hot.increment(key, 60_000, 1000, 60_000, 't'); // ramps up to 10 per reservation
+    await new Promise((r) => setTimeout(r, 50)); // a reservation taken ahead lands
+    let local = 0;
+    const totals: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      const r = hot.incrementLocal(key, 1000, 't');
+      // Without a reservation taken ahead, this would be undefined each time one runs out (every 10).
+      expect(r).toBeDefined();
+      totals.push(r!.totalHits);
+      local++;
+      if (i % 3 === 2) await new Promise((r) => setTimeout(r, 20)); // time for the next one to arrive
+    }
+    expect(local).toBe(60);
+    expect(totals.every((t) => t > 0 && t <= 1000)).toBe(true);
+    // Counted in Redis before being handed out: at most one reservation (10) ahead of what was spent.
+    await new Promise((r) => setTimeout(r, 50));
+    const counted = await hits();
+    expect(counted).toBeGreaterThanOrEqual(20 + local);
+    expect(counted).toBeLessThanOrEqual(20 + local + 2 * 10);
   });
 
   it('small limits go to Redis for every request', async () => {

@@ -68,6 +68,37 @@ interface Reservation {
   waiting: number;
   /** The reservation in flight; resolves to a final record (blocked / failed open) or null (tokens added). */
   pending?: Promise<ThrottlerStorageRecord | null>;
+  /**
+   * The next reservation, taken ahead while this one still has tokens (see refillAt): served once
+   * this one runs out or its window ends, so a busy key's requests rarely wait for Redis.
+   */
+  ahead?: { tokens: number; hits: number; expiresAt: number };
+  /** Tokens left at which the next reservation is taken ahead (half of the last grant; -1 = never). */
+  refillAt: number;
+  /** What reserve() needs to take the next one (the key's throttler settings). */
+  source: ReservationSource;
+}
+
+interface ReservationSource {
+  readonly key: string;
+  readonly ttl: number;
+  readonly limit: number;
+  readonly blockDuration: number;
+  readonly name: string;
+  readonly batch: number;
+}
+
+/** Whether `r` has a token for now, moving its reservation taken ahead in when its own ran out. */
+function usable(r: Reservation, now: number): boolean {
+  if (r.tokens > 0 && now < r.expiresAt) return true;
+  const next = r.ahead;
+  if (next === undefined) return false;
+  r.ahead = undefined;
+  if (now >= next.expiresAt) return false;
+  r.tokens = next.tokens;
+  r.hits = next.hits;
+  r.expiresAt = next.expiresAt;
+  return r.tokens > 0;
 }
 
 /**
@@ -79,7 +110,9 @@ interface Reservation {
  * Local reservations for hot keys (reserveMax > 1, THROTTLE_RESERVE_MAX): a Redis call per request
  * is the largest single cost of a cached API request (a socket write + reply), so when one key is
  * busy an instance takes several hits at once (the Lua script counts them in Redis immediately) and
- * hands them out locally until they run out or the window ends. The limit holds exactly (never more
+ * hands them out locally until they run out or the window ends; once half of a reservation of 4 or
+ * more is spent, the next one is taken in the background, so requests do not queue behind the Redis
+ * call when it runs out. The limit holds exactly (never more
  * than `limit` admitted per window across instances: reserved hits are already counted); the slack
  * is the other way: hits reserved but unused by other instances can make a client that spreads over
  * instances see 429 up to (instances - 1) x (reservation - 1) requests early. Reservations are at
@@ -108,9 +141,9 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     const id = `${throttlerName}:${key}`;
     const r = this.reservations.get(id);
     // Fast path, no async function frame: a token is left in this window.
-    if (r !== undefined && r.tokens > 0) {
+    if (r !== undefined) {
       const now = Date.now();
-      if (now < r.expiresAt) return Promise.resolve(this.spend(r, limit, now));
+      if (usable(r, now)) return Promise.resolve(this.spend(r, limit, now));
     }
     return this.takeSlow(id, key, ttl, limit, blockDuration, throttlerName, batch);
   }
@@ -122,9 +155,9 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
    */
   incrementLocal(key: string, limit: number, throttlerName: string): ThrottlerStorageRecord | undefined {
     const r = this.reservations.get(`${throttlerName}:${key}`);
-    if (r === undefined || r.tokens <= 0) return undefined;
+    if (r === undefined) return undefined;
     const now = Date.now();
-    return now < r.expiresAt ? this.spend(r, limit, now) : undefined;
+    return usable(r, now) ? this.spend(r, limit, now) : undefined;
   }
 
   private async single(
@@ -149,46 +182,43 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     for (;;) {
       const now = Date.now();
       let r = this.reservations.get(id);
-      if (r !== undefined && r.tokens > 0 && now < r.expiresAt) return this.spend(r, limit, now);
+      if (r !== undefined && usable(r, now)) return this.spend(r, limit, now);
       if (r === undefined) {
         this.sweep(now);
         if (this.reservations.size >= MAX_RESERVATIONS) return this.single(key, ttl, limit, blockDuration, throttlerName);
-        r = { tokens: 0, hits: 0, expiresAt: 0, next: 1, waiting: 0 };
+        const source = { key, ttl, limit, blockDuration, name: throttlerName, batch };
+        r = { tokens: 0, hits: 0, expiresAt: 0, next: 1, waiting: 0, refillAt: -1, source };
         this.reservations.set(id, r);
       }
       r.waiting++;
-      if (r.pending === undefined) r.pending = this.reserve(r, key, ttl, limit, blockDuration, throttlerName, batch, now);
+      r.pending ??= this.reserve(r, now);
       const final = await r.pending;
       r.waiting--;
       if (final !== null) return final;
     }
   }
 
-  private async reserve(
-    r: Reservation,
-    key: string,
-    ttl: number,
-    limit: number,
-    blockDuration: number,
-    name: string,
-    batch: number,
-    sentAt: number,
-  ): Promise<ThrottlerStorageRecord | null> {
+  private async reserve(r: Reservation, sentAt: number): Promise<ThrottlerStorageRecord | null> {
+    const { key, ttl, limit, blockDuration, name, batch } = r.source;
     // A new window starts small again; within a window the size doubles up to the batch, and a
     // burst of waiting requests asks for all of them at once.
     const want = Math.min(batch, Math.max(sentAt < r.expiresAt ? r.next : 1, r.waiting));
     const { record, granted, windowMs } = await this.hit(key, ttl, limit, blockDuration, name, want);
     r.pending = undefined;
-    if (granted === 0) return record; // blocked, or Redis unavailable (failed open)
-    r.tokens = granted;
-    r.hits = record.totalHits;
-    r.expiresAt = sentAt + windowMs;
     r.next = Math.min(batch, want * 2);
+    if (granted === 0) return record; // blocked, or Redis unavailable (failed open)
+    const grant = { tokens: granted, hits: record.totalHits, expiresAt: sentAt + windowMs };
+    // Taken ahead while this one still serves: it waits its turn (usable()).
+    if (r.tokens > 0 && Date.now() < r.expiresAt) r.ahead = grant;
+    else Object.assign(r, grant);
+    r.refillAt = granted >= 4 ? granted >> 1 : -1;
     return null;
   }
 
   private spend(r: Reservation, limit: number, now: number): ThrottlerStorageRecord {
     r.tokens--;
+    // Half of a busy key's reservation is spent: the next one is taken now, not when it runs out.
+    if (r.tokens === r.refillAt && r.pending === undefined && r.ahead === undefined) r.pending = this.reserve(r, now);
     return {
       totalHits: Math.min(limit, r.hits - r.tokens),
       timeToExpire: toSeconds(r.expiresAt - now),
@@ -201,7 +231,8 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
   private sweep(now: number): void {
     if (now < this.nextSweep) return;
     this.nextSweep = now + SWEEP_EVERY_MS;
-    for (const [id, r] of this.reservations) if (r.expiresAt <= now && r.pending === undefined) this.reservations.delete(id);
+    for (const [id, r] of this.reservations)
+      if (Math.max(r.expiresAt, r.ahead?.expiresAt ?? 0) <= now && r.pending === undefined) this.reservations.delete(id);
   }
 
   private async hit(

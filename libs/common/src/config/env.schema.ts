@@ -95,7 +95,7 @@ export const envSchema = z
 
     THROTTLE_TTL_SECONDS: int(1, 86_400).default(60),
     THROTTLE_LIMIT: int(1, 1_000_000).default(300),
-    THROTTLE_RESERVE_MAX: int(1, 10_000).default(64),
+    THROTTLE_RESERVE_MAX: int(1, 10_000).default(256),
     LOGIN_THROTTLE_TTL_SECONDS: int(1, 86_400).default(900),
     LOGIN_THROTTLE_EMAIL_LIMIT: int(1, 1_000_000).default(10),
     LOGIN_THROTTLE_IP_LIMIT: int(1, 1_000_000).default(50),
