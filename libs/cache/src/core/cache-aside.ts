@@ -121,6 +121,7 @@ export class CacheAside {
       opts.namespace,
     );
     this.head = opts.keys.entryHead(opts.namespace, this.keyVersion); // also validates the namespace
+    if (opts.l1) opts.l1.onEarly = (k) => this.refreshEarly(k, opts.l1!);
     this.keyCacheMax = Math.min(opts.l1?.store.options.max ?? 0, 100_000);
   }
 
@@ -197,6 +198,24 @@ export class CacheAside {
     this.counters.hits++;
     this.counters.l1Hits++;
     return { value: box.v as T };
+  }
+
+  /**
+   * An L1 entry near the end of its L1 life was hit (L1Namespace.onEarly): it is read again from
+   * Redis in the background and, when still fresh there, set anew, so a key read all the time is
+   * not a miss once per L1 ttl (a miss also takes the caller's full read path). Nothing is loaded:
+   * a stale or missing entry is left to expire, and the next caller's read decides. The read
+   * starts a new generation check, so an invalidation meanwhile keeps its value out of L1.
+   */
+  private refreshEarly(k: string, l1: L1Namespace): void {
+    this.reader.read(k).then(
+      (read) => {
+        const e = read.entry;
+        const now = Date.now();
+        if (e !== undefined && now < e.freshUntil) l1.set(k, e.value, e.freshUntil - now, read.gen, read.at, this.tags.keyed(e.tags));
+      },
+      () => undefined, // a failed read is counted by the reader; the entry expires as it would have
+    );
   }
 
   /**

@@ -145,7 +145,7 @@ export class TagVersions {
 
   /** Keeps a state in L1 unless an invalidation happened since the read began (generation moved). */
   private remember(key: string, state: TagState, gen: number, at: number): void {
-    this.l1?.set(key, state, Infinity, gen, at);
+    this.l1?.set(key, state, Infinity, gen, at, undefined, false); // a state, not an entry: read again with its entries
   }
 }
 

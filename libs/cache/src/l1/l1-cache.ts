@@ -11,6 +11,8 @@ export interface L1Box {
   readonly t?: readonly L1TagStamp[];
   /** Estimated bytes (key, value, bookkeeping), counted against L1Options.maxBytes. */
   readonly s: number;
+  /** When (epoch ms) a hit asks for an early refresh (L1Namespace.onEarly); Infinity once asked. */
+  r: number;
 }
 
 /** A tag of an L1 entry: the tag-version key and the version its value was loaded under. */
@@ -53,6 +55,12 @@ export interface L1Options {
 /** L1Options.maxBytes when none is given: 32 MiB. */
 export const DEFAULT_L1_MAX_BYTES = 32 * 1024 * 1024;
 
+/**
+ * Share of an entry's L1 life at whose end a hit refreshes it from Redis in the background
+ * (L1Namespace.onEarly): a key read all the time stays in L1 instead of missing once per L1 ttl.
+ */
+const EARLY_REFRESH_SHARE = 0.25;
+
 /** Bookkeeping of one entry beside its key and value (box, LRU slots, Map entry): an estimate. */
 const ENTRY_OVERHEAD_BYTES = 96;
 
@@ -85,6 +93,11 @@ export class L1Namespace {
   private readonly maxEntries: number;
   private readonly failSafeMs: number;
   private readonly dispose: (box: L1Box) => void;
+  /**
+   * Called (once per entry) when a hit finds the entry in the last EARLY_REFRESH_SHARE of its L1
+   * life: the namespace's cache reads it again from Redis and sets it anew (CacheAside).
+   */
+  onEarly: ((key: string) => void) | undefined;
 
   constructor(
     readonly store: L1Store,
@@ -148,7 +161,14 @@ export class L1Namespace {
   get(key: string): L1Box | undefined {
     if (this.store.suspended) return undefined;
     const box = this.lru.get(key);
-    return box === undefined || box.t === undefined || this.tagsCurrent(box.t) ? box : undefined;
+    if (box === undefined || (box.t !== undefined && !this.tagsCurrent(box.t))) return undefined;
+    if (box.r <= Date.now()) this.early(key, box);
+    return box;
+  }
+
+  private early(key: string, box: L1Box): void {
+    box.r = Infinity;
+    this.onEarly?.(key);
   }
 
   /** The value as a resolved promise (the same promise for every hit on this entry), or undefined. */
@@ -157,6 +177,7 @@ export class L1Namespace {
     const box = this.lru.get(key, GET_OPTIONS);
     GET_OPTIONS.status = undefined; // lru-cache stores its (diagnostics) status here: never reuse one
     if (box === undefined || (box.t !== undefined && !this.tagsCurrent(box.t))) return undefined;
+    if (box.r <= Date.now()) this.early(key, box);
     return box.p ?? (box.p = Promise.resolve(box.v));
   }
 
@@ -179,15 +200,24 @@ export class L1Namespace {
    * Fills L1 with a value read at `readAt` (epoch ms, default now). Its L1 life counts from the
    * read, not from now: a reply handled late (a stalled event loop) must not outlive, in L1, the
    * wait of an invalidation that was published after the read (ttlMs < ackTimeoutMs).
+   * `refreshEarly` false: a hit never asks for an early refresh (a value that is not an entry).
    */
-  set(key: string, value: unknown, ttlMs: number, generationAtRead: number, readAt?: number, tags?: readonly L1TagStamp[]): void {
+  set(
+    key: string,
+    value: unknown,
+    ttlMs: number,
+    generationAtRead: number,
+    readAt?: number,
+    tags?: readonly L1TagStamp[],
+    refreshEarly = true,
+  ): void {
     if (this.store.suspended || generationAtRead !== this.generation) return;
     const ttl = Math.min(ttlMs, readAt === undefined ? this.store.options.ttlMs : this.store.options.ttlMs - (Date.now() - readAt));
     if (ttl <= 0) return;
     // Every caller that hits this entry gets the same object: frozen, one caller's change cannot
     // show up in another's answer (it throws in strict code instead). The walk also sizes it.
     const s = ENTRY_OVERHEAD_BYTES + 2 * key.length + (tags ? 32 * tags.length : 0) + freezeAndMeasure(value);
-    const box: L1Box = { v: value, p: undefined, t: tags, s };
+    const box: L1Box = { v: value, p: undefined, t: tags, s, r: refreshEarly ? Date.now() + ttl * (1 - EARLY_REFRESH_SHARE) : Infinity };
     if (this.lru.size >= this.lru.max && this.lru.max < this.maxEntries && !this.lru.has(key)) this.grow();
     this.lru.set(key, box, { ttl });
     this.bytes += s;

@@ -1,0 +1,48 @@
+import { CacheKit, sleep } from '../core/testing/kit.js';
+
+/** L1 entries hit near the end of their L1 life are read again from Redis in the background. */
+describe('L1 early refresh', () => {
+  const kit = new CacheKit('early');
+  afterAll(() => kit.cleanup());
+
+  it('keeps a key read all the time in L1 across several L1 lifetimes, with no miss and no load', async () => {
+    const svc = await kit.cache({ l1: { max: 100, ttlMs: 300 }, defaultTtl: 60_000 });
+    const c = svc.namespace('hot');
+    let loads = 0;
+    expect(await c.getOrLoad('k', async () => ++loads)).toBe(1);
+    const before = svc.stats.snapshot().namespaces.hot;
+    const until = Date.now() + 1_500; // five L1 lifetimes
+    let peeked = 0;
+    while (Date.now() < until) {
+      // peek() answers only from L1: undefined would mean the entry expired there.
+      expect(c.peek('k')).toEqual({ value: 1 });
+      peeked++;
+      await sleep(10);
+    }
+    const after = svc.stats.snapshot().namespaces.hot;
+    expect(peeked).toBeGreaterThan(50);
+    expect(after.misses).toBe(before.misses);
+    expect(loads).toBe(1);
+  });
+
+  it('a key read rarely still leaves L1 at the end of its L1 life', async () => {
+    const svc = await kit.cache({ l1: { max: 100, ttlMs: 200 }, defaultTtl: 60_000 });
+    const c = svc.namespace('cold');
+    await c.getOrLoad('k', async () => 'v');
+    expect(c.peek('k')).toEqual({ value: 'v' });
+    await sleep(300);
+    expect(c.peek('k')).toBeUndefined();
+  });
+
+  it('a refresh asked for just before an invalidation does not put the old value back', async () => {
+    const svc = await kit.cache({ l1: { max: 100, ttlMs: 400 }, defaultTtl: 60_000 });
+    const c = svc.namespace('fresh');
+    await c.getOrLoad('gone', async () => 'old');
+    await sleep(320); // the last quarter of the L1 life
+    expect(c.peek('gone')).toEqual({ value: 'old' }); // this hit asks for a refresh...
+    await c.delete('gone'); // ...and an invalidation follows at once
+    await sleep(100);
+    expect(c.peek('gone')).toBeUndefined();
+    expect(await c.getOrLoad('gone', async () => 'reloaded')).toBe('reloaded');
+  });
+});
