@@ -203,7 +203,8 @@ describe.each(targets)('load lock of a crashed or paused holder, across processe
     await expect(b.getOrLoad(k, async () => 'too early', { hardTimeoutMs: short })).rejects.toBeInstanceOf(CacheLoadTimeoutError);
     const timedOut = Date.now() - start;
     expect(timedOut).toBeGreaterThanOrEqual(short - 5);
-    expect(timedOut).toBeLessThanOrEqual(short + 200);
+    // Well before the lease's end (about 2 x short later); slack for timers on a loaded machine.
+    expect(timedOut).toBeLessThanOrEqual(short + 1_000);
 
     // Deadline past the lease's end: the value, once the lease ends.
     start = Date.now();
