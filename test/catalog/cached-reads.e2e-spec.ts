@@ -130,6 +130,60 @@ describe('cached reads: GET /products/:id from L1', () => {
     expect((await get(limited, p.id, { 'x-forwarded-for': randomClientIp() })).statusCode).toBe(200);
   });
 
+  it('answers over a real connection before Fastify (front door) exactly as the route hook does', async () => {
+    await app.listen(0, '127.0.0.1');
+    const base = await app.getUrl();
+    const p = await product();
+    const viaHook = await get(app, p.id); // inject(): Fastify's own request path (L1 miss: the controller)
+    const viaHookAgain = await get(app, p.id); // now the route hook answers it from L1
+    const count = (): { answered: number; beforeFastify: number } => ({
+      answered: 0,
+      beforeFastify: 0,
+      ...app.get(MetricsRegistry).cachedReads.get(ROUTE),
+    });
+    const before = count();
+    const res = await fetch(`${base}/api/v1/products/${p.id}`);
+    const body = await res.text();
+    expect(count()).toEqual({ answered: before.answered + 1, beforeFastify: before.beforeFastify + 1 });
+    expect(res.status).toBe(200);
+    expect(body).toBe(viaHookAgain.body);
+    const headers = Object.fromEntries(res.headers);
+    // Connection headers (fetch hides them) and the values that differ per request aside, the same headers.
+    const { date: _d, connection: _c2, 'keep-alive': _k2, 'x-request-id': id, 'x-ratelimit-remaining': _r, ...rest } = headers;
+    const { connection: _c, 'keep-alive': _k, ...viaHookHeaders } = stable(viaHookAgain);
+    expect(rest).toEqual(viaHookHeaders);
+    expect(stable(viaHookAgain)).toEqual(stable(viaHook));
+    expect(id).toEqual(expect.any(String));
+    const notModified = await fetch(`${base}/api/v1/products/${p.id}`, { headers: { 'if-none-match': headers.etag } });
+    expect(notModified.status).toBe(304);
+    expect(count().beforeFastify).toBe(before.beforeFastify + 2);
+    // A caller with a token goes through the guards, as with inject().
+    const withToken = await fetch(`${base}/api/v1/products/${p.id}`, { headers: { authorization: `Bearer ${admin.token}` } });
+    expect(withToken.status).toBe(200);
+    expect(count().beforeFastify).toBe(before.beforeFastify + 2);
+  });
+
+  it('over a real connection, counts on the guard counter and lets the guard answer the 429', async () => {
+    await limited.listen(0, '127.0.0.1');
+    const base = await limited.getUrl();
+    const p = await product();
+    const count = (): number => limited.get(MetricsRegistry).cachedReads.get(ROUTE)?.beforeFastify ?? 0;
+    const before = count();
+    const statuses: number[] = [];
+    const remaining: (string | null)[] = [];
+    const client = { 'x-forwarded-for': randomClientIp() }; // from a trusted proxy (loopback): read as Fastify reads it
+    for (let i = 0; i < 4; i++) {
+      const res = await fetch(`${base}/api/v1/products/${p.id}`, { headers: client });
+      statuses.push(res.status);
+      remaining.push(res.headers.get('x-ratelimit-remaining'));
+      await res.arrayBuffer();
+    }
+    // The first through the guard (L1 miss), the next two before Fastify, the fourth refused by the guard.
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    expect(remaining.slice(0, 3)).toEqual(['2', '1', '0']);
+    expect(count()).toBe(before + 2);
+  });
+
   it('publishes its answers as http_cached_reads_total', async () => {
     const res = await app.inject({ method: 'GET', url: '/metrics' });
     const line = res.body.split('\n').find((l) => l.startsWith(`http_cached_reads_total{route="${ROUTE}"}`));

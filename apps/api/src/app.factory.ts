@@ -8,6 +8,8 @@ import { setupSwagger } from './docs/swagger.setup.js';
 import { catalogCachedReads } from './catalog/http/catalog-cached-reads.js';
 import { registerBodyParsers, registerRouteBodyLimits } from './http/body-parsers.js';
 import { registerCachedReads } from './http/cached-reads.js';
+import { clientAddressOf } from './http/client-address.js';
+import { FrontDoor } from './http/front-door.js';
 import { registerDrainOnClose } from './http/drain-on-close.hooks.js';
 import { frameworkErrorHandler } from './http/framework-errors.js';
 import { generateRequestId, registerRequestIdHeader } from './http/request-id.hooks.js';
@@ -33,7 +35,10 @@ export interface CreateAppOptions {
 
 /** Builds the configured API (main.ts, and callers that run instances in-process). */
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+  const frontDoor = new FrontDoor();
   const adapter = new FastifyAdapter({
+    // The HTTP server, with the cached reads answered before Fastify (see front-door.ts).
+    serverFactory: frontDoor.serverFactory,
     genReqId: generateRequestId,
     // X-Forwarded-For is believed only from the configured proxies: otherwise any client could pick
     // its own IP and step around per-IP rate limits.
@@ -61,13 +66,17 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   const fastify = adapter.getInstance();
   registerRequestIdHeader(fastify);
   registerDrainOnClose(fastify);
+  fastify.addHook('preClose', (done) => {
+    frontDoor.close();
+    done();
+  });
   const requestContext =
     config.app.logRequestContext === 'nestjs-pino' ? await nestjsPinoModule(fastify, logger, configSecrets(config)) : undefined;
-  if (!requestContext) registerAccessLog(fastify, logger);
+  const accessLog = requestContext ? undefined : registerAccessLog(fastify, logger);
   registerRouteBodyLimits(fastify);
   registerBodyParsers(fastify);
   registerNoStoreByDefault(fastify);
-  registerSecurityHeaders(fastify);
+  const security = registerSecurityHeaders(fastify);
 
   // bodyParser: false: the body parsers above replace Nest's (limits on structure and strings).
   const app = await NestFactory.create<NestFastifyApplication>(
@@ -89,10 +98,21 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     ],
   });
   const metrics = app.get(MetricsRegistry);
-  registerHttpMetrics(fastify, metrics);
+  const latency = registerHttpMetrics(fastify, metrics);
   // Nest registers its routes in init(): the hooks are attached to them then.
   const limitOf = RouteRateLimit.resolver(app.get(THROTTLER_OPTIONS_TOKEN), app.get(THROTTLER_STORAGE_TOKEN));
-  registerCachedReads(fastify, catalogCachedReads(app, API_PREFIX, limitOf), metrics.cachedReads);
+  const cachedReads = catalogCachedReads(app, API_PREFIX, limitOf);
+  registerCachedReads(fastify, cachedReads, metrics.cachedReads);
+  // Not with CORS (its headers come from @fastify/cors's hook) nor with nestjs-pino (pino-http must
+  // see every request): the route hook alone answers the cached reads then.
+  if (accessLog && !config.app.corsOrigins.length) {
+    frontDoor.open(cachedReads, metrics.cachedReads, {
+      securityHeaders: security,
+      accessLog,
+      latency,
+      clientAddress: clientAddressOf(config.app.trustProxy),
+    });
+  }
   app.useGlobalPipes(createValidationPipe());
   if (config.app.corsOrigins.length)
     app.enableCors({ origin: config.app.corsOrigins, exposedHeaders: ['X-Request-ID', 'X-Cart-Token', 'ETag', 'Retry-After'] });

@@ -20,34 +20,62 @@ import { conditionalJson, jsonBodyOf } from './json-body.js';
  *   refused request goes on, and the guard answers the 429.
  */
 export interface CachedRead {
-  /** The route as Fastify registers it, with the global prefix: `/api/v1/products/:id`. */
+  /**
+   * The route as Fastify registers it, with the global prefix, ending in its one path parameter:
+   * `/api/v1/products/:id`.
+   */
   readonly url: string;
-  /** The body from this instance's L1 now, or undefined (the controller answers). Must not throw. */
-  peek(request: FastifyRequest): object | undefined;
+  /**
+   * The body from this instance's L1 now for that parameter's value (as the router decoded it), or
+   * undefined (the controller answers). Must not throw.
+   */
+  peek(param: string): object | undefined;
   readonly limit: RouteRateLimit;
 }
 
+/** A CachedRead's url split before its one parameter: `/api/v1/products/` and `id`. */
+export function routeParam(url: string): { prefix: string; name: string } {
+  const at = url.lastIndexOf('/:');
+  const name = url.slice(at + 2);
+  if (at < 0 || url.indexOf(':') !== at + 1 || !/^[A-Za-z_]\w*$/.test(name)) {
+    throw new Error(`cached read ${url}: expected a route ending in its one parameter (/:name)`);
+  }
+  return { prefix: url.slice(0, at + 1), name };
+}
+
 /** Answers counted here, by route url (exported as a Prometheus counter by the metrics module). */
-export type CachedReadCounts = Map<string, { answered: number }>;
+export type CachedReadCounts = Map<string, CachedReadCount>;
+
+/** Answers of one route: all of them, and those of them sent by the front door (before Fastify). */
+export interface CachedReadCount {
+  answered: number;
+  beforeFastify: number;
+}
 
 /** Attaches each read's hook to its GET route as Nest registers it. Call before the app's init(). */
 export function registerCachedReads(fastify: FastifyInstance, reads: readonly CachedRead[], counts: CachedReadCounts = new Map()): void {
-  const byUrl = new Map(reads.map((r) => [r.url, r]));
+  const byUrl = new Map(reads.map((r) => [r.url, { read: r, param: routeParam(r.url).name }]));
   fastify.addHook('onRoute', (route) => {
-    const read = route.method === 'GET' ? byUrl.get(route.url) : undefined;
-    if (read === undefined) return;
-    const count = { answered: 0 };
-    counts.set(read.url, count);
+    const entry = route.method === 'GET' ? byUrl.get(route.url) : undefined;
+    if (entry === undefined) return;
+    const count = cachedReadCount(counts, entry.read.url);
     const own = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
-    route.onRequest = [...own, cachedReadHook(read, count)];
+    route.onRequest = [...own, cachedReadHook(entry.read, entry.param, count)];
   });
 }
 
+/** The answer count of a route (one per route, shared by the hook and the front door). */
+export function cachedReadCount(counts: CachedReadCounts, url: string): CachedReadCount {
+  let count = counts.get(url);
+  if (count === undefined) counts.set(url, (count = { answered: 0, beforeFastify: 0 }));
+  return count;
+}
+
 /** Callback style, not async: a hit with a reserved rate-limit hit is answered in the same turn. */
-function cachedReadHook(read: CachedRead, count: { answered: number }): onRequestHookHandler {
+function cachedReadHook(read: CachedRead, param: string, count: CachedReadCount): onRequestHookHandler {
   return (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
     if (request.headers.authorization !== undefined) return done();
-    const value = read.peek(request);
+    const value = read.peek((request.params as Record<string, string>)[param]);
     if (value === undefined) return done();
     const answer = (admitted: boolean): void => {
       if (!admitted) return done();

@@ -10,6 +10,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 export class JsonBody {
   readonly json: string;
   private tag: string | undefined;
+  private bytes: string | undefined;
 
   constructor(value: unknown) {
     this.json = JSON.stringify(value);
@@ -18,6 +19,11 @@ export class JsonBody {
   /** Strong validator: quoted base64url SHA-1 of `json`. */
   get etag(): string {
     return (this.tag ??= etagOf(this.json));
+  }
+
+  /** Content-Length of `json` in UTF-8 (computed on first use). */
+  get length(): string {
+    return (this.bytes ??= String(Buffer.byteLength(this.json)));
   }
 }
 

@@ -61,14 +61,15 @@ export function securityHeaders(options: Readonly<HelmetOptions> = HELMET_OPTION
  * above, `X-Content-Type-Options: nosniff`, HSTS (one year, subdomains; browsers honour it over
  * HTTPS only), `X-Frame-Options`, `Referrer-Policy: no-referrer`, cross-origin opener/resource
  * policies. CORS (when CORS_ORIGINS is set) is unaffected: the resource policy does not apply to
- * CORS requests.
+ * CORS requests. Returns the headers (the front door sends the same).
  */
-export function registerSecurityHeaders(fastify: FastifyInstance): void {
+export function registerSecurityHeaders(fastify: FastifyInstance): Readonly<Record<string, string>> {
   const headers = securityHeaders();
   fastify.addHook('onRequest', (_request, reply, done) => {
     void reply.headers(headers);
     done();
   });
+  return headers;
 }
 
 /**

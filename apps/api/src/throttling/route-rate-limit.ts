@@ -14,8 +14,14 @@ interface RouteThrottler {
   readonly limit: number;
   readonly ttl: number;
   readonly blockDuration: number;
-  readonly suffix: string;
+  /** The X-RateLimit-* header names of this throttler, lower case (as Fastify sends them). */
+  readonly headers: readonly [limit: string, remaining: string, reset: string];
+  /** The limit as a header value. */
+  readonly limitValue: string;
 }
+
+/** Sets one response header: a Fastify reply's, or a pair appended to a raw header list. */
+type HeaderSink = (name: string, value: string) => void;
 
 /**
  * ThrottlerGuard's check of one route, for a request answered before Nest routes it (CachedReads):
@@ -60,12 +66,14 @@ export class RouteRateLimit {
       if (t.blockDuration !== undefined && typeof t.blockDuration !== 'number') return null;
       if (t.skipIf || t.getTracker || t.generateKey || t.ignoreUserAgents || t.setHeaders === false) return null;
       const name = t.name ?? 'default';
+      const suffix = name === 'default' ? '' : `-${name}`;
       throttlers.push({
         name,
         limit: t.limit,
         ttl: t.ttl,
         blockDuration: t.blockDuration ?? t.ttl,
-        suffix: name === 'default' ? '' : `-${name}`,
+        headers: [`x-ratelimit-limit${suffix}`, `x-ratelimit-remaining${suffix}`, `x-ratelimit-reset${suffix}`],
+        limitValue: String(t.limit),
       });
     }
     // The module's own tracker and key are the ones reproduced here.
@@ -81,31 +89,42 @@ export class RouteRateLimit {
    * storage can (RedisThrottlerStorage.incrementLocal: a reserved hit is left), else a promise.
    */
   admit(request: FastifyRequest, reply: FastifyReply): boolean | Promise<boolean> {
-    const key = routeThrottleKey(this.route, getTracker(request as unknown as Record<string, unknown>));
+    return this.admitTracker(getTracker(request as unknown as Record<string, unknown>), (name, value) => void reply.header(name, value));
+  }
+
+  /**
+   * admit() for a client already identified (`tracker`: its address, as getTracker resolves it), the
+   * headers appended to `headers` as name, value pairs (a raw header list for Node's writeHead).
+   */
+  admitRaw(tracker: string, headers: string[]): boolean | Promise<boolean> {
+    return this.admitTracker(tracker, (name, value) => headers.push(name, value));
+  }
+
+  private admitTracker(tracker: string, sink: HeaderSink): boolean | Promise<boolean> {
+    const key = routeThrottleKey(this.route, tracker);
     for (let i = 0; i < this.throttlers.length; i++) {
       const t = this.throttlers[i];
       const local = this.local?.incrementLocal(key, t.limit, t.name);
-      if (local === undefined) return this.admitFrom(i, key, reply);
-      if (!this.counted(t, local, reply)) return false;
+      if (local === undefined) return this.admitFrom(i, key, sink);
+      if (!counted(t, local, sink)) return false;
     }
     return true;
   }
 
   /** admit() from throttler `from` on, through the storage's increment(). */
-  private async admitFrom(from: number, key: string, reply: FastifyReply): Promise<boolean> {
+  private async admitFrom(from: number, key: string, sink: HeaderSink): Promise<boolean> {
     for (let i = from; i < this.throttlers.length; i++) {
       const t = this.throttlers[i];
-      if (!this.counted(t, await this.storage.increment(key, t.ttl, t.limit, t.blockDuration, t.name), reply)) return false;
+      if (!counted(t, await this.storage.increment(key, t.ttl, t.limit, t.blockDuration, t.name), sink)) return false;
     }
     return true;
   }
+}
 
-  private counted(t: RouteThrottler, r: ThrottlerStorageRecord, reply: FastifyReply): boolean {
-    if (r.isBlocked) return false;
-    void reply
-      .header(`X-RateLimit-Limit${t.suffix}`, t.limit)
-      .header(`X-RateLimit-Remaining${t.suffix}`, Math.max(0, t.limit - r.totalHits))
-      .header(`X-RateLimit-Reset${t.suffix}`, r.timeToExpire);
-    return true;
-  }
+function counted(t: RouteThrottler, r: ThrottlerStorageRecord, sink: HeaderSink): boolean {
+  if (r.isBlocked) return false;
+  sink(t.headers[0], t.limitValue);
+  sink(t.headers[1], String(Math.max(0, t.limit - r.totalHits)));
+  sink(t.headers[2], String(r.timeToExpire));
+  return true;
 }

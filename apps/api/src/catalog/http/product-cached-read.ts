@@ -1,4 +1,3 @@
-import type { FastifyRequest } from 'fastify';
 import type { ProductReader } from '@app/catalog';
 import { isUuid } from '@app/common';
 import type { CachedRead } from '../../http/cached-reads.js';
@@ -12,8 +11,7 @@ export function productCachedRead(url: string, reader: ProductReader, limit: Rou
   return {
     url,
     limit,
-    peek(request: FastifyRequest): object | undefined {
-      const id = (request.params as { id?: unknown }).id;
+    peek(id: string): object | undefined {
       return typeof id === 'string' && isUuid(id) ? reader.peek(id.toLowerCase()) : undefined;
     },
   };

@@ -1,0 +1,208 @@
+import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { capturedLogger } from '@app/common/logging/testing/captured-logger.js';
+import { AccessLog } from '../logging/access-log.hook.js';
+import type { RouteRateLimit } from '../throttling/route-rate-limit.js';
+import type { CachedRead, CachedReadCounts } from './cached-reads.js';
+import { FrontDoor } from './front-door.js';
+import { jsonBodyOf } from './json-body.js';
+
+const ROUTE = '/api/v1/things/:id';
+const SECURITY = { 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY' };
+
+/** The rate limit's answer for the next requests: admitted, refused, or either after a turn. */
+type Verdict = boolean | 'later-true' | 'later-false';
+
+/** A FrontDoor on a real HTTP server, with a fake read and limit; what it does not take is answered "fallback". */
+async function setup(values: Record<string, object>, opts: { trustProxy?: boolean } = {}) {
+  const { logger, lines } = capturedLogger('info');
+  const observed: [string, string, number][] = [];
+  const trackers: string[] = [];
+  let verdict: Verdict = true;
+  let peekThrows = false;
+  const limit = {
+    admitRaw(tracker: string, headers: string[]): boolean | Promise<boolean> {
+      trackers.push(tracker);
+      if (verdict === 'later-true' || verdict === 'later-false') {
+        const ok = verdict === 'later-true';
+        return new Promise((resolve) => setTimeout(() => resolve(ok), 20));
+      }
+      if (verdict) headers.push('x-ratelimit-limit', '10', 'x-ratelimit-remaining', '9', 'x-ratelimit-reset', '60');
+      return verdict;
+    },
+  } as unknown as RouteRateLimit;
+  const read: CachedRead = {
+    url: ROUTE,
+    limit,
+    peek: (id) => {
+      if (peekThrows) throw new Error('peek failed');
+      return values[id];
+    },
+  };
+  const counts: CachedReadCounts = new Map();
+  const door = new FrontDoor();
+  const fallback = (_req: IncomingMessage, res: ServerResponse): void => {
+    res.writeHead(299, { 'content-type': 'text/plain' }).end('fallback');
+  };
+  const server: Server = door.serverFactory(fallback, { keepAliveTimeout: 5_000, requestTimeout: 10_000, connectionTimeout: 20_000 });
+  door.open([read], counts, {
+    securityHeaders: SECURITY,
+    accessLog: new AccessLog(logger),
+    latency: (method, route, status) => observed.push([method, route, status]),
+    clientAddress: opts.trustProxy
+      ? (req) => String(req.headers['x-forwarded-for'] ?? req.socket.remoteAddress)
+      : (req) => req.socket.remoteAddress,
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    server,
+    door,
+    lines,
+    observed,
+    trackers,
+    counts,
+    setVerdict: (v: Verdict) => (verdict = v),
+    setPeekThrows: (v: boolean) => (peekThrows = v),
+    get: (path: string, init: RequestInit = {}) => fetch(`${base}${path}`, init),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('FrontDoor: cached reads answered before Fastify', () => {
+  const thing = { id: 'a1', name: 'Thing' };
+  const answered = (counts: CachedReadCounts): number => counts.get(ROUTE)?.beforeFastify ?? 0;
+
+  it('answers a value the read holds, with every header the route hook sends, and logs and measures it', async () => {
+    const t = await setup({ a1: thing });
+    try {
+      const res = await t.get('/api/v1/things/a1', { headers: { 'x-request-id': 'req-42' } });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe(JSON.stringify(thing));
+      const body = jsonBodyOf(thing);
+      expect(Object.fromEntries(res.headers)).toMatchObject({
+        'x-request-id': 'req-42',
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'DENY',
+        'x-ratelimit-limit': '10',
+        'x-ratelimit-remaining': '9',
+        'x-ratelimit-reset': '60',
+        etag: body.etag,
+        'cache-control': 'no-cache',
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': String(Buffer.byteLength(body.json)),
+      });
+      expect(answered(t.counts)).toBe(1);
+      expect(t.counts.get(ROUTE)?.answered).toBe(1);
+      expect(t.trackers).toEqual(['127.0.0.1']);
+      expect(t.observed).toEqual([['GET', ROUTE, 200]]);
+      expect(t.lines).toHaveLength(1);
+      expect(t.lines[0]).toMatchObject({
+        level: 30,
+        context: 'HTTP',
+        requestId: 'req-42',
+        req: { method: 'GET', url: '/api/v1/things/a1', remoteAddress: '127.0.0.1' },
+        res: { statusCode: 200 },
+        msg: 'request completed',
+      });
+      expect(typeof t.lines[0].responseTime).toBe('number');
+      // A malformed request id is replaced, as Fastify's genReqId does.
+      const generated = await t.get('/api/v1/things/a1', { headers: { 'x-request-id': 'bad id!' } });
+      expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('answers a matching If-None-Match with 304, no body and no Content-Type', async () => {
+    const t = await setup({ a1: thing });
+    try {
+      const etag = jsonBodyOf(thing).etag;
+      const res = await t.get('/api/v1/things/a1', { headers: { 'if-none-match': `W/"other", ${etag}` } });
+      expect(res.status).toBe(304);
+      expect(await res.text()).toBe('');
+      expect(res.headers.get('etag')).toBe(etag);
+      expect(res.headers.get('content-type')).toBeNull();
+      expect(t.observed).toEqual([['GET', ROUTE, 304]]);
+      expect(t.lines[0]).toMatchObject({ res: { statusCode: 304 } });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it.each([
+    ['another method', '/api/v1/things/a1', { method: 'POST', body: '{}' }],
+    ['a query string', '/api/v1/things/a1?x=1', {}],
+    ['an encoded character', '/api/v1/things/a%31', {}],
+    ['a longer path', '/api/v1/things/a1/more', {}],
+    ['an empty parameter', '/api/v1/things/', {}],
+    ['another route', '/api/v1/other/a1', {}],
+    ['a value the read does not hold', '/api/v1/things/zz', {}],
+    ['an Authorization header', '/api/v1/things/a1', { headers: { authorization: 'Bearer x' } }],
+  ] as const)('leaves %s to Fastify', async (_what, path, init) => {
+    const t = await setup({ a1: thing });
+    try {
+      const res = await t.get(path, init);
+      expect(res.status).toBe(299);
+      expect(await res.text()).toBe('fallback');
+      expect(answered(t.counts)).toBe(0);
+      expect(t.lines).toHaveLength(0); // Fastify's own hooks log what Fastify answers
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('leaves a refused rate limit to Fastify (the guard answers the 429), also when it is decided after a turn', async () => {
+    const t = await setup({ a1: thing });
+    try {
+      t.setVerdict(false);
+      expect((await t.get('/api/v1/things/a1')).status).toBe(299);
+      t.setVerdict('later-false');
+      expect((await t.get('/api/v1/things/a1')).status).toBe(299);
+      t.setVerdict('later-true');
+      const late = await t.get('/api/v1/things/a1');
+      expect(late.status).toBe(200);
+      expect(await late.text()).toBe(JSON.stringify(thing));
+      expect(answered(t.counts)).toBe(1);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('hands every request to Fastify once closing starts, and survives a failing read', async () => {
+    const t = await setup({ a1: thing });
+    try {
+      t.setPeekThrows(true);
+      expect((await t.get('/api/v1/things/a1')).status).toBe(299);
+      t.setPeekThrows(false);
+      expect((await t.get('/api/v1/things/a1')).status).toBe(200);
+      t.door.close();
+      expect((await t.get('/api/v1/things/a1')).status).toBe(299);
+      expect(answered(t.counts)).toBe(1);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('counts the client the way Fastify reads it (the trusted proxy header when configured)', async () => {
+    const t = await setup({ a1: thing }, { trustProxy: true });
+    try {
+      await t.get('/api/v1/things/a1', { headers: { 'x-forwarded-for': '203.0.113.9' } });
+      expect(t.trackers).toEqual(['203.0.113.9']);
+      expect(t.lines[0]).toMatchObject({ req: { remoteAddress: '203.0.113.9' } });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('applies the server options Fastify would (timeouts, keep-alive)', async () => {
+    const t = await setup({});
+    try {
+      expect(t.server.keepAliveTimeout).toBe(5_000);
+      expect(t.server.requestTimeout).toBe(10_000);
+      expect(t.server.timeout).toBe(20_000);
+    } finally {
+      await t.close();
+    }
+  });
+});
