@@ -354,7 +354,7 @@ async function main(): Promise<void> {
     const ratio = (a: number, b: number): number => Math.round((a / b) * 100) / 100;
     const product = { api: row('api product (cached)'), reference: row('reference product') };
     const list = { api: row('api list (cached)'), reference: row('reference list') };
-    const reserveMaxLabel = env.THROTTLE_RESERVE_MAX ?? 'default (64)';
+    const reserveMaxLabel = env.THROTTLE_RESERVE_MAX ?? 'default';
     const reservation = best.has(RESERVE_ONE)
       ? {
           reserveMax: reserveMaxLabel,

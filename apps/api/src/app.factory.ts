@@ -9,7 +9,8 @@ import { catalogCachedReads } from './catalog/http/catalog-cached-reads.js';
 import { registerBodyParsers, registerRouteBodyLimits } from './http/body-parsers.js';
 import { registerCachedReads } from './http/cached-reads.js';
 import { clientAddressOf } from './http/client-address.js';
-import { FrontDoor } from './http/front-door.js';
+import { cachedReadRoute, FrontDoor } from './http/front-door.js';
+import { guestCartFrontRoute } from './cart/http/guest-cart-front-route.js';
 import { registerDrainOnClose } from './http/drain-on-close.hooks.js';
 import { frameworkErrorHandler } from './http/framework-errors.js';
 import { generateRequestId, registerRequestIdHeader } from './http/request-id.hooks.js';
@@ -104,13 +105,15 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   const cachedReads = catalogCachedReads(app, API_PREFIX, limitOf);
   registerCachedReads(fastify, cachedReads, metrics.cachedReads);
   // Not with CORS (its headers come from @fastify/cors's hook) nor with nestjs-pino (pino-http must
-  // see every request): the route hook alone answers the cached reads then.
+  // see every request): Fastify answers everything then (the cached reads from their route hook).
   if (accessLog && !config.app.corsOrigins.length) {
-    frontDoor.open(cachedReads, metrics.cachedReads, {
+    const cart = guestCartFrontRoute(app, API_PREFIX, limitOf);
+    frontDoor.open([...cachedReads.map((read) => cachedReadRoute(read, metrics.cachedReads)), ...(cart ? [cart] : [])], {
       securityHeaders: security,
       accessLog,
       latency,
       clientAddress: clientAddressOf(config.app.trustProxy),
+      answered: metrics.frontDoor,
     });
   }
   app.useGlobalPipes(createValidationPipe());

@@ -4,8 +4,8 @@ import { capturedLogger } from '@app/common/logging/testing/captured-logger.js';
 import { AccessLog } from '../logging/access-log.hook.js';
 import type { RouteRateLimit } from '../throttling/route-rate-limit.js';
 import type { CachedRead, CachedReadCounts } from './cached-reads.js';
-import { FrontDoor } from './front-door.js';
-import { jsonBodyOf } from './json-body.js';
+import { cachedReadRoute, FrontDoor, type FrontAnswer, type FrontRoute } from './front-door.js';
+import { jsonBody, jsonBodyOf } from './json-body.js';
 
 const ROUTE = '/api/v1/things/:id';
 const SECURITY = { 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY' };
@@ -14,7 +14,7 @@ const SECURITY = { 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY
 type Verdict = boolean | 'later-true' | 'later-false';
 
 /** A FrontDoor on a real HTTP server, with a fake read and limit; what it does not take is answered "fallback". */
-async function setup(values: Record<string, object>, opts: { trustProxy?: boolean } = {}) {
+async function setup(values: Record<string, object>, opts: { trustProxy?: boolean; extra?: (limit: RouteRateLimit) => FrontRoute } = {}) {
   const { logger, lines } = capturedLogger('info');
   const observed: [string, string, number][] = [];
   const trackers: string[] = [];
@@ -40,15 +40,17 @@ async function setup(values: Record<string, object>, opts: { trustProxy?: boolea
     },
   };
   const counts: CachedReadCounts = new Map();
+  const answered = new Map<string, number>();
   const door = new FrontDoor();
   const fallback = (_req: IncomingMessage, res: ServerResponse): void => {
     res.writeHead(299, { 'content-type': 'text/plain' }).end('fallback');
   };
   const server: Server = door.serverFactory(fallback, { keepAliveTimeout: 5_000, requestTimeout: 10_000, connectionTimeout: 20_000 });
-  door.open([read], counts, {
+  door.open([cachedReadRoute(read, counts), ...(opts.extra ? [opts.extra(limit)] : [])], {
     securityHeaders: SECURITY,
     accessLog: new AccessLog(logger),
     latency: (method, route, status) => observed.push([method, route, status]),
+    answered,
     clientAddress: opts.trustProxy
       ? (req) => String(req.headers['x-forwarded-for'] ?? req.socket.remoteAddress)
       : (req) => req.socket.remoteAddress,
@@ -62,6 +64,7 @@ async function setup(values: Record<string, object>, opts: { trustProxy?: boolea
     observed,
     trackers,
     counts,
+    answered,
     setVerdict: (v: Verdict) => (verdict = v),
     setPeekThrows: (v: boolean) => (peekThrows = v),
     get: (path: string, init: RequestInit = {}) => fetch(`${base}${path}`, init),
@@ -190,6 +193,41 @@ describe('FrontDoor: cached reads answered before Fastify', () => {
       await t.get('/api/v1/things/a1', { headers: { 'x-forwarded-for': '203.0.113.9' } });
       expect(t.trackers).toEqual(['203.0.113.9']);
       expect(t.lines[0]).toMatchObject({ req: { remoteAddress: '203.0.113.9' } });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('answers a route whose answer takes a turn (the guest cart): no-store, its own headers; Fastify when it has none or fails', async () => {
+    const carts: Record<string, Promise<FrontAnswer | undefined>> = {
+      good: Promise.resolve({ body: jsonBody({ items: [] }), conditional: false, headers: ['x-cart-token', 'tok'] }),
+      none: Promise.resolve(undefined),
+    };
+    const cart = (limit: RouteRateLimit): FrontRoute => ({
+      url: '/api/v1/cart',
+      limit,
+      take: (_param, req) => {
+        const id = req.headers['x-cart'];
+        return typeof id === 'string' ? () => carts[id] ?? Promise.reject(new Error('read failed')) : undefined;
+      },
+    });
+    const t = await setup({}, { extra: cart });
+    try {
+      const res = await t.get('/api/v1/cart', { headers: { 'x-cart': 'good', 'if-none-match': '*' } });
+      expect(res.status).toBe(200); // not conditional: If-None-Match does not apply
+      expect(await res.text()).toBe('{"items":[]}');
+      expect(Object.fromEntries(res.headers)).toMatchObject({
+        'x-cart-token': 'tok',
+        'cache-control': 'no-store',
+        'x-frame-options': 'DENY',
+      });
+      expect(res.headers.get('etag')).toBeNull();
+      expect(t.answered.get('/api/v1/cart')).toBe(1);
+      expect(t.observed).toEqual([['GET', '/api/v1/cart', 200]]);
+      for (const headers of [{}, { 'x-cart': 'none' }, { 'x-cart': 'broken' }])
+        expect((await t.get('/api/v1/cart', { headers })).status).toBe(299);
+      expect((await t.get('/api/v1/cart/', { headers: { 'x-cart': 'good' } })).status).toBe(299); // exact url only
+      expect(t.answered.get('/api/v1/cart')).toBe(1);
     } finally {
       await t.close();
     }

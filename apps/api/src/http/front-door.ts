@@ -3,17 +3,66 @@ import { performance } from 'node:perf_hooks';
 import { REQUEST_ID_HEADER, resolveRequestId } from '@app/common';
 import { responseTimeOf, type AccessLog } from '../logging/access-log.hook.js';
 import type { LatencyRecorder } from '../metrics/http-metrics.hook.js';
+import type { RouteRateLimit } from '../throttling/route-rate-limit.js';
 import { cachedReadCount, routeParam, type CachedRead, type CachedReadCount, type CachedReadCounts } from './cached-reads.js';
-import { etagMatches, jsonBodyOf } from './json-body.js';
+import { etagMatches, jsonBodyOf, type JsonBody } from './json-body.js';
 
-/** What the front door needs besides the reads (see FrontDoor.open). */
+/** What the front door needs besides its routes (see FrontDoor.open). */
 export interface FrontDoorParts {
-  /** The security headers every answer carries (securityHeaders()). */
+  /** The security headers every answer carries (registerSecurityHeaders()). */
   readonly securityHeaders: Readonly<Record<string, string>>;
   readonly accessLog: AccessLog;
   readonly latency: LatencyRecorder;
   /** The client address as Fastify's request.ip gives it (clientAddressOf(TRUST_PROXY)). */
   readonly clientAddress: (req: IncomingMessage) => string | undefined;
+  /** Where answers are counted, by route url (MetricsRegistry.frontDoor). */
+  readonly answered: Map<string, number>;
+}
+
+/** A 200 answer of the front door. */
+export interface FrontAnswer {
+  readonly body: JsonBody;
+  /**
+   * A public, shared body: sent with its ETag and `Cache-Control: no-cache` (304 on a matching
+   * If-None-Match), as conditionalJson does. Otherwise `Cache-Control: no-store`, the API's default.
+   */
+  readonly conditional: boolean;
+  /** Extra response headers, lower-case name and value pairs (X-Cart-Token). */
+  readonly headers?: readonly string[];
+}
+
+/**
+ * A GET answered before Fastify when `take` recognizes the request. The route's controller stays
+ * its one definition (Swagger, validation, errors): the front door takes only requests its
+ * controller would answer with 200 and the same body, and hands anything else to Fastify.
+ */
+export interface FrontRoute {
+  /** As Fastify registers it, with the global prefix: exact (`/api/v1/cart`) or ending in its one parameter (`/api/v1/products/:id`). */
+  readonly url: string;
+  /** The controller's rate limit (the guard's counter, key and headers). */
+  readonly limit: RouteRateLimit;
+  /** Where its answers are also counted (a cached read's count, shared with its route hook). */
+  readonly count?: CachedReadCount;
+  /**
+   * Before the rate limit, synchronously and without side effects: undefined when the request is
+   * Fastify's (nothing was counted), else the work that answers it once admitted. That work may
+   * resolve to undefined (or fail): Fastify then answers the request (a rare path: the rate limit
+   * counts it twice). Must not throw.
+   */
+  take(param: string | undefined, req: IncomingMessage): (() => FrontAnswer | Promise<FrontAnswer | undefined>) | undefined;
+}
+
+/** A CachedRead (a value L1 holds) as a front-door route: a synchronous answer, conditional. */
+export function cachedReadRoute(read: CachedRead, counts: CachedReadCounts): FrontRoute {
+  return {
+    url: read.url,
+    limit: read.limit,
+    count: cachedReadCount(counts, read.url),
+    take(param) {
+      const value = param === undefined ? undefined : read.peek(param);
+      return value === undefined ? undefined : () => ({ body: jsonBodyOf(value), conditional: true });
+    },
+  };
 }
 
 /** The Fastify server options the server factory reads (Fastify sets them itself on a server it creates). */
@@ -26,10 +75,10 @@ interface FactoryOptions {
 }
 
 interface Door {
+  readonly route: FrontRoute;
+  /** The url before its parameter, or the whole url (exact). */
   readonly prefix: string;
-  readonly read: CachedRead;
-  readonly route: string;
-  readonly count: CachedReadCount;
+  readonly exact: boolean;
 }
 
 /** Longest path parameter Fastify's router accepts (maxParamLength): longer ones are its to answer. */
@@ -37,18 +86,18 @@ const MAX_PARAM_LENGTH = 100;
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
- * The cached reads (CachedRead) answered on Node's request event, before Fastify builds its request
- * and reply: for a product L1 holds, Fastify's routing, its nine onRequest hooks, reply.send and its
- * three onSend hooks were most of what the API spent beyond Node's own HTTP work (the same answer
- * through the route's onRequest hook cost about 1.5x the CPU).
+ * Public GETs answered on Node's request event, before Fastify builds its request and reply: a
+ * product L1 holds (see CachedRead) and the guest cart. On those, Fastify's routing, its nine
+ * onRequest hooks, Nest's guards, interceptors and pipes, reply.send and its three onSend hooks
+ * were most of what the API spent beyond Node's own HTTP work.
  *
- * It answers exactly what the route hook (registerCachedReads) would, with the same headers (request
- * id, security headers, rate-limit headers, ETag, Cache-Control, Content-Type), the same 304 for a
- * matching If-None-Match, the same access line and latency metric, and the same rate-limit counter.
- * Everything else goes to Fastify untouched: another method or route, a query string or an encoded
- * character, an Authorization header, a value L1 does not hold, a refused rate limit (the guard
- * answers the 429), and every request once the server is closing. It is not opened when CORS is on
- * (@fastify/cors adds headers to every answer): the route hook answers those reads then.
+ * It answers exactly what Fastify would, with the same headers (request id, security headers,
+ * rate-limit headers, ETag and Cache-Control, Content-Type, the route's own), the same 304 for a
+ * matching If-None-Match on a conditional answer, the same access line and latency metric, and
+ * the same rate-limit counter. Everything else goes to Fastify untouched: another method or route,
+ * a query string or an encoded character, an Authorization header, what a route does not take, a
+ * refused rate limit (the guard answers the 429), and every request once the server is closing. It
+ * is not opened when CORS is on (@fastify/cors adds headers to every answer): Fastify answers then.
  */
 export class FrontDoor {
   private doors: readonly Door[] = [];
@@ -81,16 +130,15 @@ export class FrontDoor {
     return server;
   };
 
-  /** Starts answering `reads` (until then every request goes to Fastify). */
-  open(reads: readonly CachedRead[], counts: CachedReadCounts, parts: FrontDoorParts): void {
+  /** Starts answering `routes` (until then every request goes to Fastify). */
+  open(routes: readonly FrontRoute[], parts: FrontDoorParts): void {
     this.parts = parts;
     this.security = Object.entries(parts.securityHeaders).flat();
-    this.doors = reads.map((read) => ({
-      prefix: routeParam(read.url).prefix,
-      read,
-      route: read.url,
-      count: cachedReadCount(counts, read.url),
-    }));
+    this.doors = routes.map((route) => {
+      const exact = !route.url.includes(':');
+      parts.answered.set(route.url, 0);
+      return { route, exact, prefix: exact ? route.url : routeParam(route.url).prefix };
+    });
   }
 
   /** Shutdown began: Fastify answers (Connection: close, 503 for new requests). */
@@ -98,45 +146,53 @@ export class FrontDoor {
     this.closing = true;
   }
 
-  /** True when the front door took the request (answered it, or will once the rate limit decides). */
+  /** True when the front door took the request (answered it, or will once its work is done). */
   private handle(req: IncomingMessage, res: ServerResponse, fallback: RequestListener): boolean {
     const parts = this.parts;
     if (parts === undefined || this.closing || req.method !== 'GET') return false;
     const headers = req.headers;
     if (headers.authorization !== undefined) return false;
     const url = req.url ?? '';
-    const door = this.doorOf(url);
+    let door: Door | undefined;
+    let param: string | undefined;
+    for (const d of this.doors) {
+      if (d.exact ? url === d.prefix : url.startsWith(d.prefix)) {
+        door = d;
+        break;
+      }
+    }
     if (door === undefined) return false;
-    const param = url.slice(door.prefix.length);
-    if (param.length === 0 || param.length > MAX_PARAM_LENGTH || /[/?%#]/.test(param)) return false;
-    const value = door.read.peek(param);
-    if (value === undefined) return false;
+    if (!door.exact) {
+      param = url.slice(door.prefix.length);
+      if (param.length === 0 || param.length > MAX_PARAM_LENGTH || /[/?%#]/.test(param)) return false;
+    }
+    const work = door.route.take(param, req);
+    if (work === undefined) return false;
     const started = performance.now();
     const address = parts.clientAddress(req);
     const out = [REQUEST_ID_HEADER, resolveRequestId(headers[REQUEST_ID_HEADER]), ...this.security];
-    const admitted = door.read.limit.admitRaw(address ?? 'unknown', out);
-    if (admitted === true) {
-      this.answer(door, req, res, value, out, address, started);
-      return true;
-    }
+    const admitted = door.route.limit.admitRaw(address ?? 'unknown', out);
     if (admitted === false) return false;
-    admitted.then(
-      (ok) => (ok ? this.answer(door, req, res, value, out, address, started) : fallback(req, res)),
-      () => fallback(req, res),
-    );
+    // After a turn, a fault cannot reach the server's try/catch: Fastify answers, as it would have.
+    const recover = (): void => {
+      if (!res.headersSent) fallback(req, res);
+      else res.destroy();
+    };
+    const run = (): void => {
+      const answer = work();
+      if (!(answer instanceof Promise)) return this.send(door, req, res, answer, out, address, started);
+      answer.then((a) => (a === undefined ? fallback(req, res) : this.send(door, req, res, a, out, address, started))).catch(recover);
+    };
+    if (admitted === true) run();
+    else admitted.then((ok) => (ok ? run() : fallback(req, res))).catch(recover);
     return true;
   }
 
-  private doorOf(url: string): Door | undefined {
-    for (const door of this.doors) if (url.startsWith(door.prefix)) return door;
-    return undefined;
-  }
-
-  private answer(
+  private send(
     door: Door,
     req: IncomingMessage,
     res: ServerResponse,
-    value: object,
+    answer: FrontAnswer,
     out: string[],
     address: string | undefined,
     started: number,
@@ -147,18 +203,25 @@ export class FrontDoor {
       parts.accessLog.aborted(requestId, 'GET', req.url!, address);
       return;
     }
-    const body = jsonBodyOf(value);
-    out.push('etag', body.etag, 'cache-control', 'no-cache');
+    const body = answer.body;
+    if (answer.headers !== undefined) out.push(...answer.headers);
     let status = 200;
-    if (etagMatches(req.headers['if-none-match'], body.etag)) {
-      status = 304;
-      res.writeHead(304, out).end();
-    } else {
+    if (answer.conditional) {
+      out.push('etag', body.etag, 'cache-control', 'no-cache');
+      if (etagMatches(req.headers['if-none-match'], body.etag)) status = 304;
+    } else out.push('cache-control', 'no-store');
+    if (status === 304) res.writeHead(304, out).end();
+    else {
       out.push('content-type', JSON_TYPE, 'content-length', body.length);
       res.writeHead(200, out).end(body.json);
     }
-    door.count.answered++;
-    door.count.beforeFastify++;
+    const url = door.route.url;
+    parts.answered.set(url, (parts.answered.get(url) ?? 0) + 1);
+    const count = door.route.count;
+    if (count !== undefined) {
+      count.answered++;
+      count.beforeFastify++;
+    }
     // Logged once the answer is handed to the socket, as Fastify's onResponse does on 'finish'.
     const ms = performance.now() - started;
     parts.accessLog.completed({
@@ -169,6 +232,6 @@ export class FrontDoor {
       statusCode: status,
       responseTime: responseTimeOf(ms),
     });
-    parts.latency('GET', door.route, status, ms / 1000);
+    parts.latency('GET', url, status, ms / 1000);
   }
 }

@@ -11,6 +11,8 @@ export class MetricsRegistry {
   readonly idempotentReplays: Counter;
   /** GETs answered from L1 before Nest routed them (http/cached-reads.ts), by route: read when scraped. */
   readonly cachedReads: CachedReadCounts = new Map();
+  /** GETs answered by the front door, before Fastify (http/front-door.ts), by route: read when scraped. */
+  readonly frontDoor = new Map<string, number>();
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -34,6 +36,17 @@ export class MetricsRegistry {
       collect(this: Counter<'route'>) {
         this.reset();
         for (const [route, c] of cachedReads) this.inc({ route }, c.answered);
+      },
+    });
+    const frontDoor = this.frontDoor;
+    new Counter({
+      name: 'http_front_door_answers_total',
+      help: 'GETs answered before Fastify (a product L1 holds, a guest cart), by route pattern',
+      labelNames: ['route'],
+      registers: [this.registry],
+      collect(this: Counter<'route'>) {
+        this.reset();
+        for (const [route, n] of frontDoor) this.inc({ route }, n);
       },
     });
   }
