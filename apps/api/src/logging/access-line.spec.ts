@@ -57,3 +57,45 @@ describe('accessLineWriter', () => {
     expect(accessLineWriter(logger({ timestamp: pino.stdTimeFunctions.isoTime }).log)).toBeUndefined();
   });
 });
+
+describe('accessLineWriter on a buffering destination', () => {
+  /** A stream that says it buffers (minLength, as pino.destination with LOG_BUFFER_BYTES), recording each write. */
+  function buffering(): { log: pino.Logger; writes: string[] } {
+    const writes: string[] = [];
+    const stream = { minLength: 8_192, write: (text: string) => writes.push(text) };
+    return { log: pino({ level: 'info' }, stream as unknown as pino.DestinationStream).child({ context: 'HTTP' }), writes };
+  }
+  const fields = (i: number): AccessFields => ({
+    requestId: `r-${i}`,
+    method: 'GET',
+    url: `/x/${i}`,
+    remoteAddress: '127.0.0.1',
+    statusCode: 200,
+    responseTime: 1,
+  });
+
+  it('hands the lines of one turn to the destination in one write, in order, by the end of the turn', async () => {
+    const { log, writes } = buffering();
+    const write = accessLineWriter(log)!;
+    for (let i = 0; i < 5; i++) write('info', fields(i));
+    expect(writes).toHaveLength(0); // held for the turn
+    await flush();
+    expect(writes).toHaveLength(1);
+    expect(
+      writes[0]
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => (JSON.parse(l) as { requestId: string }).requestId),
+    ).toEqual(['r-0', 'r-1', 'r-2', 'r-3', 'r-4']);
+  });
+
+  it('hands a batch over at once when it reaches 8 KB', () => {
+    const { log, writes } = buffering();
+    const write = accessLineWriter(log)!;
+    let i = 0;
+    while (writes.length === 0 && i < 1_000) write('info', fields(i++));
+    expect(writes).toHaveLength(1);
+    expect(writes[0].length).toBeGreaterThanOrEqual(8_192);
+    expect(writes[0].split('\n').filter(Boolean)).toHaveLength(i);
+  });
+});
