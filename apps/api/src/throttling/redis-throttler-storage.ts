@@ -114,9 +114,10 @@ function usable(r: Reservation, now: number): boolean {
  * more is spent, the next one is taken in the background, so requests do not queue behind the Redis
  * call when it runs out. The limit holds exactly (never more
  * than `limit` admitted per window across instances: reserved hits are already counted); the slack
- * is the other way: hits reserved but unused by other instances can make a client that spreads over
- * instances see 429 up to (instances - 1) x (reservation - 1) requests early. Reservations are at
- * most 1 % of the limit and `reserveMax`; limits under 200 never reserve. This sits entirely behind
+ * is the other way: hits reserved but unused by other instances (half of one, and the one taken
+ * ahead) can make a client that spreads over instances see 429 up to about (instances - 1) x 1.5 x
+ * reservation requests early. Reservations are at most 1 % of the limit and `reserveMax`; limits
+ * under 200 never reserve. This sits entirely behind
  * the ThrottlerStorage contract: the guard cannot tell a reserved hit from a counted one.
  */
 export class RedisThrottlerStorage implements ThrottlerStorage {
