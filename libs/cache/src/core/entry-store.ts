@@ -3,7 +3,7 @@ import type { KeyBuilder } from '../keys/key-builder.js';
 import type { L1Namespace } from '../l1/l1-cache.js';
 import { casSet, tagAdd } from '../redis/scripts.js';
 import { FAILED, type GuardedRedis } from '../resilience/guarded-redis.js';
-import { EntryKind, encodeEntry, newToken } from '../serialization/envelope.js';
+import { EntryKind, encodeEntry, encodeEntryWithBody, newToken } from '../serialization/envelope.js';
 import type { Serializer } from '../serialization/serializer.js';
 import type { CacheStats, NamespaceCounters } from '../stats/cache-stats.js';
 import type { TagStamp } from '../serialization/tag-stamps.js';
@@ -51,14 +51,16 @@ export class EntryStore {
     const fresh = miss ? o.negativeTtl! : jitteredTtl(o.ttl, o.jitter);
     const px = miss ? fresh : fresh + (o.staleFor ?? 0);
     let payload: string | Buffer;
+    let body: string | Buffer | undefined;
     try {
-      payload = encodeEntry(
-        this.serializer,
+      // Encoded once: the entry's payload, and L1's copy decoded from it below.
+      body = miss ? undefined : this.serializer.encode(value);
+      payload = encodeEntryWithBody(
         miss ? EntryKind.Negative : EntryKind.Value,
         newToken(),
         expected.nsVersion,
         freshUntil(fresh),
-        value,
+        body,
         stamps,
       );
     } catch (err) {
@@ -72,7 +74,7 @@ export class EntryStore {
       // L1 keeps a copy (as Redis holds it), frozen: the loader's own object stays its caller's.
       this.l1.set(
         k,
-        miss ? undefined : this.serializer.decode(this.serializer.encode(value)),
+        body === undefined ? undefined : this.serializer.decode(body),
         fresh,
         expected.gen,
         undefined,
