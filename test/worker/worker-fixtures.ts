@@ -80,9 +80,13 @@ export async function isolatedRun(tag: string): Promise<IsolatedRun> {
   };
 }
 
-/** The new database reaches the replica through WAL replay (as in the global setup). */
+/**
+ * The new database reaches the replica through WAL replay (as in the global setup). Up to 45 s: on
+ * a loaded machine (the whole suite in parallel) replay once took longer than 30 s; the hook's own
+ * timeout (60 s) still bounds the whole setup.
+ */
 async function waitForReplica(url: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 45_000;
   for (;;) {
     const client = new pg.Client({ connectionString: url });
     try {
@@ -96,7 +100,7 @@ async function waitForReplica(url: string): Promise<void> {
     } finally {
       await client.end().catch(() => undefined);
     }
-    if (Date.now() > deadline) throw new Error(`replica did not receive ${url} within 30 s`);
+    if (Date.now() > deadline) throw new Error(`replica did not receive ${url} within 45 s`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
