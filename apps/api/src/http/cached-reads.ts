@@ -46,10 +46,9 @@ export function routeParam(url: string): { prefix: string; name: string } {
 /** Answers counted here, by route url (exported as a Prometheus counter by the metrics module). */
 export type CachedReadCounts = Map<string, CachedReadCount>;
 
-/** Answers of one route: all of them, and those of them sent by the front door (before Fastify). */
+/** Answers of one route, by its route hook and by the front door (which also counts its own, see MetricsRegistry.frontDoor). */
 export interface CachedReadCount {
   answered: number;
-  beforeFastify: number;
 }
 
 /** Attaches each read's hook to its GET route as Nest registers it. Call before the app's init(). */
@@ -67,7 +66,7 @@ export function registerCachedReads(fastify: FastifyInstance, reads: readonly Ca
 /** The answer count of a route (one per route, shared by the hook and the front door). */
 export function cachedReadCount(counts: CachedReadCounts, url: string): CachedReadCount {
   let count = counts.get(url);
-  if (count === undefined) counts.set(url, (count = { answered: 0, beforeFastify: 0 }));
+  if (count === undefined) counts.set(url, (count = { answered: 0 }));
   return count;
 }
 

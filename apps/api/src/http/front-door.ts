@@ -217,11 +217,7 @@ export class FrontDoor {
     }
     const url = door.route.url;
     parts.answered.set(url, (parts.answered.get(url) ?? 0) + 1);
-    const count = door.route.count;
-    if (count !== undefined) {
-      count.answered++;
-      count.beforeFastify++;
-    }
+    if (door.route.count !== undefined) door.route.count.answered++;
     // Logged once the answer is handed to the socket, as Fastify's onResponse does on 'finish'.
     const ms = performance.now() - started;
     parts.accessLog.completed({
