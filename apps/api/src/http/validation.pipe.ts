@@ -7,7 +7,7 @@ import {
   type ValidationError,
 } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import { plainlyValid } from './plainly-valid.js';
+import { plainlyValid, plainlyValidQuery } from './plainly-valid.js';
 
 /** Flattens nested class-validator errors into `path: reason` lines naming every offending field. */
 export function describeValidationErrors(errors: ValidationError[], parent = ''): string[] {
@@ -75,8 +75,9 @@ const QUERY_MEMO_MAX_KEY = 512;
  * - query DTOs: the same query string is asked by many clients (a catalog page), and validation is
  *   a pure function of it, so the validated DTO is kept (frozen: it is shared) in a small LRU per
  *   DTO class. Invalid queries are not kept;
- * - body DTOs marked @PlainlyValidWhen: a body that passes the mark's cheap test becomes the DTO
- *   without class-transformer/class-validator; any other body is validated in full.
+ * - body DTOs marked @PlainlyValidWhen (query DTOs: @PlainlyValidQueryWhen): a value that passes the
+ *   mark's cheap test becomes the DTO without class-transformer/class-validator (a query before the
+ *   memo: nothing to keep for it); any other value is validated in full.
  */
 class AppValidationPipe implements PipeTransform {
   private readonly queries = new Map<unknown, LRUCache<string, Promise<unknown>>>();
@@ -87,6 +88,8 @@ class AppValidationPipe implements PipeTransform {
     if (!this.validation.validates(metadata)) return this.validation.primitive(value, metadata);
     if (metadata.type === 'body') return plainlyValid(metadata.metatype, value) ?? this.validate(value, metadata);
     if (metadata.type !== 'query') return this.validate(value, metadata);
+    const plain = plainlyValidQuery(metadata.metatype, value);
+    if (plain !== undefined) return plain;
     const key = JSON.stringify(value) ?? '';
     if (key.length > QUERY_MEMO_MAX_KEY) return this.validate(value, metadata);
     let memo = this.queries.get(metadata.metatype);

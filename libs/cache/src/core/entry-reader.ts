@@ -99,6 +99,29 @@ export class EntryReader {
     );
   }
 
+  /**
+   * read() done by `attempt`, a script that also tries a load lock: it gets the version key and
+   * resolves to the raw [version, entry] replies when it took the lock, null when the lock was
+   * busy. Undefined where one script cannot read both (a cluster: the version key lives in another
+   * slot; tags: their versions are more keys): the caller locks, then read()s.
+   */
+  lockAndRead(
+    key: string,
+    tags: readonly string[] | undefined,
+    attempt: (client: RedisClient, versionKey: string) => Promise<[Raw, Raw] | null>,
+  ): Promise<ReadResult | null | typeof FAILED> | undefined {
+    if (this.cluster || tags?.length) return undefined;
+    const gen = this.l1 ? this.l1.generation : 0;
+    const at = Date.now();
+    return this.redis
+      .run((c) => attempt(c, this.versionKey), this.counters)
+      .then((res) => {
+        if (res === FAILED || res === null) return res;
+        const read = this.toResult(res[0], res[1], gen, at);
+        return read.unresolved ? this.resolve(read) : read;
+      });
+  }
+
   /** read() for many keys in one round trip (the tags' versions once for all); undefined when Redis failed. */
   async readMany(keys: readonly string[], tags?: readonly string[]): Promise<ReadResult[] | undefined> {
     const gen = this.l1 ? this.l1.generation : 0;

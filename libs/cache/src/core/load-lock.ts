@@ -1,5 +1,5 @@
 import type { KeyBuilder } from '../keys/key-builder.js';
-import { acquireLoadLock, releaseLoadLock, type HeldLock } from '../redis/load-lock-scripts.js';
+import { acquireLoadLock, acquireLoadLockAndRead, releaseLoadLock, type HeldLock } from '../redis/load-lock-scripts.js';
 import { FAILED, type GuardedRedis } from '../resilience/guarded-redis.js';
 import { newToken, type Entry } from '../serialization/envelope.js';
 import type { NamespaceCounters } from '../stats/cache-stats.js';
@@ -57,17 +57,16 @@ export class LoadLock {
     let delay = 10;
     for (;;) {
       const lock: HeldLock = { lockKey: this.keyFor(k, latest), fenceKey, token };
-      const got = await this.redis.run((c) => acquireLoadLock(c, lock, ttl, this.fenceMs(ttl)), this.counters);
-      if (got === FAILED) return { read: latest };
-      if (got) {
+      const taken = await this.attempt(k, lock, ttl, o.tags);
+      if (taken === FAILED) return { read: latest };
+      if (taken !== null) {
         // Double-check: the previous holder may have stored between our read and our SET NX.
-        const again = await this.reader.read(k, o.tags);
-        const e = again.entry;
+        const e = taken.entry;
         if (e !== undefined && Date.now() < e.freshUntil && storedSince(e, read, o)) {
           this.release(lock);
           return { hit: e };
         }
-        return { lock, read: again.ok ? again : latest };
+        return { lock, read: taken.ok ? taken : latest };
       }
       const now = Date.now();
       if (now >= hardDeadline) return { timedOut: true };
@@ -80,6 +79,24 @@ export class LoadLock {
       if (!again.ok) return { read: latest };
       latest = again;
     }
+  }
+
+  /**
+   * One attempt at `lock`: when taken, the entry read again (where one script can, it reads it
+   * along with the SET NX: one round trip); null when the lock is busy; FAILED when Redis failed.
+   */
+  private async attempt(
+    k: string,
+    lock: HeldLock,
+    ttl: number,
+    tags: readonly string[] | undefined,
+  ): Promise<ReadResult | null | typeof FAILED> {
+    const fenceMs = this.fenceMs(ttl);
+    const together = this.reader.lockAndRead(k, tags, (c, versionKey) => acquireLoadLockAndRead(c, lock, ttl, fenceMs, versionKey, k));
+    if (together !== undefined) return together;
+    const got = await this.redis.run((c) => acquireLoadLock(c, lock, ttl, fenceMs), this.counters);
+    if (got === FAILED) return FAILED;
+    return got ? this.reader.read(k, tags) : null;
   }
 
   /**
@@ -101,8 +118,12 @@ export class LoadLock {
     return held;
   }
 
-  /** Frees the lock and the fence where still ours; fire and forget (an unreleased lock expires with its lease). */
+  /**
+   * Frees the lock and the fence where still ours; fire and forget (an unreleased lock expires with
+   * its lease). Nothing to send when the store already freed them (casSetAndRelease).
+   */
   release(lock: HeldLock): void {
+    if (lock.freed) return;
     void this.redis.run((c) => releaseLoadLock(c, lock));
   }
 

@@ -7,6 +7,15 @@ export type LuaArg = string | number | Buffer;
 const NO_ARGS: readonly LuaArg[] = [];
 
 /**
+ * The Buffer-reply variants of EVALSHA/EVAL, which ioredis (Redis and Cluster) has but does not
+ * declare. Not callBuffer('evalsha', ...): with enableAutoPipelining it drops the command name.
+ */
+interface BufferEval {
+  evalshaBuffer(sha: string, numKeys: number, ...rest: LuaArg[]): Promise<unknown>;
+  evalBuffer(source: string, numKeys: number, ...rest: LuaArg[]): Promise<unknown>;
+}
+
+/**
  * The one way this library runs its Lua scripts (cache-aside stores, counters, fencing tokens; only
  * redlock, wrapped in locks/, sends its own). The script goes by SHA (EVALSHA); when the server
  * answers NOSCRIPT (first use on a node, restart, SCRIPT FLUSH) it is sent once with EVAL, which
@@ -28,6 +37,16 @@ export class LuaScript {
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
       return client.eval(this.source, keys.length, ...keys, ...args);
+    }
+  }
+
+  /** run() with bulk replies as Buffers (nested in arrays too): binary-safe replies. */
+  async runBuffer(client: RedisClient, keys: readonly string[], args: readonly LuaArg[] = NO_ARGS): Promise<unknown> {
+    try {
+      return await (client as unknown as BufferEval).evalshaBuffer(this.sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return (client as unknown as BufferEval).evalBuffer(this.source, keys.length, ...keys, ...args);
     }
   }
 }

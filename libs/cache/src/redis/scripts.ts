@@ -1,24 +1,39 @@
 import { LuaScript } from '../redis-ops/lua-script.js';
 import type { RedisClient } from './connection.js';
+import type { HeldLock } from './load-lock-scripts.js';
 
 /*
- * Lua scripts of the cache-aside miss path. Each touches one key (CAS_SET also the entry's load
- * fence, hash-tagged into the entry's slot), so they run unchanged on a cluster. They go through
+ * Lua scripts of the cache-aside miss path. Each touches one key (CAS_SET_RELEASE also the entry's
+ * load lock and fence, hash-tagged into the entry's slot), so they run unchanged on a cluster. They go through
  * LuaScript like every script of the library (EVALSHA, EVAL after a NOSCRIPT), on the client a
  * GuardedRedis.run callback receives.
  */
 
 /**
- * Store only if the entry's head (kind+token, bytes 0..8) is still the one seen before loading and,
- * given a load fence (KEYS[2]), while it names our lock (ARGV[4], see load-lock-scripts.ts). PX 0 =
- * no expiry.
+ * Store only if the entry's head (kind+token, bytes 0..8) is still the one seen before loading.
+ * PX 0 = no expiry. A load under a lock stores with CAS_SET_RELEASE instead.
  */
 export const CAS_SET = new LuaScript(`
-if KEYS[2] and redis.call('GET', KEYS[2]) ~= ARGV[4] then return 0 end
 local h = redis.call('GETRANGE', KEYS[1], 0, 8)
 if h ~= ARGV[1] then return 0 end
 if ARGV[3] == '0' then redis.call('SET', KEYS[1], ARGV[2]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
 return 1`);
+
+/**
+ * CAS_SET under a held load lock: stored only while the entry's load fence still names our lock
+ * (ARGV[4], see load-lock-scripts.ts), and the lock is then freed in the same step (saving the
+ * release's round trip). KEYS [entry, fence, lock]. The lock and the fence are deleted only while
+ * they still name our token, whether or not the value was stored, as RELEASE does.
+ */
+export const CAS_SET_RELEASE = new LuaScript(`
+local stored = 0
+if redis.call('GET', KEYS[2]) == ARGV[4] and redis.call('GETRANGE', KEYS[1], 0, 8) == ARGV[1] then
+  if ARGV[3] == '0' then redis.call('SET', KEYS[1], ARGV[2]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
+  stored = 1
+end
+if redis.call('GET', KEYS[3]) == ARGV[4] then redis.call('DEL', KEYS[3]) end
+if redis.call('GET', KEYS[2]) == ARGV[4] then redis.call('DEL', KEYS[2]) end
+return stored`);
 
 /** Add members to a tag set and make sure the set lives at least as long as its newest entry. */
 export const TAG_ADD = new LuaScript(`
@@ -87,21 +102,28 @@ export function expireLogically(client: RedisClient, key: string, token: string)
   return EXPIRE_LOGICALLY.run(client, [key], [token]) as Promise<number>;
 }
 
+/** CAS_SET: 1 when `value` was stored with a PX of `px` ms (Infinity: no expiry), 0 when the entry's head is no longer `head`. */
+export function casSet(client: RedisClient, key: string, head: string, value: string | Buffer, px: number): Promise<number> {
+  const ttl = Number.isFinite(px) ? px : 0;
+  return CAS_SET.run(client, [key], [head, value, ttl]) as Promise<number>;
+}
+
 /**
- * CAS_SET: 1 when `value` was stored with a PX of `px` ms (Infinity: no expiry), 0 when the entry's
- * head is no longer `head` or the load `fence` no longer names `fence.token`.
+ * casSet under the held load `lock`, freeing it (and its fence) in the same script: 1 when stored.
+ * The lock is marked freed once the script ran, so LoadLock.release sends nothing more.
  */
-export function casSet(
+export async function casSetAndRelease(
   client: RedisClient,
   key: string,
   head: string,
   value: string | Buffer,
   px: number,
-  fence?: { fenceKey: string; token: string },
+  lock: HeldLock,
 ): Promise<number> {
   const ttl = Number.isFinite(px) ? px : 0;
-  if (fence === undefined) return CAS_SET.run(client, [key], [head, value, ttl]) as Promise<number>;
-  return CAS_SET.run(client, [key, fence.fenceKey], [head, value, ttl, fence.token]) as Promise<number>;
+  const stored = (await CAS_SET_RELEASE.run(client, [key, lock.fenceKey, lock.lockKey], [head, value, ttl, lock.token])) as number;
+  lock.freed = true;
+  return stored;
 }
 
 /** TAG_ADD: adds `member` to the tag set `key`, whose life becomes at least `ttlMs`. */

@@ -13,7 +13,61 @@ import {
   type ValidationArguments,
 } from 'class-validator';
 import { PaginationQueryDto } from '../../http/pagination-query.dto.js';
-import { DEFAULT_SORT, INT4_MAX, LIMIT_MAX, PRODUCT_SORTS, SLUG_PATTERN, type ProductSort, NO_NUL, NO_NUL_MESSAGE } from '@app/catalog';
+import { plainIntParam, PlainlyValidQueryWhen } from '../../http/plainly-valid.js';
+import {
+  DEFAULT_SORT,
+  INT4_MAX,
+  LIMIT_MAX,
+  PAGE_MAX,
+  PRODUCT_SORTS,
+  SLUG_PATTERN,
+  type ProductSort,
+  NO_NUL,
+  NO_NUL_MESSAGE,
+} from '@app/catalog';
+
+const SORTS: ReadonlySet<string> = new Set(PRODUCT_SORTS);
+const QUERY_FIELDS = ['page', 'limit', 'q', 'category', 'minPrice', 'maxPrice', 'inStock', 'sort'];
+
+/** The fields of a plainly valid product query (see the decorators below), or undefined. */
+function plainProductQuery(query: Readonly<Record<string, unknown>>): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(query)) {
+    const raw = query[key];
+    if (typeof raw !== 'string') return undefined;
+    let value: unknown;
+    switch (key) {
+      case 'page':
+        value = plainIntParam(raw, 1, PAGE_MAX);
+        break;
+      case 'limit':
+        value = plainIntParam(raw, 1, LIMIT_MAX);
+        break;
+      case 'minPrice':
+      case 'maxPrice':
+        value = plainIntParam(raw, 0, INT4_MAX);
+        break;
+      case 'q':
+        // UTF-16 length ≤ 100 is within MaxLength(100), which counts a surrogate pair once.
+        value = raw.length <= 100 && !raw.includes('\u0000') ? raw : undefined;
+        break;
+      case 'category':
+        value = raw.length <= 120 && SLUG_PATTERN.test(raw) ? raw : undefined;
+        break;
+      case 'inStock':
+        value = raw === 'true' || raw === 'false' ? raw : undefined;
+        break;
+      case 'sort':
+        value = SORTS.has(raw) ? raw : undefined;
+        break;
+    }
+    if (value === undefined) return undefined;
+    out[key] = value;
+  }
+  const { minPrice, maxPrice } = out;
+  if (typeof minPrice === 'number' && typeof maxPrice === 'number' && maxPrice < minPrice) return undefined;
+  return out;
+}
 
 /** Fails when the value is below another (already numeric) property of the same object. */
 function NotBelow(other: string): PropertyDecorator {
@@ -34,6 +88,7 @@ function NotBelow(other: string): PropertyDecorator {
 }
 
 /** Query of GET /products: filters, sort and pagination. Unknown parameters are rejected (400). */
+@PlainlyValidQueryWhen(QUERY_FIELDS, plainProductQuery)
 export class ProductQueryDto extends PaginationQueryDto {
   @ApiPropertyOptional({
     description: 'Words that must all appear in the name or description (case-insensitive)',
