@@ -74,7 +74,7 @@ export class EntryStore {
       this.counters,
     );
     if (stored !== 1) this.l1?.store.forgetOwnWrite(k);
-    if (stored === 1 && o.l1 !== false && this.l1 !== undefined) {
+    if (stored === 1 && o.l1 !== false && o.l1 !== 'reread' && this.l1 !== undefined) {
       // L1 keeps a copy (as Redis holds it), frozen: the loader's own object stays its caller's.
       this.l1.set(
         k,

@@ -18,8 +18,13 @@ export interface GetOrLoadOptions {
   tags?: readonly string[];
   /** Use the distributed load lock on a miss (default true). */
   lock?: boolean;
-  /** Use the in-process L1 when configured (default true). */
-  l1?: boolean;
+  /**
+   * Use the in-process L1 when configured (default true). `'reread'`: a value this process loaded
+   * enters L1 only when it is read again (an L2 hit fills L1 as usual): for keys most of which are
+   * asked once (search and filter pages), L1 then holds the ones asked again instead of a copy of
+   * every page, which the process would decode, keep and later collect for nothing.
+   */
+  l1?: boolean | 'reread';
   /** Skip every cached value and run the loader (its value is stored as usual). */
   forceFresh?: boolean;
   /**

@@ -21,7 +21,8 @@ const KEY_VERSION = 2;
  *   lock (one database read per cold product across all instances); unknown ids are cached as
  *   "not found" briefly. Loaders read the primary.
  * - product-lists: one entry per normalized query; any product or category write bumps the
- *   namespace version (O(1)), so every cached page dies at once.
+ *   namespace version (O(1)), so every cached page dies at once. A page enters L1 when it is read
+ *   again, not when loaded (l1: 'reread').
  * - categories: the whole list under one key.
  * A loader may throw UncachedRead (the primary unreachable, the replica answered): that value is
  * served to the callers of this load and never stored.
@@ -42,7 +43,10 @@ export class CatalogCache {
       keyVersion: KEY_VERSION,
       defaults: { ttl: 10 * MINUTE, jitter: 0.1, staleFor: MINUTE },
     });
-    this.lists = service.namespace(CATALOG_NAMESPACES.lists, { keyVersion: KEY_VERSION, defaults: { ttl: 5 * MINUTE, jitter: 0.1 } });
+    this.lists = service.namespace(CATALOG_NAMESPACES.lists, {
+      keyVersion: KEY_VERSION,
+      defaults: { ttl: 5 * MINUTE, jitter: 0.1, l1: 'reread' },
+    });
     this.categories = service.namespace(CATALOG_NAMESPACES.categories, { keyVersion: KEY_VERSION, defaults: { ttl: 10 * MINUTE } });
   }
 
