@@ -212,7 +212,8 @@ export class CacheAside {
       (read) => {
         const e = read.entry;
         const now = Date.now();
-        if (e !== undefined && now < e.freshUntil) l1.set(k, e.value, e.freshUntil - now, read.gen, read.at, this.tags.keyed(e.tags));
+        if (e !== undefined && now < e.freshUntil)
+          l1.set(k, e.value, e.freshUntil - now, read.gen, read.at, this.tags.keyed(e.tags), true, e.head);
       },
       () => undefined, // a failed read is counted by the reader; the entry expires as it would have
     );
@@ -267,7 +268,7 @@ export class CacheAside {
       const now = Date.now();
       if (now < e.freshUntil) {
         this.counters.hits++;
-        if (l1 !== undefined) l1.set(k, e.value, e.freshUntil - now, read.gen, read.at, this.tags.keyed(e.tags));
+        if (l1 !== undefined) l1.set(k, e.value, e.freshUntil - now, read.gen, read.at, this.tags.keyed(e.tags), true, e.head);
         return e.value as T;
       }
       if (withinGrace(e, o.staleFor, now)) {
@@ -331,7 +332,7 @@ export class CacheAside {
     const now = Date.now();
     if (e !== undefined && now < e.freshUntil) {
       this.counters.hits++;
-      l1?.set(k, e.value, e.freshUntil - now, read.gen, read.at, this.tags.keyed(e.tags));
+      l1?.set(k, e.value, e.freshUntil - now, read.gen, read.at, this.tags.keyed(e.tags), true, e.head);
       return e.value as T;
     }
     this.counters.misses++;
@@ -360,7 +361,7 @@ export class CacheAside {
       if (e !== undefined && now < e.freshUntil) {
         this.counters.hits++;
         out[todo[j]] = e.value as T;
-        this.l1?.set(full[todo[j]], e.value, e.freshUntil - now, r!.gen, r!.at, this.tags.keyed(e.tags));
+        this.l1?.set(full[todo[j]], e.value, e.freshUntil - now, r!.gen, r!.at, this.tags.keyed(e.tags), true, e.head);
       } else this.counters.misses++;
     }
     return out;
@@ -452,7 +453,7 @@ export class CacheAside {
       if (e !== undefined && (now < e.freshUntil || withinGrace(e, o.staleFor, now))) {
         this.counters.hits++;
         for (const i of at) out[i] = e.value as T;
-        if (now < e.freshUntil) l1?.set(k, e.value, e.freshUntil - now, read.gen, read.at, this.tags.keyed(e.tags));
+        if (now < e.freshUntil) l1?.set(k, e.value, e.freshUntil - now, read.gen, read.at, this.tags.keyed(e.tags), true, e.head);
         else {
           this.counters.staleServes++;
           stale.push({ key, k, read });

@@ -52,17 +52,12 @@ export class EntryStore {
     const px = miss ? fresh : fresh + (o.staleFor ?? 0);
     let payload: string | Buffer;
     let body: string | Buffer | undefined;
+    const kind = miss ? EntryKind.Negative : EntryKind.Value;
+    const token = newToken();
     try {
       // Encoded once: the entry's payload, and L1's copy decoded from it below.
       body = miss ? undefined : this.serializer.encode(value);
-      payload = encodeEntryWithBody(
-        miss ? EntryKind.Negative : EntryKind.Value,
-        newToken(),
-        expected.nsVersion,
-        freshUntil(fresh),
-        body,
-        stamps,
-      );
+      payload = encodeEntryWithBody(kind, token, expected.nsVersion, freshUntil(fresh), body, stamps);
     } catch (err) {
       this.stats.notCached(this.counters, err); // not serializable: served uncached
       return;
@@ -83,6 +78,8 @@ export class EntryStore {
         expected.gen,
         undefined,
         this.tags.keyed(stamps),
+        true,
+        String.fromCharCode(kind) + token, // the head a read of this entry will show
       );
     }
   }

@@ -25,6 +25,24 @@ describe('L1 early refresh', () => {
     expect(loads).toBe(1);
   });
 
+  it('keeps the object it holds while Redis holds the same entry, and takes the new one after a write', async () => {
+    const svc = await kit.cache({ l1: { max: 100, ttlMs: 200 }, defaultTtl: 60_000 });
+    const c = svc.namespace('same');
+    const first = await c.getOrLoad('k', async () => ({ name: 'a', tags: ['x'] }));
+    const held = c.peek<object>('k')!.value;
+    expect(held).toEqual(first);
+    const until = Date.now() + 1_000; // five L1 lifetimes, each ending in a refresh
+    while (Date.now() < until) {
+      expect(c.peek<object>('k')!.value).toBe(held); // the same object, not an equal copy
+      await sleep(10);
+    }
+    await c.set('k', { name: 'b', tags: ['y'] });
+    expect(await c.getOrLoad('k', async () => ({ name: 'unused', tags: [] }))).toEqual({ name: 'b', tags: ['y'] });
+    const next = c.peek<object>('k')!.value;
+    expect(next).not.toBe(held);
+    expect(next).toEqual({ name: 'b', tags: ['y'] });
+  });
+
   it('a key read rarely still leaves L1 at the end of its L1 life', async () => {
     const svc = await kit.cache({ l1: { max: 100, ttlMs: 200 }, defaultTtl: 60_000 });
     const c = svc.namespace('cold');

@@ -13,6 +13,8 @@ export interface L1Box {
   readonly s: number;
   /** When (epoch ms) a hit asks for an early refresh (L1Namespace.onEarly); Infinity once asked. */
   r: number;
+  /** The head (kind + token) of the Redis entry the value was decoded from, when known. */
+  readonly h?: string;
 }
 
 /** A tag of an L1 entry: the tag-version key and the version its value was loaded under. */
@@ -210,14 +212,21 @@ export class L1Namespace {
     readAt?: number,
     tags?: readonly L1TagStamp[],
     refreshEarly = true,
+    head?: string,
   ): void {
     if (this.store.suspended || generationAtRead !== this.generation) return;
     const ttl = Math.min(ttlMs, readAt === undefined ? this.store.options.ttlMs : this.store.options.ttlMs - (Date.now() - readAt));
     if (ttl <= 0) return;
+    // The same Redis entry as the one held (an early refresh of an unchanged entry): the held object
+    // stays, so what callers derived from it (an HTTP body and its ETag) stays valid, and the new
+    // copy dies young instead of replacing an old one every L1 ttl.
+    const held = head === undefined ? undefined : this.lru.peek(key);
+    const same = held !== undefined && held.h === head && held.t === tags;
     // Every caller that hits this entry gets the same object: frozen, one caller's change cannot
     // show up in another's answer (it throws in strict code instead). The walk also sizes it.
-    const s = ENTRY_OVERHEAD_BYTES + 2 * key.length + (tags ? 32 * tags.length : 0) + freezeAndMeasure(value);
-    const box: L1Box = { v: value, p: undefined, t: tags, s, r: refreshEarly ? Date.now() + ttl * (1 - EARLY_REFRESH_SHARE) : Infinity };
+    const s = same ? held.s : ENTRY_OVERHEAD_BYTES + 2 * key.length + (tags ? 32 * tags.length : 0) + freezeAndMeasure(value);
+    const r = refreshEarly ? Date.now() + ttl * (1 - EARLY_REFRESH_SHARE) : Infinity;
+    const box: L1Box = { v: same ? held.v : value, p: same ? held.p : undefined, t: tags, s, r, h: head };
     if (this.lru.size >= this.lru.max && this.lru.max < this.maxEntries && !this.lru.has(key)) this.grow();
     this.lru.set(key, box, { ttl });
     this.bytes += s;
