@@ -5,7 +5,16 @@ import { CATALOG_TEST_ENV, getJson, type Product } from '../catalog/catalog-fixt
 import { registerUser, type RegisteredUser } from '../support/auth.js';
 import { ProductFactory } from '../support/catalog.js';
 import { createTestApp } from '../support/test-app.js';
-import { cancelOrder, isolatedRun, placeOrder, startWorker, unitsOf, until, type IsolatedRun } from './worker-fixtures.js';
+import {
+  cancelOrder,
+  isolatedRun,
+  placeOrder,
+  startWorker,
+  unitsOf,
+  until,
+  type IsolatedRun,
+  ISOLATED_RUN_TIMEOUT_MS,
+} from './worker-fixtures.js';
 
 type Bestseller = Product & { unitsSold: number };
 
@@ -36,7 +45,7 @@ describe('worker: bestsellers from orders', () => {
     const keys = app.get(CacheService).keys;
     unitsKey = keys.hashTagged('catalog', 'bestsellers', 'units');
     versionsKey = keys.hashTagged('catalog', 'bestsellers', 'versions');
-  });
+  }, ISOLATED_RUN_TIMEOUT_MS);
   afterAll(async () => {
     await worker?.close();
     await app?.close();

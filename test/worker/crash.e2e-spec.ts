@@ -9,7 +9,17 @@ import { ProductFactory, type Product } from '../support/catalog.js';
 import { spawnNode, type Spawned } from '../support/spawn-node.js';
 import { repoRoot } from '../support/test-env.js';
 import { createTestApp } from '../support/test-app.js';
-import { inboxCount, isolatedRun, pendingCount, placeOrder, sleep, unitsOf, until, type IsolatedRun } from './worker-fixtures.js';
+import {
+  inboxCount,
+  isolatedRun,
+  pendingCount,
+  placeOrder,
+  sleep,
+  unitsOf,
+  until,
+  type IsolatedRun,
+  ISOLATED_RUN_TIMEOUT_MS,
+} from './worker-fixtures.js';
 
 const WORKER = resolve(repoRoot, 'dist/apps/worker/src/main.js');
 
@@ -55,7 +65,7 @@ describe('the built worker killed with SIGKILL at random points during a stream 
     // No L1: a killed child never joins the invalidation bus, so writes elsewhere do not wait for
     // acknowledgements from a dead instance.
     childEnv = { ...run.env, LOG_LEVEL: 'info', CACHE_L1_ENABLED: 'false', WORKER_PORT: '0' };
-  });
+  }, ISOLATED_RUN_TIMEOUT_MS);
   afterAll(async () => {
     for (const w of alive) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
     await Promise.all([...alive].map((w) => w.exit));

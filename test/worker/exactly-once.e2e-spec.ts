@@ -7,7 +7,17 @@ import { WorkerMetrics } from '../../apps/worker/src/metrics/worker-metrics.serv
 import { CATALOG_TEST_ENV } from '../catalog/catalog-fixtures.js';
 import { ProductFactory, type Product } from '../support/catalog.js';
 import { createTestApp } from '../support/test-app.js';
-import { inboxCount, isolatedRun, pendingCount, sample, startWorker, unitsOf, until, type IsolatedRun } from './worker-fixtures.js';
+import {
+  inboxCount,
+  isolatedRun,
+  pendingCount,
+  sample,
+  startWorker,
+  unitsOf,
+  until,
+  type IsolatedRun,
+  ISOLATED_RUN_TIMEOUT_MS,
+} from './worker-fixtures.js';
 
 const EVENTS = 1_000;
 const PRODUCTS = 20;
@@ -31,7 +41,7 @@ describe('worker: 1,000 events relayed by two workers at once apply each effect 
     app = await createTestApp(env);
     products = await (await ProductFactory.create(app)).products(PRODUCTS);
     workers = await Promise.all([startWorker(env), startWorker(env)]);
-  });
+  }, ISOLATED_RUN_TIMEOUT_MS);
   afterAll(async () => {
     await Promise.all((workers ?? []).map((w) => w.close()));
     await app?.close();

@@ -15,6 +15,7 @@ import {
   until,
   type IsolatedRun,
   type PlacedOrder,
+  ISOLATED_RUN_TIMEOUT_MS,
 } from './worker-fixtures.js';
 
 interface HistoryEntry {
@@ -47,7 +48,7 @@ describe('worker: payment expiry', () => {
     products = await ProductFactory.create(app);
     admin = await createAdmin(app);
     customers = await Promise.all(Array.from({ length: 3 }, () => registerUser(app)));
-  });
+  }, ISOLATED_RUN_TIMEOUT_MS);
   afterAll(async () => {
     await Promise.all(workers.map((w) => w.close()));
     await app?.close();

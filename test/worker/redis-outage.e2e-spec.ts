@@ -17,6 +17,7 @@ import {
   unitsOf,
   until,
   type IsolatedRun,
+  ISOLATED_RUN_TIMEOUT_MS,
 } from './worker-fixtures.js';
 
 const counter = async (c: Counter): Promise<number> => (await c.get()).values.reduce((sum, v) => sum + v.value, 0);
@@ -51,7 +52,7 @@ describe('worker: Redis outage — the outbox keeps the events and the relay cat
     product = await (await ProductFactory.create(app)).product({ stock: 10_000 });
     customer = await registerUser(app);
     admin = await createAdmin(app);
-  });
+  }, ISOLATED_RUN_TIMEOUT_MS);
   // Closing a worker whose connections came back from an outage took over 60 s once, in a full
   // test run on a loaded machine (18 s alone); the close is not what this suite tests.
   afterAll(async () => {

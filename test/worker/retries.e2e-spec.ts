@@ -19,6 +19,7 @@ import {
   unitsOf,
   until,
   type IsolatedRun,
+  ISOLATED_RUN_TIMEOUT_MS,
 } from './worker-fixtures.js';
 
 /**
@@ -43,7 +44,7 @@ describe('worker: failing jobs are retried, kept in the failed set, and replayed
     products = await ProductFactory.create(app);
     customer = await registerUser(app);
     admin = await createAdmin(app);
-  });
+  }, ISOLATED_RUN_TIMEOUT_MS);
   afterAll(async () => {
     await worker?.close();
     await app?.close();
