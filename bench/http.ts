@@ -30,7 +30,8 @@
  * without the access lines.
  * BENCH_DURATION_MS / BENCH_WARMUP_MS / BENCH_ROUNDS / BENCH_SOLO_MS / BENCH_CONNECTIONS tune the run;
  * BENCH_UNCACHED_WARMUP_MS (15 s) is the warm-up of the uncached list, whose path runs at a
- * thousand or two requests a second and needs longer to be optimized by V8.
+ * thousand or two requests a second and needs longer to be optimized by V8; then reference and API
+ * take turns BENCH_UNCACHED_ROUNDS times (3), each round on queries of its own, best rounds paired.
  *
  * The rate limiter's local reservation (RedisThrottlerStorage, THROTTLE_RESERVE_MAX): a second API
  * on the same database and key prefix runs with THROTTLE_RESERVE_MAX=1 (a Redis call per request),
@@ -61,6 +62,7 @@ const WARMUP_MS = setting('BENCH_WARMUP_MS', 2_000, 1_000);
 const ROUNDS = setting('BENCH_ROUNDS', 2, 1);
 const SOLO_MS = setting('BENCH_SOLO_MS', 3_000, 1_000);
 const UNCACHED_WARMUP_MS = setting('BENCH_UNCACHED_WARMUP_MS', 15_000, 2_000);
+const UNCACHED_ROUNDS = setting('BENCH_UNCACHED_ROUNDS', 3, 1);
 const CONNECTIONS = setting('BENCH_CONNECTIONS', 32, 32);
 const PRODUCTS = 1_000;
 const LIST_PATH = '/api/v1/products?category=kitchen&sort=price&limit=20';
@@ -346,17 +348,28 @@ async function main(): Promise<void> {
     // and at a thousand or two requests a second its code (validation, the cache's miss path, the
     // ORM) takes 10-20 s of load to be optimized: measured cold, it ran at 0.4-0.6x its steady speed.
     await load(refPort, uncachedPlan(50_000_000), UNCACHED_WARMUP_MS);
-    const refUncached = await measured(refPort, refPid, uncachedPlan(100_000), 0);
-    keep('reference list (uncached, Postgres)', refUncached);
-    console.log(
-      `  round 1 ${'reference list (uncached, Postgres)'.padEnd(22)} ${Math.round(refUncached.rps).toString().padStart(7)} req/s  p99 ${refUncached.p99Ms.toFixed(2)} ms`,
-    );
     await load(apiPort, uncachedPlan(50_000_000), UNCACHED_WARMUP_MS);
-    const uncached = await measured(apiPort, apiPid, uncachedPlan(100_000), 0);
-    keep('api list (uncached, Postgres)', uncached);
-    console.log(
-      `  round 1 ${'api list (uncached, Postgres)'.padEnd(22)} ${Math.round(uncached.rps).toString().padStart(7)} req/s  p99 ${uncached.p99Ms.toFixed(2)} ms`,
-    );
+    // Then reference and API in turn, UNCACHED_ROUNDS times, each round on queries of its own (the
+    // machine moves between minutes: one pair of runs could land on a slow one for either side).
+    const uncachedRounds: { reference: number; api: number }[] = [];
+    for (let round = 0; round < UNCACHED_ROUNDS; round++) {
+      const start = 100_000 + round * 10_000_000;
+      const r = await measured(refPort, refPid, uncachedPlan(start), 0);
+      keep('reference list (uncached, Postgres)', r);
+      const a = await measured(apiPort, apiPid, uncachedPlan(start + 5_000_000), 0);
+      keep('api list (uncached, Postgres)', a);
+      uncachedRounds.push({ reference: Math.round(r.rps), api: Math.round(a.rps) });
+      for (const [name, x] of [
+        ['reference list (uncached, Postgres)', r],
+        ['api list (uncached, Postgres)', a],
+      ] as const) {
+        console.log(
+          `  round ${round + 1} ${name.padEnd(22)} ${Math.round(x.rps).toString().padStart(7)} req/s  p99 ${x.p99Ms.toFixed(2)} ms  cpu ${x.cpuUsPerRequest} µs/req`,
+        );
+      }
+    }
+    const uncached = best.get('api list (uncached, Postgres)')!;
+    const refUncached = best.get('reference list (uncached, Postgres)')!;
     const memory = await apiMemory(apiPort, apiPid);
 
     const row = (n: string): Row => best.get(n)!;
@@ -405,6 +418,8 @@ async function main(): Promise<void> {
       listRpsRatio: ratio(list.api.rps, list.reference.rps),
       listP99Ratio: ratio(list.api.p99Ms, list.reference.p99Ms),
       uncachedListRps: Math.round(uncached.rps),
+      // Each round's req/s, reference then API: the spread of the pair the ratio is made of.
+      uncachedListRounds: uncachedRounds,
       uncachedListRpsRatio: ratio(uncached.rps, refUncached.rps),
       uncachedListP99Ratio: ratio(uncached.p99Ms, refUncached.p99Ms),
       cartGetRpsRatio: ratio(row('api get-cart (10 lines)').rps, row('reference get-cart (10 lines)').rps),
