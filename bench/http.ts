@@ -52,6 +52,7 @@ import { writeResults } from './lib/bench-stack.js';
 import { runLoad } from './lib/http-load.js';
 import { runPathLoad, type PathLoadResult } from './lib/path-load.js';
 import { cpuMs, freePort, loadEnvDefaults, peakRssMb, ROOT, start, startApi, stop, waitHttp, withDatabase } from './lib/processes.js';
+import { removeBenchKeys } from './lib/redis-cleanup.js';
 import { RAISED_LIMITS, resultsFile, setting } from './lib/settings.js';
 import { runWrk, wrkAvailable, type WrkRequests } from './lib/wrk-load.js';
 
@@ -532,13 +533,8 @@ async function main(): Promise<void> {
     }
   } finally {
     for (const c of children) await stop(c);
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.unlink(...keys);
-    } while (cursor !== '0');
     redis.disconnect();
+    await removeBenchKeys([`${prefix}:*`]);
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     await admin.end();
   }

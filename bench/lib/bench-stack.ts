@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { ROOT, withDatabase } from './processes.js';
+import { removeBenchKeys } from './redis-cleanup.js';
 import { MODE } from './settings.js';
 
 /** A database and Redis prefix of a benchmark's own, migrated; `cleanup` removes both. */
@@ -45,15 +45,7 @@ export async function createBenchStack(extraEnv: Record<string, string> = {}): P
     env,
     id,
     async cleanup() {
-      const redis = new Redis(process.env.REDIS_URL!);
-      for (const pattern of [`${prefix}:*`, `{${prefix}:bull}*`]) {
-        for (let cursor = '0'; ;) {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-          if (keys.length) await redis.unlink(...keys);
-          if ((cursor = next) === '0') break;
-        }
-      }
-      redis.disconnect();
+      await removeBenchKeys([`${prefix}:*`, `{${prefix}:bull}*`]);
       await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
       await admin.end();
     },
