@@ -26,7 +26,10 @@ const LIST_SQL = `
     FROM catalog.products p JOIN catalog.categories c ON c.id = p.category_id
     WHERE p.deleted_at IS NULL AND p.price_cents <= $1::int
   )
-  SELECT t.total, f.*
+  SELECT t.total, f.id, f.sku, f.name, f.description, f.price_cents, f.currency, f.stock,
+    to_char(f.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at,
+    to_char(f.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS updated_at,
+    f.category_id, f.category_name, f.category_slug
   FROM (SELECT count(*)::int AS total FROM filtered) t
   LEFT JOIN LATERAL (SELECT * FROM filtered f ORDER BY f.price_cents ASC, f.id ASC LIMIT $2::int OFFSET 0) f ON true
   ORDER BY f.price_cents ASC, f.id ASC`;
@@ -39,8 +42,8 @@ type ListRow = {
   price_cents: number;
   currency: string;
   stock: number;
-  created_at: Date;
-  updated_at: Date;
+  created_at: string;
+  updated_at: string;
   category_id: string;
   category_name: string;
   category_slug: string;
@@ -59,8 +62,8 @@ async function uncachedList(maxPrice: number, limit: number): Promise<unknown> {
       currency: r.currency.trim(),
       stock: r.stock,
       category: { id: r.category_id, name: r.category_name, slug: r.category_slug },
-      createdAt: r.created_at.toISOString(),
-      updatedAt: r.updated_at.toISOString(),
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
     }));
   return { items, total: rows[0]?.total ?? 0, page: 1, limit };
 }

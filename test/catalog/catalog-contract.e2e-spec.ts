@@ -1,7 +1,11 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { bearer, createAdmin, registerUser } from '../support/auth.js';
 import { createTestApp } from '../support/test-app.js';
+import { DataSource } from 'typeorm';
 import { BestsellersService } from '../../libs/catalog/src/services/bestsellers.service.js';
+import { ProductListRepository } from '../../libs/catalog/src/repositories/product-list.repository.js';
+import { ProductsRepository } from '../../libs/catalog/src/repositories/products.repository.js';
+import { normalizeProductQuery } from '../../libs/catalog/src/product-query.js';
 import { CATALOG_TEST_ENV, CatalogClient, getJson, uniq, type Category, type Product } from './catalog-fixtures.js';
 
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
@@ -194,6 +198,25 @@ describe('catalog HTTP contract', () => {
         'createdAt',
         'updatedAt',
       ]);
+    });
+
+    it('writes timestamps as Date#toISOString would: UTC, milliseconds truncated (as read by one product and by a list)', async () => {
+      const p = await admin.createProduct({ name: `Stamped ${uniq()}`, priceCents: 1, categoryId: category.id });
+      const db = app.get(DataSource);
+      const created = '2024-02-29 23:59:59.999999+00';
+      const updated = '2025-06-01 01:02:03.0045+02';
+      await db.query('UPDATE catalog.products SET created_at = $2, updated_at = $3 WHERE id = $1', [p.id, created, updated]);
+      const [stored] = await db.query<{ c: Date; u: Date }[]>(
+        'SELECT created_at AS c, updated_at AS u FROM catalog.products WHERE id = $1',
+        [p.id],
+      );
+      const expected = { createdAt: stored.c.toISOString(), updatedAt: stored.u.toISOString() };
+      expect(expected).toEqual({ createdAt: '2024-02-29T23:59:59.999Z', updatedAt: '2025-05-31T23:02:03.004Z' });
+      // On the primary, where the update just committed (the API's reads go through the cache).
+      const [one] = await app.get(ProductsRepository).findLive([p.id], db.manager);
+      expect({ createdAt: one.createdAt, updatedAt: one.updatedAt }).toEqual(expected);
+      const page = await app.get(ProductListRepository).run(db.manager, normalizeProductQuery({ q: p.name, sort: '-createdAt' }));
+      expect(page.items.map((i) => [i.id, i.createdAt, i.updatedAt])).toEqual([[p.id, expected.createdAt, expected.updatedAt]]);
     });
 
     it('rejects a taken sku (409) and an unknown categoryId (400 naming it)', async () => {

@@ -165,6 +165,24 @@ describe('read-after-write consistency', () => {
     expect(checks.queried).toBeGreaterThan(asked);
   }, 60_000);
 
+  it('list loads under one product-lists version read the commit LSN from Redis once; a write makes the next load read it again', async () => {
+    const freshness = b.get(ReplicaFreshness);
+    const reads = freshness.commitLsnReads;
+    const listOf = () => getJson<Page>(b, `/api/v1/products?category=${category.slug}&minPrice=${Math.floor(Math.random() * 1e9)}`);
+    await listOf(); // the first load under the current version may read it
+    const before = { ...reads };
+    for (let i = 0; i < 10; i++) await listOf();
+    expect(reads.redis).toBe(before.redis);
+    expect(reads.reused - before.reused).toBe(10);
+
+    // A write records a newer LSN and bumps the version: the next load reads the LSN again and
+    // shows the write (through the replica once it replayed that far, else from the primary).
+    const product = await admin.createProduct({ name: `Lsn ${uniq()}`, priceCents: 1, stock: 1, categoryId: category.id });
+    const page = await getJson<Page>(b, `/api/v1/products?category=${category.slug}&q=${encodeURIComponent(product.name)}`);
+    expect(page.body.items.map((p) => p.id)).toEqual([product.id]);
+    expect(reads.redis).toBe(before.redis + 1);
+  }, 60_000);
+
   it('a product load that started before a write cannot store its old value afterwards (stale-set race)', async () => {
     const product = await admin.createProduct({ name: 'race v0', priceCents: 0, categoryId: category.id });
     const reader = b.get(ProductReader);

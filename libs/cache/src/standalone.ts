@@ -19,7 +19,7 @@ export {
 export { KeyBuilder, assertNamespace, escapeKeyPart, hashTagged, type KeyBuilderOptions } from './keys/key-builder.js';
 
 // serialization
-export { JsonSerializer, MsgpackSerializer, defaultSerializer, type Serializer } from './serialization/serializer.js';
+export { JsonSerializer, MsgpackSerializer, defaultSerializer, jsonTextOf, type Serializer } from './serialization/serializer.js';
 
 // cache-aside, write-through
 export { CacheAside, type BatchLoader, type CacheAsideOptions, type Loader, type LoaderContext } from './core/cache-aside.js';

@@ -1,3 +1,4 @@
+import { JsonSerializer } from '@app/cache';
 import { etagMatches, jsonBody, jsonBodyOf } from './json-body.js';
 
 describe('json body and etag', () => {
@@ -6,6 +7,31 @@ describe('json body and etag', () => {
     expect(jsonBodyOf(value)).toBe(jsonBodyOf(value));
     expect(jsonBodyOf({ id: 1 })).not.toBe(jsonBodyOf(value));
     expect(jsonBodyOf(value).etag).toBe(jsonBody({ id: 1 }).etag);
+  });
+
+  it('sends the text the cache stored for a value it just encoded, without serializing it again', () => {
+    let reads = 0;
+    const value = {
+      get name(): string {
+        reads++;
+        return 'x';
+      },
+    };
+    const stored = new JsonSerializer().encode(value);
+    const afterEncode = reads;
+    expect(afterEncode).toBeGreaterThan(0);
+    expect(jsonBodyOf(value).json).toBe(stored);
+    expect(stored).toBe('{"name":"x"}');
+    expect(reads).toBe(afterEncode);
+    // A value no serializer encoded is serialized here.
+    const other = {
+      get name(): string {
+        reads++;
+        return 'y';
+      },
+    };
+    expect(jsonBodyOf(other).json).toBe('{"name":"y"}');
+    expect(reads).toBe(afterEncode + 1);
   });
 
   it('hashes the serialized body: equal bodies, equal tags; any change, another tag', () => {

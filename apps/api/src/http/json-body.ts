@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { jsonTextOf } from '@app/cache';
 
 /**
  * A response body serialized once, with its ETag (computed on first use). Cached values handed
@@ -12,8 +13,9 @@ export class JsonBody {
   private tag: string | undefined;
   private bytes: string | undefined;
 
-  constructor(value: unknown) {
-    this.json = JSON.stringify(value);
+  /** `json`: the text of `value` when it is already known (it must be JSON.stringify(value)). */
+  constructor(value: unknown, json?: string) {
+    this.json = json ?? JSON.stringify(value);
   }
 
   /** Strong validator: quoted base64url SHA-1 of `json`. */
@@ -33,10 +35,13 @@ export function jsonBody(value: unknown): JsonBody {
   return new JsonBody(value);
 }
 
-/** The body of a shared, never-mutated object (a cache value), serialized once per object. */
+/**
+ * The body of a shared, never-mutated object (a cache value), serialized once per object: a value
+ * a load just stored comes with the text the cache stored (jsonTextOf), so it is not serialized again.
+ */
 export function jsonBodyOf(value: object): JsonBody {
   let body = bodies.get(value);
-  if (body === undefined) bodies.set(value, (body = new JsonBody(value)));
+  if (body === undefined) bodies.set(value, (body = new JsonBody(value, jsonTextOf(value))));
   return body;
 }
 

@@ -24,6 +24,23 @@ describe('CacheAside (real Redis)', () => {
     expect(await raw.exists(cache.key(['p', 1]))).toBe(1);
   });
 
+  it('tells the loader the namespace version of its miss: the same until the namespace is invalidated', async () => {
+    const cache = svc.namespace('versions');
+    const seen: (number | undefined)[] = [];
+    const loader = async (ctx: { namespaceVersion?: number }) => {
+      seen.push(ctx.namespaceVersion);
+      return 1;
+    };
+    await cache.getOrLoad('a', loader);
+    await cache.getOrLoad('b', loader);
+    expect(await cache.invalidateAll()).toBe(true);
+    await cache.getOrLoad('a', loader);
+    expect(seen).toHaveLength(3);
+    expect(typeof seen[0]).toBe('number');
+    expect(seen[1]).toBe(seen[0]);
+    expect(seen[2]).not.toBe(seen[0]);
+  });
+
   it('caches null as a real value, distinct from a miss', async () => {
     const cache = svc.namespace('nulls');
     const loader = jest.fn(async () => null);

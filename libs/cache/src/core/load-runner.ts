@@ -16,6 +16,12 @@ export interface LoaderContext<T> {
   signal: AbortSignal;
   /** The stale value being refreshed, if any. */
   stale?: T;
+  /**
+   * The namespace version this load read and stores under (undefined when Redis could not be
+   * read). A loader that keeps something it read after a miss (e.g. a position a writer records
+   * before bumping the version) may reuse it for later loads under the same version.
+   */
+  namespaceVersion?: number;
 }
 export type Loader<T> = (ctx: LoaderContext<T>) => Promise<T> | T;
 
@@ -108,7 +114,7 @@ export class LoadRunner {
     let value: T;
     try {
       value = await traceLoad('cache.load', { 'cache.namespace': this.namespace }, async () =>
-        loader({ signal, stale: stale?.value as T | undefined }),
+        loader({ signal, stale: stale?.value as T | undefined, namespaceVersion: expected.ok ? expected.nsVersion : undefined }),
       );
       // "null means not found": answer like the cached negative entry will (undefined), every time.
       if (value === null && o.nullIsMiss) value = undefined as T;

@@ -165,6 +165,8 @@ export class GuardedRedis {
   /** Runs fn; on failure counts it in `counters.errors` (when given) and returns FAILED. */
   async run<T>(fn: (client: RedisClient) => Promise<T>, counters?: { errors: number }): Promise<T | Failed> {
     if (!this.breaker.allow()) return FAILED;
+    // What fn sends before its first await (a script, a pipeline's exec) joins this turn's write.
+    if (this.corked === undefined && this.coalesceWrites) this.cork();
     try {
       const p = fn(this.client);
       const result = this.timeoutMs ? await withTimeout(p, this.timeoutMs) : await p;

@@ -1,5 +1,5 @@
 import { decodeEntry, decodeFreshValue, encodeEntry, EntryKind, NO_VERSION, NOT_FRESH, versionOf } from './envelope.js';
-import { JsonSerializer, MsgpackSerializer } from './serializer.js';
+import { JsonSerializer, MsgpackSerializer, jsonTextOf } from './serializer.js';
 
 describe('JsonSerializer', () => {
   const s = new JsonSerializer();
@@ -46,6 +46,23 @@ describe('JsonSerializer', () => {
     for (let i = 0; i < 80; i++) back = (back as unknown[])[0];
     expect((back as { at: Date }).at).toBeInstanceOf(Date);
     expect(rt({ s: '\u0001D5', t: 'x\u0001' })).toEqual({ s: '\u0001D5', t: 'x\u0001' });
+  });
+
+  it('remembers the text of an object it encoded as plain JSON (jsonTextOf), and only then', () => {
+    const plain = { items: [{ id: 'a', n: 1 }], total: 1 };
+    const text = s.encode(plain);
+    expect(jsonTextOf(plain)).toBe(text);
+    expect(text).toBe(JSON.stringify(plain));
+    expect(jsonTextOf({ items: [{ id: 'a', n: 1 }], total: 1 })).toBeUndefined(); // an equal object, not that one
+    const dated = { at: new Date(0) };
+    s.encode(dated);
+    expect(jsonTextOf(dated)).toBeUndefined(); // stored with the Date tag: not JSON.stringify's text
+    const tagLike = { a: '\u0001x' };
+    s.encode(tagLike);
+    expect(jsonTextOf(tagLike)).toBeUndefined();
+    const packed = { id: 1 };
+    new MsgpackSerializer().encode(packed);
+    expect(jsonTextOf(packed)).toBeUndefined();
   });
 
   it('keeps falsy values and null', () => {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { ProductPage } from '../catalog.types.js';
 import type { NormalizedProductQuery } from '../product-query.js';
-import { PRODUCT_COLUMNS, toProduct, type ProductRow } from './product-row.js';
+import { PRODUCT_SOURCE_COLUMNS, productRowColumnsOf, toProduct, type ProductRow } from './product-row.js';
 
 const SORT_COLUMNS: Record<string, string> = { name: 'name', price: 'price_cents', createdAt: 'created_at' };
 const MAX_WORDS = 8;
@@ -41,11 +41,11 @@ export class ProductListRepository {
     const offset = bind((n.page - 1) * n.limit);
     const sql = `
       WITH filtered AS NOT MATERIALIZED (
-        SELECT ${PRODUCT_COLUMNS}
+        SELECT ${PRODUCT_SOURCE_COLUMNS}
         FROM catalog.products p JOIN catalog.categories c ON c.id = p.category_id
         WHERE ${where.join(' AND ')}
       )
-      SELECT t.total, f.*
+      SELECT t.total, ${productRowColumnsOf('f')}
       FROM (SELECT count(*)::int AS total FROM filtered) t
       LEFT JOIN LATERAL (SELECT * FROM filtered f ORDER BY ${order('f')} LIMIT ${limit}::int OFFSET ${offset}::int) f ON true
       ORDER BY ${order('f')}`;

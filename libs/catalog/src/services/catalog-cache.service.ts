@@ -96,8 +96,9 @@ export class CatalogCache {
     }
   }
 
-  list(key: string, loader: () => Promise<ProductPage>): Promise<ProductPage> {
-    return this.lists.getOrLoad(key, loader).catch(servedUncached<ProductPage>);
+  /** A list page; the loader gets the `product-lists` version of the miss (see ReplicaFreshness.read). */
+  list(key: string, loader: (listsVersion: number | undefined) => Promise<ProductPage>): Promise<ProductPage> {
+    return this.lists.getOrLoad<ProductPage>(key, (ctx) => loader(ctx.namespaceVersion)).catch(servedUncached<ProductPage>);
   }
 
   categoryList(loader: () => Promise<Category[]>): Promise<Category[]> {

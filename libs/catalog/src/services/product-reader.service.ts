@@ -60,7 +60,9 @@ export class ProductReader {
   /** One list page (through the cache). */
   list(query: ProductQuery): Promise<ProductPage> {
     const normalized = normalizeProductQuery(query);
-    return this.cache.list(productQueryKey(normalized), () => this.freshness.read((manager) => this.lists.run(manager, normalized)));
+    return this.cache.list(productQueryKey(normalized), (version) =>
+      this.freshness.read((manager) => this.lists.run(manager, normalized), version),
+    );
   }
 
   /** Cache loader of one product: a single read on the primary (or the given session). */

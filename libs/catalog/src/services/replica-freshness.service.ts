@@ -30,6 +30,10 @@ export class ReplicaFreshness {
   private readonly logger = new Logger(ReplicaFreshness.name);
   /** Where list loads ran (diagnostics). */
   readonly reads = { replica: 0, primary: 0, lagging: 0, unverified: 0 };
+  /** Commit LSNs list loads read from Redis, and took from an earlier load under the same version (diagnostics). */
+  readonly commitLsnReads = { redis: 0, reused: 0 };
+  /** The LSN read under a `product-lists` version (see requiredLsn). */
+  private requiredFor: { version: number; lsn: string } | undefined;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -49,9 +53,12 @@ export class ReplicaFreshness {
     }
   }
 
-  /** Runs a list read on the replica when it is provably fresh enough, else on the primary. */
-  async read<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    const required = await this.requiredLsn();
+  /**
+   * Runs a list read on the replica when it is provably fresh enough, else on the primary.
+   * `listsVersion`: the `product-lists` namespace version the caller's cache miss saw, if known.
+   */
+  async read<T>(work: (manager: EntityManager) => Promise<T>, listsVersion?: number): Promise<T> {
+    const required = await this.requiredLsn(listsVersion);
     if (required === null) return this.onPrimary(work);
     return this.replicaReader.read(async (manager, source) => {
       if (source === 'primary') return this.onPrimary(work);
@@ -93,21 +100,34 @@ export class ReplicaFreshness {
     throw new UncachedRead(value);
   }
 
-  /** The LSN every list read must include, or null when it cannot be known (read the primary). */
-  private async requiredLsn(): Promise<string | null> {
-    let stored: string | null;
+  /**
+   * The LSN every list read must include, or null when it cannot be known (read the primary).
+   * An LSN read after a miss saw version V is ≥ the commit LSN of every write that bumped the
+   * version up to V (a write records its LSN before it bumps), so later misses that see the same V
+   * reuse it: while the catalog is not written, a list load asks Redis nothing for it.
+   */
+  private async requiredLsn(listsVersion: number | undefined): Promise<string | null> {
+    const known = this.requiredFor;
+    if (listsVersion !== undefined && known?.version === listsVersion) {
+      this.commitLsnReads.reused++;
+      return known.lsn;
+    }
+    this.commitLsnReads.redis++;
+    let lsn: string | null;
     try {
-      stored = await this.commitLsn.get();
+      lsn = await this.commitLsn.get();
     } catch {
       return null;
     }
-    if (stored) return stored;
-    try {
-      const lsn = await this.wal.primaryInsertLsn();
-      await this.commitLsn.raise(lsn);
-      return lsn;
-    } catch {
-      return null;
+    if (!lsn) {
+      try {
+        lsn = await this.wal.primaryInsertLsn();
+        await this.commitLsn.raise(lsn);
+      } catch {
+        return null;
+      }
     }
+    if (listsVersion !== undefined) this.requiredFor = { version: listsVersion, lsn };
+    return lsn;
   }
 }
