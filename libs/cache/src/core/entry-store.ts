@@ -3,7 +3,7 @@ import type { KeyBuilder } from '../keys/key-builder.js';
 import type { L1Namespace } from '../l1/l1-cache.js';
 import { casSet, casSetAndRelease, tagAdd } from '../redis/scripts.js';
 import { FAILED, type GuardedRedis } from '../resilience/guarded-redis.js';
-import { EntryKind, encodeEntry, encodeEntryWithBody, newToken } from '../serialization/envelope.js';
+import { EntryKind, encodeEntry, encodeEntryHeader, newToken } from '../serialization/envelope.js';
 import type { Serializer } from '../serialization/serializer.js';
 import type { CacheStats, NamespaceCounters } from '../stats/cache-stats.js';
 import type { TagStamp } from '../serialization/tag-stamps.js';
@@ -50,14 +50,15 @@ export class EntryStore {
     if (miss && !o.negativeTtl) return;
     const fresh = miss ? o.negativeTtl! : jitteredTtl(o.ttl, o.jitter);
     const px = miss ? fresh : fresh + (o.staleFor ?? 0);
-    let payload: string | Buffer;
+    let header: string;
     let body: string | Buffer | undefined;
     const kind = miss ? EntryKind.Negative : EntryKind.Value;
     const token = newToken();
     try {
-      // Encoded once: the entry's payload, and L1's copy decoded from it below.
+      // Encoded once: the entry's value, and L1's copy decoded from it below. Header and value go
+      // to Redis as they are; the store script joins them.
       body = miss ? undefined : this.serializer.encode(value);
-      payload = encodeEntryWithBody(kind, token, expected.nsVersion, freshUntil(fresh), body, stamps);
+      header = encodeEntryHeader(kind, token, expected.nsVersion, freshUntil(fresh), stamps);
     } catch (err) {
       this.stats.notCached(this.counters, err); // not serializable: served uncached
       return;
@@ -65,7 +66,8 @@ export class EntryStore {
     this.l1?.store.noteOwnWrite(k);
     // Under a load lock, the store frees it too: one round trip instead of two.
     const stored = await this.redis.run(
-      (c) => (lock === undefined ? casSet(c, k, expected.head, payload, px) : casSetAndRelease(c, k, expected.head, payload, px, lock)),
+      (c) =>
+        lock === undefined ? casSet(c, k, expected.head, header, px, body) : casSetAndRelease(c, k, expected.head, header, px, lock, body),
       this.counters,
     );
     if (stored !== 1) this.l1?.store.forgetOwnWrite(k);

@@ -11,24 +11,30 @@ import type { HeldLock } from './load-lock-scripts.js';
 
 /**
  * Store only if the entry's head (kind+token, bytes 0..8) is still the one seen before loading.
- * PX 0 = no expiry. A load under a lock stores with CAS_SET_RELEASE instead.
+ * PX 0 = no expiry. A load under a lock stores with CAS_SET_RELEASE instead. The entry is ARGV[2]
+ * followed by ARGV[4] when given (its header and the encoded value, joined here: see casSet).
  */
 export const CAS_SET = new LuaScript(`
 local h = redis.call('GETRANGE', KEYS[1], 0, 8)
 if h ~= ARGV[1] then return 0 end
-if ARGV[3] == '0' then redis.call('SET', KEYS[1], ARGV[2]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
+local v = ARGV[2]
+if ARGV[4] then v = v .. ARGV[4] end
+if ARGV[3] == '0' then redis.call('SET', KEYS[1], v) else redis.call('SET', KEYS[1], v, 'PX', ARGV[3]) end
 return 1`);
 
 /**
  * CAS_SET under a held load lock: stored only while the entry's load fence still names our lock
  * (ARGV[4], see load-lock-scripts.ts), and the lock is then freed in the same step (saving the
  * release's round trip). KEYS [entry, fence, lock]. The lock and the fence are deleted only while
- * they still name our token, whether or not the value was stored, as RELEASE does.
+ * they still name our token, whether or not the value was stored, as RELEASE does. The entry is
+ * ARGV[2] followed by ARGV[5] when given (as CAS_SET's ARGV[4]).
  */
 export const CAS_SET_RELEASE = new LuaScript(`
 local stored = 0
 if redis.call('GET', KEYS[2]) == ARGV[4] and redis.call('GETRANGE', KEYS[1], 0, 8) == ARGV[1] then
-  if ARGV[3] == '0' then redis.call('SET', KEYS[1], ARGV[2]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
+  local v = ARGV[2]
+  if ARGV[5] then v = v .. ARGV[5] end
+  if ARGV[3] == '0' then redis.call('SET', KEYS[1], v) else redis.call('SET', KEYS[1], v, 'PX', ARGV[3]) end
   stored = 1
 end
 if redis.call('GET', KEYS[3]) == ARGV[4] then redis.call('DEL', KEYS[3]) end
@@ -103,9 +109,21 @@ export function expireLogically(client: RedisClient, key: string, token: string)
 }
 
 /** CAS_SET: 1 when `value` was stored with a PX of `px` ms (Infinity: no expiry), 0 when the entry's head is no longer `head`. */
-export function casSet(client: RedisClient, key: string, head: string, value: string | Buffer, px: number): Promise<number> {
+/**
+ * CAS_SET: stores `value` (+ `body`, appended by the script) if the entry's head is still `head`.
+ * The header and a large encoded value go as two arguments: joined here, the value's text would be
+ * copied into a new string, then again into the command ioredis builds from it.
+ */
+export function casSet(
+  client: RedisClient,
+  key: string,
+  head: string,
+  value: string | Buffer,
+  px: number,
+  body?: string | Buffer,
+): Promise<number> {
   const ttl = Number.isFinite(px) ? px : 0;
-  return CAS_SET.run(client, [key], [head, value, ttl]) as Promise<number>;
+  return CAS_SET.run(client, [key], body === undefined ? [head, value, ttl] : [head, value, ttl, body]) as Promise<number>;
 }
 
 /**
@@ -119,9 +137,11 @@ export async function casSetAndRelease(
   value: string | Buffer,
   px: number,
   lock: HeldLock,
+  body?: string | Buffer,
 ): Promise<number> {
   const ttl = Number.isFinite(px) ? px : 0;
-  const stored = (await CAS_SET_RELEASE.run(client, [key, lock.fenceKey, lock.lockKey], [head, value, ttl, lock.token])) as number;
+  const args = body === undefined ? [head, value, ttl, lock.token] : [head, value, ttl, lock.token, body];
+  const stored = (await CAS_SET_RELEASE.run(client, [key, lock.fenceKey, lock.lockKey], args)) as number;
   lock.freed = true;
   return stored;
 }

@@ -51,26 +51,22 @@ export function encodeEntry(
   value: unknown,
   tags?: readonly TagStamp[],
 ): string | Buffer {
-  return encodeEntryWithBody(kind, token, nsVersion, freshUntil, kind === EntryKind.Value ? serializer.encode(value) : undefined, tags);
+  const header = encodeEntryHeader(kind, token, nsVersion, freshUntil, tags);
+  if (kind !== EntryKind.Value) return header;
+  const body = serializer.encode(value);
+  if (typeof body === 'string') return header + body;
+  return Buffer.concat([Buffer.from(header, 'latin1'), body]);
 }
 
-/**
- * encodeEntry() around a value the caller encoded already (`body`, from the same serializer;
- * ignored unless `kind` is Value): a caller that also needs the encoded value (to decode L1's copy
- * of it) encodes it once.
- */
-export function encodeEntryWithBody(
+/** An entry without its value: all of a negative entry, else what precedes the encoded value. */
+export function encodeEntryHeader(
   kind: EntryKind,
   token: string,
   nsVersion: number,
   freshUntil: number,
-  body: string | Buffer | undefined,
   tags?: readonly TagStamp[],
-): string | Buffer {
-  const header = `${String.fromCharCode(kind)}${token}|${nsVersion}${encodeStamps(tags)}|${freshUntil}|`;
-  if (kind !== EntryKind.Value || body === undefined) return header;
-  if (typeof body === 'string') return header + body;
-  return Buffer.concat([Buffer.from(header, 'latin1'), body]);
+): string {
+  return `${String.fromCharCode(kind)}${token}|${nsVersion}${encodeStamps(tags)}|${freshUntil}|`;
 }
 
 /** Parses an entry; returns undefined for foreign/corrupt data (treated as a miss). */
