@@ -27,17 +27,13 @@ export function normalizeProductQuery(query: ProductQuery): NormalizedProductQue
   };
 }
 
-/** Cache key of a normalized query: fixed (sorted) field order, URL-encoded values. */
+const text = (v: string | null): string => (v === null ? '' : encodeURIComponent(v));
+const num = (v: number | null): string => (v === null ? '' : String(v));
+
+/**
+ * Cache key of a normalized query: fixed (sorted) field order, URL-encoded values. One template:
+ * it is built for every list request, cached or not, and numbers and booleans need no encoding.
+ */
 export function productQueryKey(n: NormalizedProductQuery): string {
-  const fields: [string, string | number | boolean | null][] = [
-    ['category', n.category],
-    ['inStock', n.inStock],
-    ['limit', n.limit],
-    ['maxPrice', n.maxPrice],
-    ['minPrice', n.minPrice],
-    ['page', n.page],
-    ['q', n.q],
-    ['sort', n.sort],
-  ];
-  return fields.map(([k, v]) => `${k}=${v === null ? '' : encodeURIComponent(String(v))}`).join('&');
+  return `category=${text(n.category)}&inStock=${n.inStock}&limit=${n.limit}&maxPrice=${num(n.maxPrice)}&minPrice=${num(n.minPrice)}&page=${n.page}&q=${text(n.q)}&sort=${text(n.sort)}`;
 }

@@ -13,6 +13,29 @@ describe('product list query', () => {
     expect(productQueryKey(normalizeProductQuery({ q: 'a&page=2' }))).not.toBe(productQueryKey(normalizeProductQuery({ q: 'a', page: 2 })));
   });
 
+  it('builds the key every field URL-encoded in sorted order, for any query', () => {
+    const byField = (n: ReturnType<typeof normalizeProductQuery>): string =>
+      Object.entries(n)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, v]) => `${k}=${v === null ? '' : encodeURIComponent(String(v))}`)
+        .join('&');
+    const words = ['', 'mug', 'a&b=c', '100%', 'ünï cödé', '#?/+', ' spaced  out '];
+    for (let i = 0; i < 300; i++) {
+      const pick = <T>(xs: readonly T[]): T => xs[(i * 7 + xs.length * 3 + i * i) % xs.length];
+      const n = normalizeProductQuery({
+        q: pick(words) || undefined,
+        category: i % 3 ? pick(['toys', 'home-&-garden', 'café']) : undefined,
+        minPrice: i % 4 ? (i * 37) % 5000 : undefined,
+        maxPrice: i % 5 ? (i * 91) % 90000 : undefined,
+        inStock: i % 2 ? 'true' : undefined,
+        sort: pick(['price', '-price', 'name', '-createdAt'] as const),
+        page: (i % 9) + 1,
+        limit: (i % 5) * 10 + 1,
+      });
+      expect(productQueryKey(n)).toBe(byField(n));
+    }
+  });
+
   it('binds every value as a parameter and escapes LIKE metacharacters', () => {
     const { sql, params } = new ProductListRepository().build(
       normalizeProductQuery({
