@@ -21,6 +21,9 @@ describe('LockService when Redis fails', () => {
   beforeAll(async () => {
     server = await startRedisServer();
     client = connect(server);
+    // Connected before the first test: its first lock has 1 s for Redis to answer, which a connect
+    // on a busy machine (the whole suite running) can take by itself.
+    await waitForReady(client);
     locks = new LockService({ clients: [client], keys });
   });
   afterAll(async () => {
