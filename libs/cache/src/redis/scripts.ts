@@ -108,11 +108,11 @@ export function expireLogically(client: RedisClient, key: string, token: string)
   return EXPIRE_LOGICALLY.run(client, [key], [token]) as Promise<number>;
 }
 
-/** CAS_SET: 1 when `value` was stored with a PX of `px` ms (Infinity: no expiry), 0 when the entry's head is no longer `head`. */
 /**
- * CAS_SET: stores `value` (+ `body`, appended by the script) if the entry's head is still `head`.
- * The header and a large encoded value go as two arguments: joined here, the value's text would be
- * copied into a new string, then again into the command ioredis builds from it.
+ * CAS_SET: stores `value` (+ `body`, appended by the script) with a PX of `px` ms (Infinity: no
+ * expiry): 1 when stored, 0 when the entry's head is no longer `head`. The header and a large
+ * encoded value go as two arguments: joined here, the value's text would be copied into a new
+ * string, then again into the command ioredis builds from it.
  */
 export function casSet(
   client: RedisClient,
