@@ -3,7 +3,7 @@ import type { KeyBuilder } from '../keys/key-builder.js';
 import type { L1Namespace } from '../l1/l1-cache.js';
 import { casSet, casSetAndRelease, tagAdd } from '../redis/scripts.js';
 import { FAILED, type GuardedRedis } from '../resilience/guarded-redis.js';
-import { EntryKind, encodeEntry, encodeEntryHeader, newToken } from '../serialization/envelope.js';
+import { EntryKind, encodeEntry, encodeEntryHeader, entryHead, newToken } from '../serialization/envelope.js';
 import type { Serializer } from '../serialization/serializer.js';
 import type { CacheStats, NamespaceCounters } from '../stats/cache-stats.js';
 import type { TagStamp } from '../serialization/tag-stamps.js';
@@ -81,7 +81,7 @@ export class EntryStore {
         undefined,
         this.tags.keyed(stamps),
         true,
-        String.fromCharCode(kind) + token, // the head a read of this entry will show
+        entryHead(kind, token), // the head a read of this entry will show
       );
     }
   }

@@ -58,6 +58,11 @@ export function encodeEntry(
   return Buffer.concat([Buffer.from(header, 'latin1'), body]);
 }
 
+/** The head of an entry (kind + token, HEAD_LENGTH characters): what a compare-and-set compares. */
+export function entryHead(kind: EntryKind, token: string): string {
+  return String.fromCharCode(kind) + token;
+}
+
 /** An entry without its value: all of a negative entry, else what precedes the encoded value. */
 export function encodeEntryHeader(
   kind: EntryKind,
@@ -66,7 +71,7 @@ export function encodeEntryHeader(
   freshUntil: number,
   tags?: readonly TagStamp[],
 ): string {
-  return `${String.fromCharCode(kind)}${token}|${nsVersion}${encodeStamps(tags)}|${freshUntil}|`;
+  return `${entryHead(kind, token)}|${nsVersion}${encodeStamps(tags)}|${freshUntil}|`;
 }
 
 /** Parses an entry; returns undefined for foreign/corrupt data (treated as a miss). */
