@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { unlinkMatching } from '../../test/support/redis-keys.js';
 
 /**
  * Removes a benchmark's keys: `patterns` on the main Redis (REDIS_URL) and, when the API caches on a
@@ -9,14 +10,7 @@ export async function removeBenchKeys(patterns: readonly string[]): Promise<void
   for (const url of new Set(urls)) {
     const redis = new Redis(url);
     try {
-      for (const pattern of patterns) {
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-          cursor = next;
-          if (keys.length) await redis.unlink(...keys);
-        } while (cursor !== '0');
-      }
+      await unlinkMatching(redis, patterns);
     } finally {
       redis.disconnect();
     }

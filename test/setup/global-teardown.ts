@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { unlinkMatching } from '../support/redis-keys.js';
 
 function withDatabase(url: string, database: string): string {
   const u = new URL(url);
@@ -28,14 +29,7 @@ export default async function globalTeardown(): Promise<void> {
     try {
       await redis.connect();
       // The app's keys, and the job queues' (`{<prefix>:bull}:...`, braced for cluster slots).
-      for (const pattern of [`${prefix}*`, `{${prefix}*`]) {
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-          cursor = next;
-          if (keys.length) await redis.unlink(...keys);
-        } while (cursor !== '0');
-      }
+      await unlinkMatching(redis, [`${prefix}*`, `{${prefix}*`]);
     } catch {
       // Redis may be down after an outage test; nothing of ours is left to clean then.
     } finally {

@@ -9,6 +9,7 @@ import { WorkerModule } from '../../apps/worker/src/worker.module.js';
 import { bearer } from '../support/auth.js';
 import { testConfig } from '../support/test-app.js';
 import { withDatabase } from '../support/test-env.js';
+import { unlinkMatching } from '../support/redis-keys.js';
 
 /**
  * Worker suites that need exact figures (counts of relays, failed jobs, pending events) or that
@@ -140,14 +141,7 @@ export async function removeKeyspace(prefix: string): Promise<void> {
   const redis = new Redis(process.env.REDIS_URL!, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await redis.connect();
-    for (const pattern of [`${prefix}:*`, `{${prefix}:bull}:*`]) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length) await redis.unlink(...keys);
-      } while (cursor !== '0');
-    }
+    await unlinkMatching(redis, [`${prefix}:*`, `{${prefix}:bull}:*`]);
   } catch {
     // best effort
   } finally {
