@@ -1,11 +1,23 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { unlinkMatching } from '../support/redis-keys.js';
 
 function withDatabase(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${database}`;
   return u.toString();
+}
+
+// Jest loads this file outside its module mapper (like global-setup), so it imports nothing of
+// ours: the SCAN-and-unlink loop of test/support/redis-keys.ts is repeated here.
+async function unlinkMatching(redis: Redis, patterns: readonly string[]): Promise<void> {
+  for (const pattern of patterns) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.unlink(...keys);
+    } while (cursor !== '0');
+  }
 }
 
 /**
