@@ -1,4 +1,4 @@
-import { RequestMethod, type DynamicModule } from '@nestjs/common';
+import { Logger, RequestMethod, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { DestinationStream } from 'pino';
@@ -10,7 +10,7 @@ import { registerBodyParsers, registerRouteBodyLimits } from './http/body-parser
 import { registerCachedReads } from './http/cached-reads.js';
 import { clientAddressOf } from './http/client-address.js';
 import { cachedReadRoute, FrontDoor } from './http/front-door.js';
-import { guestCartFrontRoute } from './cart/http/guest-cart-front-route.js';
+import { guestCartAddFrontRoute, guestCartFrontRoute } from './cart/http/guest-cart-front-route.js';
 import { registerDrainOnClose } from './http/drain-on-close.hooks.js';
 import { frameworkErrorHandler } from './http/framework-errors.js';
 import { generateRequestId, registerRequestIdHeader } from './http/request-id.hooks.js';
@@ -107,14 +107,18 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   // Not with CORS (its headers come from @fastify/cors's hook) nor with nestjs-pino (pino-http must
   // see every request): Fastify answers everything then (the cached reads from their route hook).
   if (accessLog && !config.app.corsOrigins.length) {
-    const cart = guestCartFrontRoute(app, API_PREFIX, limitOf);
-    frontDoor.open([...cachedReads.map((read) => cachedReadRoute(read, metrics.cachedReads)), ...(cart ? [cart] : [])], {
+    const clientAddress = clientAddressOf(config.app.trustProxy);
+    const cart = [guestCartFrontRoute(app, API_PREFIX, limitOf), guestCartAddFrontRoute(app, API_PREFIX, limitOf, clientAddress)];
+    frontDoor.open([...cachedReads.map((read) => cachedReadRoute(read, metrics.cachedReads)), ...cart.filter((r) => r !== null)], {
       securityHeaders: security,
       accessLog,
       latency,
-      clientAddress: clientAddressOf(config.app.trustProxy),
+      clientAddress,
       answered: metrics.frontDoor,
+      // The exception filter's logger context.
+      errorLog: new Logger('HTTP'),
     });
+    frontDoor.registerReplay(fastify);
   }
   app.useGlobalPipes(createValidationPipe());
   if (config.app.corsOrigins.length)

@@ -1,4 +1,6 @@
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
+import { Logger } from '@nestjs/common';
+import { UnavailableError } from '@app/common';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { capturedLogger } from '@app/common/logging/testing/captured-logger.js';
 import { AccessLog } from '../logging/access-log.hook.js';
@@ -51,6 +53,7 @@ async function setup(values: Record<string, object>, opts: { trustProxy?: boolea
     accessLog: new AccessLog(logger),
     latency: (method, route, status) => observed.push([method, route, status]),
     answered,
+    errorLog: new Logger('HTTP'),
     clientAddress: opts.trustProxy
       ? (req) => String(req.headers['x-forwarded-for'] ?? req.socket.remoteAddress)
       : (req) => req.socket.remoteAddress,
@@ -228,6 +231,84 @@ describe('FrontDoor: cached reads answered before Fastify', () => {
         expect((await t.get('/api/v1/cart', { headers })).status).toBe(299);
       expect((await t.get('/api/v1/cart/', { headers: { 'x-cart': 'good' } })).status).toBe(299); // exact url only
       expect(t.answered.get('/api/v1/cart')).toBe(1);
+    } finally {
+      await t.close();
+    }
+  });
+
+  /** A POST route taking `{ n }` bodies: 201-like work answering n, failing for n < 0. */
+  const counter = (limit: RouteRateLimit): FrontRoute => ({
+    url: '/api/v1/count',
+    method: 'POST',
+    limit,
+    take: (_param, _req, body) => {
+      const n = (body as { n?: unknown } | null)?.n;
+      if (typeof n !== 'number') return undefined;
+      return () =>
+        n < 0 ? Promise.reject(new UnavailableError('counter: down', 7)) : Promise.resolve({ body: jsonBody({ n }), conditional: false });
+    },
+  });
+
+  it('answers a POST from its small JSON body; a failed write as the exception filter would, never twice', async () => {
+    const t = await setup({}, { extra: counter });
+    const post = (body: string, headers: Record<string, string> = {}) =>
+      t.get('/api/v1/count', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    try {
+      const res = await post('{"n":3}');
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe('{"n":3}');
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      const failed = await post('{"n":-1}', { 'x-request-id': 'req-1' });
+      expect(failed.status).toBe(503);
+      expect(await failed.json()).toEqual({ statusCode: 503, error: 'Service Unavailable', message: 'counter: down', requestId: 'req-1' });
+      expect(failed.headers.get('retry-after')).toBe('7');
+      expect(failed.headers.get('cache-control')).toBe('no-store');
+      expect(failed.headers.get('x-frame-options')).toBe('DENY');
+      expect(t.answered.get('/api/v1/count')).toBe(2);
+      expect(t.observed).toEqual([
+        ['POST', '/api/v1/count', 200],
+        ['POST', '/api/v1/count', 503],
+      ]);
+      // Fastify's: what take refuses, malformed JSON, another type, no length, a large body, GET on the route.
+      for (const [body, headers] of [
+        ['{"n":"3"}', {}],
+        ['{"n":', {}],
+        ['{"n":3}', { 'content-type': 'text/plain' }],
+        [`{"n":3}${' '.repeat(1_100)}`, {}],
+      ] as const)
+        expect((await post(body, headers)).status).toBe(299);
+      const chunked = await t.get('/api/v1/count', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: new Blob(['{"n":3}']).stream(),
+        duplex: 'half',
+      });
+      expect(chunked.status).toBe(299);
+      expect((await t.get('/api/v1/count')).status).toBe(299);
+      expect(t.answered.get('/api/v1/count')).toBe(2);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('logs a POST whose client leaves before its body ends as aborted, and answers nothing', async () => {
+    const t = await setup({}, { extra: counter });
+    try {
+      const { port } = t.server.address() as AddressInfo;
+      await new Promise<void>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => {
+          socket.write('POST /api/v1/count HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 20\r\n\r\n{"n":');
+          setTimeout(() => socket.destroy(), 50);
+        });
+        socket.on('close', () => resolve());
+        socket.on('error', reject);
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(t.lines).toEqual([
+        expect.objectContaining({ msg: 'request aborted', req: expect.objectContaining({ method: 'POST', url: '/api/v1/count' }) }),
+      ]);
+      expect(t.answered.get('/api/v1/count')).toBe(0);
+      expect(t.observed).toEqual([]);
     } finally {
       await t.close();
     }

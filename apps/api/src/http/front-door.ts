@@ -1,10 +1,14 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { Readable } from 'node:stream';
+import type { Logger } from '@nestjs/common';
+import type { FastifyInstance, preParsingHookHandler } from 'fastify';
 import { REQUEST_ID_HEADER, resolveRequestId } from '@app/common';
 import { responseTimeOf, type AccessLog } from '../logging/access-log.hook.js';
 import type { LatencyRecorder } from '../metrics/http-metrics.hook.js';
 import type { RouteRateLimit } from '../throttling/route-rate-limit.js';
 import { cachedReadCount, routeParam, type CachedRead, type CachedReadCount, type CachedReadCounts } from './cached-reads.js';
+import { answerError } from './error-answer.js';
 import { etagMatches, jsonBodyOf, type JsonBody } from './json-body.js';
 
 /** What the front door needs besides its routes (see FrontDoor.open). */
@@ -17,6 +21,8 @@ export interface FrontDoorParts {
   readonly clientAddress: (req: IncomingMessage) => string | undefined;
   /** Where answers are counted, by route url (MetricsRegistry.frontDoor). */
   readonly answered: Map<string, number>;
+  /** Where a failed write is logged (as the exception filter logs it). */
+  readonly errorLog: Logger;
 }
 
 /** A 200 answer of the front door. */
@@ -32,13 +38,20 @@ export interface FrontAnswer {
 }
 
 /**
- * A GET answered before Fastify when `take` recognizes the request. The route's controller stays
- * its one definition (Swagger, validation, errors): the front door takes only requests its
- * controller would answer with 200 and the same body, and hands anything else to Fastify.
+ * A request answered before Fastify when `take` recognizes it. The route's controller stays its one
+ * definition (Swagger, validation, errors): the front door takes only requests its controller would
+ * answer with 200 and the same body, and hands anything else to Fastify.
  */
 export interface FrontRoute {
   /** As Fastify registers it, with the global prefix: exact (`/api/v1/cart`) or ending in its one parameter (`/api/v1/products/:id`). */
   readonly url: string;
+  /**
+   * GET (the default), or POST: a small JSON body, read and parsed before `take`, which is given
+   * it. A POST's work changes state, so once admitted it is answered here whatever happens: its
+   * result, or what it throws as the exception filter answers it (answerError); it must not
+   * resolve to undefined.
+   */
+  readonly method?: 'GET' | 'POST';
   /** The controller's rate limit (the guard's counter, key and headers). */
   readonly limit: RouteRateLimit;
   /** Where its answers are also counted (a cached read's count, shared with its route hook). */
@@ -49,7 +62,7 @@ export interface FrontRoute {
    * resolve to undefined (or fail): Fastify then answers the request (a rare path: the rate limit
    * counts it twice). Must not throw.
    */
-  take(param: string | undefined, req: IncomingMessage): (() => FrontAnswer | Promise<FrontAnswer | undefined>) | undefined;
+  take(param: string | undefined, req: IncomingMessage, body?: unknown): (() => FrontAnswer | Promise<FrontAnswer | undefined>) | undefined;
 }
 
 /** A CachedRead (a value L1 holds) as a front-door route: a synchronous answer, conditional. */
@@ -76,6 +89,7 @@ interface FactoryOptions {
 
 interface Door {
   readonly route: FrontRoute;
+  readonly method: 'GET' | 'POST';
   /** The url before its parameter, or the whole url (exact). */
   readonly prefix: string;
   readonly exact: boolean;
@@ -84,26 +98,36 @@ interface Door {
 /** Longest path parameter Fastify's router accepts (maxParamLength): longer ones are its to answer. */
 const MAX_PARAM_LENGTH = 100;
 const JSON_TYPE = 'application/json; charset=utf-8';
+/**
+ * Largest POST body the front door reads (bytes, from Content-Length): its routes take a few
+ * fields. A larger one, a chunked one or another content type is Fastify's to read.
+ */
+const MAX_FRONT_BODY = 1024;
 
 /**
- * Public GETs answered on Node's request event, before Fastify builds its request and reply: a
- * product L1 holds (see CachedRead) and the guest cart. On those, Fastify's routing, its nine
- * onRequest hooks, Nest's guards, interceptors and pipes, reply.send and its three onSend hooks
- * were most of what the API spent beyond Node's own HTTP work.
+ * Public requests answered on Node's request event, before Fastify builds its request and reply: a
+ * product L1 holds (see CachedRead), the guest cart, and a guest adding to its cart. On those,
+ * Fastify's routing, its nine onRequest hooks, its body parsing, Nest's guards, interceptors and
+ * pipes, reply.send and its three onSend hooks were most of what the API spent beyond Node's own
+ * HTTP work.
  *
  * It answers exactly what Fastify would, with the same headers (request id, security headers,
  * rate-limit headers, ETag and Cache-Control, Content-Type, the route's own), the same 304 for a
  * matching If-None-Match on a conditional answer, the same access line and latency metric, and
  * the same rate-limit counter. Everything else goes to Fastify untouched: another method or route,
  * a query string or an encoded character, an Authorization header, what a route does not take, a
- * refused rate limit (the guard answers the 429), and every request once the server is closing. It
- * is not opened when CORS is on (@fastify/cors adds headers to every answer): Fastify answers then.
+ * refused rate limit (the guard answers the 429), and every request once the server is closing. A
+ * POST body the front door has read and then hands over is given back to Fastify's parser (see
+ * registerReplay). It is not opened when CORS is on (@fastify/cors adds headers to every answer):
+ * Fastify answers then.
  */
 export class FrontDoor {
   private doors: readonly Door[] = [];
   private parts: FrontDoorParts | undefined;
   private security: readonly string[] = [];
   private closing = false;
+  /** POST bodies read here and handed to Fastify, for its parser (see registerReplay). */
+  private readonly replayed = new WeakMap<IncomingMessage, Buffer>();
 
   /**
    * Fastify's `serverFactory`: the HTTP server Fastify would create (the same options and
@@ -137,7 +161,26 @@ export class FrontDoor {
     this.doors = routes.map((route) => {
       const exact = !route.url.includes(':');
       parts.answered.set(route.url, 0);
-      return { route, exact, prefix: exact ? route.url : routeParam(route.url).prefix };
+      return { route, method: route.method ?? 'GET', exact, prefix: exact ? route.url : routeParam(route.url).prefix };
+    });
+  }
+
+  /**
+   * Gives Fastify's body parser the body of a POST the front door read and then handed over (a
+   * preParsing hook on the front door's POST routes, added as Nest registers them: call before
+   * app.init()). The request stream itself has ended by then.
+   */
+  registerReplay(fastify: FastifyInstance): void {
+    const posts = new Set(this.doors.filter((d) => d.method === 'POST').map((d) => d.route.url));
+    if (posts.size === 0) return;
+    const replay: preParsingHookHandler = (request, _reply, payload, done) => {
+      const raw = this.replayed.get(request.raw);
+      done(null, raw === undefined ? payload : Readable.from([raw], { objectMode: false }));
+    };
+    fastify.addHook('onRoute', (route) => {
+      if (route.method !== 'POST' || !posts.has(route.url)) return;
+      const own = route.preParsing === undefined ? [] : Array.isArray(route.preParsing) ? route.preParsing : [route.preParsing];
+      route.preParsing = [replay, ...own];
     });
   }
 
@@ -149,14 +192,15 @@ export class FrontDoor {
   /** True when the front door took the request (answered it, or will once its work is done). */
   private handle(req: IncomingMessage, res: ServerResponse, fallback: RequestListener): boolean {
     const parts = this.parts;
-    if (parts === undefined || this.closing || req.method !== 'GET') return false;
+    const method = req.method;
+    if (parts === undefined || this.closing || (method !== 'GET' && method !== 'POST')) return false;
     const headers = req.headers;
     if (headers.authorization !== undefined) return false;
     const url = req.url ?? '';
     let door: Door | undefined;
     let param: string | undefined;
     for (const d of this.doors) {
-      if (d.exact ? url === d.prefix : url.startsWith(d.prefix)) {
+      if (d.method === method && (d.exact ? url === d.prefix : url.startsWith(d.prefix))) {
         door = d;
         break;
       }
@@ -166,26 +210,115 @@ export class FrontDoor {
       param = url.slice(door.prefix.length);
       if (param.length === 0 || param.length > MAX_PARAM_LENGTH || /[/?%#]/.test(param)) return false;
     }
-    const work = door.route.take(param, req);
+    if (method === 'GET') return this.admit(door, param, req, res, fallback, undefined, undefined);
+    if (!smallJsonBody(req)) return false;
+    this.readBody(req, res, (raw) => {
+      let body: unknown;
+      try {
+        body = JSON.parse(raw.toString('utf8'));
+      } catch {
+        return this.handOver(req, res, fallback, raw);
+      }
+      if (!this.admit(door, param, req, res, fallback, body, raw)) this.handOver(req, res, fallback, raw);
+    });
+    return true;
+  }
+
+  /**
+   * Takes the request through the route's `take` and rate limit, then runs its work: true once it
+   * is the front door's to answer, false when Fastify answers it (nothing was counted). A POST
+   * (`raw`, its body) handed over after a turn is given its body back.
+   */
+  private admit(
+    door: Door,
+    param: string | undefined,
+    req: IncomingMessage,
+    res: ServerResponse,
+    fallback: RequestListener,
+    body: unknown,
+    raw: Buffer | undefined,
+  ): boolean {
+    const parts = this.parts!;
+    const work = door.route.take(param, req, body);
     if (work === undefined) return false;
     const started = performance.now();
     const address = parts.clientAddress(req);
-    const out = [REQUEST_ID_HEADER, resolveRequestId(headers[REQUEST_ID_HEADER]), ...this.security];
+    const out = [REQUEST_ID_HEADER, resolveRequestId(req.headers[REQUEST_ID_HEADER]), ...this.security];
     const admitted = door.route.limit.admitRaw(address ?? 'unknown', out);
     if (admitted === false) return false;
+    const handOver = (): void => this.handOver(req, res, fallback, raw);
     // After a turn, a fault cannot reach the server's try/catch: Fastify answers, as it would have.
     const recover = (): void => {
-      if (!res.headersSent) fallback(req, res);
+      if (!res.headersSent) handOver();
       else res.destroy();
     };
     const run = (): void => {
       const answer = work();
       if (!(answer instanceof Promise)) return this.send(door, req, res, answer, out, address, started);
-      answer.then((a) => (a === undefined ? fallback(req, res) : this.send(door, req, res, a, out, address, started))).catch(recover);
+      if (raw === undefined) {
+        answer.then((a) => (a === undefined ? handOver() : this.send(door, req, res, a, out, address, started))).catch(recover);
+        return;
+      }
+      // A write: what it did is answered here, a failure included (Fastify would run it again).
+      answer
+        .then(
+          (a) => this.send(door, req, res, a!, out, address, started),
+          (thrown: unknown) => this.fail(door, req, res, thrown, body, out, address, started),
+        )
+        .catch(() => res.destroy());
     };
     if (admitted === true) run();
-    else admitted.then((ok) => (ok ? run() : fallback(req, res))).catch(recover);
+    else admitted.then((ok) => (ok ? run() : handOver())).catch(recover);
     return true;
+  }
+
+  /** Reads a POST body the request announced with Content-Length (smallJsonBody), then calls `done`. */
+  private readBody(req: IncomingMessage, res: ServerResponse, done: (raw: Buffer) => void): void {
+    const chunks: Buffer[] = [];
+    const onData = (chunk: Buffer): void => void chunks.push(chunk);
+    const onAbort = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      // The client went away before its body ended: nothing to answer, as Fastify's onRequestAbort logs it.
+      this.parts!.accessLog.aborted(
+        resolveRequestId(req.headers[REQUEST_ID_HEADER]),
+        req.method!,
+        req.url!,
+        this.parts!.clientAddress(req),
+      );
+      res.destroy();
+    };
+    const onEnd = (): void => {
+      req.off('data', onData);
+      req.off('error', onAbort);
+      done(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    };
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', onAbort);
+  }
+
+  /** Fastify answers the request; a body read here is given back to its parser. */
+  private handOver(req: IncomingMessage, res: ServerResponse, fallback: RequestListener, raw: Buffer | undefined): void {
+    if (raw !== undefined) this.replayed.set(req, raw);
+    fallback(req, res);
+  }
+
+  /** A write's failure, answered and logged as the exception filter does. */
+  private fail(
+    door: Door,
+    req: IncomingMessage,
+    res: ServerResponse,
+    thrown: unknown,
+    body: unknown,
+    out: string[],
+    address: string | undefined,
+    started: number,
+  ): void {
+    const answer = answerError(thrown, { id: out[1], url: req.url!, headers: req.headers, body }, this.parts!.errorLog);
+    if (answer.retryAfter !== undefined) out.push('retry-after', answer.retryAfter);
+    out.push('cache-control', 'no-store');
+    this.finish(door, req, res, answer.statusCode, JSON.stringify(answer.body), out, address, started);
   }
 
   private send(
@@ -197,23 +330,40 @@ export class FrontDoor {
     address: string | undefined,
     started: number,
   ): void {
-    const parts = this.parts!;
-    const requestId = out[1];
-    if (res.destroyed) {
-      parts.accessLog.aborted(requestId, 'GET', req.url!, address);
-      return;
-    }
     const body = answer.body;
     if (answer.headers !== undefined) out.push(...answer.headers);
-    let status = 200;
-    if (answer.conditional) {
-      out.push('etag', body.etag, 'cache-control', 'no-cache');
-      if (etagMatches(req.headers['if-none-match'], body.etag)) status = 304;
-    } else out.push('cache-control', 'no-store');
-    if (status === 304) res.writeHead(304, out).end();
+    if (!answer.conditional) {
+      out.push('cache-control', 'no-store');
+      return this.finish(door, req, res, 200, body.json, out, address, started, body.length);
+    }
+    out.push('etag', body.etag, 'cache-control', 'no-cache');
+    const status = etagMatches(req.headers['if-none-match'], body.etag) ? 304 : 200;
+    this.finish(door, req, res, status, status === 304 ? undefined : body.json, out, address, started, body.length);
+  }
+
+  /** Writes the answer (`out` holds every header but the content's), counts, logs and measures it. */
+  private finish(
+    door: Door,
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    json: string | undefined,
+    out: string[],
+    address: string | undefined,
+    started: number,
+    length?: string,
+  ): void {
+    const parts = this.parts!;
+    const requestId = out[1];
+    const method = req.method!;
+    if (res.destroyed) {
+      parts.accessLog.aborted(requestId, method, req.url!, address);
+      return;
+    }
+    if (json === undefined) res.writeHead(status, out).end();
     else {
-      out.push('content-type', JSON_TYPE, 'content-length', body.length);
-      res.writeHead(200, out).end(body.json);
+      out.push('content-type', JSON_TYPE, 'content-length', length ?? String(Buffer.byteLength(json)));
+      res.writeHead(status, out).end(json);
     }
     const url = door.route.url;
     parts.answered.set(url, (parts.answered.get(url) ?? 0) + 1);
@@ -222,12 +372,26 @@ export class FrontDoor {
     const ms = performance.now() - started;
     parts.accessLog.completed({
       requestId,
-      method: 'GET',
+      method,
       url: req.url!,
       remoteAddress: address,
       statusCode: status,
       responseTime: responseTimeOf(ms),
     });
-    parts.latency('GET', url, status, ms / 1000);
+    parts.latency(method, url, status, ms / 1000);
   }
+}
+
+/**
+ * A body the front door reads itself: JSON (as Fastify's parser matches it, parameters allowed) of at
+ * most MAX_FRONT_BODY bytes announced by Content-Length, with no Transfer-Encoding or Expect.
+ */
+function smallJsonBody(req: IncomingMessage): boolean {
+  const headers = req.headers;
+  if (headers['transfer-encoding'] !== undefined || headers.expect !== undefined) return false;
+  const type = headers['content-type'];
+  if (type === undefined || !/^application\/json\s*(;|$)/i.test(type)) return false;
+  const length = headers['content-length'];
+  if (length === undefined || !/^[1-9]\d{0,5}$/.test(length)) return false;
+  return Number(length) <= MAX_FRONT_BODY;
 }

@@ -34,7 +34,7 @@ export class MetricsRegistry {
     const frontDoor = this.frontDoor;
     this.routeCounter(
       'http_front_door_answers_total',
-      'GETs answered before Fastify (a product L1 holds, a guest cart), by route pattern',
+      'Requests answered before Fastify (a product L1 holds, a guest cart, a guest adding to its cart), by route pattern',
       () => frontDoor.entries(),
     );
   }

@@ -9,14 +9,14 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { catchError, mergeMap, type Observable } from 'rxjs';
 import { APP_CONFIG, type AppConfig } from '@app/common';
 import type { AuthUser } from '../auth/auth-user.js';
 import { RouteMetadata } from '../auth/route-metadata.js';
 import { AttemptLimiter, AttemptsExhausted, type Attempt } from './attempt-limiter.service.js';
 import { ATTEMPT_POLICIES, type AttemptPolicyName } from './attempt-policies.js';
-import { tooManyRequests } from './too-many-requests.js';
+import { TooManyRequests } from './too-many-requests.js';
 
 const ATTEMPT_POLICY = 'throttling:attemptPolicy';
 
@@ -53,7 +53,7 @@ export class AttemptLimitInterceptor implements NestInterceptor {
     try {
       attempt = await this.limiter.begin(plan);
     } catch (error) {
-      if (error instanceof AttemptsExhausted) throw tooManyRequests(http.getResponse<FastifyReply>(), error.retryAfterSeconds);
+      if (error instanceof AttemptsExhausted) throw new TooManyRequests(error.retryAfterSeconds);
       throw error;
     }
     return next.handle().pipe(

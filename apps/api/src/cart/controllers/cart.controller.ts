@@ -63,7 +63,7 @@ export class CartController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CartDto> {
     const productId = body.productId.toLowerCase();
-    return send(reply, await this.guestLimit.around(caller, request, reply, () => this.cart.addItem(caller, productId, body.quantity)));
+    return send(reply, await this.guestLimit.around(caller, request.ip, () => this.cart.addItem(caller, productId, body.quantity)));
   }
 
   @Put('items/:productId')
@@ -82,7 +82,7 @@ export class CartController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CartDto> {
-    return send(reply, await this.guestLimit.around(caller, request, reply, () => this.cart.setItem(caller, productId, body.quantity)));
+    return send(reply, await this.guestLimit.around(caller, request.ip, () => this.cart.setItem(caller, productId, body.quantity)));
   }
 
   @Delete('items/:productId')

@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CartCaller, CartResult } from '@app/cart';
 import { APP_CONFIG, type AppConfig } from '@app/common';
 import { AttemptLimiter, AttemptsExhausted, type Attempt } from '../../throttling/attempt-limiter.service.js';
-import { tooManyRequests } from '../../throttling/too-many-requests.js';
+import { TooManyRequests } from '../../throttling/too-many-requests.js';
 
 /**
  * New guest carts per client IP (CART_GUEST_THROTTLE_IP_LIMIT per CART_GUEST_THROTTLE_TTL_SECONDS).
@@ -29,22 +28,19 @@ export class GuestCartLimit {
     this.windowMs = config.cart.guestThrottle.ttlSeconds * 1000;
   }
 
-  /** Runs `write`, counted against the client IP when it may create a guest cart. */
-  async around<T>(
-    caller: CartCaller,
-    request: FastifyRequest,
-    reply: FastifyReply,
-    write: () => Promise<CartResult<T>>,
-  ): Promise<CartResult<T>> {
+  /**
+   * Runs `write`, counted against the client address when it may create a guest cart. `ip` is
+   * undefined once the socket is gone; such a request still counts (as 'unknown').
+   */
+  async around<T>(caller: CartCaller, ip: string | undefined, write: () => Promise<CartResult<T>>): Promise<CartResult<T>> {
     if (caller.kind !== 'guest' || caller.cartId !== null) return write();
     let attempt: Attempt;
     try {
-      // request.ip is undefined once the socket is gone; such a request still counts (as 'unknown').
       attempt = await this.limiter.begin({
-        counters: [{ key: `guest-cart-ip:${request.ip ?? 'unknown'}`, limit: this.limit, windowMs: this.windowMs, onSuccess: 'keep' }],
+        counters: [{ key: `guest-cart-ip:${ip ?? 'unknown'}`, limit: this.limit, windowMs: this.windowMs, onSuccess: 'keep' }],
       });
     } catch (error) {
-      if (error instanceof AttemptsExhausted) throw tooManyRequests(reply, error.retryAfterSeconds);
+      if (error instanceof AttemptsExhausted) throw new TooManyRequests(error.retryAfterSeconds);
       throw error;
     }
     let result: CartResult<T>;
