@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { APP_CONFIG, UUID_SOURCE, isUuid, type AppConfig } from '@app/common';
+import { Sha256Mac } from './sha256-mac.js';
 
 const TOKEN = new RegExp(`^(${UUID_SOURCE})\\.([A-Za-z0-9_-]{43})$`);
 // Cart ids are lower-case: one spelling per cart, so one set of Redis keys.
@@ -19,11 +20,11 @@ const VERIFIED_MAX = 4_096;
  */
 @Injectable()
 export class CartTokenService {
-  private readonly key: Buffer;
+  private readonly key: Sha256Mac;
   private readonly verified = new Map<string, string>();
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.key = deriveCartTokenKey(config.cart.tokenSecret ?? config.jwt.secret);
+    this.key = new Sha256Mac(deriveCartTokenKey(config.cart.tokenSecret ?? config.jwt.secret));
   }
 
   /** A new guest cart: its id and the token the client keeps. */
@@ -63,7 +64,7 @@ export class CartTokenService {
   }
 
   private mac(cartId: string): Buffer {
-    return createHmac('sha256', this.key).update(cartId).digest();
+    return this.key.digest(cartId);
   }
 }
 
