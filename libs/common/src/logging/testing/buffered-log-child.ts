@@ -1,0 +1,10 @@
+// Child process of root-logger.spec: logs through the buffered stdout destination, then exits.
+import { createRootLogger } from '../root-logger.js';
+
+const logger = createRootLogger({ level: 'info', bufferBytes: 256 });
+const count = Number(process.argv[2] ?? 500);
+for (let i = 0; i < count; i++) logger.info({ i, text: `línea ${i} ✓ 😀` }, 'line');
+setTimeout(() => {
+  logger.info({ i: count, text: 'last' }, 'line');
+  process.exit(0);
+}, 20);
