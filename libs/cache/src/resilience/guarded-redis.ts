@@ -1,5 +1,6 @@
-import { Cluster, Command, type Redis } from 'ioredis';
+import { Cluster, Command } from 'ioredis';
 import type { RedisClient } from '../redis/connection.js';
+import { corkForTurn } from '../redis/turn-cork.js';
 import { CacheTimeoutError, CircuitBreaker, withTimeout } from './circuit-breaker.js';
 
 /** Returned instead of throwing when Redis could not be used (open circuit, timeout, connection error). */
@@ -129,8 +130,6 @@ export class GuardedRedis {
   private readonly stringOpts: CommandOptions;
   private readonly bufferOpts: CommandOptions;
   private readonly coalesceWrites: boolean;
-  /** The socket corked for this tick, if any. */
-  private corked: { uncork(): void } | undefined;
 
   constructor(
     readonly client: RedisClient,
@@ -166,7 +165,7 @@ export class GuardedRedis {
   async run<T>(fn: (client: RedisClient) => Promise<T>, counters?: { errors: number }): Promise<T | Failed> {
     if (!this.breaker.allow()) return FAILED;
     // What fn sends before its first await (a script, a pipeline's exec) joins this turn's write.
-    if (this.corked === undefined && this.coalesceWrites) this.cork();
+    if (this.coalesceWrites) corkForTurn(this.client);
     try {
       const p = fn(this.client);
       const result = this.timeoutMs ? await withTimeout(p, this.timeoutMs) : await p;
@@ -198,7 +197,7 @@ export class GuardedRedis {
         return this.timeoutMs ? withTimeout(p, this.timeoutMs) : p;
       }
       const cmd = new GuardedCommand(name, args, binary ? this.bufferOpts : this.stringOpts);
-      if (this.corked === undefined && this.coalesceWrites) this.cork();
+      if (this.coalesceWrites) corkForTurn(this.client);
       void this.client.sendCommand(cmd);
       this.deadlines.add(cmd);
       return cmd.promise as Promise<unknown>;
@@ -226,25 +225,4 @@ export class GuardedRedis {
   get pendingDeadlines(): number {
     return this.deadlines.pending;
   }
-
-  /**
-   * ioredis writes each command to the socket on its own (one syscall each). Corking the socket
-   * until setImmediate sends every command issued in this event-loop turn in a single write: all
-   * the requests an HTTP server read in one poll phase (each in its own callback, so a per-tick
-   * cork would write once per request) share one syscall. A lone command waits only for the
-   * current turn's callbacks. Cluster connections are left alone.
-   */
-  private cork(): void {
-    const stream = (this.client as Redis).stream as { cork?(): void; uncork(): void } | undefined;
-    if (stream === undefined || typeof stream.cork !== 'function') return;
-    stream.cork();
-    this.corked = stream;
-    setImmediate(this.uncork);
-  }
-
-  private readonly uncork = (): void => {
-    const stream = this.corked!;
-    this.corked = undefined;
-    stream.uncork();
-  };
 }

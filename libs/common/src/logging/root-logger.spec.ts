@@ -10,7 +10,10 @@ describe('createRootLogger with LOG_BUFFER_BYTES', () => {
       encoding: 'utf8',
       timeout: 30_000,
     });
-    const lines = out.trimEnd().split('\n').map((l) => JSON.parse(l) as { i: number; text: string; msg: string });
+    const lines = out
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { i: number; text: string; msg: string });
     expect(lines).toHaveLength(501);
     lines.forEach((line, i) => {
       expect(line.i).toBe(i);
