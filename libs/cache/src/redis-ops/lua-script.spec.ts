@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { closeConnection, waitForReady } from '../redis/connection.js';
 import { startRedisServer, type RedisServerHandle } from '../testing/redis-harness.js';
+import { watchSocketWrites } from '../testing/socket-writes.js';
 import { LuaScript } from './lua-script.js';
 
 const INCR_BY = new LuaScript(`return redis.call('INCRBY', KEYS[1], ARGV[1])`);
@@ -23,23 +24,12 @@ describe('LuaScript', () => {
 
   /** Counts the socket's writes (each a syscall) while `fn` runs. */
   async function countWrites<T>(fn: () => Promise<T>): Promise<{ writes: number; result: T }> {
-    const socket = client.stream as unknown as Record<'_write' | '_writev', (...a: unknown[]) => unknown>;
-    const [write, writev] = [socket._write, socket._writev];
-    let writes = 0;
-    socket._write = function (...a) {
-      writes++;
-      return write.apply(this, a);
-    };
-    socket._writev = function (...a) {
-      writes++;
-      return writev.apply(this, a);
-    };
+    const writes = watchSocketWrites(client);
     try {
       const result = await fn();
-      return { writes, result };
+      return { writes: writes.total, result };
     } finally {
-      socket._write = write;
-      socket._writev = writev;
+      writes.restore();
     }
   }
 

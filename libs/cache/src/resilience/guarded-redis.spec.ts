@@ -3,6 +3,7 @@ import { createCache, type CacheService } from '../create-cache.js';
 import { sleep } from '../core/testing/kit.js';
 import { closeConnection, createRedisConnection, waitForReady, type RedisClient } from '../redis/connection.js';
 import { startRedisServer, type RedisServerHandle } from '../testing/redis-harness.js';
+import { watchSocketWrites } from '../testing/socket-writes.js';
 import { CacheTimeoutError, CircuitBreaker } from './circuit-breaker.js';
 import { GuardedRedis } from './guarded-redis.js';
 
@@ -94,17 +95,7 @@ describe('GuardedRedis hot path (private Redis)', () => {
     for (let i = 0; i < 300; i++) pipe.set(`gr:o:${i}`, `v${i}`);
     await pipe.exec();
     // Guarded commands and ordinary ones from other users of the client, interleaved in one tick.
-    const socket = other.stream as unknown as Record<'_write' | '_writev', (...a: unknown[]) => unknown>;
-    const writes = { write: 0, writev: 0 };
-    const [write, writev] = [socket._write, socket._writev];
-    socket._write = function (...a) {
-      writes.write++;
-      return write.apply(this, a);
-    };
-    socket._writev = function (...a) {
-      writes.writev++;
-      return writev.apply(this, a);
-    };
+    const writes = watchSocketWrites(other);
     const guarded: Promise<unknown>[] = [];
     const plain: Promise<unknown>[] = [];
     for (let i = 0; i < 300; i++) {
@@ -114,9 +105,8 @@ describe('GuardedRedis hot path (private Redis)', () => {
     }
     const got = await Promise.all(guarded);
     g.succeeded();
-    expect(writes).toEqual({ write: 0, writev: 1 }); // 600 commands, one socket write
-    socket._write = write;
-    socket._writev = writev;
+    writes.restore();
+    expect([writes.write, writes.writev]).toEqual([0, 1]); // 600 commands, one socket write
     got.forEach((r, i) => {
       const [a, b] = (r as (string | Buffer)[]).map(String);
       expect([a, b]).toEqual([`v${i}`, `v${299 - i}`]);
@@ -129,17 +119,7 @@ describe('GuardedRedis hot path (private Redis)', () => {
     const c = await client(1_000);
     const g = new GuardedRedis(c, new CircuitBreaker());
     await c.set('gr:turn', 'x');
-    const socket = (c as Redis).stream as unknown as Record<'_write' | '_writev', (...a: unknown[]) => unknown>;
-    const [write, writev] = [socket._write, socket._writev];
-    let syscalls = 0;
-    socket._write = function (...a) {
-      syscalls++;
-      return write.apply(this, a);
-    };
-    socket._writev = function (...a) {
-      syscalls++;
-      return writev.apply(this, a);
-    };
+    const writes = watchSocketWrites(c as Redis);
     try {
       // Ten macrotasks queued for the same check phase, each sending its own command.
       const replies = await Promise.all(
@@ -150,10 +130,9 @@ describe('GuardedRedis hot path (private Redis)', () => {
       );
       g.succeeded();
       expect(replies).toEqual(Array(10).fill('x'));
-      expect(syscalls).toBe(1);
+      expect(writes.total).toBe(1);
     } finally {
-      socket._write = write;
-      socket._writev = writev;
+      writes.restore();
     }
   });
 
