@@ -35,6 +35,24 @@ describe('cached reads: GET /products/:id from L1', () => {
     instance.inject({ method: 'GET', url: `/api/v1/products/${id}`, headers });
   const product = (): Promise<Product> =>
     admin.createProduct({ name: `Fast ${uniq()}`, priceCents: 1234, stock: 5, categoryId: category.id });
+  /**
+   * GETs `id` on `instance` until the hook answers (at most 10 tries, 300 ms apart). The instance's
+   * own store of the entry is reported back by Redis's tracking; a report later than the own-write
+   * window (1 s, a loaded machine) is taken for an outside write and drops the entry by design, so
+   * the read after a fill may miss once more.
+   */
+  const getFromHook = async (
+    instance: NestFastifyApplication,
+    id: string,
+    headers: Record<string, string> = {},
+  ): Promise<InjectResponse> => {
+    for (let i = 0; ; i++) {
+      const before = answered(instance);
+      const res = await get(instance, id, headers);
+      if (answered(instance) === before + 1 || i === 9) return res;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+  };
   /** The headers both answers must agree on (the request id and date differ by nature). */
   const stable = (res: InjectResponse): Record<string, unknown> => {
     const { date: _date, 'x-request-id': _id, 'x-ratelimit-remaining': _left, ...rest } = res.headers;
@@ -46,7 +64,7 @@ describe('cached reads: GET /products/:id from L1', () => {
     const before = answered(other);
     const first = await get(other, p.id); // an L1 miss on `other`: the controller answers and fills L1
     expect(answered(other)).toBe(before);
-    const second = await get(other, p.id);
+    const second = await getFromHook(other, p.id);
     expect(answered(other)).toBe(before + 1);
     expect(second.statusCode).toBe(200);
     expect(second.body).toBe(first.body);
@@ -102,7 +120,7 @@ describe('cached reads: GET /products/:id from L1', () => {
     // The write returns once every instance dropped the entry (invalidation bus): no stale hit.
     const after = await get(other, p.id);
     expect(after.json<Product>().name).toBe('Renamed at once');
-    const again = await get(other, p.id);
+    const again = await getFromHook(other, p.id);
     expect(again.json<Product>().name).toBe('Renamed at once');
     expect(answered(other)).toBe(before + 1);
   });
@@ -118,14 +136,17 @@ describe('cached reads: GET /products/:id from L1', () => {
       expect(res.statusCode).toBe(200);
       remaining.push(res.headers['x-ratelimit-remaining'] as string);
     }
-    // The first went through the guard (L1 miss), the next two through the hook: one counter.
+    // The first went through the guard (L1 miss), the next through the hook (both, unless a late
+    // tracking report of the fill dropped the entry once, see getFromHook): one counter.
     expect(remaining).toEqual(['2', '1', '0']);
-    expect(answered(limited)).toBe(before + 2);
+    const hooked = answered(limited) - before;
+    expect(hooked).toBeGreaterThanOrEqual(1);
+    expect(hooked).toBeLessThanOrEqual(2);
     const refused = await get(limited, p.id, headers);
     expect(refused.statusCode).toBe(429);
     expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(refused.json()).toMatchObject({ statusCode: 429, error: 'Too Many Requests', requestId: refused.headers['x-request-id'] });
-    expect(answered(limited)).toBe(before + 2);
+    expect(answered(limited)).toBe(before + hooked);
     // Another client is not affected.
     expect((await get(limited, p.id, { 'x-forwarded-for': randomClientIp() })).statusCode).toBe(200);
   });
@@ -135,7 +156,7 @@ describe('cached reads: GET /products/:id from L1', () => {
     const base = await app.getUrl();
     const p = await product();
     const viaHook = await get(app, p.id); // inject(): Fastify's own request path (L1 miss: the controller)
-    const viaHookAgain = await get(app, p.id); // now the route hook answers it from L1
+    const viaHookAgain = await getFromHook(app, p.id); // now the route hook answers it from L1
     const count = (): { answered: number; beforeFastify: number } => ({
       answered: app.get(MetricsRegistry).cachedReads.get(ROUTE)?.answered ?? 0,
       beforeFastify: app.get(MetricsRegistry).frontDoor.get(ROUTE) ?? 0,
