@@ -244,6 +244,7 @@ describe('FrontDoor: cached reads answered before Fastify', () => {
     take: (_param, _req, body) => {
       const n = (body as { n?: unknown } | null)?.n;
       if (typeof n !== 'number') return undefined;
+      if (n === 13) throw new Error('take failed'); // a fault after the body's turn
       return () =>
         n < 0 ? Promise.reject(new UnavailableError('counter: down', 7)) : Promise.resolve({ body: jsonBody({ n }), conditional: false });
     },
@@ -269,9 +270,10 @@ describe('FrontDoor: cached reads answered before Fastify', () => {
         ['POST', '/api/v1/count', 200],
         ['POST', '/api/v1/count', 503],
       ]);
-      // Fastify's: what take refuses, malformed JSON, another type, no length, a large body, GET on the route.
+      // Fastify's: what take refuses or fails on, malformed JSON, another type, no length, a large body, GET on the route.
       for (const [body, headers] of [
         ['{"n":"3"}', {}],
+        ['{"n":13}', {}],
         ['{"n":', {}],
         ['{"n":3}', { 'content-type': 'text/plain' }],
         [`{"n":3}${' '.repeat(1_100)}`, {}],

@@ -213,13 +213,15 @@ export class FrontDoor {
     if (method === 'GET') return this.admit(door, param, req, res, fallback, undefined, undefined);
     if (!smallJsonBody(req)) return false;
     this.readBody(req, res, (raw) => {
-      let body: unknown;
+      let taken = false;
       try {
-        body = JSON.parse(raw.toString('utf8'));
+        taken = this.admit(door, param, req, res, fallback, JSON.parse(raw.toString('utf8')), raw);
       } catch {
-        return this.handOver(req, res, fallback, raw);
+        // Not JSON, or a fault of its own after the body's turn, where the server's try/catch
+        // cannot reach: Fastify answers, or, past the headers, the connection is dropped.
+        if (res.headersSent) return void res.destroy();
       }
-      if (!this.admit(door, param, req, res, fallback, body, raw)) this.handOver(req, res, fallback, raw);
+      if (!taken) this.handOver(req, res, fallback, raw);
     });
     return true;
   }
