@@ -29,9 +29,18 @@ describe('guest cart before Fastify', () => {
   });
   afterAll(() => app.close());
 
-  /** Headers both paths agree on (per-request values and connection headers aside). */
+  /** Headers both paths agree on (per-request values, the window's seconds left included, and connection headers aside). */
   const stable = (headers: Record<string, unknown>): Record<string, unknown> => {
-    const { date: _d, connection: _c, 'keep-alive': _k, 'x-request-id': _id, 'x-ratelimit-remaining': _r, ...rest } = headers;
+    const {
+      date: _d,
+      connection: _c,
+      'keep-alive': _k,
+      'x-request-id': _id,
+      'x-ratelimit-remaining': _r,
+      'x-ratelimit-reset': _s,
+      ...rest
+    } = headers;
+    expect(Number(_s)).toBeGreaterThanOrEqual(0);
     return rest;
   };
   const adds = () => app.get(MetricsRegistry).frontDoor.get('/api/v1/cart/items') ?? 0;
