@@ -32,7 +32,7 @@ import { cpuMs, freePort, loadEnvDefaults, median, ROOT, start, stop, waitHttp, 
 import { QUICK, RAISED_LIMITS, resultsFile, setting } from './lib/settings.js';
 
 loadEnvDefaults();
-const API = process.env.BENCH_API_MAIN ?? resolve(ROOT, 'dist/apps/api/src/main.js');
+const API = process.env.BENCH_API_MAIN ?? resolve(ROOT, 'dist/bundle/api.mjs');
 const RESULTS = resultsFile('auth');
 const ROUNDS = setting('BENCH_ROUNDS', 12, 5);
 const DURATION_MS = setting('BENCH_DURATION_MS', 1_500, 700);

@@ -45,7 +45,7 @@ import { cpuMs, freePort, loadEnvDefaults, percentile, ROOT, start, stop, waitHt
 import { RAISED_LIMITS, resultsFile, setting } from './lib/settings.js';
 
 loadEnvDefaults();
-const API = process.env.BENCH_API_MAIN ?? resolve(ROOT, 'dist/apps/api/src/main.js');
+const API = process.env.BENCH_API_MAIN ?? resolve(ROOT, 'dist/bundle/api.mjs');
 const RESULTS = resultsFile('hostile');
 const REQUESTS = setting('BENCH_REQUESTS', 200, 50);
 const WARMUP_REQUESTS = setting('BENCH_WARMUP_REQUESTS', 50, 20);

@@ -181,7 +181,7 @@ async function measured(
 
 async function main(): Promise<void> {
   const started = Date.now();
-  if (!existsSync(resolve(ROOT, 'dist/apps/api/src/main.js')) || !existsSync(resolve(ROOT, 'dist/apps/cli/src/seed.js'))) {
+  if (!existsSync(resolve(ROOT, 'dist/bundle/api.mjs')) || !existsSync(resolve(ROOT, 'dist/apps/cli/src/seed.js'))) {
     console.log('build: dist missing, running npm run build');
     execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
   }

@@ -152,7 +152,7 @@ async function main(): Promise<void> {
   let apiProc: ReturnType<typeof start> | undefined;
   try {
     const port = await freePort();
-    apiProc = start(process.execPath, [resolve(ROOT, 'dist/apps/api/src/main.js')], { ...env, PORT: String(port), HOST: '127.0.0.1' });
+    apiProc = start(process.execPath, [resolve(ROOT, 'dist/bundle/api.mjs')], { ...env, PORT: String(port), HOST: '127.0.0.1' });
     await waitHttp(port, '/health/live', apiProc);
     const api = client(port);
 

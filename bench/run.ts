@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   mkdirSync(RESULTS_DIR, { recursive: true });
   if (
-    !existsSync(resolve(ROOT, 'dist/apps/api/src/main.js')) ||
+    !existsSync(resolve(ROOT, 'dist/bundle/api.mjs')) ||
     !existsSync(resolve(ROOT, 'dist/apps/worker/src/main.js')) ||
     !existsSync(resolve(ROOT, 'dist/apps/cli/src/seed.js'))
   ) {

@@ -2,6 +2,8 @@
 # Starts the built API with its memory settings: `npm run start:api`, the Docker image's CMD and
 # bench:http all start it here, so what is measured is what runs. Extra arguments are passed to node
 # before the entry point (e.g. --cpu-prof). exec: the node process keeps this script's pid.
+# It runs the bundle `npm run build` writes (dist/bundle/api.mjs, scripts/bundle-api.mjs says why);
+# `npm run start:dev` runs the unbundled tsc output instead.
 #
 # Each setting comes from the environment, else from .env, else the default below (.env.example):
 #   V8_MAX_SEMI_SPACE_MB     young generation: each of its two semi-spaces (V8 grows them up to 64 MB
@@ -32,4 +34,4 @@ export MALLOC_ARENA_MAX
 flags=()
 if ((semi > 0)); then flags+=("--max-semi-space-size=${semi}"); fi
 if ((old > 0)); then flags+=("--max-old-space-size=${old}"); fi
-exec node "${flags[@]}" "$@" dist/apps/api/src/main.js
+exec node "${flags[@]}" "$@" dist/bundle/api.mjs

@@ -17,7 +17,7 @@ export interface BenchStack {
 }
 
 export async function createBenchStack(extraEnv: Record<string, string> = {}): Promise<BenchStack> {
-  if (!existsSync(resolve(ROOT, 'dist/apps/api/src/main.js')) || !existsSync(resolve(ROOT, 'dist/apps/worker/src/main.js'))) {
+  if (!existsSync(resolve(ROOT, 'dist/bundle/api.mjs')) || !existsSync(resolve(ROOT, 'dist/apps/worker/src/main.js'))) {
     execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
   }
   const id = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;

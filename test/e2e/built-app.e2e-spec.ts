@@ -1,26 +1,34 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { SAMPLE_JWT_SECRET } from '@app/common';
 import { repoRoot } from '../support/test-env.js';
 import { freePort, spawnNode, type Spawned } from '../support/spawn-node.js';
 
 const API = resolve(repoRoot, 'dist/apps/api/src/main.js');
+const BUNDLE = resolve(repoRoot, 'dist/bundle/api.mjs');
 const WORKER = resolve(repoRoot, 'dist/apps/worker/src/main.js');
 
-/** The compiled output (tsc + alias rewriting) really starts, serves and stops cleanly. */
+/** OpenAPI documents served by each build of the API, compared once both have run. */
+const documents = new Map<string, string>();
+
+/** The compiled output (tsc + alias rewriting) and its bundle really start, serve and stop cleanly. */
 describe('built API and worker', () => {
   beforeAll(() => {
-    if (!existsSync(API) || !existsSync(WORKER)) throw new Error('dist/ is missing: run `npm run build` (npm test does it)');
+    for (const file of [API, BUNDLE, WORKER])
+      if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` (npm test does it)`);
   });
 
-  describe('API process', () => {
+  describe.each([
+    ['tsc output', API],
+    ['bundle', BUNDLE],
+  ])('API process (%s)', (build, entry) => {
     let api: Spawned;
     let base: string;
 
     beforeAll(async () => {
       const port = await freePort();
       base = `http://127.0.0.1:${port}`;
-      api = spawnNode(API, { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' });
+      api = spawnNode(entry, { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' });
       const deadline = Date.now() + 30_000;
       for (;;) {
         try {
@@ -47,18 +55,33 @@ describe('built API and worker', () => {
       const ui = await fetch(`${base}/docs`);
       expect(ui.status).toBe(200);
       expect(await ui.text()).toMatch(/swagger-ui/i);
-      const doc = (await (await fetch(`${base}/docs-json`)).json()) as { openapi: string };
-      expect(doc.openapi).toMatch(/^3\./);
+      const text = await (await fetch(`${base}/docs-json`)).text();
+      expect((JSON.parse(text) as { openapi: string }).openapi).toMatch(/^3\./);
+      documents.set(build, text);
+    });
+
+    it('reads the catalog through TypeORM and validates a body, naming the broken field', async () => {
+      const list = await fetch(`${base}/api/v1/products?limit=1`);
+      expect(list.status).toBe(200);
+      expect(Array.isArray(((await list.json()) as { items: unknown[] }).items)).toBe(true);
+      const bad = await fetch(`${base}/api/v1/auth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'not-an-email', password: 'long-enough-password', name: 'Built App' }),
+      });
+      expect(bad.status).toBe(400);
+      expect(JSON.stringify(await bad.json())).toMatch(/email/);
     });
 
     it('writes JSON log lines carrying the request id', async () => {
-      await fetch(`${base}/api/v1/does-not-exist`, { headers: { 'x-request-id': 'built-app-probe-1' } });
-      await api.waitForOutput(/built-app-probe-1/);
+      const probe = `built-app-probe-${build.replace(/\W/g, '-')}`;
+      await fetch(`${base}/api/v1/does-not-exist`, { headers: { 'x-request-id': probe } });
+      await api.waitForOutput(new RegExp(probe));
       const line = api
         .output()
         .split('\n')
-        .find((l) => l.includes('built-app-probe-1'))!;
-      expect(JSON.parse(line)).toMatchObject({ requestId: 'built-app-probe-1' });
+        .find((l) => l.includes(probe))!;
+      expect(JSON.parse(line)).toMatchObject({ requestId: probe });
     });
 
     it('shuts down cleanly on SIGTERM', async () => {
@@ -68,8 +91,22 @@ describe('built API and worker', () => {
     });
   });
 
-  it('refuses to start with a message naming each invalid variable', async () => {
-    const api = spawnNode(API, { DB_PRIMARY_URL: '', JWT_SECRET: 'short', PORT: 'x' });
+  it('the bundle serves the same OpenAPI document as the tsc output (no class or DTO renamed)', () => {
+    expect(documents.size).toBe(2);
+    expect(documents.get('bundle')).toBe(documents.get('tsc output'));
+  });
+
+  it("the bundle is ASCII and loads no package behind the bundler's back", () => {
+    const code = readFileSync(BUNDLE, 'utf8');
+    // One non-ASCII character would make V8 hold the whole source as UTF-16 (twice the memory).
+    expect(Buffer.byteLength(code, 'utf8')).toBe(code.length);
+    // The bundle's own require() for Node built-ins is the only createRequire left.
+    expect(code.match(/createRequire[\w$]*\(import\.meta\.url\)/g)).toHaveLength(1);
+    expect(code).not.toMatch(/new Intl\.DateTimeFormat\(void 0|new Intl\.DateTimeFormat\(undefined/);
+  });
+
+  it.each([API, BUNDLE])('refuses to start with a message naming each invalid variable (%s)', async (entry) => {
+    const api = spawnNode(entry, { DB_PRIMARY_URL: '', JWT_SECRET: 'short', PORT: 'x' });
     const { code } = await api.exit;
     expect(code).toBe(1);
     const out = api.output();
