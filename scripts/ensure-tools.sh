@@ -8,6 +8,8 @@
 #                                         playwright-core (not checked with SKIP_BROWSER_TESTS=1)
 #   bash scripts/ensure-tools.sh chromium only the browser
 #   bash scripts/ensure-tools.sh wrk      the HTTP load generator of `npm run bench:http`
+#   bash scripts/ensure-tools.sh jemalloc the allocator scripts/start-api.sh preloads (Debian's
+#                                         libjemalloc2); also part of the default run (its spec)
 # Idempotent and quiet: prints one line per tool, runs `apt-get update` at most once.
 set -euo pipefail
 
@@ -39,6 +41,20 @@ if [[ "${1:-}" == "wrk" ]]; then
   exit 0
 fi
 
+ensure_jemalloc() {
+  if bash "$(dirname "${BASH_SOURCE[0]}")/lib/find-jemalloc.sh" >/dev/null; then
+    echo "jemalloc: already installed"
+  else
+    apt_install libjemalloc2
+    echo "jemalloc: installed ($(bash "$(dirname "${BASH_SOURCE[0]}")/lib/find-jemalloc.sh"))"
+  fi
+}
+
+if [[ "${1:-}" == "jemalloc" ]]; then
+  ensure_jemalloc
+  exit 0
+fi
+
 # Debian's build (never a browser download): the browser spec launches /usr/bin/chromium.
 ensure_chromium() {
   if [[ "${SKIP_BROWSER_TESTS:-}" == "1" ]]; then
@@ -61,7 +77,8 @@ ensure_chromium() {
 }
 
 if [[ "${1:-}" == "chromium" ]]; then
-  ensure_chromium
+  ensure_jemalloc
+ensure_chromium
   exit 0
 fi
 
@@ -83,4 +100,5 @@ else
   fi
 fi
 
+ensure_jemalloc
 ensure_chromium

@@ -11,6 +11,11 @@
 #   V8_MAX_OLD_SPACE_MB      old generation limit: V8 collects before growing past it, instead of
 #                            letting garbage pile up to a limit set by the machine's memory (0 = that)
 #   MALLOC_ARENA_MAX         glibc malloc arenas (glibc: 8 per core, each keeping freed memory)
+#   MALLOC_ALLOCATOR         jemalloc (the default when Debian's libjemalloc2 is installed: it is
+#                            preloaded) or glibc. Under load glibc's malloc kept 30-40 MB more than
+#                            jemalloc, freed but fragmented (buffers, the JIT compilers' zones)
+#   MALLOC_CONF              jemalloc's own settings; the default gives freed pages back to the OS
+#                            after a second, from a background thread
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -30,6 +35,28 @@ semi=$(setting V8_MAX_SEMI_SPACE_MB 8)
 old=$(setting V8_MAX_OLD_SPACE_MB 256)
 MALLOC_ARENA_MAX=$(setting MALLOC_ARENA_MAX 2)
 export MALLOC_ARENA_MAX
+
+allocator=${MALLOC_ALLOCATOR:-}
+if [[ -z $allocator && -f .env ]]; then allocator=$(grep -E '^MALLOC_ALLOCATOR=' .env | tail -n1 | cut -d= -f2- || true); fi
+jemalloc=$(bash scripts/lib/find-jemalloc.sh || true)
+case ${allocator:-auto} in
+  auto) [[ -n $jemalloc ]] && allocator=jemalloc || allocator=glibc ;;
+  jemalloc)
+    if [[ -z $jemalloc ]]; then
+      echo "start-api: MALLOC_ALLOCATOR=jemalloc but libjemalloc.so.2 is not installed (Debian: libjemalloc2; bash scripts/ensure-tools.sh jemalloc)" >&2
+      exit 1
+    fi
+    ;;
+  glibc) ;;
+  *)
+    echo "start-api: MALLOC_ALLOCATOR=${allocator}: expected jemalloc or glibc" >&2
+    exit 1
+    ;;
+esac
+if [[ $allocator == jemalloc ]]; then
+  export LD_PRELOAD="${jemalloc}${LD_PRELOAD:+:$LD_PRELOAD}"
+  export MALLOC_CONF=${MALLOC_CONF:-background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0}
+fi
 
 flags=()
 if ((semi > 0)); then flags+=("--max-semi-space-size=${semi}"); fi

@@ -10,6 +10,7 @@ echo "node: $(node -v)"
 
 bash scripts/install-deps.sh
 bash scripts/services.sh up
+bash scripts/ensure-tools.sh jemalloc || echo "up: the API runs on glibc's malloc (MALLOC_ALLOCATOR)"
 if [[ ! -f .env ]]; then
   cp .env.example .env
   echo "config: created .env from .env.example"
