@@ -2,8 +2,9 @@
 // scripts/start-api.sh runs. Why: V8 keeps every loaded module's source text on its heap, as UTF-16
 // when the file holds a single non-ASCII character (a dash in a comment will do). Unbundled, the API
 // loads ~3,700 files (12.9 MB, TypeORM's every driver among them) held as ~23 MB of strings; the
-// bundle is one ASCII file without comments or indentation. Same code, same resolution as Node's
-// (esbuild follows the packages' "exports" conditions), nothing renamed (keepNames).
+// bundle is one ASCII file without comments or indentation. Same code, resolved as Node resolves it
+// (the packages' "exports" with Node's conditions only, "main" before "module"), nothing renamed
+// (keepNames).
 //
 // Stays outside the bundle, loaded from node_modules at run time: native addons, packages that
 // serve files from their own directory, and optional peers that are not installed (Nest and
@@ -105,6 +106,8 @@ const result = await build({
   outfile,
   bundle: true,
   platform: 'node',
+  // Node's conditions only: esbuild would otherwise add "module" and pick files Node never loads.
+  conditions: [],
   format: 'esm',
   target: 'node20',
   minifyWhitespace: true,

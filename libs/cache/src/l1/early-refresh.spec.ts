@@ -6,12 +6,14 @@ describe('L1 early refresh', () => {
   afterAll(() => kit.cleanup());
 
   it('keeps a key read all the time in L1 across several L1 lifetimes, with no miss and no load', async () => {
-    const svc = await kit.cache({ l1: { max: 100, ttlMs: 300 }, defaultTtl: 60_000 });
+    // L1 lives of 1 s: the refresh is asked for in the last quarter (250 ms), which leaves a loaded
+    // machine (the whole suite on two cores) time for the Redis round trip before the entry ends.
+    const svc = await kit.cache({ l1: { max: 100, ttlMs: 1_000 }, defaultTtl: 60_000 });
     const c = svc.namespace('hot');
     let loads = 0;
     expect(await c.getOrLoad('k', async () => ++loads)).toBe(1);
     const before = svc.stats.snapshot().namespaces.hot;
-    const until = Date.now() + 1_500; // five L1 lifetimes
+    const until = Date.now() + 3_500; // three and a half L1 lifetimes
     let peeked = 0;
     while (Date.now() < until) {
       // peek() answers only from L1: undefined would mean the entry expired there.
@@ -26,12 +28,12 @@ describe('L1 early refresh', () => {
   });
 
   it('keeps the object it holds while Redis holds the same entry, and takes the new one after a write', async () => {
-    const svc = await kit.cache({ l1: { max: 100, ttlMs: 200 }, defaultTtl: 60_000 });
+    const svc = await kit.cache({ l1: { max: 100, ttlMs: 600 }, defaultTtl: 60_000 });
     const c = svc.namespace('same');
     const first = await c.getOrLoad('k', async () => ({ name: 'a', tags: ['x'] }));
     const held = c.peek<object>('k')!.value;
     expect(held).toEqual(first);
-    const until = Date.now() + 1_000; // five L1 lifetimes, each ending in a refresh
+    const until = Date.now() + 2_000; // three L1 lifetimes, each ending in a refresh
     while (Date.now() < until) {
       expect(c.peek<object>('k')!.value).toBe(held); // the same object, not an equal copy
       await sleep(10);
