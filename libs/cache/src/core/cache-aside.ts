@@ -222,17 +222,30 @@ export class CacheAside {
   /**
    * The entry key of a string/number key, from a small cache when L1 is on: an L1 hit is mostly the
    * hash-map lookup, and a key string that was hashed before makes it several times cheaper than a
-   * freshly concatenated one. Cleared when full (its bound is the L1 size).
+   * freshly concatenated one. Cleared when full. Its bound follows what the namespace's L1 holds
+   * (twice its entries, at least KEY_CACHE_MIN, at most the L1 size): keys asked once (search and
+   * filter pages, which L1 keeps only when read again) would otherwise fill it to the L1 size with
+   * strings nothing reads again, megabytes of live heap under a stream of distinct queries.
    */
   private l1Key(key: CacheKey): string {
     if (typeof key === 'object') return this.keys.entryFromHead(this.head, key);
     let k = this.keyCache.get(key);
     if (k === undefined) {
       k = this.keys.entryFromHead(this.head, key);
-      if (this.keyCache.size >= this.keyCacheMax) this.keyCache.clear();
+      if (this.keyCache.size >= this.keyCacheBound()) this.keyCache.clear();
       this.keyCache.set(key, k);
     }
     return k;
+  }
+
+  /** The key cache's bound now (see l1Key). */
+  private keyCacheBound(): number {
+    return Math.min(this.keyCacheMax, KEY_CACHE_MIN + 2 * (this.l1?.lru.size ?? 0));
+  }
+
+  /** Keys in the key cache (see l1Key), for diagnostics. */
+  keyCacheSize(): number {
+    return this.keyCache.size;
   }
 
   private onRead<T>(
@@ -527,6 +540,8 @@ export class CacheAside {
 
 /** Bound on keys in refresh backoff (past it the map starts over: at worst one extra refresh each). */
 const MAX_BACKOFF_KEYS = 10_000;
+/** The key cache's bound when the namespace's L1 is (nearly) empty (see CacheAside.l1Key). */
+const KEY_CACHE_MIN = 1_024;
 
 function stripUndefined<T extends object>(o: T | undefined): Partial<T> {
   const out: Partial<T> = {};

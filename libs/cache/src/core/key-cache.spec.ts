@@ -1,0 +1,24 @@
+import { CacheKit } from './testing/kit.js';
+
+/** CacheAside keeps the Redis key strings of the keys its L1 serves; keys asked once are not hoarded. */
+describe('CacheAside key cache', () => {
+  const kit = new CacheKit('keycache');
+  afterAll(() => kit.cleanup());
+
+  it('a stream of keys asked once (l1: reread) keeps about a thousand key strings, not one per key up to the L1 size', async () => {
+    const svc = await kit.cache({ l1: { max: 20_000, ttlMs: 60_000 }, defaultTtl: 60_000 });
+    const lists = svc.namespace('pages', { defaults: { l1: 'reread' } });
+    for (let i = 0; i < 3_000; i++) expect(await lists.getOrLoad(`q=${i}`, async () => i)).toBe(i);
+    expect(lists.peek('q=2999')).toBeUndefined(); // read once: not in L1
+    expect(lists.keyCacheSize()).toBeLessThanOrEqual(1_024);
+  });
+
+  it('keeps the keys of every entry L1 holds, past the minimum, so hot reads find their key string', async () => {
+    const svc = await kit.cache({ l1: { max: 20_000, ttlMs: 60_000 }, defaultTtl: 60_000 });
+    const products = svc.namespace('items');
+    for (let i = 0; i < 2_500; i++) await products.getOrLoad(i, async () => ({ id: i }));
+    for (let i = 0; i < 2_500; i++) expect(products.peek(i)).toEqual({ value: { id: i } });
+    // Bound: twice the 2,500 entries L1 holds (plus the minimum), so nothing was cleared.
+    expect(products.keyCacheSize()).toBe(2_500);
+  });
+});
