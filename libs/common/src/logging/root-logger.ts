@@ -8,8 +8,9 @@ export interface RootLoggerOptions {
   level: LevelWithSilent;
   /**
    * > 0: lines are collected and written in batches of about this many bytes (one write syscall
-   * per batch instead of one per line), flushed at least every 250 ms and synchronously at exit.
-   * 0: pino's synchronous stdout.
+   * per batch instead of one per line), flushed at least every 250 ms and synchronously at exit
+   * (where pending lines can overtake a batch whose write is still in flight: flush the logger
+   * with a callback before exiting when order matters). 0: pino's synchronous stdout.
    */
   bufferBytes?: number;
   /** Values cut out of every logged error (config secrets: see configSecrets()). */
