@@ -41,12 +41,13 @@ if [[ "${1:-}" == "wrk" ]]; then
   exit 0
 fi
 
+find_jemalloc="$(dirname "${BASH_SOURCE[0]}")/lib/find-jemalloc.sh"
 ensure_jemalloc() {
-  if bash "$(dirname "${BASH_SOURCE[0]}")/lib/find-jemalloc.sh" >/dev/null; then
+  if bash "$find_jemalloc" >/dev/null; then
     echo "jemalloc: already installed"
   else
     apt_install libjemalloc2
-    echo "jemalloc: installed ($(bash "$(dirname "${BASH_SOURCE[0]}")/lib/find-jemalloc.sh"))"
+    echo "jemalloc: installed ($(bash "$find_jemalloc"))"
   fi
 }
 
@@ -77,8 +78,7 @@ ensure_chromium() {
 }
 
 if [[ "${1:-}" == "chromium" ]]; then
-  ensure_jemalloc
-ensure_chromium
+  ensure_chromium
   exit 0
 fi
 
