@@ -19,13 +19,15 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+# setting NAME DEFAULT [PATTERN WHAT]: the value, refused (naming it) unless it matches PATTERN
+# (default: a whole number).
 setting() {
-  local name=$1 default=$2 value
+  local name=$1 default=$2 pattern=${3:-'^[0-9]+$'} what=${4:-a whole number} value
   value=${!name:-}
   if [[ -z $value && -f .env ]]; then value=$(grep -E "^${name}=" .env | tail -n1 | cut -d= -f2- || true); fi
   value=${value:-$default}
-  if [[ ! $value =~ ^[0-9]+$ ]]; then
-    echo "start-api: ${name}=${value}: expected a whole number" >&2
+  if [[ ! $value =~ $pattern ]]; then
+    echo "start-api: ${name}=${value}: expected ${what}" >&2
     exit 1
   fi
   printf '%s' "$value"
@@ -36,23 +38,14 @@ old=$(setting V8_MAX_OLD_SPACE_MB 256)
 MALLOC_ARENA_MAX=$(setting MALLOC_ARENA_MAX 2)
 export MALLOC_ARENA_MAX
 
-allocator=${MALLOC_ALLOCATOR:-}
-if [[ -z $allocator && -f .env ]]; then allocator=$(grep -E '^MALLOC_ALLOCATOR=' .env | tail -n1 | cut -d= -f2- || true); fi
+allocator=$(setting MALLOC_ALLOCATOR auto '^(auto|jemalloc|glibc)$' 'jemalloc or glibc')
 jemalloc=$(bash scripts/lib/find-jemalloc.sh || true)
-case ${allocator:-auto} in
-  auto) [[ -n $jemalloc ]] && allocator=jemalloc || allocator=glibc ;;
-  jemalloc)
-    if [[ -z $jemalloc ]]; then
-      echo "start-api: MALLOC_ALLOCATOR=jemalloc but libjemalloc.so.2 is not installed (Debian: libjemalloc2; bash scripts/ensure-tools.sh jemalloc)" >&2
-      exit 1
-    fi
-    ;;
-  glibc) ;;
-  *)
-    echo "start-api: MALLOC_ALLOCATOR=${allocator}: expected jemalloc or glibc" >&2
-    exit 1
-    ;;
-esac
+if [[ $allocator == auto ]]; then
+  [[ -n $jemalloc ]] && allocator=jemalloc || allocator=glibc
+elif [[ $allocator == jemalloc && -z $jemalloc ]]; then
+  echo "start-api: MALLOC_ALLOCATOR=jemalloc but libjemalloc.so.2 is not installed (Debian: libjemalloc2; bash scripts/ensure-tools.sh jemalloc)" >&2
+  exit 1
+fi
 if [[ $allocator == jemalloc ]]; then
   export LD_PRELOAD="${jemalloc}${LD_PRELOAD:+:$LD_PRELOAD}"
   export MALLOC_CONF=${MALLOC_CONF:-background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0}
