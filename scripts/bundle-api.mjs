@@ -58,12 +58,13 @@ const optionalPeers = {
  * - Nest's Logger and ConsoleLogger build an Intl.DateTimeFormat when imported, which pages in ~6.5 MB of the
  *   node binary's ICU data; the API logs through pino, so it is built on first use instead.
  */
+const HIDDEN_REQUIRE = /\brequire\s*=\s*createRequire\(import\.meta\.url\)/;
 const edits = [
   {
     file: /node_modules\/@nestjs\/[^/]+\/dist\/.*\.js$/,
-    when: (src) => /\brequire\s*=\s*createRequire\(import\.meta\.url\)/.test(src),
+    when: (src) => HIDDEN_REQUIRE.test(src),
     apply: (src) => src.replace(/^const require = createRequire\(import\.meta\.url\);$/m, ''),
-    check: (src) => !/\brequire\s*=\s*createRequire\(import\.meta\.url\)/.test(src),
+    check: (src) => !HIDDEN_REQUIRE.test(src),
   },
   {
     file: /node_modules\/@nestjs\/common\/services\/(console-)?logger\.service\.js$/,
