@@ -23,16 +23,15 @@
  */
 import { verify } from '@node-rs/argon2';
 import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { createBenchStack, writeResults } from './lib/bench-stack.js';
 import { closedLoop, summarize } from './lib/http-load.js';
-import { cpuMs, freePort, loadEnvDefaults, median, ROOT, start, stop, waitHttp, type Started } from './lib/processes.js';
+import { cpuMs, freePort, loadEnvDefaults, median, API_BUNDLE, start, stop, waitHttp, type Started } from './lib/processes.js';
 import { QUICK, RAISED_LIMITS, resultsFile, setting } from './lib/settings.js';
 
 loadEnvDefaults();
-const API = process.env.BENCH_API_MAIN ?? resolve(ROOT, 'dist/bundle/api.mjs');
+const API = process.env.BENCH_API_MAIN ?? API_BUNDLE;
 const RESULTS = resultsFile('auth');
 const ROUNDS = setting('BENCH_ROUNDS', 12, 5);
 const DURATION_MS = setting('BENCH_DURATION_MS', 1_500, 700);

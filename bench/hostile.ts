@@ -36,16 +36,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
-import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { createBenchStack, writeResults } from './lib/bench-stack.js';
-import { cpuMs, freePort, loadEnvDefaults, percentile, ROOT, start, stop, waitHttp, type Started } from './lib/processes.js';
+import { cpuMs, freePort, loadEnvDefaults, percentile, API_BUNDLE, start, stop, waitHttp, type Started } from './lib/processes.js';
 import { RAISED_LIMITS, resultsFile, setting } from './lib/settings.js';
 
 loadEnvDefaults();
-const API = process.env.BENCH_API_MAIN ?? resolve(ROOT, 'dist/bundle/api.mjs');
+const API = process.env.BENCH_API_MAIN ?? API_BUNDLE;
 const RESULTS = resultsFile('hostile');
 const REQUESTS = setting('BENCH_REQUESTS', 200, 50);
 const WARMUP_REQUESTS = setting('BENCH_WARMUP_REQUESTS', 50, 20);

@@ -51,7 +51,19 @@ import pg from 'pg';
 import { writeResults } from './lib/bench-stack.js';
 import { runLoad } from './lib/http-load.js';
 import { runPathLoad, type PathLoadResult } from './lib/path-load.js';
-import { cpuMs, freePort, loadEnvDefaults, peakRssMb, ROOT, start, startApi, stop, waitHttp, withDatabase } from './lib/processes.js';
+import {
+  cpuMs,
+  freePort,
+  loadEnvDefaults,
+  peakRssMb,
+  API_BUNDLE,
+  ROOT,
+  start,
+  startApi,
+  stop,
+  waitHttp,
+  withDatabase,
+} from './lib/processes.js';
 import { removeBenchKeys } from './lib/redis-cleanup.js';
 import { RAISED_LIMITS, resultsFile, setting } from './lib/settings.js';
 import { runWrk, wrkAvailable, type WrkRequests } from './lib/wrk-load.js';
@@ -181,7 +193,7 @@ async function measured(
 
 async function main(): Promise<void> {
   const started = Date.now();
-  if (!existsSync(resolve(ROOT, 'dist/bundle/api.mjs')) || !existsSync(resolve(ROOT, 'dist/apps/cli/src/seed.js'))) {
+  if (!existsSync(API_BUNDLE) || !existsSync(resolve(ROOT, 'dist/apps/cli/src/seed.js'))) {
     console.log('build: dist missing, running npm run build');
     execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
   }

@@ -17,11 +17,10 @@
  * bench/results/quick/.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
 import pg from 'pg';
 import { createBenchStack, writeResults } from './lib/bench-stack.js';
 import { closedLoop, runLoad, summarize } from './lib/http-load.js';
-import { cpuMs, freePort, loadEnvDefaults, percentile, ROOT, start, stop, waitHttp } from './lib/processes.js';
+import { cpuMs, freePort, loadEnvDefaults, percentile, API_BUNDLE, start, stop, waitHttp } from './lib/processes.js';
 import { RAISED_LIMITS, resultsFile, setting } from './lib/settings.js';
 
 loadEnvDefaults();
@@ -152,7 +151,7 @@ async function main(): Promise<void> {
   let apiProc: ReturnType<typeof start> | undefined;
   try {
     const port = await freePort();
-    apiProc = start(process.execPath, [resolve(ROOT, 'dist/bundle/api.mjs')], { ...env, PORT: String(port), HOST: '127.0.0.1' });
+    apiProc = start(process.execPath, [API_BUNDLE], { ...env, PORT: String(port), HOST: '127.0.0.1' });
     await waitHttp(port, '/health/live', apiProc);
     const api = client(port);
 

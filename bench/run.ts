@@ -14,7 +14,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ROOT } from './lib/processes.js';
+import { API_BUNDLE, ROOT } from './lib/processes.js';
 import { MODE, QUICK, RESULTS_DIR } from './lib/settings.js';
 import { BENCHES, writeSummary, type BenchName, type RunRecord } from './summary.js';
 
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   mkdirSync(RESULTS_DIR, { recursive: true });
   if (
-    !existsSync(resolve(ROOT, 'dist/bundle/api.mjs')) ||
+    !existsSync(API_BUNDLE) ||
     !existsSync(resolve(ROOT, 'dist/apps/worker/src/main.js')) ||
     !existsSync(resolve(ROOT, 'dist/apps/cli/src/seed.js'))
   ) {

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, resolve } from 'node:path';
 import pg from 'pg';
-import { ROOT, withDatabase } from './processes.js';
+import { API_BUNDLE, ROOT, withDatabase } from './processes.js';
 import { removeBenchKeys } from './redis-cleanup.js';
 import { MODE } from './settings.js';
 
@@ -17,7 +17,7 @@ export interface BenchStack {
 }
 
 export async function createBenchStack(extraEnv: Record<string, string> = {}): Promise<BenchStack> {
-  if (!existsSync(resolve(ROOT, 'dist/bundle/api.mjs')) || !existsSync(resolve(ROOT, 'dist/apps/worker/src/main.js'))) {
+  if (!existsSync(API_BUNDLE) || !existsSync(resolve(ROOT, 'dist/apps/worker/src/main.js'))) {
     execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
   }
   const id = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;

@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 
 /** The repository root (benchmarks run the built apps from dist/). */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** The API users run: the bundle `npm run build` writes (scripts/start-api.sh runs it too). */
+export const API_BUNDLE = resolve(ROOT, 'dist/bundle/api.mjs');
 
 /** Loads .env, then .env.example, into process.env (values already set win). */
 export function loadEnvDefaults(): void {
