@@ -8,9 +8,8 @@ export interface RootLoggerOptions {
   level: LevelWithSilent;
   /**
    * > 0: lines are collected and written in batches of about this many bytes (one write syscall
-   * per batch instead of one per line), flushed at least every 250 ms and synchronously at exit
-   * (where pending lines can overtake a batch whose write is still in flight: flush the logger
-   * with a callback before exiting when order matters). 0: pino's synchronous stdout.
+   * per batch instead of one per line, each write synchronous), flushed at least every 250 ms
+   * and at exit. 0: pino's synchronous stdout, a write per line.
    */
   bufferBytes?: number;
   /** Values cut out of every logged error (config secrets: see configSecrets()). */
@@ -21,8 +20,7 @@ export interface RootLoggerOptions {
 
 /**
  * stdout for the buffered case. One destination per process: every app instance in the process
- * shares it. pino registers the synchronous flush at exit for non-sync destinations; it
- * also runs after an uncaught exception.
+ * shares it.
  */
 function destination(bufferBytes: number): DestinationStream {
   if (buffered?.bytes === bufferBytes) return buffered.stream;
@@ -32,11 +30,21 @@ function destination(bufferBytes: number): DestinationStream {
   // of what the API promoted to the old generation (24 of 40 MB in 8 s of cached GETs), whose
   // collections (10-13 ms pauses every few seconds) made its p99. pino writes strings: each is
   // encoded once here.
-  const stream = pino.destination({ dest: 1, sync: false, minLength: bufferBytes, contentMode: 'buffer' });
+  // Synchronous writes, one per batch (pino's default mode): with asynchronous ones (fs.write in
+  // libuv's thread pool) a cached GET under load kept 5-7 times more young objects alive at each
+  // scavenge (about 290 KB instead of 44 KB) and ran 8-11 full collections per 4 s instead of 0-1,
+  // at 65-90 instead of 45-50 µs of CPU per request. A batch is about bufferBytes, so the
+  // write costs little; a full stdout pipe holds the process back instead of piling lines up.
+  const stream = pino.destination({ dest: 1, sync: true, minLength: bufferBytes, contentMode: 'buffer' });
   const writeBuffer = stream.write.bind(stream) as (data: string | Buffer) => boolean;
   stream.write = (data: string | Buffer): boolean => writeBuffer(typeof data === 'string' ? Buffer.from(data) : data);
   // minLength alone would hold the last lines of a quiet period until more arrive.
   setInterval(() => stream.flush(), FLUSH_EVERY_MS).unref();
+  // pino flushes at exit only the destinations it made asynchronous: the last batch is written here
+  // (also after an uncaught exception, which exits).
+  process.on('exit', () => {
+    if (!(stream as { destroyed?: boolean }).destroyed) stream.flushSync();
+  });
   buffered = { bytes: bufferBytes, stream };
   return stream;
 }
