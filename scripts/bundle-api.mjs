@@ -13,6 +13,7 @@ import { build } from 'esbuild';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { dropRedundantNames } from './lib/drop-redundant-names.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const entry = 'dist/apps/api/src/main.js';
@@ -136,7 +137,8 @@ for (const [edit, count] of applied) {
 const code = await readFile(`${root}/${outfile}`, 'utf8');
 // eslint-disable-next-line no-control-regex
 const ascii = code.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-if (ascii !== code) await writeFile(`${root}/${outfile}`, ascii);
+const named = dropRedundantNames(ascii);
+if (named.code !== code) await writeFile(`${root}/${outfile}`, named.code);
 console.log(
-  `bundle-api: ${outfile} (${(Buffer.byteLength(ascii) / 1048576).toFixed(1)} MB); left to run time (optional, not installed): ${[...absentPeers].sort().join(', ') || 'none'}`,
+  `bundle-api: ${outfile} (${(Buffer.byteLength(named.code) / 1048576).toFixed(1)} MB, ${named.dropped} __name calls dropped); left to run time (optional, not installed): ${[...absentPeers].sort().join(', ') || 'none'}`,
 );
