@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const CHILD = fileURLToPath(new URL('./testing/buffered-log-child.ts', import.meta.url));
@@ -33,4 +33,26 @@ describe('createRootLogger with LOG_BUFFER_BYTES', () => {
     expect(lines.map((l) => l.i)).toEqual(Array.from({ length: 21 }, (_, i) => i));
     expect(lines[20].text).toBe('last');
   });
+
+  it('goes on logging while the reader of its stdout pipe takes nothing, then delivers every line in order', async () => {
+    // 3,000 lines of about 1 KB: far more than a pipe holds.
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, '3000', '8192', 'slow-reader'], {
+      env: { ...process.env, NODE_OPTIONS: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.pause();
+    const chunks: Buffer[] = [];
+    const logged = new Promise<void>((resolve) => child.stderr.on('data', (d: Buffer) => d.toString().includes('logged') && resolve()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await logged; // a logger waiting for the reader would never get here (the test times out)
+    child.stdout.on('data', (d: Buffer) => chunks.push(d)).resume();
+    expect(await exited).toBe(0);
+    const lines = Buffer.concat(chunks)
+      .toString('utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { i: number; text: string });
+    expect(lines.map((l) => l.i)).toEqual(Array.from({ length: 3001 }, (_, i) => i));
+    expect(lines[3000].text).toBe('last');
+  }, 30_000);
 });
