@@ -33,7 +33,7 @@ setting() {
   printf '%s' "$value"
 }
 
-semi=$(setting V8_MAX_SEMI_SPACE_MB 8)
+semi=$(setting V8_MAX_SEMI_SPACE_MB 4)
 old=$(setting V8_MAX_OLD_SPACE_MB 256)
 MALLOC_ARENA_MAX=$(setting MALLOC_ARENA_MAX 2)
 export MALLOC_ARENA_MAX
