@@ -1,20 +1,22 @@
 import { writeSync } from 'node:fs';
-import type { Writable } from 'node:stream';
 
-/** How long the exit flush waits, in all, for a full pipe to take its last batch (ms). */
+/** How long the exit flush waits, in all, for a full pipe to take the last lines (ms). */
 const EXIT_WAIT_MS = 2_000;
+/** How soon a write a full pipe refused is tried again (ms). */
+const RETRY_MS = 5;
 
 /**
  * Log lines collected and written to stdout a batch at a time (about `minLength` bytes, or what a
- * flush finds), through Node's own stdout stream. To a file or a terminal that stream writes
- * synchronously; to a pipe or a socket it writes at once while there is room (no thread pool), and
- * queues the rest until the reader takes it, without holding up the event loop.
+ * flush finds), each batch with one synchronous write from the main thread. On a full
+ * non-blocking pipe (EAGAIN), what the pipe did not take stays queued here, in order, and is tried
+ * again a few milliseconds later: the event loop never waits for the reader. At exit the queue is
+ * written synchronously, waiting for room if need be.
  *
  * Why not sonic-boom (pino.destination): in its asynchronous mode each batch was an fs.write in
  * libuv's thread pool, and a cached GET under load kept five to seven times more young objects
  * alive at each scavenge, with a full collection every half second; in its synchronous mode, on a
- * full non-blocking pipe (EAGAIN) it sleeps 100 ms before trying again, which stalled the API
- * behind a slow log reader.
+ * full non-blocking pipe it sleeps 100 ms before trying again, which stalled the API behind a slow
+ * log reader. Nor Node's stdout stream: what it queues for a full pipe is lost at process.exit().
  */
 export class StdoutBatches {
   /** Read by the access log, which then joins the lines of a turn before writing them here. */
@@ -22,17 +24,16 @@ export class StdoutBatches {
   destroyed = false;
   private pending: Buffer[] = [];
   private bytes = 0;
+  /** Bytes of pending[0] already written. */
+  private offset = 0;
+  private retry: NodeJS.Timeout | undefined;
+  private waiting: (() => void)[] = [];
 
   constructor(
     minLength: number,
-    private readonly out: Writable & { fd?: number } = process.stdout,
+    private readonly fd = 1,
   ) {
     this.minLength = minLength;
-    // A closed reader (EPIPE) ends the logging, not the process.
-    out.on('error', () => {
-      this.destroyed = true;
-      this.pending = [];
-    });
   }
 
   write(data: string | Buffer): boolean {
@@ -40,45 +41,60 @@ export class StdoutBatches {
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
     this.pending.push(buf);
     this.bytes += buf.length;
-    if (this.bytes >= this.minLength) this.flush();
+    if (this.bytes >= this.minLength && this.retry === undefined) this.drain();
     return true;
   }
 
-  /** Hands the pending lines to stdout; `done` once stdout has written everything given so far. */
+  /** Writes the pending lines; `done` once all of them are written. */
   flush(done?: (err?: Error | null) => void): void {
-    const batch = this.take();
-    if (batch !== undefined && !this.destroyed) this.out.write(batch, done === undefined ? undefined : () => done());
-    else if (done === undefined) return;
-    else if (this.out.writableLength > 0 && !this.destroyed) this.out.once('drain', () => done());
-    else process.nextTick(done);
+    if (this.retry === undefined) this.drain();
+    if (done === undefined) return;
+    if (this.bytes === 0) process.nextTick(done);
+    else this.waiting.push(() => done());
   }
 
-  /**
-   * At exit: the pending lines, written synchronously (the event loop is gone). On a full
-   * non-blocking pipe it waits for room, a millisecond at a time, up to EXIT_WAIT_MS in all.
-   */
+  /** At exit (no event loop left): writes everything, waiting a millisecond at a time for room. */
   flushSync(): void {
-    const batch = this.take();
-    const fd = this.out.fd;
-    if (batch === undefined || this.destroyed || fd === undefined) return;
     const pause = new Int32Array(new SharedArrayBuffer(4));
-    let at = 0;
-    for (let waited = 0; at < batch.length && waited < EXIT_WAIT_MS;) {
-      try {
-        at += writeSync(fd, batch, at);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return;
-        Atomics.wait(pause, 0, 0, 1);
-        waited++;
-      }
+    for (let waited = 0; this.bytes > 0 && !this.destroyed && waited < EXIT_WAIT_MS; waited++) {
+      if (this.writeSome()) return;
+      Atomics.wait(pause, 0, 0, 1);
     }
   }
 
-  private take(): Buffer | undefined {
-    if (this.bytes === 0) return undefined;
-    const batch = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.bytes);
-    this.pending = [];
-    this.bytes = 0;
-    return batch;
+  private readonly drain = (): void => {
+    this.retry = undefined;
+    if (this.writeSome()) {
+      for (const done of this.waiting.splice(0)) done();
+    } else if (!this.destroyed) this.retry = setTimeout(this.drain, RETRY_MS).unref();
+  };
+
+  /** Writes as much as the fd takes: true once nothing is pending (or writing failed for good). */
+  private writeSome(): boolean {
+    if (this.pending.length > 1) {
+      this.pending = [Buffer.concat(this.pending).subarray(this.offset)];
+      this.offset = 0;
+    }
+    while (this.bytes > 0) {
+      const buf = this.pending[0];
+      let n: number;
+      try {
+        n = writeSync(this.fd, buf, this.offset);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return false;
+        // A closed reader (EPIPE) or a bad fd ends the logging, not the process.
+        this.destroyed = true;
+        this.pending = [];
+        this.bytes = 0;
+        return true;
+      }
+      this.offset += n;
+      this.bytes -= n;
+      if (this.offset === buf.length) {
+        this.pending.shift();
+        this.offset = 0;
+      }
+    }
+    return true;
   }
 }
