@@ -2,6 +2,13 @@ import { Parser } from 'acorn';
 
 const PARSE = { ecmaVersion: 'latest', sourceType: 'module' };
 
+/** `__name(fn, "literal")` as esbuild writes it: its two arguments, else undefined. */
+function nameCall(node) {
+  if (node?.type !== 'CallExpression' || node.callee.type !== 'Identifier' || node.callee.name !== '__name') return undefined;
+  const [fn, name] = node.arguments;
+  return node.arguments.length === 2 && name.type === 'Literal' ? { fn, name } : undefined;
+}
+
 // esbuild's keepNames wraps every function it could rename in __name(fn, "name"), an
 // Object.defineProperty call each time the expression runs: a closure made per request paid it on
 // every request, and left functions of two shapes where there was one (a Nest route spent about a
@@ -14,13 +21,13 @@ const PARSE = { ecmaVersion: 'latest', sourceType: 'module' };
 export function dropRedundantNames(source) {
   const ast = Parser.parse(source, PARSE);
   const drops = [];
+  const statements = [];
   const nameOf = (key) =>
     key.type === 'Identifier' ? key.name : key.type === 'Literal' && typeof key.value === 'string' ? key.value : undefined;
   const consider = (target, value) => {
-    if (target === undefined || value?.type !== 'CallExpression' || value.callee.type !== 'Identifier' || value.callee.name !== '__name')
-      return;
-    const [fn, name] = value.arguments;
-    if (value.arguments.length !== 2 || name.type !== 'Literal' || name.value !== target) return;
+    const call = nameCall(value);
+    if (target === undefined || call === undefined || call.name.value !== target) return;
+    const { fn, name } = call;
     const anonymous = fn.type === 'ArrowFunctionExpression' || (fn.type === 'FunctionExpression' && fn.id === null);
     if (anonymous || (fn.type === 'FunctionExpression' && fn.id.name === target)) drops.push({ call: value, name });
   };
@@ -28,16 +35,9 @@ export function dropRedundantNames(source) {
   // property attributes, so the statement does nothing (but run each time the block does).
   const declaredHere = (body) => {
     const declared = new Set(body.filter((n) => n.type === 'FunctionDeclaration').map((n) => n.id.name));
-    const redundant = (call) => {
-      if (call.type !== 'CallExpression' || call.callee.type !== 'Identifier' || call.callee.name !== '__name') return false;
-      const [fn, name] = call.arguments;
-      return (
-        call.arguments.length === 2 &&
-        fn.type === 'Identifier' &&
-        name.type === 'Literal' &&
-        name.value === fn.name &&
-        declared.has(fn.name)
-      );
+    const redundant = (node) => {
+      const call = nameCall(node);
+      return call !== undefined && call.fn.type === 'Identifier' && call.name.value === call.fn.name && declared.has(call.fn.name);
     };
     for (const n of body) {
       if (n.type !== 'ExpressionStatement') continue;
@@ -52,7 +52,6 @@ export function dropRedundantNames(source) {
       });
     }
   };
-  const statements = [];
   const visit = (node) => {
     if (node === null || typeof node !== 'object') return;
     if (Array.isArray(node)) {
