@@ -53,7 +53,7 @@ export function accessLineWriter(log: Logger): AccessLineWriter | undefined {
   };
 }
 
-/** A stream that buffers its writes itself (pino.destination with minLength: LOG_BUFFER_BYTES). */
+/** A stream that buffers its writes itself (StdoutBatches, minLength: LOG_BUFFER_BYTES). */
 type BufferedStream = Stream & { minLength?: number; destroyed?: boolean; flushSync?: () => void };
 
 /** Where a line goes: the stream, or its batch when the stream buffers anyway. */
@@ -64,11 +64,11 @@ interface LineSink {
 const batches = new WeakMap<Stream, LineSink>();
 
 /**
- * For a destination that buffers (sonic-boom with a minLength), the access lines of one event-loop
- * turn are joined and handed to it in one write. sonic-boom measures the UTF-8 length of its whole
- * pending buffer on each write (flattening it first), so a line per write cost several µs per
- * request at 8 KB of buffer: about a sixth of a cached GET. Nothing is held longer than the turn
- * (or 8 KB), and lines still pending at exit are written and flushed before pino's own flush.
+ * For a destination that buffers (a minLength, as StdoutBatches has), the access lines of one
+ * event-loop turn are joined and handed to it in one write: one string and one Buffer per turn
+ * instead of one per line (with sonic-boom, which measured its whole pending buffer on each write,
+ * a line per write cost about a sixth of a cached GET). Nothing is held longer than the turn (or
+ * 8 KB), and lines still pending at exit are written and flushed before the destination's own exit flush.
  * Other destinations get each line at once (tests read them right after the request).
  */
 function batchOf(stream: BufferedStream): LineSink {
