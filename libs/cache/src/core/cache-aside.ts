@@ -3,7 +3,7 @@ import type { KeyBuilder } from '../keys/key-builder.js';
 import type { L1Namespace } from '../l1/l1-cache.js';
 import type { GuardedRedis } from '../resilience/guarded-redis.js';
 import { expireLogically } from '../redis/scripts.js';
-import { decodeFreshValue, newToken, NOT_FRESH, versionOf } from '../serialization/envelope.js';
+import { decodeFreshValue, newToken, NOT_FRESH } from '../serialization/envelope.js';
 import { defaultSerializer, type Serializer } from '../serialization/serializer.js';
 import type { CacheStats, NamespaceCounters } from '../stats/cache-stats.js';
 import type { CacheKey } from './cache-key.js';
@@ -122,7 +122,7 @@ export class CacheAside {
     );
     this.head = opts.keys.entryHead(opts.namespace, this.keyVersion); // also validates the namespace
     if (opts.l1) opts.l1.onEarly = (k) => this.refreshEarly(k, opts.l1!);
-    this.keyCacheMax = Math.min(opts.l1?.store.options.max ?? 0, 100_000);
+    this.keyCacheMax = opts.l1 ? Math.min(opts.l1.store.options.max, 100_000) : KEY_CACHE_MIN;
   }
 
   /** The full Redis key of an entry. */
@@ -140,7 +140,7 @@ export class CacheAside {
     if (options?.forceFresh) return this.loadFresh(key, loader, options);
     let k: string;
     try {
-      k = l1 !== undefined ? this.l1Key(key) : this.keys.entryFromHead(this.head, key);
+      k = l1 !== undefined ? this.cachedKey(key) : this.keys.entryFromHead(this.head, key);
     } catch (err) {
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- what the key builder threw, unchanged
       return Promise.reject(err);
@@ -193,7 +193,7 @@ export class CacheAside {
    */
   peek<T>(key: CacheKey): { readonly value: T } | undefined {
     if (this.l1 === undefined || this.defaults.l1 === false) return undefined;
-    const box = this.l1.get(this.l1Key(key));
+    const box = this.l1.get(this.cachedKey(key));
     if (box === undefined) return undefined;
     this.counters.hits++;
     this.counters.l1Hits++;
@@ -220,14 +220,16 @@ export class CacheAside {
   }
 
   /**
-   * The entry key of a string/number key, from a small cache when L1 is on: an L1 hit is mostly the
-   * hash-map lookup, and a key string that was hashed before makes it several times cheaper than a
-   * freshly concatenated one. Cleared when full. Its bound follows what the namespace's L1 holds
-   * (twice its entries, at least KEY_CACHE_MIN, at most the L1 size): keys asked once (search and
-   * filter pages, which L1 keeps only when read again) would otherwise fill it to the L1 size with
-   * strings nothing reads again, megabytes of live heap under a stream of distinct queries.
+   * The entry key of a string/number key, from a small cache: an L1 hit is mostly the hash-map
+   * lookup, and a key string that was hashed before makes it several times cheaper than a freshly
+   * concatenated one; a getMany without L1 saves the escaping and concatenation of every key of a
+   * batch asked again. Cleared when full. Its bound follows what the namespace's L1 holds (twice
+   * its entries, at least KEY_CACHE_MIN, at most the L1 size; KEY_CACHE_MIN without L1): keys asked
+   * once (search and filter pages, which L1 keeps only when read again) would otherwise fill it to
+   * the L1 size with strings nothing reads again, megabytes of live heap under a stream of
+   * distinct queries.
    */
-  private l1Key(key: CacheKey): string {
+  private cachedKey(key: CacheKey): string {
     if (typeof key === 'object') return this.keys.entryFromHead(this.head, key);
     let k = this.keyCache.get(key);
     if (k === undefined) {
@@ -262,7 +264,7 @@ export class CacheAside {
     const raw = res[1];
     if (l1 === undefined && raw) {
       // The common L2 hit: value straight from the reply; anything else takes the general path.
-      const v = decodeFreshValue(this.serializer, raw, versionOf(res[0]), Date.now());
+      const v = decodeFreshValue(this.serializer, raw, res[0], Date.now());
       if (v !== NOT_FRESH) {
         this.counters.hits++;
         return v as T;
@@ -389,10 +391,11 @@ export class CacheAside {
   async getMany<T>(keys: readonly CacheKey[], loader: BatchLoader<T>, options?: GetOrLoadOptions): Promise<(T | undefined)[]> {
     const o = options === undefined ? this.defaults : resolveOptions(this.defaults, options);
     const l1 = this.l1 !== undefined && o.l1 !== false ? this.l1 : undefined;
+    if (l1 === undefined && !o.tags?.length) return this.getManyFromReplies(keys, loader, o);
     const out = new Array<T | undefined>(keys.length).fill(undefined);
-    const todo = new Map<string, { key: CacheKey; at: number[] }>();
+    const todo: Todo = new Map();
     for (let i = 0; i < keys.length; i++) {
-      const k = l1 !== undefined ? this.l1Key(keys[i]) : this.key(keys[i]);
+      const k = l1 !== undefined ? this.cachedKey(keys[i]) : this.key(keys[i]);
       const box = l1?.get(k);
       if (box !== undefined) {
         this.counters.hits++;
@@ -400,46 +403,48 @@ export class CacheAside {
         out[i] = box.v as T;
         continue;
       }
-      const t = todo.get(k);
-      if (t) t.at.push(i);
-      else todo.set(k, { key: keys[i], at: [i] });
+      addTodo(todo, k, keys, i);
     }
     if (todo.size === 0) return out;
     const ks = [...todo.keys()];
-    if (l1 === undefined && !o.tags?.length) return this.getManyFromReplies(ks, todo, out, loader, o);
     const reads = await this.reader.readMany(ks, o.tags);
     return this.judgeMany(ks, reads ?? [], todo, out, loader, o, l1);
   }
 
   /**
-   * getMany without L1 or tags, the common L2 batch: each fresh value straight from its reply, as
-   * getOrLoad's hit does (no Entry or ReadResult per key); only the others (misses, stale, other
-   * versions, tagged, negative or corrupt entries) are judged by the general path.
+   * getMany without L1 or tags, the common L2 batch: one MGET of the keys as given (a key named
+   * twice is read twice, cheaper than a map of every key per call), each fresh value straight from
+   * its reply as getOrLoad's hit does (no Entry or ReadResult per key). Only the others (misses,
+   * stale, other versions, tagged, negative or corrupt entries) are deduplicated and judged by the
+   * general path, so the loader still sees each key once.
    */
-  private async getManyFromReplies<T>(
-    ks: readonly string[],
-    todo: ReadonlyMap<string, { key: CacheKey; at: number[] }>,
-    out: (T | undefined)[],
-    loader: BatchLoader<T>,
-    o: ResolvedOptions,
-  ): Promise<(T | undefined)[]> {
+  private async getManyFromReplies<T>(keys: readonly CacheKey[], loader: BatchLoader<T>, o: ResolvedOptions): Promise<(T | undefined)[]> {
+    const n = keys.length;
+    if (n === 0) return [];
+    const ks = new Array<string>(n);
+    for (let i = 0; i < n; i++) ks[i] = this.cachedKey(keys[i]);
+    const out = new Array<T | undefined>(n).fill(undefined);
     const at = Date.now();
     const raws = await this.reader.fetchMany(ks);
-    if (raws === undefined) return this.judgeMany(ks, [], todo, out, loader, o, undefined);
-    const version = versionOf(raws[0]);
+    const todo: Todo = new Map();
+    if (raws === undefined) {
+      for (let i = 0; i < n; i++) addTodo(todo, ks[i], keys, i);
+      return this.judgeMany([...todo.keys()], [], todo, out, loader, o, undefined);
+    }
+    const version = raws[0];
     const now = Date.now();
     const restKeys: string[] = [];
     const restReads: ReadResult[] = [];
-    for (let j = 0; j < ks.length; j++) {
-      const raw = raws[j + 1];
+    for (let i = 0; i < n; i++) {
+      const raw = raws[i + 1];
       const v = raw ? decodeFreshValue(this.serializer, raw, version, now) : NOT_FRESH;
-      if (v === NOT_FRESH) {
-        restKeys.push(ks[j]);
+      if (v !== NOT_FRESH) {
+        this.counters.hits++;
+        out[i] = v as T;
+      } else if (addTodo(todo, ks[i], keys, i)) {
+        restKeys.push(ks[i]);
         restReads.push(this.reader.toResult(raws[0], raw, 0, at));
-        continue;
       }
-      this.counters.hits++;
-      for (const i of todo.get(ks[j])!.at) out[i] = v as T;
     }
     if (restKeys.length === 0) return out;
     // A tagged entry (stored with tags this call did not name) waits for its tags' states.
@@ -450,7 +455,7 @@ export class CacheAside {
   private async judgeMany<T>(
     ks: readonly string[],
     reads: readonly ReadResult[],
-    todo: ReadonlyMap<string, { key: CacheKey; at: number[] }>,
+    todo: Todo,
     out: (T | undefined)[],
     loader: BatchLoader<T>,
     o: ResolvedOptions,
@@ -536,6 +541,20 @@ export class CacheAside {
   invalidateAll(): Promise<boolean> {
     return this.invalidator.invalidateNamespace(this.namespace);
   }
+}
+
+/** getMany's keys still to judge: each distinct Redis key once, with the key asked for and where it goes in the answer. */
+type Todo = Map<string, { key: CacheKey; at: number[] }>;
+
+/** Records that `keys[i]` (Redis key `k`) is still to judge; true when `k` is new to `todo`. */
+function addTodo(todo: Todo, k: string, keys: readonly CacheKey[], i: number): boolean {
+  const t = todo.get(k);
+  if (t !== undefined) {
+    t.at.push(i);
+    return false;
+  }
+  todo.set(k, { key: keys[i], at: [i] });
+  return true;
 }
 
 /** Bound on keys in refresh backoff (past it the map starts over: at worst one extra refresh each). */

@@ -239,6 +239,25 @@ describe('getMany without L1 (fresh values straight from the reply)', () => {
     expect(await c.get('stale')).toBe('loaded-stale');
   });
 
+  it('a key named twice is answered at both places and loaded once', async () => {
+    const c = svc.namespace('twice');
+    await c.set('hit', 'H');
+    const calls: string[][] = [];
+    const loader = async (keys: CacheKey[]) => {
+      calls.push(keys.map(String));
+      return keys.map((k) => `loaded-${String(k)}`);
+    };
+    const before = svc.stats.snapshot().totals;
+    const res = await c.getMany(['miss', 'hit', 'miss', 'hit', 'other'], loader);
+    expect(res).toEqual(['loaded-miss', 'H', 'loaded-miss', 'H', 'loaded-other']);
+    expect(calls).toEqual([['miss', 'other']]);
+    const after = svc.stats.snapshot().totals;
+    // Each place a hit answers counts, as a getOrLoad per place would; the misses, once per key loaded.
+    expect([after.hits - before.hits, after.misses - before.misses]).toEqual([2, 2]);
+    expect(await c.getMany(['miss', 'miss'], loader)).toEqual(['loaded-miss', 'loaded-miss']);
+    expect(calls).toHaveLength(1);
+  });
+
   it('a namespace invalidation turns every entry into a miss', async () => {
     const c = svc.namespace('version');
     await c.setMany([

@@ -21,4 +21,20 @@ describe('CacheAside key cache', () => {
     // Bound: twice the 2,500 entries L1 holds (plus the minimum), so nothing was cleared.
     expect(products.keyCacheSize()).toBe(2_500);
   });
+
+  it('without L1, getMany takes its keys from the cache, bounded by the minimum', async () => {
+    const svc = await kit.cache({ defaultTtl: 60_000 });
+    const ns = svc.namespace('batches');
+    const batch = Array.from({ length: 100 }, (_, i) => `p${i}`);
+    const load = async (ks: readonly unknown[]) => ks.map((k) => `v-${String(k)}`);
+    expect(await ns.getMany(batch, load)).toEqual(batch.map((k) => `v-${k}`));
+    expect(await ns.getMany(batch, load)).toEqual(batch.map((k) => `v-${k}`));
+    expect(ns.keyCacheSize()).toBe(100); // the second batch found every key string
+    for (let i = 0; i < 30; i++)
+      await ns.getMany(
+        Array.from({ length: 100 }, (_, j) => `q${i}-${j}`),
+        load,
+      );
+    expect(ns.keyCacheSize()).toBeLessThanOrEqual(1_024);
+  });
 });
