@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { LRUCache } from 'lru-cache';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, NotFoundError, type AppConfig } from '@app/common';
 import { Transactions, type Transaction } from '@app/database';
 import type { ActiveSession, ClientInfo, RevokeReason, SessionView } from '../identity.types.js';
 import { SessionsRepository } from '../repositories/sessions.repository.js';
 import { RefreshTokenService } from './refresh-token.service.js';
+import { RecentTouches } from './recent-touches.js';
 import { SessionCache } from './session-cache.service.js';
 
 const TOUCH_EVERY_MS = 60_000;
@@ -16,7 +16,7 @@ export class SessionService {
   private readonly logger = new Logger(SessionService.name);
   private readonly ttlMs: number;
   // Sessions this instance wrote last_used_at for recently (keeps the write to once a minute).
-  private readonly recentlyTouched = new LRUCache<string, number>({ max: 100_000, ttl: TOUCH_EVERY_MS });
+  private readonly recentlyTouched = new RecentTouches(TOUCH_EVERY_MS, 100_000);
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -101,8 +101,7 @@ export class SessionService {
   }
 
   private touch(sessionId: string): void {
-    if (this.recentlyTouched.has(sessionId)) return;
-    this.recentlyTouched.set(sessionId, Date.now());
+    if (!this.recentlyTouched.touch(sessionId)) return;
     this.repository.touch(sessionId).catch((error: unknown) => this.logger.warn(`last_used_at not updated: ${(error as Error).message}`));
   }
 }
