@@ -58,6 +58,10 @@ const optionalPeers = {
  *   time next to the bundled copy the outbox listener uses. Naming it lets esbuild bundle it once.
  * - Nest's Logger and ConsoleLogger build an Intl.DateTimeFormat when imported, which pages in ~6.5 MB of the
  *   node binary's ICU data; the API logs through pino, so it is built on first use instead.
+ * - Modules the API never runs are still evaluated at start when a package requires them at its
+ *   top: TypeORM's DriverFactory requires all 17 drivers (with their query runners) to pick one,
+ *   class-validator's IsPhoneNumber requires libphonenumber-js with its metadata. Those require()
+ *   calls move to where the module is used: same code, bundled as before, evaluated on first use.
  */
 const HIDDEN_REQUIRE = /\brequire\s*=\s*createRequire\(import\.meta\.url\)/;
 const edits = [
@@ -76,6 +80,25 @@ const edits = [
     check: (src) => src.includes('lazyDateTimeFormat(undefined') && !/new Intl\.DateTimeFormat\(undefined/.test(src),
   },
   {
+    file: /node_modules\/typeorm\/driver\/DriverFactory\.js$/,
+    when: () => true,
+    // `const XDriver_1 = require("./x/XDriver");` → a getter that requires it when a driver of that type is made.
+    apply: (src) =>
+      src.replace(/^const (\w+Driver)_1 = (require\("\.\/[\w-]+\/\w+Driver"\));$/gm, 'const $1_1 = { get $1() { return $2.$1; } };'),
+    check: (src) => !/^const \w+Driver_1 = require\(/m.test(src) && /get PostgresDriver\(\) \{ return require\(/.test(src),
+  },
+  {
+    file: /node_modules\/class-validator\/cjs\/decorator\/string\/IsPhoneNumber\.js$/,
+    when: () => true,
+    apply: (src) =>
+      src.replace(
+        'const max_1 = require("libphonenumber-js/max");',
+        'const max_1 = { get parsePhoneNumber() { return require("libphonenumber-js/max").parsePhoneNumber; } };',
+      ),
+    check: (src) =>
+      src.includes('get parsePhoneNumber() { return require("libphonenumber-js/max")') && !/^const max_1 = require/m.test(src),
+  },
+  {
     file: /node_modules\/typeorm\/platform\/PlatformTools\.js$/,
     when: () => true,
     apply: (src) => src.replace(/(\n\s*)return require\(name\);/, '$1if (name === "pg") return require("pg");$1return require(name);'),
@@ -86,7 +109,7 @@ const applied = new Map(edits.map((e) => [e, 0]));
 const sourceEdits = {
   name: 'source-edits',
   setup(b) {
-    b.onLoad({ filter: /node_modules\/(@nestjs|typeorm)\/.*\.js$/ }, async (args) => {
+    b.onLoad({ filter: /node_modules\/(@nestjs|typeorm|class-validator)\/.*\.js$/ }, async (args) => {
       let src = await readFile(args.path, 'utf8');
       let changed = false;
       for (const edit of edits) {

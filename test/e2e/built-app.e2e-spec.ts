@@ -105,6 +105,16 @@ describe('built API and worker', () => {
     expect(code).not.toMatch(/new Intl\.DateTimeFormat\(void 0|new Intl\.DateTimeFormat\(undefined/);
   });
 
+  it("the bundle holds TypeORM's other drivers and libphonenumber-js, required only where they are used", () => {
+    const code = readFileSync(BUNDLE, 'utf8');
+    // Still bundled (a DataSource of another type, or @IsPhoneNumber, works as before)...
+    expect(code).toMatch(/var require_MysqlDriver\s*=\s*__commonJS/);
+    // ...but not required at the top of DriverFactory / IsPhoneNumber: evaluated on first use.
+    expect(code).toMatch(/MysqlDriver_1\s*=\s*\{\s*get MysqlDriver\(\)\s*\{\s*return require_MysqlDriver\(\)\.MysqlDriver/);
+    expect(code).toMatch(/max_1\s*=\s*\{\s*get parsePhoneNumber\(\)\s*\{\s*return require_max\(\)\.parsePhoneNumber/);
+    expect(code).not.toMatch(/MysqlDriver_1\s*=\s*require_MysqlDriver\(\)/);
+  });
+
   it.each([API, BUNDLE])('refuses to start with a message naming each invalid variable (%s)', async (entry) => {
     const api = spawnNode(entry, { DB_PRIMARY_URL: '', JWT_SECRET: 'short', PORT: 'x' });
     const { code } = await api.exit;
