@@ -109,7 +109,8 @@ const applied = new Map(edits.map((e) => [e, 0]));
 const sourceEdits = {
   name: 'source-edits',
   setup(b) {
-    b.onLoad({ filter: /node_modules\/(@nestjs|typeorm|class-validator)\/.*\.js$/ }, async (args) => {
+    // Only the files some edit names are read here (the filter is the edits' own patterns).
+    b.onLoad({ filter: new RegExp(edits.map((e) => `(?:${e.file.source})`).join('|')) }, async (args) => {
       let src = await readFile(args.path, 'utf8');
       let changed = false;
       for (const edit of edits) {
