@@ -395,7 +395,7 @@ export class CacheAside {
     const out = new Array<T | undefined>(keys.length).fill(undefined);
     const todo: Todo = new Map();
     for (let i = 0; i < keys.length; i++) {
-      const k = l1 !== undefined ? this.cachedKey(keys[i]) : this.key(keys[i]);
+      const k = this.cachedKey(keys[i]);
       const box = l1?.get(k);
       if (box !== undefined) {
         this.counters.hits++;
