@@ -7,6 +7,7 @@ import { Public } from '@app/common';
 import { BodyLimit } from '../../apps/api/src/http/body-parsers.js';
 import { bearer, createAdmin, randomClientIp, registerUser } from '../support/auth.js';
 import { ProductFactory } from '../support/catalog.js';
+import { postHead, sendRaw } from '../support/raw-http.js';
 import { createTestApp } from '../support/test-app.js';
 
 class NoteDto {
@@ -294,6 +295,50 @@ describe('HTTP edge against hostile input', () => {
         }
       }
     });
+  });
+});
+
+describe('bodies refused before they are read, over TCP', () => {
+  let app: NestFastifyApplication;
+  let port: number;
+  /** Body bytes that reached the request stream of each request to LOGIN, in order. */
+  const delivered: number[] = [];
+  const LOGIN = '/api/v1/auth/login';
+
+  beforeAll(async () => {
+    app = await createTestApp();
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    port = (app.getHttpServer().address() as net.AddressInfo).port;
+    app.getHttpServer().on('request', (req: import('node:http').IncomingMessage) => {
+      if (req.url !== LOGIN) return;
+      const at = delivered.push(0) - 1;
+      req.on('data', (chunk: Buffer) => (delivered[at] += chunk.length));
+    });
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  const login = (body: string) =>
+    sendRaw(port, postHead(LOGIN, 'application/json', Buffer.byteLength(body), { 'x-forwarded-for': randomClientIp() }), body);
+
+  it('answers 413 and closes without copying the rest of the body; the next connections read theirs whole', async () => {
+    const big = JSON.stringify({ email: 'a@example.com', password: 'x'.repeat(4_000_000) });
+    for (let round = 0; round < 3; round++) {
+      delivered.length = 0;
+      const refused = await login(big);
+      expect([refused.status, refused.headers.connection, JSON.parse(refused.text).message]).toEqual([413, 'close', 'body: is too large']);
+      // Node's parser would hand every chunk it reads until the socket closes to the request stream
+      // (128,000 bytes here without the skip).
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      // (The refusal is decided in the request event, before the first chunk of body is handed on.)
+      expect(delivered[0]).toBe(0);
+      // Node pools its parsers: the next connection takes the one that skipped the body.
+      const read = await login(JSON.stringify({ email: 'a@example.com', password: 'p'.repeat(100), pad: 'x'.repeat(60_000) }));
+      expect(read.status).toBe(400);
+      expect(JSON.parse(read.text).message).toEqual(expect.arrayContaining([expect.stringMatching(/^pad: /)]));
+      expect(delivered[1]).toBeGreaterThan(60_000);
+    }
   });
 });
 
