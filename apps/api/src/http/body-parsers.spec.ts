@@ -41,6 +41,23 @@ describe('body structure scan', () => {
     expect(structureProblem('{"a":"\\\\\\\\","b":[[[[[1]]]]]}', limits)).toBe('b.0.0.0: is nested deeper than 4 levels');
   });
 
+  it('skips long strings whatever their escapes and multi-byte characters, and names fields in any script', () => {
+    // Escaped quotes and runs of backslashes on both sides of the part of a string walked byte by byte.
+    for (let at = 0; at < 140; at++) {
+      for (const filler of ['x', 'é', '😀']) {
+        const inner = `${filler.repeat(at)}\\"{[:\\\\${'y'.repeat(at)}\\\\\\"]]`;
+        const text = `{"a":"${inner}","b":[[[[1]]]]}`;
+        expect(JSON.parse(text).a).toContain('"{[:');
+        expect([at, filler, structureProblem(text, limits)]).toEqual([at, filler, 'b.0.0.0: is nested deeper than 4 levels']);
+        expect([at, filler, structureProblem(`{"a":"${inner}","b":[[[1]]]}`, limits)]).toEqual([at, filler, null]);
+      }
+    }
+    expect(structureProblem('{"ключ":{"😀 k":[[[1]]]}}', limits)).toBe('ключ.😀 k.0.0: is nested deeper than 4 levels');
+    expect(structureProblem(Buffer.from('{"ключ":{"a":1,"b":2,"c":3,"d":4}}'), limits)).toBe('ключ: has more than 3 fields');
+    // An unterminated string is malformed JSON, left to JSON.parse.
+    expect(structureProblem(`{"a":"${'x'.repeat(100)}\\"`, limits)).toBeNull();
+  });
+
   it('agrees with JSON.parse on the depth and key count of any JSON value', () => {
     const measure = (value: unknown, depth = 1): { depth: number; keys: number } => {
       if (typeof value !== 'object' || value === null) return { depth: depth - 1, keys: 0 };
