@@ -155,7 +155,6 @@ export function structureProblem(body: Uint8Array | string, limits: BodyLimits):
 
 /** Bytes of a string walked one by one before the rest is searched natively (most strings are shorter). */
 const SHORT_STRING = 64;
-const indexOfByte = Uint8Array.prototype.indexOf;
 
 /** Index of the quote closing the string that opens at `start`, or -1. */
 function stringEnd(bytes: Uint8Array, start: number): number {
@@ -167,7 +166,7 @@ function stringEnd(bytes: Uint8Array, start: number): number {
     if (c === BACKSLASH) i++;
   }
   for (;;) {
-    const end = indexOfByte.call(bytes, QUOTE, i);
+    const end = bytes.indexOf(QUOTE, i);
     if (end === -1) return -1;
     // Escaped when an odd number of backslashes precede it (the opening quote ends the run).
     let backslashes = 0;
