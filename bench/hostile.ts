@@ -3,7 +3,8 @@
  * missing; needs the local services (`npm run services`).
  *
  * In a database and Redis key prefix of its own, starts the built API in its default configuration
- * (64 KiB body limit, 256 KiB on the admin writes, 1,000 keys per object, depth 32) with the rate
+ * (through scripts/start-api.sh, as bench:http; 64 KiB body limit, 256 KiB on the admin writes,
+ * 1,000 keys per object, depth 32) with the rate
  * limits raised out of the way (RAISED_LIMITS in bench/lib/settings.ts) and LOG_LEVEL=warn, makes
  * one admin, then measures over real TCP connections (raw keep-alive sockets; a connection the API
  * closes after a refusal is reopened before the next request, outside the timing; one it cuts
@@ -32,7 +33,7 @@
  * Writes bench/results/hostile.json (bench/results/quick/ in short mode).
  *
  * BENCH_REQUESTS / BENCH_WARMUP_REQUESTS / BENCH_LOAD_MS / BENCH_SENDERS / BENCH_POLL_MS change the
- * run; BENCH_API_MAIN runs another build of the API instead of dist/.
+ * run; BENCH_API_MAIN runs another build of the API instead of dist/ (with plain node).
  */
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
@@ -40,7 +41,18 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { createBenchStack, writeResults } from './lib/bench-stack.js';
-import { cpuMs, freePort, loadEnvDefaults, percentile, API_BUNDLE, start, stop, waitHttp, type Started } from './lib/processes.js';
+import {
+  cpuMs,
+  freePort,
+  loadEnvDefaults,
+  percentile,
+  API_BUNDLE,
+  start,
+  startApi,
+  stop,
+  waitHttp,
+  type Started,
+} from './lib/processes.js';
 import { RAISED_LIMITS, resultsFile, setting } from './lib/settings.js';
 
 loadEnvDefaults();
@@ -343,7 +355,9 @@ async function main(): Promise<void> {
   let api: Started | undefined;
   try {
     const port = await freePort();
-    api = start(process.execPath, [API], { ...stack.env, PORT: String(port), HOST: '127.0.0.1' });
+    const env = { ...stack.env, PORT: String(port), HOST: '127.0.0.1' };
+    // As users start it (scripts/start-api.sh: its V8 and malloc settings), unless another build is asked for.
+    api = API === API_BUNDLE ? startApi(env) : start(process.execPath, [API], env);
     await waitHttp(port, '/health/ready', api);
     const apiPid = api.child.pid!;
     const adminToken = await makeAdmin(port, stack.env.DB_PRIMARY_URL);
