@@ -304,13 +304,15 @@ describe('bodies refused before they are read, over TCP', () => {
   /** Body bytes that reached the request stream of each request to LOGIN, in order. */
   const delivered: number[] = [];
   const LOGIN = '/api/v1/auth/login';
+  /** The probe route that takes bodies up to 2 MiB. */
+  const BIG = '/api/v1/probe-hardening/big';
 
   beforeAll(async () => {
-    app = await createTestApp();
+    app = await createTestApp({}, { imports: [ProbeModule] });
     await app.listen({ port: 0, host: '127.0.0.1' });
     port = (app.getHttpServer().address() as net.AddressInfo).port;
     app.getHttpServer().on('request', (req: import('node:http').IncomingMessage) => {
-      if (req.url !== LOGIN) return;
+      if (req.url !== LOGIN && req.url !== BIG) return;
       const at = delivered.push(0) - 1;
       req.on('data', (chunk: Buffer) => (delivered[at] += chunk.length));
     });
@@ -338,6 +340,25 @@ describe('bodies refused before they are read, over TCP', () => {
       expect(read.status).toBe(400);
       expect(JSON.parse(read.text).message).toEqual(expect.arrayContaining([expect.stringMatching(/^pad: /)]));
       expect(delivered[1]).toBeGreaterThan(60_000);
+    }
+  });
+
+  it('refuses a large body by its structure on the chunk that crosses the limit, and answers once it has all arrived', async () => {
+    // 40,000 keys then 1 MB of padding: refused at the 1,001st key, in the first chunk read.
+    const body = `${manyKeys().slice(0, -1)},"pad":"${'x'.repeat(1_000_000)}"}`;
+    for (let round = 0; round < 3; round++) {
+      delivered.length = 0;
+      const refused = await sendRaw(port, postHead(BIG, 'application/json', Buffer.byteLength(body)), body);
+      expect([refused.status, refused.headers.connection, JSON.parse(refused.text).message]).toEqual([
+        400,
+        'close',
+        ['body: an object has more than 1000 fields'],
+      ]);
+      // Only what came before the refusal reached the request stream (the whole body without the check as it arrives).
+      expect(delivered[0]).toBeLessThan(200 * 1024);
+      const note = JSON.stringify({ note: 'x'.repeat(27) });
+      const fine = await sendRaw(port, postHead(BIG, 'application/json', note.length), note);
+      expect([fine.status, JSON.parse(fine.text)]).toEqual([201, { note: 'x'.repeat(27) }]);
     }
   });
 });

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { BODY_LIMITS, stringProblems, structureProblem, type BodyLimits } from './body-parsers.js';
+import { BODY_LIMITS, stringProblems, type BodyLimits } from './body-parsers.js';
+import { StructureScan, structureProblem } from './structure-scan.js';
 
 const limits: BodyLimits = { maxDepth: 4, maxKeys: 3, maxStringLength: 10 };
 
@@ -83,6 +84,51 @@ describe('body structure scan', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('body structure scan, chunk by chunk', () => {
+  /** The scan of `bytes` pushed in pieces cut at `cuts`. */
+  const inChunks = (bytes: Buffer, cuts: number[], scanLimits: BodyLimits = limits): string | null => {
+    const scan = new StructureScan(scanLimits);
+    let from = 0;
+    for (const cut of [...new Set(cuts)].sort((a, b) => a - b).concat(bytes.length)) {
+      const problem = scan.push(bytes.subarray(from, cut));
+      if (problem !== null) return problem;
+      from = cut;
+    }
+    return null;
+  };
+
+  it('finds what the whole body gives, wherever the chunks are cut (inside strings, escapes, UTF-8 sequences)', () => {
+    const bodies = fc.oneof(
+      fc.json({ maxDepth: 6 }),
+      fc.constantFrom(
+        String.raw`{"a":"x\\\\","b":[[[[[1]]]]]}`,
+        String.raw`{"a\\":"\\\"{[:","b":{"c":1,"d":2,"e":3,"f":4}}`,
+        '{"ключ":{"😀 k":[[[1]]]}}',
+        `{"long":"${String.raw`é\\\"`.repeat(50)}","deep":[[[[[0]]]]]}`,
+      ),
+    );
+    fc.assert(
+      fc.property(bodies, fc.array(fc.nat(), { maxLength: 8 }), (text, cuts) => {
+        const bytes = Buffer.from(text);
+        expect(
+          inChunks(
+            bytes,
+            cuts.map((c) => c % (bytes.length + 1)),
+          ),
+        ).toBe(structureProblem(bytes, limits));
+      }),
+      { numRuns: 1_000 },
+    );
+  });
+
+  it('refuses on the chunk that crosses a limit, before the rest arrives', () => {
+    const scan = new StructureScan(BODY_LIMITS);
+    const head = Buffer.from(`{${Array.from({ length: 1_001 }, (_, i) => `"k${i}":1`).join(',')}`);
+    expect(scan.push(head.subarray(0, 5_000))).toBeNull();
+    expect(scan.push(head.subarray(5_000))).toBe('body: an object has more than 1000 fields');
   });
 });
 

@@ -2,6 +2,8 @@ import { BadRequestException } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parse as parseForm } from 'node:querystring';
+import { scannedWhileRead, scanWhileReading } from './scan-while-reading.js';
+import { segment, structureProblem } from './structure-scan.js';
 
 /**
  * What a request body may look like, checked while it is parsed, before Nest, class-transformer or
@@ -47,11 +49,19 @@ export const BodyLimit = (bytes: number): MethodDecorator => RouteConfig({ [BODY
  */
 export const ADMIN_WRITE_BODY_LIMIT = 256 * 1024;
 
-/** Routes declared with @BodyLimit() get that limit instead of the server's. */
-export function registerRouteBodyLimits(fastify: FastifyInstance): void {
+/**
+ * Routes declared with @BodyLimit() get that limit instead of the server's, and the structure of
+ * their JSON bodies is checked as they arrive (scan-while-reading.ts): only their bodies are large
+ * enough to arrive in several chunks.
+ */
+export function registerRouteBodyLimits(fastify: FastifyInstance, limits: BodyLimits = BODY_LIMITS): void {
+  const scan = scanWhileReading(limits);
   fastify.addHook('onRoute', (route) => {
     const limit = (route.config as Record<string, unknown> | undefined)?.[BODY_LIMIT_CONFIG];
-    if (typeof limit === 'number' && route.bodyLimit === undefined) route.bodyLimit = limit;
+    if (typeof limit !== 'number' || route.bodyLimit !== undefined) return;
+    route.bodyLimit = limit;
+    const own = route.preParsing === undefined ? [] : Array.isArray(route.preParsing) ? route.preParsing : [route.preParsing];
+    route.preParsing = [scan, ...own];
   });
 }
 
@@ -69,7 +79,7 @@ export function registerBodyParsers(fastify: FastifyInstance, limits: BodyLimits
   // As bytes: a refused body is never decoded. The text of a large body is a string V8 allocates
   // in fresh pages of its own (over 128 KB), which costs more than the whole scan.
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request: FastifyRequest, body: string | Buffer, done) => {
-    const structure = structureProblem(body, limits);
+    const structure = scannedWhileRead(request.raw) ? null : structureProblem(body, limits);
     if (structure !== null) return done(new BadRequestException([structure]), undefined);
     const text = typeof body === 'string' ? body : body.toString('utf8');
     void parseJson(request, text, (error: Error | null, value?: unknown) => {
@@ -108,126 +118,6 @@ function isJson(text: string): boolean {
   }
 }
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
-const COLON = 0x3a;
-
-/**
- * Depth and keys per object of a JSON body, in one pass over its bytes without building anything
- * (the characters that give JSON its structure are ASCII, and never part of a UTF-8 sequence):
- * strings are skipped, each `:` outside a string is one key of the innermost object. Malformed
- * JSON is left to JSON.parse (this returns null or a limit problem for it, and both end in a 400).
- * A problem names the field where the limit was crossed (`items.0.tags: is nested deeper than 32
- * levels`; `body` for the body itself), found by a second scan that only runs for a refused body.
- * Text is scanned as its UTF-8 bytes.
- */
-export function structureProblem(body: Uint8Array | string, limits: BodyLimits): string | null {
-  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-  const { maxDepth, maxKeys } = limits;
-  const isObject = new Uint8Array(maxDepth + 1);
-  const keys = new Uint32Array(maxDepth + 1);
-  let depth = 0;
-  for (let i = 0, n = bytes.length; i < n; i++) {
-    const c = bytes[i];
-    if (c === QUOTE) {
-      const end = stringEnd(bytes, i);
-      if (end === -1) return null;
-      i = end;
-    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
-      if (++depth > maxDepth) return `${fieldPathAt(bytes, i, 0)}: is nested deeper than ${maxDepth} levels`;
-      isObject[depth] = c === OPEN_OBJECT ? 1 : 0;
-      keys[depth] = 0;
-    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
-      if (depth > 0) depth--;
-    } else if (c === COLON && depth > 0 && isObject[depth] === 1) {
-      if (++keys[depth] > maxKeys) {
-        const path = fieldPathAt(bytes, i, 1);
-        return path === 'body' ? `body: an object has more than ${maxKeys} fields` : `${path}: has more than ${maxKeys} fields`;
-      }
-    }
-  }
-  return null;
-}
-
-/** Bytes of a string walked one by one before the rest is searched natively (most strings are shorter). */
-const SHORT_STRING = 64;
-
-/** Index of the quote closing the string that opens at `start`, or -1. */
-function stringEnd(bytes: Uint8Array, start: number): number {
-  const n = bytes.length;
-  let i = start + 1;
-  for (const stop = Math.min(n, i + SHORT_STRING); i < stop; i++) {
-    const c = bytes[i];
-    if (c === QUOTE) return i;
-    if (c === BACKSLASH) i++;
-  }
-  for (;;) {
-    const end = bytes.indexOf(QUOTE, i);
-    if (end === -1) return -1;
-    // Escaped when an odd number of backslashes precede it (the opening quote ends the run).
-    let backslashes = 0;
-    for (let k = end - 1; bytes[k] === BACKSLASH; k--) backslashes++;
-    if ((backslashes & 1) === 0) return end;
-    i = end + 1;
-  }
-}
-
-/** Segments of a field path shown in a message; deeper ones become `…`. */
-const utf8 = new TextDecoder();
-
-const PATH_SEGMENTS_SHOWN = 4;
-
-/**
- * The field path (`a.b.0.c`) of the value at byte `position` of a JSON body, the containers still open
- * there minus the innermost `drop`: `body` when it is the body itself. Slow path of
- * structureProblem (a refused body only).
- */
-function fieldPathAt(bytes: Uint8Array, position: number, drop: number): string {
-  // A key is kept as the place of its string; only the keys still open at the end are decoded.
-  const frames: { object: boolean; keyStart: number; keyEnd: number; index: number; expectKey: boolean }[] = [];
-  for (let i = 0; i < position; i++) {
-    const c = bytes[i];
-    const top = frames[frames.length - 1];
-    if (c === QUOTE) {
-      const end = stringEnd(bytes, i);
-      if (end === -1) break;
-      if (top?.object && top.expectKey) {
-        top.keyStart = i;
-        top.keyEnd = end + 1;
-        top.expectKey = false;
-      }
-      i = end;
-    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
-      frames.push({ object: c === OPEN_OBJECT, keyStart: 0, keyEnd: 0, index: 0, expectKey: true });
-    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
-      frames.pop();
-    } else if (c === 0x2c /* , */ && top) {
-      if (top.object) top.expectKey = true;
-      else top.index++;
-    }
-  }
-  const segments = frames
-    .slice(0, Math.max(0, frames.length - drop))
-    .map((f) => (f.object ? segment(keyAt(bytes, f.keyStart, f.keyEnd)) : String(f.index)));
-  if (segments.length === 0) return 'body';
-  return segments.length > PATH_SEGMENTS_SHOWN ? `${segments.slice(0, PATH_SEGMENTS_SHOWN).join('.')}…` : segments.join('.');
-}
-
-/** The key whose JSON string spans `start` (its opening quote) to `end` (past its closing one); '' when none was read. */
-function keyAt(bytes: Uint8Array, start: number, end: number): string {
-  if (end === 0) return '';
-  const quoted = utf8.decode(bytes.subarray(start, end));
-  try {
-    return JSON.parse(quoted) as string;
-  } catch {
-    return quoted.slice(1, -1);
-  }
-}
-
 const wellFormed = (String.prototype as unknown as { isWellFormed?: (this: string) => boolean }).isWellFormed;
 const LONE_SURROGATE = /\p{Cs}/u;
 
@@ -237,11 +127,6 @@ function stringProblem(value: string, limits: BodyLimits): string | null {
   if (value.includes('\u0000')) return 'must not contain NUL (\\u0000) characters';
   if (wellFormed ? !wellFormed.call(value) : LONE_SURROGATE.test(value)) return 'must be well-formed Unicode (no lone surrogates)';
   return null;
-}
-
-/** A field name as it appears in a message: long ones are cut. */
-function segment(key: string): string {
-  return key.length > 64 ? `${key.slice(0, 64)}…` : key;
 }
 
 /**
