@@ -68,9 +68,9 @@ export function registerRouteBodyLimits(fastify: FastifyInstance, limits: BodyLi
 /**
  * The body parsers of the API (Nest's own are turned off with `bodyParser: false`):
  * - application/json: the size limit (server or route), then the structure (depth, keys per
- *   object) on the raw bytes before they are decoded and parsed, then Fastify's JSON parser (which refuses
- *   `__proto__` and `constructor.prototype` keys), then every string once (NUL, lone surrogates,
- *   length);
+ *   object) on the raw bytes before they are decoded and parsed (on the routes with a larger
+ *   limit, as they arrive), then Fastify's JSON parser (which refuses `__proto__` and
+ *   `constructor.prototype` keys), then every string once (NUL, lone surrogates, length);
  * - application/x-www-form-urlencoded: the same key count and string checks.
  * A refused body is a 400 naming the field(s), through the usual error body.
  */
