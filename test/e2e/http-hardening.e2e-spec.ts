@@ -1,6 +1,7 @@
 import { Body, Controller, Module, Post } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { IsOptional, IsString } from 'class-validator';
+import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
 import { Readable } from 'node:stream';
 import { Public } from '@app/common';
@@ -311,7 +312,7 @@ describe('bodies refused before they are read, over TCP', () => {
     app = await createTestApp({}, { imports: [ProbeModule] });
     await app.listen({ port: 0, host: '127.0.0.1' });
     port = (app.getHttpServer().address() as net.AddressInfo).port;
-    app.getHttpServer().on('request', (req: import('node:http').IncomingMessage) => {
+    app.getHttpServer().on('request', (req: IncomingMessage) => {
       if (req.url !== LOGIN && req.url !== BIG) return;
       const at = delivered.push(0) - 1;
       req.on('data', (chunk: Buffer) => (delivered[at] += chunk.length));
@@ -330,10 +331,10 @@ describe('bodies refused before they are read, over TCP', () => {
       delivered.length = 0;
       const refused = await login(big);
       expect([refused.status, refused.headers.connection, JSON.parse(refused.text).message]).toEqual([413, 'close', 'body: is too large']);
-      // Node's parser would hand every chunk it reads until the socket closes to the request stream
-      // (128,000 bytes here without the skip).
       await new Promise((resolve) => setTimeout(resolve, 50));
-      // (The refusal is decided in the request event, before the first chunk of body is handed on.)
+      // Node's parser would hand every chunk it reads until the socket closes to the request stream
+      // (128,000 bytes here without the skip); the refusal is decided in the request event, before
+      // the first chunk of body is handed on.
       expect(delivered[0]).toBe(0);
       // Node pools its parsers: the next connection takes the one that skipped the body.
       const read = await login(JSON.stringify({ email: 'a@example.com', password: 'p'.repeat(100), pad: 'x'.repeat(60_000) }));

@@ -240,12 +240,12 @@ export class CacheAside {
     return k;
   }
 
-  /** The key cache's bound now (see l1Key). */
+  /** The key cache's bound now (see cachedKey). */
   private keyCacheBound(): number {
     return Math.min(this.keyCacheMax, KEY_CACHE_MIN + 2 * (this.l1?.lru.size ?? 0));
   }
 
-  /** Keys in the key cache (see l1Key), for diagnostics. */
+  /** Keys in the key cache (see cachedKey), for diagnostics. */
   keyCacheSize(): number {
     return this.keyCache.size;
   }
@@ -559,7 +559,7 @@ function addTodo(todo: Todo, k: string, keys: readonly CacheKey[], i: number): b
 
 /** Bound on keys in refresh backoff (past it the map starts over: at worst one extra refresh each). */
 const MAX_BACKOFF_KEYS = 10_000;
-/** The key cache's bound when the namespace's L1 is (nearly) empty (see CacheAside.l1Key). */
+/** The key cache's bound when the namespace's L1 is (nearly) empty (see CacheAside.cachedKey). */
 const KEY_CACHE_MIN = 1_024;
 
 function stripUndefined<T extends object>(o: T | undefined): Partial<T> {
