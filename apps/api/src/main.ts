@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { ConfigError, installShutdownTimeout, loadConfig, loadEnvFile } from '@app/common';
+import { ConfigError, installShutdownTimeout, loadConfig, loadEnvFile, startIdleMemoryRelease } from '@app/common';
 import { createApp } from './app.factory.js';
 
 async function bootstrap(): Promise<void> {
@@ -8,6 +8,7 @@ async function bootstrap(): Promise<void> {
   const app = await createApp(config);
   installShutdownTimeout(config.app.shutdownTimeoutMs);
   await app.listen({ port: config.app.port, host: config.app.host });
+  startIdleMemoryRelease(config);
 }
 
 bootstrap().catch((error: unknown) => {

@@ -8,6 +8,7 @@ import {
   installShutdownTimeout,
   loadConfig,
   loadEnvFile,
+  startIdleMemoryRelease,
 } from '@app/common';
 import { WorkerModule } from './worker.module.js';
 
@@ -26,6 +27,7 @@ async function bootstrap(): Promise<void> {
   app.enableShutdownHooks();
   installShutdownTimeout(config.app.shutdownTimeoutMs);
   await app.init();
+  startIdleMemoryRelease(config);
 }
 
 bootstrap().catch((error: unknown) => {

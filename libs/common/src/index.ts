@@ -19,3 +19,5 @@ export * from './logging/error-serializer.js';
 export * from './logging/pino-logger.service.js';
 export * from './pagination.js';
 export * from './lifecycle/shutdown-timeout.js';
+export * from './lifecycle/idle-memory-release.js';
+export * from './lifecycle/memory-release.starter.js';

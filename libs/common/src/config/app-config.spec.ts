@@ -28,6 +28,14 @@ describe('loadConfig', () => {
     expect(config.database.migrateOnStart).toBe(true);
   });
 
+  it('reads the idle memory release settings (default: 2 s idle, 16 MB growth; 0 turns it off)', () => {
+    expect(loadConfig(valid).app.memoryRelease).toEqual({ idleMs: 2_000, minGrowthBytes: 16 * 1_048_576 });
+    const off = loadConfig({ ...valid, MEMORY_RELEASE_IDLE_MS: '0', MEMORY_RELEASE_MIN_GROWTH_MB: '64' });
+    expect(off.app.memoryRelease).toEqual({ idleMs: 0, minGrowthBytes: 64 * 1_048_576 });
+    const names = problemsOf({ ...valid, MEMORY_RELEASE_IDLE_MS: 'soon', MEMORY_RELEASE_MIN_GROWTH_MB: '0' }).map((p) => p.split(':')[0]);
+    expect(names.sort()).toEqual(['MEMORY_RELEASE_IDLE_MS', 'MEMORY_RELEASE_MIN_GROWTH_MB']);
+  });
+
   it('names a missing variable', () => {
     const problems = problemsOf({ ...valid, DB_PRIMARY_URL: '' });
     expect(problems).toEqual([expect.stringMatching(/^DB_PRIMARY_URL: is required/)]);

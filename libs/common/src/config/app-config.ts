@@ -22,6 +22,12 @@ export interface AppConfig {
      */
     logRequestContext?: Env['LOG_REQUEST_CONTEXT'];
     shutdownTimeoutMs: number;
+    /**
+     * After a busy period, once the process has been idle for idleMs (0 = never), one full collection
+     * gives the memory the burst left behind back to the OS, when resident memory grew by at least
+     * minGrowthBytes since the last release (IdleMemoryRelease).
+     */
+    memoryRelease?: { idleMs: number; minGrowthBytes: number };
     corsOrigins: string[];
     /** Fastify trustProxy: which peers may set X-Forwarded-For (client IPs for rate limits). */
     trustProxy: boolean | number | string[];
@@ -173,6 +179,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       logBufferBytes: env.LOG_BUFFER_BYTES,
       logRequestContext: env.LOG_REQUEST_CONTEXT,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+      memoryRelease: { idleMs: env.MEMORY_RELEASE_IDLE_MS, minGrowthBytes: env.MEMORY_RELEASE_MIN_GROWTH_MB * 1_048_576 },
       corsOrigins: env.CORS_ORIGINS.split(',')
         .map((o) => o.trim())
         .filter(Boolean),

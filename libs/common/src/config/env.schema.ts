@@ -38,6 +38,8 @@ export const envSchema = z
     LOG_BUFFER_BYTES: int(0, 1_048_576).default(8192),
     LOG_REQUEST_CONTEXT: z.enum(['explicit', 'nestjs-pino']).default('explicit'),
     SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
+    MEMORY_RELEASE_IDLE_MS: int(0, 3_600_000).default(2_000),
+    MEMORY_RELEASE_MIN_GROWTH_MB: int(1, 65_536).default(16),
     CORS_ORIGINS: z.string().default(''),
     TRUST_PROXY: z
       .string()
