@@ -202,7 +202,7 @@ function httpRows(r: Json): Row[] {
     mem
       ? {
           figure: 'API RSS at the end of bench:http',
-          value: `${mem.rssMb} MB (peak ${mem.peakRssMb} MB; heap used ${mem.heapUsedMb ?? 'n/a'} of ${mem.heapTotalMb ?? 'n/a'} MB)`,
+          value: `${mem.rssMb} MB${r.apiMemoryReleaseIdleMs ? ` after ${((r.apiMemoryReleaseIdleMs + 2000) / 1000).toFixed(1)} s idle (${r.apiMemoryAtLoadEnd?.rssMb ?? 'n/a'} MB right after the load)` : ''} (peak ${mem.peakRssMb} MB; heap used ${mem.heapUsedMb ?? 'n/a'} of ${mem.heapTotalMb ?? 'n/a'} MB)`,
           goal: '≤ 150 MB',
           met: mem.rssMb <= 150,
         }
