@@ -121,11 +121,11 @@ describe('read-after-write consistency', () => {
   // longer than the default test timeout, which says nothing about consistency.
   it('50 × PATCH then GET/list on one instance never shows an old value', async () => {
     await run(`one-${uniq()}`, [a], [a]);
-  }, 240_000);
+  }, 480_000);
 
   it('50 × PATCH on one instance then GET/list on another (alternating) never shows an old value', async () => {
     await run(`two-${uniq()}`, [a, b], [b, a]);
-  }, 240_000);
+  }, 480_000);
 
   it('uses the replica for list loads once it has replayed the last write', async () => {
     const freshness = b.get(ReplicaFreshness);
