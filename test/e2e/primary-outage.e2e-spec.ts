@@ -13,6 +13,12 @@ import { CatalogCache } from '../../libs/catalog/src/services/catalog-cache.serv
  */
 const ip = () => ({ 'x-forwarded-for': randomClientIp() });
 
+/**
+ * How long the replica may take to have the rows: a suite running beside this one pauses its replay
+ * for a while (test/catalog/consistency: 15 writes, over 15 s on a slow machine).
+ */
+const REPLICA_WAIT_MS = 120_000;
+
 describe('Postgres primary outage', () => {
   const primary = new TcpProxy(hostPortOf(process.env.DB_PRIMARY_URL!));
   const replica = new TcpProxy(hostPortOf(process.env.DB_REPLICA_URL!));
@@ -65,7 +71,7 @@ describe('Postgres primary outage', () => {
     const sessions = await app.inject({ method: 'GET', url: '/api/v1/auth/sessions', headers: bearer(customer.accessToken) });
     otherSessionId = sessions.json<{ id: string; current: boolean }[]>().find((x) => !x.current)!.id;
     await waitForReplica(app, category.slug, products.length);
-  });
+  }, REPLICA_WAIT_MS + 60_000);
 
   afterAll(async () => {
     await app?.close();
@@ -310,7 +316,7 @@ describe('Postgres primary outage', () => {
       if (cached === undefined) await new Promise((r) => setTimeout(r, 250));
     }
     expect(cached).toMatchObject({ id: products[0].id });
-  });
+  }, REPLICA_WAIT_MS + 60_000);
   it('prices the cart from the replica while the primary is down, also when product reads race it (never a 500)', async () => {
     const cache = app.get(CatalogCache);
     expect(await cache.catalogChanged()).toBe(true); // nothing cached: pricing has to reach Postgres
@@ -332,7 +338,7 @@ describe('Postgres primary outage', () => {
       expect(await cache.products.get(products[0].id, { l1: false })).toBeUndefined();
     });
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
-  });
+  }, REPLICA_WAIT_MS + 60_000);
 });
 
 /**
@@ -368,7 +374,7 @@ describe('Postgres primary behind a network partition', () => {
     await waitForReplica(app, category.slug, products.length);
     // Pooled primary connections exist (the writes above used them) and the catalog cache is cold.
     expect(await app.get(CatalogCache).catalogChanged()).toBe(true);
-  });
+  }, REPLICA_WAIT_MS + 60_000);
   afterAll(async () => {
     await app?.close();
     await primary.stop();
@@ -438,7 +444,7 @@ describe('Postgres primary behind a network partition', () => {
 async function waitForReplica(app: NestFastifyApplication, slug: string, n: number): Promise<void> {
   const { DataSource } = await import('typeorm');
   const ds = app.get(DataSource);
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + REPLICA_WAIT_MS;
   for (;;) {
     const runner = ds.createQueryRunner('slave');
     try {
