@@ -66,7 +66,7 @@ import {
   withDatabase,
 } from './lib/processes.js';
 import { removeBenchKeys } from './lib/redis-cleanup.js';
-import { RAISED_LIMITS, resultsFile, setting } from './lib/settings.js';
+import { MEMORY_SETTLE_MARGIN_MS, RAISED_LIMITS, resultsFile, setting } from './lib/settings.js';
 import { runWrk, wrkAvailable, type WrkRequests } from './lib/wrk-load.js';
 
 const RESULTS = resultsFile('http');
@@ -88,9 +88,6 @@ loadEnvDefaults();
 
 /** The goals checked here and in bench/summary.ts. */
 const GOALS = { productRpsRatioMin: 0.8, productP99RatioMax: 1.5, cartRpsRatioMin: 0.8, uncachedListRpsRatioMin: 0.6, apiRssMbMax: 150 };
-
-/** How much longer than MEMORY_RELEASE_IDLE_MS the bench waits before reading the API's memory at the end. */
-const SETTLE_MARGIN_MS = 2_000;
 
 /** The API's memory now: RSS and V8 heap from its /metrics (prom-client defaults), RSS also from /proc. */
 async function apiMemory(
@@ -391,7 +388,7 @@ async function main(): Promise<void> {
     // what the load left (IdleMemoryRelease, MEMORY_RELEASE_IDLE_MS): the figure the goal reads.
     const memoryAtLoadEnd = await apiMemory(apiPort, apiPid);
     const releaseIdleMs = Number(env.MEMORY_RELEASE_IDLE_MS ?? process.env.MEMORY_RELEASE_IDLE_MS ?? 0);
-    if (releaseIdleMs > 0) await new Promise((r) => setTimeout(r, releaseIdleMs + SETTLE_MARGIN_MS));
+    if (releaseIdleMs > 0) await new Promise((r) => setTimeout(r, releaseIdleMs + MEMORY_SETTLE_MARGIN_MS));
     const memory = releaseIdleMs > 0 ? await apiMemory(apiPort, apiPid) : memoryAtLoadEnd;
 
     const row = (n: string): Row => best.get(n)!;
@@ -513,7 +510,7 @@ async function main(): Promise<void> {
       m.heapUsedMb === null ? 'heap n/a (no /metrics)' : `heap used ${m.heapUsedMb} MB of ${m.heapTotalMb} MB`;
     console.log(`API right after the last load: RSS ${memoryAtLoadEnd.rssMb} MB, ${heapOf(memoryAtLoadEnd)}`);
     console.log(
-      `API at the end${releaseIdleMs > 0 ? ` (idle ${((releaseIdleMs + SETTLE_MARGIN_MS) / 1000).toFixed(1)} s, MEMORY_RELEASE_IDLE_MS=${releaseIdleMs})` : ''}: RSS ${memory.rssMb} MB (peak ${memory.peakRssMb} MB), ${heapOf(memory)}; goal RSS ≤ ${GOALS.apiRssMbMax} MB: ${targets.apiRssMet ? 'met' : 'NOT met'}`,
+      `API at the end${releaseIdleMs > 0 ? ` (idle ${((releaseIdleMs + MEMORY_SETTLE_MARGIN_MS) / 1000).toFixed(1)} s, MEMORY_RELEASE_IDLE_MS=${releaseIdleMs})` : ''}: RSS ${memory.rssMb} MB (peak ${memory.peakRssMb} MB), ${heapOf(memory)}; goal RSS ≤ ${GOALS.apiRssMbMax} MB: ${targets.apiRssMet ? 'met' : 'NOT met'}`,
     );
     const verdict = (ok: boolean): string => (ok ? 'met' : 'NOT met');
     console.log(

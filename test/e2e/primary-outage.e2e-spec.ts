@@ -253,100 +253,92 @@ describe('Postgres primary outage', () => {
     expect(after.json()).toMatchObject({ priceCents: products[2].priceCents, stock: 50 });
   });
 
-  it(
-    'serves every product, list and category read from the replica while the primary is down, without caching those answers',
-    async () => {
-      const cache = app.get(CatalogCache);
-      // Nothing cached: every read below has to reach Postgres.
-      expect(await cache.catalogChanged()).toBe(true);
-      await waitForReplica(app, category.slug, products.length);
-      const reads: [string, string, (body: any) => void][] = [
-        ...products.map((p): [string, string, (body: any) => void] => [
-          `product ${p.name}`,
-          `/api/v1/products/${p.id}`,
-          (b) => expect(b).toMatchObject({ id: p.id, name: p.name, category: { id: category.id } }),
-        ]),
-        [
-          'list by category',
-          `/api/v1/products?category=${category.slug}&sort=price`,
-          (b) => expect(b.items.map((i: Product) => i.id)).toEqual(products.map((p) => p.id)),
-        ],
-        [
-          'list by text',
-          `/api/v1/products?q=${encodeURIComponent(products[1].name)}`,
-          (b) => expect(b.items.map((i: Product) => i.id)).toContain(products[1].id),
-        ],
-        [
-          'list page 2',
-          `/api/v1/products?category=${category.slug}&sort=-price&page=2&limit=1`,
-          (b) => expect(b).toMatchObject({ total: 3, page: 2, items: [{ id: products[1].id }] }),
-        ],
-        ['default list', '/api/v1/products', (b) => expect(b.total).toBeGreaterThanOrEqual(3)],
-        [
-          'categories',
-          '/api/v1/categories',
-          (b) => expect(b).toEqual(expect.arrayContaining([expect.objectContaining({ id: category.id, slug: category.slug })])),
-        ],
-      ];
-      const failures: string[] = [];
-      let served = 0;
-      await withoutPrimary(async () => {
-        for (let round = 0; round < 5; round++) {
-          for (const [name, url, check] of reads) {
-            const res = await app.inject({ method: 'GET', url });
-            if (res.statusCode !== 200) {
-              failures.push(`${name}: ${res.statusCode}`);
-              continue;
-            }
-            check(res.json());
-            served++;
+  it('serves every product, list and category read from the replica while the primary is down, without caching those answers', async () => {
+    const cache = app.get(CatalogCache);
+    // Nothing cached: every read below has to reach Postgres.
+    expect(await cache.catalogChanged()).toBe(true);
+    await waitForReplica(app, category.slug, products.length);
+    const reads: [string, string, (body: any) => void][] = [
+      ...products.map((p): [string, string, (body: any) => void] => [
+        `product ${p.name}`,
+        `/api/v1/products/${p.id}`,
+        (b) => expect(b).toMatchObject({ id: p.id, name: p.name, category: { id: category.id } }),
+      ]),
+      [
+        'list by category',
+        `/api/v1/products?category=${category.slug}&sort=price`,
+        (b) => expect(b.items.map((i: Product) => i.id)).toEqual(products.map((p) => p.id)),
+      ],
+      [
+        'list by text',
+        `/api/v1/products?q=${encodeURIComponent(products[1].name)}`,
+        (b) => expect(b.items.map((i: Product) => i.id)).toContain(products[1].id),
+      ],
+      [
+        'list page 2',
+        `/api/v1/products?category=${category.slug}&sort=-price&page=2&limit=1`,
+        (b) => expect(b).toMatchObject({ total: 3, page: 2, items: [{ id: products[1].id }] }),
+      ],
+      ['default list', '/api/v1/products', (b) => expect(b.total).toBeGreaterThanOrEqual(3)],
+      [
+        'categories',
+        '/api/v1/categories',
+        (b) => expect(b).toEqual(expect.arrayContaining([expect.objectContaining({ id: category.id, slug: category.slug })])),
+      ],
+    ];
+    const failures: string[] = [];
+    let served = 0;
+    await withoutPrimary(async () => {
+      for (let round = 0; round < 5; round++) {
+        for (const [name, url, check] of reads) {
+          const res = await app.inject({ method: 'GET', url });
+          if (res.statusCode !== 200) {
+            failures.push(`${name}: ${res.statusCode}`);
+            continue;
           }
+          check(res.json());
+          served++;
         }
-        // The replica's answers were served, not cached: none can outlive the outage.
-        for (const p of products) expect(await cache.products.get(p.id, { l1: false })).toBeUndefined();
-        expect(await cache.categories.get('all', { l1: false })).toBeUndefined();
-      });
-      expect(failures).toEqual([]);
-      expect(served).toBe(reads.length * 5);
-      // Back on the primary (reads retry it a couple of seconds after its last failure): cached again.
-      const deadline = Date.now() + 15_000;
-      let cached: unknown;
-      while (cached === undefined && Date.now() < deadline) {
-        const res = await app.inject({ method: 'GET', url: `/api/v1/products/${products[0].id}` });
-        expect(res.json()).toMatchObject({ id: products[0].id });
-        cached = await cache.products.get(products[0].id, { l1: false });
-        if (cached === undefined) await new Promise((r) => setTimeout(r, 250));
       }
-      expect(cached).toMatchObject({ id: products[0].id });
-    },
-    REPLICA_WAIT_MS + 60_000,
-  );
-  it(
-    'prices the cart from the replica while the primary is down, also when product reads race it (never a 500)',
-    async () => {
-      const cache = app.get(CatalogCache);
-      expect(await cache.catalogChanged()).toBe(true); // nothing cached: pricing has to reach Postgres
-      await waitForReplica(app, category.slug, products.length);
-      const statuses: number[] = [];
-      await withoutPrimary(async () => {
-        for (let round = 0; round < 3; round++) {
-          expect(await cache.catalogChanged()).toBe(true);
-          // The cart's batch lookup and single product reads of the same id share one load.
-          const [cart, ...reads] = await Promise.all([
-            app.inject({ method: 'GET', url: '/api/v1/cart', headers: bearer(customer.accessToken) }),
-            ...products.map((p) => app.inject({ method: 'GET', url: `/api/v1/products/${p.id}` })),
-          ]);
-          statuses.push(cart.statusCode, ...reads.map((r) => r.statusCode));
-          expect(cart.statusCode).toBe(200);
-          expect(cart.json().items).toEqual([expect.objectContaining({ productId: products[0].id, quantity: 1 })]);
-        }
-        // Served from the replica, not cached.
-        expect(await cache.products.get(products[0].id, { l1: false })).toBeUndefined();
-      });
-      expect(statuses.filter((s) => s !== 200)).toEqual([]);
-    },
-    REPLICA_WAIT_MS + 60_000,
-  );
+      // The replica's answers were served, not cached: none can outlive the outage.
+      for (const p of products) expect(await cache.products.get(p.id, { l1: false })).toBeUndefined();
+      expect(await cache.categories.get('all', { l1: false })).toBeUndefined();
+    });
+    expect(failures).toEqual([]);
+    expect(served).toBe(reads.length * 5);
+    // Back on the primary (reads retry it a couple of seconds after its last failure): cached again.
+    const deadline = Date.now() + 15_000;
+    let cached: unknown;
+    while (cached === undefined && Date.now() < deadline) {
+      const res = await app.inject({ method: 'GET', url: `/api/v1/products/${products[0].id}` });
+      expect(res.json()).toMatchObject({ id: products[0].id });
+      cached = await cache.products.get(products[0].id, { l1: false });
+      if (cached === undefined) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(cached).toMatchObject({ id: products[0].id });
+  });
+  it('prices the cart from the replica while the primary is down, also when product reads race it (never a 500)', async () => {
+    const cache = app.get(CatalogCache);
+    expect(await cache.catalogChanged()).toBe(true); // nothing cached: pricing has to reach Postgres
+    await waitForReplica(app, category.slug, products.length);
+    const statuses: number[] = [];
+    await withoutPrimary(async () => {
+      for (let round = 0; round < 3; round++) {
+        expect(await cache.catalogChanged()).toBe(true);
+        // The cart's batch lookup and single product reads of the same id share one load.
+        const [cart, ...reads] = await Promise.all([
+          app.inject({ method: 'GET', url: '/api/v1/cart', headers: bearer(customer.accessToken) }),
+          ...products.map((p) => app.inject({ method: 'GET', url: `/api/v1/products/${p.id}` })),
+        ]);
+        statuses.push(cart.statusCode, ...reads.map((r) => r.statusCode));
+        expect(cart.statusCode).toBe(200);
+        expect(cart.json().items).toEqual([expect.objectContaining({ productId: products[0].id, quantity: 1 })]);
+      }
+      // Served from the replica, not cached.
+      expect(await cache.products.get(products[0].id, { l1: false })).toBeUndefined();
+    });
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+  });
 });
 
 /**

@@ -27,7 +27,7 @@ export interface AppConfig {
      * gives the memory the burst left behind back to the OS, when resident memory grew by at least
      * minGrowthBytes since the last release (IdleMemoryRelease).
      */
-    memoryRelease?: { idleMs: number; minGrowthBytes: number };
+    memoryRelease: { idleMs: number; minGrowthBytes: number };
     corsOrigins: string[];
     /** Fastify trustProxy: which peers may set X-Forwarded-For (client IPs for rate limits). */
     trustProxy: boolean | number | string[];

@@ -1,6 +1,4 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
-import { IdleMemoryRelease, fullCollector } from './idle-memory-release.js';
+import { IdleMemoryRelease, fullCollector, gcExtension } from './idle-memory-release.js';
 
 const MB = 1_048_576;
 
@@ -113,8 +111,7 @@ describe('IdleMemoryRelease', () => {
   it("gives back the pages an ordinary full collection keeps pooled (V8's page pool)", () => {
     const collect = fullCollector();
     expect(collect).toBeDefined();
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as (options: object) => void;
+    const gc = gcExtension()!;
     const regular = () => gc({ type: 'major', execution: 'sync' });
     // Start from an empty pool: pages pooled by earlier work in this process would take the
     // allocation below without RSS growing.

@@ -30,24 +30,34 @@ export interface IdleMemoryReleaseOptions {
   collect?: () => void;
 }
 
+/** Options of V8's gc extension function (`gc({ type, execution, flavor })`). */
+export type GcOptions = { type: 'major' | 'minor'; execution: 'sync' | 'async'; flavor?: 'regular' | 'last-resort' };
+
+/**
+ * V8's gc extension, made available in a separate context: nothing is added to this process's
+ * global scope. Undefined when the runtime refuses the flag.
+ */
+export function gcExtension(): ((options: GcOptions) => void) | undefined {
+  try {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as unknown;
+    return typeof gc === 'function' ? (options) => void (gc as (options: GcOptions) => unknown)(options) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * A full collection that gives memory back to the OS: V8's "last resort" collection (the one it runs
  * on a low-memory notification) compacts the heap and returns the pages it freed. An ordinary full
  * collection keeps them pooled for reuse, so after a burst the peak heap stays resident for as long
  * as the process runs: V8's own memory reducer would release them, but it waits for an allocation
- * rate near zero, which a server with timers and connections never reaches. The collector comes
- * from V8's gc extension, made available in a separate context: nothing is added to this process's
- * global scope. Undefined when the runtime refuses the flag.
+ * rate near zero, which a server with timers and connections never reaches. Undefined when the gc
+ * extension is not available.
  */
 export function fullCollector(): (() => void) | undefined {
-  try {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as unknown;
-    if (typeof gc !== 'function') return undefined;
-    return () => void (gc as (options: object) => unknown)({ type: 'major', execution: 'sync', flavor: 'last-resort' });
-  } catch {
-    return undefined;
-  }
+  const gc = gcExtension();
+  return gc && (() => gc({ type: 'major', execution: 'sync', flavor: 'last-resort' }));
 }
 
 /**

@@ -10,7 +10,7 @@ const MB = 1_048_576;
  */
 export function startIdleMemoryRelease(config: AppConfig): IdleMemoryRelease | undefined {
   const settings = config.app.memoryRelease;
-  if (!settings || settings.idleMs === 0) return undefined;
+  if (settings.idleMs === 0) return undefined;
   const logger = new Logger('Memory');
   const release = new IdleMemoryRelease({
     ...settings,
