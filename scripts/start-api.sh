@@ -6,8 +6,8 @@
 # `npm run start:dev` runs the unbundled tsc output instead.
 #
 # Each setting comes from the environment, else from .env, else the default below (.env.example):
-#   V8_MAX_SEMI_SPACE_MB     young generation: each of its two semi-spaces (V8 grows them up to 64 MB
-#                            on a large machine, and keeps them); 0 = V8's own size
+#   V8_MAX_SEMI_SPACE_MB     young generation: each of its two semi-spaces (V8 grows them under load up
+#                            to this, 64 MB on a large machine; the idle memory release shrinks them); 0 = V8's own size
 #   V8_MAX_OLD_SPACE_MB      old generation limit: V8 collects before growing past it, instead of
 #                            letting garbage pile up to a limit set by the machine's memory (0 = that)
 #   MALLOC_ARENA_MAX         glibc malloc arenas (glibc: 8 per core, each keeping freed memory)
@@ -33,7 +33,7 @@ setting() {
   printf '%s' "$value"
 }
 
-semi=$(setting V8_MAX_SEMI_SPACE_MB 4)
+semi=$(setting V8_MAX_SEMI_SPACE_MB 16)
 old=$(setting V8_MAX_OLD_SPACE_MB 256)
 MALLOC_ARENA_MAX=$(setting MALLOC_ARENA_MAX 2)
 export MALLOC_ARENA_MAX

@@ -52,7 +52,7 @@ describe('scripts/start-api.sh', () => {
     await ready(port, api);
     const pid = api.child.pid!;
     const argv = proc(pid, 'cmdline').split('\0');
-    expect(argv).toEqual(expect.arrayContaining(['--max-semi-space-size=4', '--max-old-space-size=256', 'dist/bundle/api.mjs']));
+    expect(argv).toEqual(expect.arrayContaining(['--max-semi-space-size=16', '--max-old-space-size=256', 'dist/bundle/api.mjs']));
     expect(proc(pid, 'maps')).toContain(lib.stdout.trim());
     expect(proc(pid, 'environ').split('\0')).toEqual(
       expect.arrayContaining(['MALLOC_CONF=background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0', 'MALLOC_ARENA_MAX=2']),

@@ -1,3 +1,4 @@
+import { getHeapSpaceStatistics } from 'node:v8';
 import { IdleMemoryRelease, fullCollector, gcExtension } from './idle-memory-release.js';
 
 const MB = 1_048_576;
@@ -133,5 +134,23 @@ describe('IdleMemoryRelease', () => {
     // release returns them.
     expect(afterRegular - before).toBeGreaterThan(48 * MB);
     expect(afterRegular - afterRelease).toBeGreaterThan(48 * MB);
+  });
+
+  it('shrinks the young generation a load grew, which an ordinary full collection keeps (V8_MAX_SEMI_SPACE_MB is a peak)', () => {
+    const collect = fullCollector()!;
+    const newSpace = (): number => getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')!.space_size;
+    collect();
+    const idle = newSpace();
+    // Short-lived objects with many survivors per scavenge (requests in flight, in a server): V8
+    // grows its semi-spaces towards their limit.
+    let inFlight: unknown[] = [];
+    for (let i = 0; i < 3_000_000; i++) {
+      inFlight.push({ i, text: `request ${i}` });
+      if (inFlight.length > 200_000) inFlight = [];
+    }
+    expect(inFlight.length).toBeGreaterThan(0);
+    expect(newSpace()).toBeGreaterThanOrEqual(4 * idle);
+    collect();
+    expect(newSpace()).toBeLessThanOrEqual(idle);
   });
 });
