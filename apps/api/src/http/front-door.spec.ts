@@ -16,7 +16,10 @@ const SECURITY = { 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY
 type Verdict = boolean | 'later-true' | 'later-false';
 
 /** A FrontDoor on a real HTTP server, with a fake read and limit; what it does not take is answered "fallback". */
-async function setup(values: Record<string, object>, opts: { trustProxy?: boolean; extra?: (limit: RouteRateLimit) => FrontRoute } = {}) {
+async function setup(
+  values: Record<string, object>,
+  opts: { trustProxy?: boolean; extra?: (limit: RouteRateLimit) => FrontRoute | FrontRoute[] } = {},
+) {
   const { logger, lines } = capturedLogger('info');
   const observed: [string, string, number][] = [];
   const trackers: string[] = [];
@@ -48,7 +51,7 @@ async function setup(values: Record<string, object>, opts: { trustProxy?: boolea
     res.writeHead(299, { 'content-type': 'text/plain' }).end('fallback');
   };
   const server: Server = door.serverFactory(fallback, { keepAliveTimeout: 5_000, requestTimeout: 10_000, connectionTimeout: 20_000 });
-  door.open([cachedReadRoute(read, counts), ...(opts.extra ? [opts.extra(limit)] : [])], {
+  door.open([cachedReadRoute(read, counts), ...(opts.extra ? [opts.extra(limit)].flat() : [])], {
     securityHeaders: SECURITY,
     accessLog: new AccessLog(logger),
     latency: (method, route, status) => observed.push([method, route, status]),
@@ -311,6 +314,60 @@ describe('FrontDoor: cached reads answered before Fastify', () => {
       ]);
       expect(t.answered.get('/api/v1/count')).toBe(0);
       expect(t.observed).toEqual([]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('answers the requests of one turn together and in order; a fault writing one answer spares the others and never runs a write twice', async () => {
+    let writes = 0;
+    // An answer whose header Node refuses: writing it throws.
+    const badHeader = ['x-bad', 'a\nb'];
+    const faulty = (limit: RouteRateLimit): FrontRoute[] => [
+      { url: '/api/v1/odd', limit, take: () => () => ({ body: jsonBody({ odd: true }), conditional: false, headers: badHeader }) },
+      {
+        url: '/api/v1/write',
+        method: 'POST',
+        limit,
+        take: () => () => {
+          writes++;
+          return Promise.resolve({ body: jsonBody({ written: writes }), conditional: false, headers: badHeader });
+        },
+      },
+    ];
+    const t = await setup({ a1: thing, b2: { id: 'b2', name: 'Other' } }, { extra: faulty });
+    try {
+      const { port } = t.server.address() as AddressInfo;
+      // Pipelined on one connection, sent in one write: the three answers come back in order.
+      const raw = await new Promise<string>((resolve, reject) => {
+        let text = '';
+        const socket = connect(port, '127.0.0.1', () => {
+          const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`;
+          socket.write(get('/api/v1/things/a1') + get('/api/v1/things/b2') + get('/api/v1/things/a1'));
+        });
+        socket.on('data', (chunk: Buffer) => {
+          text += chunk.toString('latin1');
+          if (text.split('HTTP/1.1 200').length === 4 && text.endsWith('}')) {
+            socket.destroy();
+            resolve(text);
+          }
+        });
+        socket.on('error', reject);
+      });
+      const bodies = raw
+        .split('HTTP/1.1 ')
+        .slice(1)
+        .map((answer) => JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { id: string });
+      expect(bodies.map((b) => b.id)).toEqual(['a1', 'b2', 'a1']);
+      // Arriving together with good reads: the faulty read goes to Fastify, the others are answered.
+      const [odd, ...reads] = await Promise.all([t.get('/api/v1/odd'), t.get('/api/v1/things/a1'), t.get('/api/v1/things/b2')]);
+      expect(odd.status).toBe(299);
+      expect(reads.map((r) => r.status)).toEqual([200, 200]);
+      // A write whose answer cannot be written: done once, its connection dropped, not handed to Fastify.
+      const written = t.get('/api/v1/write', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      await expect(written).rejects.toThrow();
+      expect(writes).toBe(1);
+      expect((await t.get('/api/v1/things/a1')).status).toBe(200);
     } finally {
       await t.close();
     }

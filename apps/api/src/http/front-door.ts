@@ -126,6 +126,8 @@ export class FrontDoor {
   private parts: FrontDoorParts | undefined;
   private security: readonly string[] = [];
   private closing = false;
+  /** Answers of this event-loop turn, written once its reads are done: write, recover, write… (see soon). */
+  private pending: (() => void)[] = [];
   /** POST bodies read here and handed to Fastify, for its parser (see registerReplay). */
   private readonly replayed = new WeakMap<IncomingMessage, Buffer>();
 
@@ -254,17 +256,19 @@ export class FrontDoor {
       if (!res.headersSent) handOver();
       else res.destroy();
     };
+    const send = (answer: FrontAnswer, onFault = recover): void =>
+      this.soon(() => this.send(door, req, res, answer, out, address, started), onFault);
     const run = (): void => {
       const answer = work();
-      if (!(answer instanceof Promise)) return this.send(door, req, res, answer, out, address, started);
+      if (!(answer instanceof Promise)) return send(answer);
       if (raw === undefined) {
-        answer.then((a) => (a === undefined ? handOver() : this.send(door, req, res, a, out, address, started))).catch(recover);
+        answer.then((a) => (a === undefined ? handOver() : send(a))).catch(recover);
         return;
       }
       // A write: what it did is answered here, a failure included (Fastify would run it again).
       answer
         .then(
-          (a) => this.send(door, req, res, a!, out, address, started),
+          (a) => send(a!, () => res.destroy()),
           (thrown: unknown) => this.fail(door, req, res, thrown, body, out, address, started),
         )
         .catch(() => res.destroy());
@@ -273,6 +277,35 @@ export class FrontDoor {
     else admitted.then((ok) => (ok ? run() : handOver())).catch(recover);
     return true;
   }
+
+  /**
+   * Runs `write` (an answer going out) once this turn of the event loop has read every request and
+   * reply it received, together with the other answers of the turn, instead of as each is ready.
+   * Writing to a socket wakes its reader: answered one by one, a client with many connections is
+   * woken once per answer, and on loopback the kernel does that waking inside our write(). In a
+   * burst it is woken once. Nothing waits longer than the rest of the turn. A fault in `write`
+   * goes to `recover` (Fastify answers, or the connection is dropped; a write already done is
+   * never handed to Fastify), never to the other answers.
+   */
+  private soon(write: () => void, recover: () => void): void {
+    if (this.pending.push(write, recover) === 2) setImmediate(this.writePending);
+  }
+
+  private readonly writePending = (): void => {
+    const pending = this.pending;
+    this.pending = [];
+    for (let i = 0; i < pending.length; i += 2) {
+      try {
+        pending[i]();
+      } catch {
+        try {
+          pending[i + 1]();
+        } catch {
+          // Nothing left to answer with: the connection is the client's to retry.
+        }
+      }
+    }
+  };
 
   /** Reads a POST body the request announced with Content-Length (smallJsonBody), then calls `done`. */
   private readBody(req: IncomingMessage, res: ServerResponse, done: (raw: Buffer) => void): void {
