@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createTestApp } from '../support/test-app.js';
+import type { Redis } from 'ioredis';
+import { REDIS_CLIENT } from '@app/cache';
+import { watchSocketWrites } from '../../libs/cache/src/testing/socket-writes.js';
 import { CartStore, guestCart, parseFlatCart } from '../../libs/cart/src/store/cart.store.js';
 
 /** The cart scripts answer a whole cart as one string (cart-scripts.ts flat()): what it must keep. */
@@ -37,6 +40,25 @@ describe('cart store: a cart in one reply string', () => {
     const removed = await store.remove(cart, ids[0]);
     expect([...removed.quantities.keys()]).toEqual(ids.slice(1));
     await store.clear(cart);
+  });
+
+  it('sends the adds of one event-loop turn to Redis in one socket write, each answered with its own cart', async () => {
+    const carts = Array.from({ length: 20 }, () => guestCart(randomUUID()));
+    const productId = randomUUID();
+    const writes = watchSocketWrites(app.get<Redis>(REDIS_CLIENT));
+    let outcomes;
+    try {
+      outcomes = await Promise.all(
+        carts.map((cart, i) =>
+          store.add(cart, productId, i + 1, 100, { name: `n${i}`, priceCents: 1, addedAt: '2026-01-01T00:00:00.000Z' }),
+        ),
+      );
+    } finally {
+      writes.restore();
+    }
+    expect(writes.total).toBe(1);
+    expect(outcomes.map((o) => (o.ok ? [...o.cart.quantities] : o))).toEqual(carts.map((_, i) => [[productId, i + 1]]));
+    await Promise.all(carts.map((cart) => store.clear(cart)));
   });
 
   it('an unknown or emptied cart is empty', async () => {

@@ -71,4 +71,5 @@ export * from './admin/index.js';
 export { RedisUnavailableError, isUnavailabilityError } from './redis-ops/unavailable-error.js';
 export { LuaScript, type LuaArg } from './redis-ops/lua-script.js';
 export { failFast } from './redis-ops/fail-fast.js';
+export { corkForTurn } from './redis/turn-cork.js';
 export { registerOpenTelemetryMetrics, traceLoad } from './telemetry/open-telemetry.js';
