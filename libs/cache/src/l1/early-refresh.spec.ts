@@ -28,12 +28,14 @@ describe('L1 early refresh', () => {
   });
 
   it('keeps the object it holds while Redis holds the same entry, and takes the new one after a write', async () => {
-    const svc = await kit.cache({ l1: { max: 100, ttlMs: 600 }, defaultTtl: 60_000 });
+    // L1 lives of 1.6 s: a refresh window of 400 ms (a loaded run of the whole suite stalled a
+    // 150 ms window's round trip past the entry's end).
+    const svc = await kit.cache({ l1: { max: 100, ttlMs: 1_600 }, defaultTtl: 60_000 });
     const c = svc.namespace('same');
     const first = await c.getOrLoad('k', async () => ({ name: 'a', tags: ['x'] }));
     const held = c.peek<object>('k')!.value;
     expect(held).toEqual(first);
-    const until = Date.now() + 2_000; // three L1 lifetimes, each ending in a refresh
+    const until = Date.now() + 3_400; // two L1 lifetimes and more, each ending in a refresh
     while (Date.now() < until) {
       expect(c.peek<object>('k')!.value).toBe(held); // the same object, not an equal copy
       await sleep(10);
