@@ -24,10 +24,10 @@ export function setting(name: string, full: number, quick: number): number {
 
 export const RESULTS_DIR = resolve(ROOT, process.env.BENCH_RESULTS_DIR || (QUICK ? 'bench/results/quick' : 'bench/results'));
 
-/** bench/results[/quick]/<name>.json */
 /** How much longer than MEMORY_RELEASE_IDLE_MS bench:http waits before reading the API's memory at the end. */
 export const MEMORY_SETTLE_MARGIN_MS = 2_000;
 
+/** bench/results[/quick]/<name>.json */
 export const resultsFile = (name: string): string => resolve(RESULTS_DIR, `${name}.json`);
 
 /**
