@@ -29,13 +29,14 @@ export class CartTokenService {
 
   /** A new guest cart: its id and the token the client keeps. */
   issue(): { cartId: string; token: string } {
+    // randomUUID() is a lower-case UUID: no shape check needed (it is on every guest's first add).
     const cartId = randomUUID();
-    return { cartId, token: this.sign(cartId) };
+    return { cartId, token: this.tokenOf(cartId) };
   }
 
   sign(cartId: string): string {
     if (!isCartId(cartId)) throw new TypeError('cart id must be a lower-case UUID');
-    return `${cartId}.${this.mac(cartId).toString('base64url')}`;
+    return this.tokenOf(cartId);
   }
 
   /** The guest cart id of a well-formed, correctly signed token; null for anything else. */
@@ -61,6 +62,10 @@ export class CartTokenService {
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
     // base64url has spare bits in its last character: accept only the canonical spelling.
     return given.toString('base64url') === signature ? cartId : null;
+  }
+
+  private tokenOf(cartId: string): string {
+    return `${cartId}.${this.mac(cartId).toString('base64url')}`;
   }
 
   private mac(cartId: string): Buffer {

@@ -11,6 +11,17 @@ describe('Sha256Mac', () => {
     }
   });
 
+  it('equals createHmac for every message length around the one-block limit (55 bytes), ASCII or not', () => {
+    const key = randomBytes(32);
+    const mac = new Sha256Mac(key);
+    const ascii = (n: number): string => Array.from(randomBytes(n), (b) => String.fromCharCode(b & 0x7f)).join('');
+    for (let n = 0; n <= 130; n++) {
+      for (const data of [ascii(n), 'é' + ascii(n), ascii(n) + '\u007f', ascii(n) + '\u0080']) {
+        expect(mac.digest(data).toString('hex')).toBe(createHmac('sha256', key).update(data).digest('hex'));
+      }
+    }
+  });
+
   it('keeps its key state across calls (each digest starts from the same states)', () => {
     const key = randomBytes(32);
     const mac = new Sha256Mac(key);
