@@ -181,7 +181,7 @@ export class CartStore {
   /** Deletes the cart (one DEL of both keys: atomic, same slot). */
   async clear(cart: CartRef): Promise<void> {
     const keys = this.keys(cart);
-    await this.guard(() => this.redis.del(...keys));
+    await this.guard(() => this.redis.del(...keys), true);
   }
 
   /** Remaining time to live of both keys in ms (-2 missing, -1 none): for diagnostics. */
@@ -265,12 +265,13 @@ export class CartStore {
   }
 
   private run(script: LuaScript, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-    return this.guard(() => script.run(this.redis, keys, args));
+    return this.guard(() => script.run(this.redis, keys, args), true);
   }
 
-  private async guard<T>(op: () => Promise<T>): Promise<T> {
+  /** `oneCommand`: `op` sends one command (see failFast). */
+  private async guard<T>(op: () => Promise<T>, oneCommand = false): Promise<T> {
     try {
-      return await failFast(this.redis, op, this.timeoutMs);
+      return await failFast(this.redis, op, this.timeoutMs, oneCommand);
     } catch (error) {
       if (isUnavailabilityError(error) || refusesWrites(error)) throw new CartUnavailableError();
       throw error;
