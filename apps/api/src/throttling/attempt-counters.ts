@@ -16,6 +16,12 @@ export interface CounterTake {
  */
 export interface AttemptCounters {
   take(key: string, limit: number, windowMs: number): Promise<CounterTake>;
+  /**
+   * take() answered without waiting, where the counters can (a place this process reserved
+   * earlier, see ReservedAttemptCounters): true when a place was taken, false when only take() can
+   * tell (nothing was counted).
+   */
+  takeReserved?(key: string, limit: number, windowMs: number): boolean;
   release(key: string): Promise<void>;
   reset(key: string): Promise<void>;
   add(key: string, windowMs: number): Promise<number>;
@@ -188,6 +194,12 @@ export class FallbackAttemptCounters implements AttemptCounters {
 
   take(key: string, limit: number, windowMs: number): Promise<CounterTake> {
     return this.run((c) => c.take(key, limit, windowMs));
+  }
+
+  /** While Redis is failing, false: take() counts in this process then. */
+  takeReserved(key: string, limit: number, windowMs: number): boolean {
+    if (Date.now() < this.redisDownUntil) return false;
+    return this.redis.takeReserved?.(key, limit, windowMs) ?? false;
   }
 
   release(key: string): Promise<void> {

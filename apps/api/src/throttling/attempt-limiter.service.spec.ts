@@ -82,4 +82,25 @@ describe('AttemptLimiter', () => {
     await (await limiter.begin(plan())).settle('success');
     expect(await counters.get(email)).toBe(6);
   });
+
+  it('beginReserved() admits at once only a one-counter plan without slowdown whose counters have a place reserved here', async () => {
+    const key = randomUUID();
+    const plan: AttemptPlan = { counters: [rule(key, 1_000, 'keep')] };
+    // Counters without reservations (in-process here): always begin().
+    expect(limiter.beginReserved(plan)).toBeUndefined();
+    expect(await counters.get(key)).toBe(0);
+
+    let places = 2;
+    const reserved = Object.assign(new MemoryAttemptCounters(), {
+      takeReserved: () => places-- > 0,
+    });
+    const fast = new AttemptLimiter(reserved);
+    expect(fast.beginReserved(plan)).toBeDefined();
+    expect(fast.beginReserved({ counters: [rule(key, 1_000, 'keep'), rule(randomUUID(), 1_000, 'keep')] })).toBeUndefined();
+    expect(fast.beginReserved({ ...plan, slowdown: { key, windowMs: 60_000, after: 1, maxDelayMs: 5 } })).toBeUndefined();
+    expect(places).toBe(1); // neither of the two asked the counters
+    const attempt = fast.beginReserved(plan)!;
+    expect(fast.beginReserved(plan)).toBeUndefined(); // no place left
+    await expect(attempt.settle('success')).resolves.toBeUndefined();
+  });
 });

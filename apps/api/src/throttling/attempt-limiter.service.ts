@@ -48,6 +48,7 @@ export class AttemptsExhausted extends Error {
 }
 
 const FIRST_DELAY_MS = 250;
+const SETTLED: Promise<void> = Promise.resolve();
 
 /** The wait before an attempt once `failures` reached `after`: 250 ms, doubling per failure, capped. */
 export function slowdownDelayMs(failures: number, after: number, maxDelayMs: number): number {
@@ -65,8 +66,8 @@ export class Attempt {
   ) {}
 
   /** Never throws (the counters fall back to the process when Redis fails). */
-  async settle(outcome: AttemptOutcome): Promise<void> {
-    if (this.settled) return;
+  settle(outcome: AttemptOutcome): Promise<void> {
+    if (this.settled) return SETTLED;
     this.settled = true;
     const { counters, slowdown } = this.plan;
     const work: Promise<unknown>[] = [];
@@ -76,7 +77,8 @@ export class Attempt {
     }
     if (outcome === 'failure' && slowdown) work.push(this.counters.add(slowdown.key, slowdown.windowMs));
     if (outcome === 'success' && slowdown?.trusted) work.push(this.counters.add(slowdown.trusted.key, slowdown.trusted.trustMs));
-    await Promise.allSettled(work);
+    // Nothing to give back (a kept success, e.g. a new guest cart): no promise of its own.
+    return work.length === 0 ? SETTLED : Promise.allSettled(work).then(() => undefined);
   }
 }
 
@@ -89,6 +91,18 @@ export class Attempt {
 @Injectable()
 export class AttemptLimiter {
   constructor(@Inject(ATTEMPT_COUNTERS) private readonly counters: AttemptCounters) {}
+
+  /**
+   * begin() without waiting, for a plan of one counter and no slowdown whose counters have a place
+   * reserved in this process (ReservedAttemptCounters.takeReserved); undefined otherwise, with
+   * nothing counted: call begin(). The guest-cart limit runs this on every new cart, where begin()'s
+   * chain of awaits was a measurable share of the write.
+   */
+  beginReserved(plan: AttemptPlan): Attempt | undefined {
+    if (plan.slowdown !== undefined || plan.counters.length !== 1) return undefined;
+    const rule = plan.counters[0];
+    return this.counters.takeReserved?.(rule.key, rule.limit, rule.windowMs) === true ? new Attempt(this.counters, plan) : undefined;
+  }
 
   async begin(plan: AttemptPlan): Promise<Attempt> {
     const taken: CounterRule[] = [];

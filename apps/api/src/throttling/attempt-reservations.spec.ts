@@ -96,6 +96,28 @@ describe('ReservedAttemptCounters (real Redis)', () => {
     expect(await counters.get(key)).toBe(1);
   });
 
+  it('takeReserved() hands out reserved places at once, and says false (counting nothing) when only take() can tell', async () => {
+    const inner = new CountedRedisCounters();
+    const counters = new ReservedAttemptCounters(inner, 64);
+    const key = randomUUID();
+    expect(counters.takeReserved(key, 100_000)).toBe(false); // nothing reserved yet
+    for (let i = 0; i < 4; i++) await counters.take(key, 100_000, 60_000); // reservations of 1 and 2, then 4
+    const counted = await counters.get(key);
+    const calls = inner.calls;
+    let taken = 0;
+    while (counters.takeReserved(key, 100_000)) taken++;
+    expect(taken).toBe(counted - 4); // exactly the places reserved and not yet used
+    expect(inner.calls).toBe(calls);
+    expect(await counters.get(key)).toBe(counted);
+    expect((await counters.take(key, 100_000, 60_000)).allowed).toBe(true); // take() reserves again
+    expect(inner.calls).toBe(calls + 1);
+
+    const low = randomUUID(); // below 200 every attempt is Redis's
+    await counters.take(low, 150, 60_000);
+    expect(counters.takeReserved(low, 150)).toBe(false);
+    expect(await counters.get(low)).toBe(1);
+  });
+
   it('reset() forgets both the reservation and the Redis window', async () => {
     const counters = new ReservedAttemptCounters(new CountedRedisCounters(), 64);
     const key = randomUUID();

@@ -41,14 +41,16 @@ export class ReservedAttemptCounters implements AttemptCounters {
     const batch = reservationSize(this.reserveMax, limit);
     if (batch <= 1) return this.redis.take(key, limit, windowMs);
     for (;;) {
+      if (this.takeLocal(key)) return ALLOWED;
       const r = this.reservations.get(key);
-      if (r !== undefined && r.places > 0 && Date.now() < r.expiresAt) {
-        r.places--;
-        return ALLOWED;
-      }
       if (r?.pending === undefined) return this.reserve(key, limit, windowMs, batch, r);
       await r.pending;
     }
+  }
+
+  /** A place of this instance's reservation for `key`, when it has one left (limits of 200 and more). */
+  takeReserved(key: string, limit: number): boolean {
+    return reservationSize(this.reserveMax, limit) > 1 && this.takeLocal(key);
   }
 
   async release(key: string): Promise<void> {
@@ -67,6 +69,13 @@ export class ReservedAttemptCounters implements AttemptCounters {
 
   add(key: string, windowMs: number): Promise<number> {
     return this.redis.add(key, windowMs);
+  }
+
+  private takeLocal(key: string): boolean {
+    const r = this.reservations.get(key);
+    if (r === undefined || r.places <= 0 || Date.now() >= r.expiresAt) return false;
+    r.places--;
+    return true;
   }
 
   /** Redis's count: places reserved here and not yet used are included. */

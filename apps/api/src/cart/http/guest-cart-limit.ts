@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { CartCaller, CartResult } from '@app/cart';
 import { APP_CONFIG, type AppConfig } from '@app/common';
-import { AttemptLimiter, AttemptsExhausted, type Attempt } from '../../throttling/attempt-limiter.service.js';
+import { AttemptLimiter, AttemptsExhausted, type Attempt, type AttemptPlan } from '../../throttling/attempt-limiter.service.js';
 import { TooManyRequests } from '../../throttling/too-many-requests.js';
 
 /**
@@ -34,15 +34,10 @@ export class GuestCartLimit {
    */
   async around<T>(caller: CartCaller, ip: string | undefined, write: () => Promise<CartResult<T>>): Promise<CartResult<T>> {
     if (caller.kind !== 'guest' || caller.cartId !== null) return write();
-    let attempt: Attempt;
-    try {
-      attempt = await this.limiter.begin({
-        counters: [{ key: `guest-cart-ip:${ip ?? 'unknown'}`, limit: this.limit, windowMs: this.windowMs, onSuccess: 'keep' }],
-      });
-    } catch (error) {
-      if (error instanceof AttemptsExhausted) throw new TooManyRequests(error.retryAfterSeconds);
-      throw error;
-    }
+    const plan: AttemptPlan = {
+      counters: [{ key: `guest-cart-ip:${ip ?? 'unknown'}`, limit: this.limit, windowMs: this.windowMs, onSuccess: 'keep' }],
+    };
+    const attempt = this.limiter.beginReserved(plan) ?? (await this.begin(plan));
     let result: CartResult<T>;
     try {
       result = await write();
@@ -53,5 +48,14 @@ export class GuestCartLimit {
     // The cart service issued a token: a cart was created. None: nothing was stored.
     await attempt.settle(caller.token ? 'success' : 'void');
     return result;
+  }
+
+  private async begin(plan: AttemptPlan): Promise<Attempt> {
+    try {
+      return await this.limiter.begin(plan);
+    } catch (error) {
+      if (error instanceof AttemptsExhausted) throw new TooManyRequests(error.retryAfterSeconds);
+      throw error;
+    }
   }
 }
