@@ -40,12 +40,12 @@ export class Sha256Mac {
 
   digest(data: string): Buffer {
     const n = data.length;
-    if (n > ONE_BLOCK_MAX) return createHmac('sha256', this.key).update(data).digest();
+    if (n > ONE_BLOCK_MAX) return this.general(data);
     const w = this.words;
     w.fill(0, 0, 16);
     for (let i = 0; i < n; i++) {
       const c = data.charCodeAt(i);
-      if (c > 0x7f) return createHmac('sha256', this.key).update(data).digest();
+      if (c > 0x7f) return this.general(data);
       w[i >> 2] |= c << (24 - 8 * (i & 3));
     }
     // Inner hash: the key's inner block, then the message, 0x80 and its length in bits.
@@ -64,6 +64,11 @@ export class Sha256Mac {
     const out = Buffer.allocUnsafe(32);
     for (let i = 0; i < 8; i++) out.writeInt32BE(s[i], i * 4);
     return out;
+  }
+
+  /** Any message, through node:crypto. */
+  private general(data: string): Buffer {
+    return createHmac('sha256', this.key).update(data).digest();
   }
 
   /** The hash state after one 64-byte block from the initial state. */
